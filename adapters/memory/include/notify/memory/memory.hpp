@@ -1,0 +1,370 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+/// In-memory implementations of every transport concept, with fault injection (fail the
+/// Nth call, fail given tokens, add delay). For unit and fault-injection tests and the
+/// offline demo; never a substitute for the integration tests on real services.
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <set>
+#include <span>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "notify/members.hpp"
+#include "notify/transport.hpp"
+
+namespace notify::memory {
+
+using Clock = std::chrono::steady_clock;
+
+/// Makes chosen calls fail: by call number (1-based), always, and with a delay first.
+class Faults {
+ public:
+  /// Call number `n` (counting every call from 1) fails with `code`.
+  void fail_call(std::size_t n, Errc code = Errc::unavailable) { calls_to_fail_[n] = code; }
+  /// Every call from now on fails with `code` until clear().
+  void fail_always(Errc code = Errc::unavailable) { always_ = code; }
+  void delay(std::chrono::milliseconds d) { delay_ = d; }
+  void clear() {
+    calls_to_fail_.clear();
+    always_.reset();
+    delay_ = {};
+  }
+  std::size_t calls() const noexcept { return calls_; }
+
+  /// Counts a call and says whether it must fail.
+  Result<void> enter(std::string_view what) {
+    ++calls_;
+    if (delay_.count() > 0) std::this_thread::sleep_for(delay_);
+    if (always_) return Error{*always_, std::string(what) + ": injected failure", {}};
+    if (auto it = calls_to_fail_.find(calls_); it != calls_to_fail_.end())
+      return Error{it->second, std::string(what) + ": injected failure of call " + std::to_string(calls_), {}};
+    return {};
+  }
+
+ private:
+  std::map<std::size_t, Errc> calls_to_fail_;
+  std::optional<Errc> always_;
+  std::chrono::milliseconds delay_{0};
+  std::size_t calls_ = 0;
+};
+
+/// A queue with visibility, delayed redelivery, receive counts and a dead-letter list.
+class Queue {
+ public:
+  struct DeadLetter {
+    QueueRecord record;
+    std::string reason;
+  };
+
+  Faults faults;
+
+  /// Producer side.
+  Result<void> send(std::span<const std::string> bodies) {
+    if (auto r = faults.enter("send"); !r) return r;
+    std::lock_guard lock(mu_);
+    for (const std::string& b : bodies) {
+      Entry e;
+      e.id = "m" + std::to_string(++next_id_);
+      e.body = b;
+      e.sent_at_ms = now_ms();
+      ready_.push_back(std::move(e));
+    }
+    return {};
+  }
+  Result<void> send(std::string body) { return send(std::span<const std::string>(&body, 1)); }
+
+  Result<std::vector<QueueRecord>> receive(std::size_t max, std::chrono::milliseconds wait) {
+    if (auto r = faults.enter("receive"); !r) return r.error();
+    const auto deadline = Clock::now() + wait;
+    std::vector<QueueRecord> out;
+    for (;;) {
+      {
+        std::lock_guard lock(mu_);
+        promote_delayed();
+        while (!ready_.empty() && out.size() < max) {
+          Entry e = std::move(ready_.front());
+          ready_.pop_front();
+          ++e.receive_count;
+          const std::string receipt = "r" + std::to_string(++next_receipt_);
+          out.push_back(QueueRecord{e.id, receipt, e.body, e.receive_count, e.sent_at_ms});
+          in_flight_.emplace(receipt, std::move(e));
+        }
+        if (!out.empty() || Clock::now() >= deadline) return out;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  }
+
+  Result<void> settle(std::span<const Settlement> settlements) {
+    if (auto r = faults.enter("settle"); !r) return r;
+    std::lock_guard lock(mu_);
+    for (const Settlement& s : settlements) {
+      auto it = in_flight_.find(s.record->receipt);
+      if (it == in_flight_.end()) continue;  // a stale receipt: the record was already redelivered
+      Entry e = std::move(it->second);
+      in_flight_.erase(it);
+      switch (s.outcome.disposition) {
+        case Disposition::done: ++acked_; break;
+        case Disposition::retry:
+          delayed_.emplace(Clock::now() + s.outcome.delay, std::move(e));
+          break;
+        case Disposition::dead_letter:
+          dead_.push_back({QueueRecord{e.id, {}, e.body, e.receive_count, e.sent_at_ms}, s.outcome.reason});
+          break;
+      }
+    }
+    return {};
+  }
+
+  /// Records delivered but never settled come back, as after a visibility timeout.
+  void redeliver_unsettled() {
+    std::lock_guard lock(mu_);
+    for (auto& [receipt, e] : in_flight_) ready_.push_back(std::move(e));
+    in_flight_.clear();
+  }
+
+  /// Records not yet acked or dead-lettered that will come back (in flight or delayed).
+  std::size_t pending() const {
+    std::lock_guard lock(mu_);
+    return in_flight_.size() + delayed_.size();
+  }
+  std::size_t ready() const {
+    std::lock_guard lock(mu_);
+    return ready_.size();
+  }
+  std::size_t acked() const {
+    std::lock_guard lock(mu_);
+    return acked_;
+  }
+  std::vector<DeadLetter> dead_letters() const {
+    std::lock_guard lock(mu_);
+    return dead_;
+  }
+  /// Bodies waiting to be received, oldest first.
+  std::vector<std::string> bodies() const {
+    std::lock_guard lock(mu_);
+    std::vector<std::string> out;
+    for (const Entry& e : ready_) out.push_back(e.body);
+    return out;
+  }
+
+ private:
+  struct Entry {
+    std::string id;
+    std::string body;
+    int receive_count = 0;
+    std::int64_t sent_at_ms = 0;
+  };
+
+  static std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+
+  void promote_delayed() {
+    const auto now = Clock::now();
+    while (!delayed_.empty() && delayed_.begin()->first <= now) {
+      ready_.push_back(std::move(delayed_.begin()->second));
+      delayed_.erase(delayed_.begin());
+    }
+  }
+
+  mutable std::mutex mu_;
+  std::deque<Entry> ready_;
+  std::multimap<Clock::time_point, Entry> delayed_;
+  std::unordered_map<std::string, Entry> in_flight_;
+  std::vector<DeadLetter> dead_;
+  std::size_t acked_ = 0;
+  std::uint64_t next_id_ = 0;
+  std::uint64_t next_receipt_ = 0;
+};
+
+/// The member store as Redis holds it: family id -> (user field -> stored JSON string).
+class MemberStore {
+ public:
+  Faults faults;
+
+  /// Stores a raw value (possibly malformed, for tests).
+  void put_raw(Id familyId, std::string field, std::string value) { data_[familyId][std::move(field)] = std::move(value); }
+
+  Result<FamilyLookup> families(std::span<const Id> ids) {
+    if (auto r = faults.enter("families"); !r) return r.error();
+    ++round_trips_;
+    FamilyLookup out;
+    std::vector<Family> found;
+    for (Id id : ids) {
+      auto it = data_.find(id);
+      if (it == data_.end()) continue;
+      Family f{id, {}};
+      for (const auto& [field, value] : it->second) {
+        const auto user = parse_member_field(field);
+        if (!user) {
+          out.problems.push_back({Errc::invalid_member, "field is not user:<id>", family_key(id) + "." + field});
+          continue;
+        }
+        auto m = parse_member(*user, value);
+        if (!m) {
+          out.problems.push_back({m.error().code, m.error().message, family_key(id) + "." + field});
+          continue;
+        }
+        f.members.push_back(std::move(*m));
+      }
+      found.push_back(std::move(f));
+    }
+    out.families = Families(std::move(found));
+    return out;
+  }
+
+  Result<void> set_member(Id familyId, const Member& m) {
+    if (auto r = faults.enter("set_member"); !r) return r;
+    data_[familyId][member_field(m.userId)] = encode_member(m);
+    return {};
+  }
+  Result<void> remove_member(Id familyId, Id userId) {
+    if (auto r = faults.enter("remove_member"); !r) return r;
+    if (auto it = data_.find(familyId); it != data_.end()) {
+      it->second.erase(member_field(userId));
+      if (it->second.empty()) data_.erase(it);
+    }
+    return {};
+  }
+  Result<void> remove_family(Id familyId) {
+    if (auto r = faults.enter("remove_family"); !r) return r;
+    data_.erase(familyId);
+    return {};
+  }
+  Result<bool> remove_token(Id familyId, Id userId, std::string_view token) {
+    if (auto r = faults.enter("remove_token"); !r) return r.error();
+    auto fam = data_.find(familyId);
+    if (fam == data_.end()) return false;
+    auto it = fam->second.find(member_field(userId));
+    if (it == fam->second.end()) return false;
+    auto m = parse_member(userId, it->second);
+    if (!m || m->fcmToken != token) return false;
+    m->fcmToken.clear();
+    it->second = encode_member(*m);
+    return true;
+  }
+
+  /// How many families() calls reached the store.
+  std::size_t round_trips() const noexcept { return round_trips_; }
+
+ private:
+  std::map<Id, std::map<std::string, std::string>> data_;
+  std::size_t round_trips_ = 0;
+};
+
+/// A push provider that records every push and fails the tokens it is told to.
+class PushProvider {
+ public:
+  struct Sent {
+    std::string token;
+    std::string title;
+    std::string body;
+    std::string screen;
+    std::string param;
+  };
+
+  Faults faults;
+
+  /// Pushes to `token` answer `status` (with `retry_after`) until cleared.
+  void fail_token(std::string token, PushStatus status, std::chrono::milliseconds retry_after = {}) {
+    token_faults_[std::move(token)] = {status, retry_after};
+  }
+  void clear_token(const std::string& token) { token_faults_.erase(token); }
+
+  std::vector<PushResult> send(std::span<const Push> pushes) {
+    std::vector<PushResult> out;
+    out.reserve(pushes.size());
+    if (auto r = faults.enter("send"); !r) {
+      out.assign(pushes.size(), PushResult{PushStatus::retry, {}, r.error().message});
+      return out;
+    }
+    for (const Push& p : pushes) {
+      auto it = token_faults_.find(std::string(p.token));
+      if (it != token_faults_.end()) {
+        out.push_back({it->second.first, it->second.second, "injected " + std::string(to_string(it->second.first))});
+        continue;
+      }
+      sent_.push_back({std::string(p.token), std::string(p.message->title), p.message->body,
+                       std::string(to_string(p.message->link.screen)),
+                       p.message->link.has_param() ? p.message->link.param_json() : std::string()});
+      out.push_back({PushStatus::sent, {}, "memory/" + std::to_string(sent_.size())});
+    }
+    return out;
+  }
+
+  const std::vector<Sent>& sent() const noexcept { return sent_; }
+  /// How many pushes reached `token`.
+  std::size_t count(std::string_view token) const {
+    std::size_t n = 0;
+    for (const Sent& s : sent_) n += s.token == token;
+    return n;
+  }
+
+ private:
+  std::map<std::string, std::pair<PushStatus, std::chrono::milliseconds>> token_faults_;
+  std::vector<Sent> sent_;
+};
+
+/// An inbox sink that keeps every published body.
+class InboxSink {
+ public:
+  Faults faults;
+
+  Result<void> publish(std::span<const std::string> bodies) {
+    if (auto r = faults.enter("publish"); !r) return r;
+    published_.insert(published_.end(), bodies.begin(), bodies.end());
+    return {};
+  }
+  const std::vector<std::string>& published() const noexcept { return published_; }
+
+ private:
+  std::vector<std::string> published_;
+};
+
+/// Delivery markers with a TTL.
+class IdempotencyStore {
+ public:
+  Faults faults;
+
+  Result<std::vector<bool>> seen(std::span<const std::string> keys) {
+    if (auto r = faults.enter("seen"); !r) return r.error();
+    const auto now = Clock::now();
+    std::vector<bool> out;
+    out.reserve(keys.size());
+    for (const std::string& k : keys) {
+      auto it = marks_.find(k);
+      out.push_back(it != marks_.end() && it->second > now);
+    }
+    return out;
+  }
+  Result<void> remember(std::span<const std::string> keys, std::chrono::seconds ttl) {
+    if (auto r = faults.enter("remember"); !r) return r;
+    const auto until = Clock::now() + ttl;
+    for (const std::string& k : keys) marks_[k] = until;
+    return {};
+  }
+  std::size_t size() const noexcept { return marks_.size(); }
+
+ private:
+  std::unordered_map<std::string, Clock::time_point> marks_;
+};
+
+static_assert(notify::Queue<Queue>);
+static_assert(notify::MemberStore<MemberStore>);
+static_assert(notify::PushProvider<PushProvider>);
+static_assert(notify::InboxSink<InboxSink>);
+static_assert(notify::IdempotencyStore<IdempotencyStore>);
+
+}  // namespace notify::memory

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Installs what building and testing notify needs, from Debian packages. Idempotent:
+# packages already present are not fetched again.
+set -euo pipefail
+
+packages=(
+  cmake g++ make pkg-config git
+  nlohmann-json3-dev doctest-dev libbenchmark-dev
+  clang libclang-rt-14-dev          # libFuzzer and the sanitizers' runtime for fuzzing
+  nodejs npm                        # JSON Schema check of the golden files (ajv)
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "install-deps: installing ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+/// The transport concepts adapters satisfy (queue, member store, push provider, inbox,
+/// idempotency store) and the plain records that cross them. No I/O here.
+
+#include <chrono>
+#include <concepts>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "notify/members.hpp"
+#include "notify/plan.hpp"
+#include "notify/result.hpp"
+
+namespace notify {
+
+/// One message taken from a queue.
+struct QueueRecord {
+  std::string id;       ///< the queue's message id; stable across redeliveries
+  std::string receipt;  ///< what settle() needs to ack / delay / dead-letter this delivery
+  std::string body;
+  int receive_count = 1;          ///< deliveries so far, this one included
+  std::int64_t sent_at_ms = 0;    ///< when the producer sent it (Unix ms), 0 if unknown
+};
+
+/// What should happen to a record after processing.
+enum class Disposition : std::uint8_t { done, retry, dead_letter };
+
+constexpr std::string_view to_string(Disposition d) noexcept {
+  switch (d) {
+    case Disposition::done: return "done";
+    case Disposition::retry: return "retry";
+    case Disposition::dead_letter: return "dead_letter";
+  }
+  return "";
+}
+
+/// The outcome of one record: ack it, bring it back after `delay`, or dead-letter it.
+struct Outcome {
+  Disposition disposition = Disposition::done;
+  std::chrono::milliseconds delay{0};
+  std::string reason;  ///< why it is retried or dead-lettered (JSON errors for invalid input)
+};
+
+/// A record paired with its outcome, for Queue::settle.
+struct Settlement {
+  const QueueRecord* record = nullptr;
+  Outcome outcome;
+};
+
+/// A queue: receive a batch, settle a batch (ack / retry later / dead-letter), send bodies.
+template <class Q>
+concept Queue = requires(Q& q, std::size_t max, std::chrono::milliseconds wait, std::span<const Settlement> settle,
+                         std::span<const std::string> bodies) {
+  { q.receive(max, wait) } -> std::same_as<Result<std::vector<QueueRecord>>>;
+  { q.settle(settle) } -> std::same_as<Result<void>>;
+  { q.send(bodies) } -> std::same_as<Result<void>>;
+};
+
+/// The families of a lookup, plus the stored values that could not be read (skipped).
+struct FamilyLookup {
+  Families families;
+  std::vector<Error> problems;
+};
+
+/// The member store: one round trip for a whole batch, plus the main API's writer side.
+template <class S>
+concept MemberStore = requires(S& s, std::span<const Id> ids, Id id, const Member& m, std::string_view token) {
+  { s.families(ids) } -> std::same_as<Result<FamilyLookup>>;
+  { s.set_member(id, m) } -> std::same_as<Result<void>>;
+  { s.remove_member(id, id) } -> std::same_as<Result<void>>;
+  { s.remove_family(id) } -> std::same_as<Result<void>>;
+  /// Clears the member's token only if it still equals `token`; true if it did.
+  { s.remove_token(id, id, token) } -> std::same_as<Result<bool>>;
+};
+
+/// One push to send: a message to one device.
+struct Push {
+  const Message* message = nullptr;
+  std::string_view token;
+};
+
+/// What became of one push.
+enum class PushStatus : std::uint8_t {
+  sent,           ///< accepted by the provider
+  invalid_token,  ///< the token is dead: clean it up, do not retry
+  retry,          ///< transient: try again later (after retry_after at least)
+  failed,         ///< permanent for this push (e.g. a rejected payload): give up with the reason
+  fatal,          ///< credentials or configuration: stop the worker, keep the record
+};
+
+constexpr std::string_view to_string(PushStatus s) noexcept {
+  switch (s) {
+    case PushStatus::sent: return "sent";
+    case PushStatus::invalid_token: return "invalid_token";
+    case PushStatus::retry: return "retry";
+    case PushStatus::failed: return "failed";
+    case PushStatus::fatal: return "fatal";
+  }
+  return "";
+}
+
+struct PushResult {
+  PushStatus status = PushStatus::sent;
+  std::chrono::milliseconds retry_after{0};
+  std::string detail;  ///< the provider's message name when sent, the reason otherwise
+};
+
+/// A push provider: one result per push, in order.
+template <class P>
+concept PushProvider = requires(P& p, std::span<const Push> pushes) {
+  { p.send(pushes) } -> std::same_as<std::vector<PushResult>>;
+};
+
+/// Where inbox records go: one JSON array body per request.
+template <class I>
+concept InboxSink = requires(I& i, std::span<const std::string> bodies) {
+  { i.publish(bodies) } -> std::same_as<Result<void>>;
+};
+
+/// Remembers which deliveries were made, with a TTL; both calls are one round trip.
+template <class D>
+concept IdempotencyStore = requires(D& d, std::span<const std::string> keys, std::chrono::seconds ttl) {
+  { d.seen(keys) } -> std::same_as<Result<std::vector<bool>>>;
+  { d.remember(keys, ttl) } -> std::same_as<Result<void>>;
+};
+
+/// A device token shortened for logs: the first 6 and last 4 characters.
+inline std::string short_token(std::string_view token) {
+  if (token.size() <= 12) return std::string(token.substr(0, 3)) + "...";
+  return std::string(token.substr(0, 6)) + "..." + std::string(token.substr(token.size() - 4));
+}
+
+}  // namespace notify

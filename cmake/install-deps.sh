@@ -8,8 +8,11 @@ packages=(
   cmake g++ make pkg-config git
   nlohmann-json3-dev doctest-dev libbenchmark-dev
   clang libclang-rt-14-dev          # libFuzzer and the sanitizers' runtime for fuzzing
-  nodejs npm                        # JSON Schema check of the golden files (ajv)
 )
+# Node.js runs the JSON Schema check (ajv) and, later, the test emulators. Machines
+# here may carry NodeSource's nodejs (npm bundled), which Debian's npm conflicts with.
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do

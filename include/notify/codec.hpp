@@ -68,9 +68,9 @@ class Checker {
 
   const Limits& limits() const noexcept { return limits_; }
   Errors& errors() noexcept { return errors_; }
-  std::string& path() noexcept { return path_; }
 
-  void add(Errc code, std::string message) { errors_.push_back({code, std::move(message), path_}); }
+  /// Records an error at the current path.
+  void add(Errc code, std::string message) { errors_.push_back({code, std::move(message), path()}); }
 
   void check_id(Id v) {
     if (v < 1) add(Errc::out_of_range, "expected an integer id >= 1, got " + std::to_string(v));
@@ -89,7 +89,11 @@ class Checker {
     return true;
   }
   void check_request_id(std::string_view id) {
-    if (id.empty() || id.size() > limits_.max_request_id_bytes) {
+    if (id.empty()) {
+      add(Errc::invalid_value, "request id must not be empty (omit it instead)");
+      return;
+    }
+    if (id.size() > limits_.max_request_id_bytes) {
       add(Errc::too_long, "request id must be 1 to " + std::to_string(limits_.max_request_id_bytes) + " bytes");
       return;
     }
@@ -100,26 +104,43 @@ class Checker {
       }
   }
 
-  // Path segments: push returns the length to restore.
-  std::size_t push(std::string_view name) {
-    const std::size_t n = path_.size();
-    if (!path_.empty()) path_ += '.';
-    path_ += name;
-    return n;
+  // The current path is a stack of segments, turned into text only when an error is
+  // recorded, so a valid record costs no allocation here. push returns the depth to restore.
+  std::size_t push(std::string_view name) noexcept { return push_segment({name, 0}); }
+  std::size_t push_index(std::size_t i) noexcept { return push_segment({{}, i}); }
+  void pop(std::size_t depth) noexcept { depth_ = depth; }
+
+  /// The current path, e.g. param.timaCapsules[2].senderId.
+  std::string path() const {
+    std::string out;
+    for (std::size_t i = 0; i < depth_ && i < segments_.size(); ++i) {
+      const Segment& seg = segments_[i];
+      if (seg.name.empty()) {
+        out += '[';
+        out += std::to_string(seg.index);
+        out += ']';
+      } else {
+        if (!out.empty()) out += '.';
+        out += seg.name;
+      }
+    }
+    return out;
   }
-  std::size_t push_index(std::size_t i) {
-    const std::size_t n = path_.size();
-    path_ += '[';
-    path_ += std::to_string(i);
-    path_ += ']';
-    return n;
-  }
-  void pop(std::size_t n) { path_.resize(n); }
 
  private:
+  struct Segment {
+    std::string_view name;  // empty for an array index
+    std::size_t index;
+  };
+  std::size_t push_segment(Segment seg) noexcept {
+    if (depth_ < segments_.size()) segments_[depth_] = seg;  // deeper than the schema: path is cut
+    return depth_++;
+  }
+
   const Limits& limits_;
   Errors errors_;
-  std::string path_;
+  std::array<Segment, 16> segments_{};
+  std::size_t depth_ = 0;
 };
 
 // ---- validate: the value checks on typed structs ---------------------------------
@@ -318,9 +339,9 @@ inline Errors validate(const Request& request, const Limits& limits = {}) {
     c.check_request_id(request.id);
     c.pop(mark);
   }
-  if (request.createdAt && *request.createdAt < 0) {
+  if (request.createdAt && *request.createdAt < 1) {  // the same rule as decode
     const std::size_t mark = c.push("createdAt");
-    c.add(Errc::out_of_range, "expected milliseconds since 1970, got a negative number");
+    c.add(Errc::out_of_range, "expected milliseconds since 1970 >= 1, got " + std::to_string(*request.createdAt));
     c.pop(mark);
   }
   const std::size_t mark = c.push("param");
@@ -355,7 +376,7 @@ inline Result<Request, Errors> decode(std::string_view body, const Limits& limit
 
   r.enter();
   std::optional<NotificationType> type;
-  bool saw_type = false, saw_param = false, type_ok = false;
+  bool saw_type = false, saw_param = false, type_ok = false, saw_id = false, saw_created_at = false;
   std::size_t param_offset = std::string_view::npos;
   std::string_view key;
   std::string key_scratch, value_scratch;
@@ -390,12 +411,15 @@ inline Result<Request, Errors> decode(std::string_view body, const Limits& limit
       } else {
         r.peek();
         param_offset = r.offset();  // the type may come after the param: decode it later
-        r.skip_value();
+        r.skip_value(/*allow_bad_utf8=*/true);  // bad UTF-8 is a field error found then
       }
       c.pop(mark);
     } else if (key == "id") {
       const std::size_t mark = c.push("id");
-      if (r.peek() == JsonKind::string) {
+      if (saw_id) {
+        c.add(Errc::duplicate_field, "field appears more than once");
+        r.skip_value();
+      } else if (saw_id = true; r.peek() == JsonKind::string) {
         std::string_view id;
         if (r.read_string(id, value_scratch) == detail::StringStatus::ok) {
           c.check_request_id(id);
@@ -412,7 +436,10 @@ inline Result<Request, Errors> decode(std::string_view body, const Limits& limit
       c.pop(mark);
     } else if (key == "createdAt") {
       const std::size_t mark = c.push("createdAt");
-      if (r.peek() == JsonKind::null) {
+      if (saw_created_at) {
+        c.add(Errc::duplicate_field, "field appears more than once");
+        r.skip_value();
+      } else if (saw_created_at = true; r.peek() == JsonKind::null) {
         r.read_null();
       } else {
         Id at = 0;
@@ -431,7 +458,8 @@ inline Result<Request, Errors> decode(std::string_view body, const Limits& limit
   }
 
   if (param_offset != std::string_view::npos && type_ok) {
-    // Rare order: "param" before "type". The text was checked by skip_value already.
+    // Rare order: "param" before "type". Its syntax was checked by skip_value already;
+    // its UTF-8 is checked now, field by field, exactly as in the usual order.
     detail::JsonReader pr(body.substr(param_offset), limits.max_depth - 1);
     detail::Decoder pd(pr, c);
     const std::size_t mark = c.push("param");

@@ -102,8 +102,9 @@ inline std::optional<Id> parse_family_key(std::string_view key) noexcept { retur
 /// The user id in a `user:<id>` field, if it is one.
 inline std::optional<Id> parse_member_field(std::string_view field) noexcept { return detail::parse_prefixed_id(field, "user:"); }
 
-/// Reads a stored member value. userName is required; fcmToken may be absent, null or
-/// empty (no device); mktPushAgreed (or the legacy spelling mktPushAreed) defaults to false.
+/// Reads a stored member value. userName is required (invalid UTF-8 in it is kept, to be
+/// replaced when rendered); fcmToken may be absent, null or empty (no device);
+/// mktPushAgreed (or the legacy spelling mktPushAreed) defaults to false.
 inline Result<Member> parse_member(Id userId, std::string_view json) {
   using detail::JsonKind;
   detail::JsonReader r(json, 4);
@@ -117,6 +118,7 @@ inline Result<Member> parse_member(Id userId, std::string_view json) {
   std::string key_scratch, scratch;
   while (r.next_key(key, key_scratch)) {
     const JsonKind k = r.peek();
+    if (k == JsonKind::invalid) { r.skip_value(); break; }  // records the syntax error
     if (key == "userName" || key == "fcmToken") {
       const bool is_name = key == "userName";
       if (k == JsonKind::null && !is_name) {
@@ -125,8 +127,11 @@ inline Result<Member> parse_member(Id userId, std::string_view json) {
         continue;
       }
       if (k != JsonKind::string) return bad(std::string(is_name ? "userName" : "fcmToken") + " is not a string");
-      if (r.read_string(value, scratch) != detail::StringStatus::ok)
-        return bad(r.failed() ? "stored value is not valid JSON" : "stored value is not valid UTF-8");
+      const auto st = r.read_string(value, scratch);
+      if (st == detail::StringStatus::syntax) return bad("stored value is not valid JSON");
+      // A name with invalid UTF-8 is kept (rendering shows U+FFFD) so that member is
+      // still notified; a token with invalid UTF-8 cannot be a real token.
+      if (st == detail::StringStatus::bad_utf8 && !is_name) return bad("fcmToken is not valid UTF-8");
       (is_name ? m.userName : m.fcmToken).assign(value);
       has_name |= is_name;
     } else if (key == "mktPushAgreed" || key == "mktPushAreed") {

@@ -122,13 +122,28 @@ struct TextArg {
   std::size_t max_code_points = std::string_view::npos;
 };
 
+/// True when cleaning leaves nothing but white space (or nothing at all): such a name
+/// is shown as catalog::unknown_member and such a preview is dropped.
+inline bool is_blank(std::string_view in) noexcept {
+  for (std::size_t i = 0; i < in.size();) {
+    char32_t cp = 0;
+    const std::size_t n = decode_utf8(in, i, cp);
+    if (n == 0) return false;  // becomes U+FFFD, which is visible
+    i += n;
+    const bool space = cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == 0xA0 || cp == 0x1680 ||
+                       (cp >= 0x2000 && cp <= 0x200A) || cp == 0x202F || cp == 0x205F || cp == 0x3000;
+    if (!space && !is_unwanted(cp)) return false;
+  }
+  return true;
+}
+
 /// A member's display name, or the documented fallback when unknown or blank.
 inline TextArg name_of(const Member* m) noexcept {
   return TextArg{m ? std::string_view(m->userName) : catalog::unknown_member};
 }
 
-/// Fills the `{}` holes of a catalog template in order with cleaned arguments. A name
-/// that is blank once cleaned is replaced with catalog::unknown_member.
+/// Fills the `{}` holes of a catalog template in order with cleaned arguments. An
+/// argument that is blank once cleaned is replaced with catalog::unknown_member.
 inline std::string fill(std::string_view tpl, std::initializer_list<TextArg> args) {
   std::string out;
   std::size_t extra = 0;
@@ -137,9 +152,8 @@ inline std::string fill(std::string_view tpl, std::initializer_list<TextArg> arg
   auto arg = args.begin();
   for (std::size_t i = 0; i < tpl.size(); ++i) {
     if (tpl[i] == '{' && i + 1 < tpl.size() && tpl[i + 1] == '}' && arg != args.end()) {
-      const std::size_t before = out.size();
-      append_clean(out, arg->text, arg->max_code_points);
-      if (out.size() == before) out += catalog::unknown_member;
+      if (is_blank(arg->text)) out += catalog::unknown_member;
+      else append_clean(out, arg->text, arg->max_code_points);
       ++arg;
       ++i;
     } else {
@@ -152,7 +166,7 @@ inline std::string fill(std::string_view tpl, std::initializer_list<TextArg> arg
 /// Cleaned preview text (empty when absent or blank).
 inline std::string preview(const std::optional<std::string>& s, std::size_t max_code_points) {
   std::string out;
-  if (s) append_clean(out, *s, max_code_points);
+  if (s && !is_blank(*s)) append_clean(out, *s, max_code_points);
   return out;
 }
 
@@ -178,7 +192,12 @@ class PlanBuilder {
       msg.inbox.push_back(m.userId);
   }
 
-  Plan take() { return std::move(plan_); }
+  /// The plan, without messages that reach nobody (no device and no inbox record).
+  Plan take() {
+    std::erase_if(plan_.messages, [](const Message& m) { return m.tokens.empty() && m.inbox.empty(); });
+    seen_.clear();
+    return std::move(plan_);
+  }
 
  private:
   static constexpr std::size_t linear_limit = 32;

@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -122,6 +123,7 @@ class BatchProcessor {
       if (!decoded) {
         it.outcome = {Disposition::dead_letter, {}, detail::errors_json(decoded.error())};
         emit("invalid", it, {}, it.outcome.reason);
+        emit("dead_letter", it, {}, it.outcome.reason);
         continue;
       }
       it.request = std::move(*decoded);
@@ -148,6 +150,7 @@ class BatchProcessor {
     Plan plan;
     Outcome outcome;
     bool pending = false;  // some delivery must be retried
+    bool blocked = false;  // ... because of a fatal (configuration) error
     std::chrono::milliseconds retry_after{0};
     std::string retry_reason;
     std::string failure;  // a permanent failure of some push
@@ -188,6 +191,14 @@ class BatchProcessor {
       auto r = ledger_.seen(keys);
       if (!r) return retry_all(items, r.error());
       if (r->size() == keys.size()) seen = std::move(*r);
+    }
+    // A request sent twice (same envelope id) may arrive twice in one batch: the ledger
+    // knows neither copy yet, so only the first makes each delivery. Markers the ledger
+    // has not taken yet count as seen too.
+    {
+      std::unordered_set<std::string_view> first;
+      for (std::size_t k = 0; k < keys.size(); ++k)
+        if (!seen[k] && (unremembered_.contains(keys[k]) || !first.insert(keys[k]).second)) seen[k] = true;
     }
 
     // Pushes not yet made.
@@ -231,8 +242,10 @@ class BatchProcessor {
             break;
           case PushStatus::fatal:
             it.pending = true;
+            it.blocked = true;
             it.retry_reason = r.detail;
             if (!fatal_) fatal_ = Error{Errc::configuration, r.detail, {}};
+            emit("push_fatal", it, pushes[p].token, r.detail);
             break;
         }
       }
@@ -261,11 +274,17 @@ class BatchProcessor {
       }
     }
 
-    if (!done_keys.empty()) {
-      // If this fails the records are still settled below, so nothing comes back to
-      // be re-sent; only a crash right here could repeat a push.
-      auto r = ledger_.remember(done_keys, opt_.idempotency_ttl);
-      if (!r) emit_plain("ledger_error", {}, r.error().message);
+    if (!done_keys.empty() || !unremembered_.empty()) {
+      // Markers the ledger could not take are kept here (and count as seen) until a
+      // later batch stores them, so a retried record never repeats a push meanwhile.
+      done_keys.insert(done_keys.end(), unremembered_.begin(), unremembered_.end());
+      if (auto r = ledger_.remember(done_keys, opt_.idempotency_ttl)) {
+        unremembered_.clear();
+      } else {
+        emit_plain("ledger_error", {}, r.error().message);
+        for (std::string& k : done_keys)
+          if (unremembered_.size() < max_unremembered) unremembered_.insert(std::move(k));
+      }
     }
 
     for (Item& it : items) {
@@ -289,13 +308,19 @@ class BatchProcessor {
   }
 
   void retry_all(std::vector<Item>& items, const Error& e) {
-    if (!is_transient(e.code) && !fatal_) fatal_ = e;
+    const bool blocked = !is_transient(e.code);
+    if (blocked && !fatal_) fatal_ = e;
     for (Item& it : items)
-      if (it.request) schedule_retry(it, e.message);
+      if (it.request) {
+        it.blocked = blocked;
+        schedule_retry(it, e.message);
+      }
   }
 
+  /// A record blocked by our own configuration is never dead-lettered for it: the
+  /// worker stops, and the record waits for a fixed deployment.
   void schedule_retry(Item& it, const std::string& reason) {
-    if (it.record->receive_count >= opt_.max_deliveries) {
+    if (!it.blocked && it.record->receive_count >= opt_.max_deliveries) {
       return dead_letter(it, "gave up after " + std::to_string(it.record->receive_count) + " deliveries: " + reason);
     }
     it.outcome = {Disposition::retry, std::max(backoff(it.record->receive_count), it.retry_after), reason};
@@ -335,6 +360,8 @@ class BatchProcessor {
   ProcessorOptions opt_;
   EventSink events_;
   std::optional<Error> fatal_;
+  static constexpr std::size_t max_unremembered = 100000;
+  std::unordered_set<std::string> unremembered_;
   std::uint64_t rng_ = 0x9E3779B97F4A7C15ull;
 };
 

@@ -5,6 +5,7 @@
 /// the request envelope. Both the main API and the worker compile against this file.
 
 #include <array>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -12,6 +13,7 @@
 #include <string_view>
 #include <tuple>
 #include <type_traits>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -287,16 +289,38 @@ inline constexpr std::array<std::string_view, type_count> type_names = {
 
 namespace detail {
 
-/// True when T is a param struct registered for `type` with a wire name and a field list.
-template <class T, NotificationType expected>
+/// True when T is the param struct of enumerator `expected` (its `type`) with a field list.
+template <class T, auto expected>
 concept ParamFor = Described<T> && requires {
-  { T::type } -> std::convertible_to<NotificationType>;
+  { T::type } -> std::convertible_to<decltype(expected)>;
 } && (T::type == expected);
 
-template <std::size_t... I>
-constexpr bool registry_is_complete(std::index_sequence<I...>) {
-  return (ParamFor<std::variant_alternative_t<I, Param>, static_cast<NotificationType>(I)> && ...) &&
-         ((!type_names[I].empty()) && ...);
+template <class Enum, class Variant, std::size_t... I>
+constexpr bool params_in_order(std::index_sequence<I...>) {
+  return (ParamFor<std::variant_alternative_t<I, Variant>, static_cast<Enum>(I)> && ...);
+}
+
+template <class Names>
+constexpr bool names_present(const Names& names) {
+  for (const std::string_view name : names)
+    if (name.empty()) return false;
+  return true;
+}
+
+/// The registry check: `Variant` lists one param struct per enumerator of `Enum` (0 to `last`),
+/// in enum order, and `names` a non-empty wire name for each; otherwise it does not compile.
+/// Generic so that tests/compile_fail can run it on a registry with a type too many.
+template <class Enum, class Variant, const auto& names, Enum last>
+constexpr bool registry_is_complete() {
+  constexpr std::size_t count = static_cast<std::size_t>(last) + 1;
+  static_assert(std::variant_size_v<Variant> == count, "every NotificationType needs a param struct in notify::Param");
+  static_assert(std::size(names) == count, "every NotificationType needs a wire name in notify::type_names");
+  if constexpr (std::variant_size_v<Variant> == count && std::size(names) == count) {
+    static_assert(params_in_order<Enum, Variant>(std::make_index_sequence<count>{}),
+                  "notify::Param must list one param struct per NotificationType, in enum order");
+    static_assert(names_present(names), "every NotificationType needs a non-empty wire name");
+  }
+  return true;
 }
 
 /// Switch over every enumerator: with -Werror=switch a new enumerator without a case fails.
@@ -326,10 +350,9 @@ constexpr std::size_t checked_index(NotificationType t) {
 
 }  // namespace detail
 
-static_assert(detail::checked_index(NotificationType::PEDIA_EDIT_PHOTO) + 1 == type_count,
-              "every NotificationType needs a param struct in notify::Param");
-static_assert(detail::registry_is_complete(std::make_index_sequence<type_count>{}),
-              "notify::Param must list one param struct per NotificationType, in enum order");
+// Adding an enumerator: checked_index stops compiling (-Wswitch) until it has a case; then
+// `last` below names the new last enumerator, and this fails until Param and type_names list it.
+static_assert(detail::registry_is_complete<NotificationType, Param, type_names, NotificationType::PEDIA_EDIT_PHOTO>());
 
 /// The exact wire name of a type.
 constexpr std::string_view to_string(NotificationType t) noexcept { return type_names[detail::checked_index(t)]; }

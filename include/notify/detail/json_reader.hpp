@@ -136,23 +136,25 @@ class JsonReader {
     return fail("invalid literal");
   }
 
-  /// Skips one whole value of any kind, checking its syntax and UTF-8.
-  bool skip_value() noexcept {
+  /// Skips one whole value of any kind, checking its syntax and UTF-8. With
+  /// allow_bad_utf8, invalid UTF-8 in string values is let through (keys are always
+  /// checked): for a value that is read again later, where it becomes a field error.
+  bool skip_value(bool allow_bad_utf8 = false) noexcept {
     std::string_view sv;
     switch (peek()) {
       case JsonKind::object: {
         if (!enter()) return false;
-        while (next_key(sv, scratch_)) if (!skip_value()) return false;
+        while (next_key(sv, scratch_)) if (!skip_value(allow_bad_utf8)) return false;
         return !failed();
       }
       case JsonKind::array: {
         if (!enter()) return false;
-        while (next_element()) if (!skip_value()) return false;
+        while (next_element()) if (!skip_value(allow_bad_utf8)) return false;
         return !failed();
       }
       case JsonKind::string: {
         const StringStatus st = read_string(sv, scratch_);
-        if (st == StringStatus::bad_utf8) return fail("invalid UTF-8 in a string");
+        if (st == StringStatus::bad_utf8) return allow_bad_utf8 || fail("invalid UTF-8 in a string");
         return st == StringStatus::ok;
       }
       case JsonKind::number: { JsonNumber n; return read_number(n); }

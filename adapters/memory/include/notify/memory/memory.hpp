@@ -10,6 +10,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <span>
 #include <string>
@@ -68,6 +69,10 @@ class Queue {
 
   Faults faults;
 
+  /// A received record not settled within this time comes back, as on SQS or after
+  /// XAUTOCLAIM. Zero (the default) keeps it in flight until redeliver_unsettled().
+  std::chrono::milliseconds visibility_timeout{0};
+
   /// Producer side.
   Result<void> send(std::span<const std::string> bodies) {
     if (auto r = faults.enter("send"); !r) return r;
@@ -97,6 +102,7 @@ class Queue {
           ++e.receive_count;
           const std::string receipt = "r" + std::to_string(++next_receipt_);
           out.push_back(QueueRecord{e.id, receipt, e.body, e.receive_count, e.sent_at_ms});
+          e.visible_again = visibility_timeout.count() > 0 ? Clock::now() + visibility_timeout : Clock::time_point::max();
           in_flight_.emplace(receipt, std::move(e));
         }
         if (!out.empty() || Clock::now() >= deadline) return out;
@@ -164,6 +170,7 @@ class Queue {
     std::string body;
     int receive_count = 0;
     std::int64_t sent_at_ms = 0;
+    Clock::time_point visible_again = Clock::time_point::max();
   };
 
   static std::int64_t now_ms() {
@@ -173,6 +180,14 @@ class Queue {
 
   void promote_delayed() {
     const auto now = Clock::now();
+    for (auto it = in_flight_.begin(); it != in_flight_.end();) {
+      if (it->second.visible_again <= now) {
+        ready_.push_back(std::move(it->second));
+        it = in_flight_.erase(it);
+      } else {
+        ++it;
+      }
+    }
     while (!delayed_.empty() && delayed_.begin()->first <= now) {
       ready_.push_back(std::move(delayed_.begin()->second));
       delayed_.erase(delayed_.begin());

@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+/// Helpers shared by notifyctl and notify-worker: exit codes, reading files or stdin,
+/// option parsing (with NOTIFY_<FLAG> environment fallbacks) and the members file.
+
+#include <cctype>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <initializer_list>
+#include <iostream>
+#include <iterator>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "notify/codec.hpp"
+#include "notify/members.hpp"
+
+namespace cli {
+
+/// Exit codes (the sysexits.h values for the last three).
+enum Exit : int {
+  exit_ok = 0,
+  exit_failure = 1,       ///< the worker stopped on an error
+  exit_invalid = 2,       ///< the request is invalid (errors JSON on stdout)
+  exit_usage = 64,        ///< bad command line (usage on stderr)
+  exit_data = 65,         ///< an input file is not what it should be (e.g. members not JSON)
+  exit_no_input = 66,     ///< an input file cannot be read
+};
+
+/// The whole content of a file, or of stdin for "-"; nullopt if it cannot be read.
+inline std::optional<std::string> read_input(const std::string& path) {
+  if (path == "-") {
+    std::ostringstream ss;
+    ss << std::cin.rdbuf();
+    if (std::cin.bad()) return std::nullopt;
+    return std::move(ss).str();
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) return std::nullopt;
+  return s;
+}
+
+/// One command-line option: `--name VALUE`, `--name=VALUE`, or a flag `--name`.
+struct Option {
+  Option(std::string_view option_name, bool with_value = true) : name(option_name), takes_value(with_value) {}
+
+  std::string_view name;  ///< without the leading dashes
+  bool takes_value = true;
+  std::string value;      ///< the value, or "1" for a flag that is set
+  bool set = false;
+};
+
+/// Options of one (sub)command, looked up by name.
+class Options {
+ public:
+  Options(std::initializer_list<Option> options) : items_(options) {}
+
+  /// Parses argv[first..]; returns an error message for the usage text, empty if fine.
+  std::string parse(int argc, char** argv, int first) {
+    for (int i = first; i < argc; ++i) {
+      std::string_view arg = argv[i];
+      if (arg.substr(0, 2) != "--" || arg.size() == 2) return "unexpected argument '" + std::string(arg) + "'";
+      arg.remove_prefix(2);
+      std::optional<std::string_view> inline_value;
+      if (const auto eq = arg.find('='); eq != std::string_view::npos) {
+        inline_value = arg.substr(eq + 1);
+        arg = arg.substr(0, eq);
+      }
+      Option* o = find(arg);
+      if (!o) return "unknown option --" + std::string(arg);
+      if (o->set) return "--" + std::string(arg) + " given twice";
+      o->set = true;
+      if (!o->takes_value) {
+        if (inline_value) return "--" + std::string(arg) + " takes no value";
+        o->value = "1";
+      } else if (inline_value) {
+        o->value = *inline_value;
+      } else if (i + 1 < argc) {
+        o->value = argv[++i];
+      } else {
+        return "--" + std::string(arg) + " needs a value";
+      }
+    }
+    return {};
+  }
+
+  /// Fills options not given on the command line from NOTIFY_<NAME> (dashes as '_').
+  /// Flags read 1/true/yes and 0/false/no/empty; returns an error message if neither.
+  std::string parse_env() {
+    for (Option& o : items_) {
+      if (o.set) continue;
+      std::string var = "NOTIFY_";
+      for (char c : o.name) var += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      const char* v = std::getenv(var.c_str());
+      if (!v) continue;
+      const std::string_view value = v;
+      if (o.takes_value) {
+        if (value.empty()) continue;
+        o.value = value;
+        o.set = true;
+      } else if (value == "1" || value == "true" || value == "yes") {
+        o.value = "1";
+        o.set = true;
+      } else if (!(value.empty() || value == "0" || value == "false" || value == "no")) {
+        return var + " must be 1/true/yes or 0/false/no";
+      }
+    }
+    return {};
+  }
+
+  bool has(std::string_view name) const { return get(name).set; }
+  const std::string& value(std::string_view name) const { return get(name).value; }
+  /// The value, or `fallback` when the option was not given.
+  std::string value_or(std::string_view name, std::string fallback) const {
+    const Option& o = get(name);
+    return o.set ? o.value : fallback;
+  }
+
+ private:
+  Option* find(std::string_view name) {
+    for (Option& o : items_)
+      if (o.name == name) return &o;
+    return nullptr;
+  }
+  const Option& get(std::string_view name) const {
+    for (const Option& o : items_)
+      if (o.name == name) return o;
+    NOTIFY_ASSERT(false && "option not declared");
+    return items_.front();
+  }
+
+  std::vector<Option> items_;
+};
+
+/// {"errors":[{"path","code","message"}]} as printed by render and validate.
+inline nlohmann::ordered_json errors_document(const notify::Errors& errors) {
+  nlohmann::ordered_json list = nlohmann::ordered_json::array();
+  for (const notify::Error& e : errors)
+    list.push_back({{"path", e.path}, {"code", std::string(notify::to_string(e.code))}, {"message", e.message}});
+  return {{"errors", std::move(list)}};
+}
+
+/// Pretty JSON with a final newline; invalid UTF-8 (never expected) as U+FFFD.
+inline std::string pretty(const nlohmann::ordered_json& j) {
+  return j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
+}
+
+/// Walks a members file: the member store's contents as JSON,
+/// {"family:<id>": {"user:<id>": "<stored member JSON string>"}}. Calls
+/// `member(familyId, field, value)` for each stored value whose key and field are well
+/// formed, and `problem(where, what)` for each entry skipped. Returns an error message
+/// if the file as a whole is not such an object.
+inline std::string for_each_stored_member(
+    std::string_view text, const std::function<void(notify::Id, const std::string&, const std::string&)>& member,
+    const std::function<void(const std::string&, const std::string&)>& problem) {
+  const auto doc = nlohmann::ordered_json::parse(text.begin(), text.end(), nullptr, false);
+  if (doc.is_discarded()) return "not valid JSON";
+  if (!doc.is_object()) return "expected an object {\"family:<id>\": {\"user:<id>\": \"<member JSON>\"}}";
+  for (const auto& [key, fields] : doc.items()) {
+    const auto family = notify::parse_family_key(key);
+    if (!family) {
+      problem(key, "key is not family:<id>");
+      continue;
+    }
+    if (!fields.is_object()) {
+      problem(key, "expected an object of user:<id> fields");
+      continue;
+    }
+    for (const auto& [field, value] : fields.items()) {
+      const std::string where = key + "." + field;
+      if (!notify::parse_member_field(field)) problem(where, "field is not user:<id>");
+      else if (!value.is_string()) problem(where, "value is not a string (the stored member JSON)");
+      else member(*family, field, value.get<std::string>());
+    }
+  }
+  return {};
+}
+
+/// Writes a message to stderr as "<program>: <message>".
+inline void complain(std::string_view program, std::string_view message) {
+  std::cerr << program << ": " << message << '\n';
+}
+
+}  // namespace cli

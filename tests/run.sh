@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Runs every test of notify on a fresh Debian machine: installs what is missing, builds
+# with warnings as errors, runs ctest (unit, golden, schema, CLI, packaging, must-not-
+# compile, corpus replay), the unit tests again under ASan+UBSan, and each libFuzzer
+# target for a bounded time. Environment: FUZZ_SECONDS (per target, default 20),
+# JOBS (default: nproc), NOTIFY_SKIP_FUZZ=1 to leave out the fuzzing stage.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+jobs=${JOBS:-$(nproc)}
+build=${NOTIFY_BUILD_ROOT:-$root/build}
+passed=0
+failed=0
+
+stage() { printf '\n=== %s ===\n' "$*"; }
+count() {  # count <name> <command...>: runs a stage, tallies it
+  local name=$1; shift
+  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $name"; fi
+}
+
+stage "dependencies"
+bash cmake/install-deps.sh
+if [ -f tests/schema/package.json ]; then
+  (cd tests/schema && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+stage "build (warnings are errors) and ctest"
+cmake -S . -B "$build/release" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNOTIFY_WERROR=ON -DNOTIFY_BUILD_BENCHMARKS=ON >/dev/null
+cmake --build "$build/release" -j"$jobs"
+count "ctest" ctest --test-dir "$build/release" --output-on-failure -j"$jobs"
+
+stage "unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
+cmake -S . -B "$build/asan" -DCMAKE_BUILD_TYPE=Debug -DNOTIFY_WERROR=ON -DNOTIFY_BUILD_EXAMPLES=OFF \
+  -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" >/dev/null
+cmake --build "$build/asan" -j"$jobs" --target notify_unit_tests
+count "asan+ubsan unit tests" env ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  "$build/asan/tests/unit/notify_unit_tests" --no-version
+
+if [ "${NOTIFY_SKIP_FUZZ:-0}" != 1 ] && [ -x tests/fuzz/run.sh ]; then
+  stage "fuzzing (${FUZZ_SECONDS:-20} s per target)"
+  count "fuzz" env FUZZ_SECONDS="${FUZZ_SECONDS:-20}" NOTIFY_BUILD_ROOT="$build" tests/fuzz/run.sh
+fi
+
+stage "summary"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

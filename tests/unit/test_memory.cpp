@@ -1,0 +1,332 @@
+// SPDX-License-Identifier: MIT
+// The in-memory transports themselves: the fault-injection tests are only as good as these.
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "notify/memory/memory.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+namespace mem = notify::memory;
+using notify::Disposition;
+using notify::Errc;
+using notify::Id;
+
+std::vector<notify::QueueRecord> take(mem::Queue& q, std::size_t max = 10) {
+  auto r = q.receive(max, 0ms);
+  REQUIRE(r);
+  return std::move(*r);
+}
+
+void settle(mem::Queue& q, const notify::QueueRecord& r, Disposition d, std::chrono::milliseconds delay = 0ms,
+            std::string reason = {}) {
+  const notify::Settlement s{&r, notify::Outcome{d, delay, std::move(reason)}};
+  REQUIRE(q.settle(std::span(&s, 1)));
+}
+
+}  // namespace
+
+TEST_CASE("the memory queue hands out records oldest first, up to the batch size, with distinct ids") {
+  mem::Queue q;
+  const std::vector<std::string> bodies = {"a", "b", "c"};
+  REQUIRE(q.send(bodies));
+  CHECK(q.ready() == 3);
+  CHECK(q.bodies() == bodies);
+
+  const auto first = take(q, 2);
+  REQUIRE(first.size() == 2);
+  CHECK(first[0].body == "a");
+  CHECK(first[1].body == "b");
+  CHECK(first[0].id != first[1].id);
+  CHECK(first[0].receipt != first[1].receipt);
+  CHECK(first[0].receive_count == 1);
+  CHECK(first[0].sent_at_ms > 0);
+  CHECK(q.ready() == 1);
+
+  const auto rest = take(q);
+  REQUIRE(rest.size() == 1);
+  CHECK(rest[0].body == "c");
+  CHECK(take(q).empty());
+}
+
+TEST_CASE("a received record stays invisible and pending until it is settled") {
+  mem::Queue q;
+  REQUIRE(q.send(std::string("x")));
+  const auto batch = take(q);
+  REQUIRE(batch.size() == 1);
+  CHECK(q.pending() == 1);
+  CHECK(q.ready() == 0);
+  CHECK(take(q).empty());
+
+  settle(q, batch[0], Disposition::done);
+  CHECK(q.pending() == 0);
+  CHECK(q.acked() == 1);
+  CHECK(take(q).empty());
+}
+
+TEST_CASE("a retried record comes back after its delay with its id kept and its receive count raised") {
+  mem::Queue q;
+  REQUIRE(q.send(std::string("x")));
+  const auto first = take(q);
+  REQUIRE(first.size() == 1);
+
+  SUBCASE("a long delay keeps it away") {
+    settle(q, first[0], Disposition::retry, std::chrono::hours(1));
+    CHECK(q.pending() == 1);
+    CHECK(take(q).empty());
+    CHECK(q.pending() == 1);
+  }
+  SUBCASE("no delay brings it back at once") {
+    settle(q, first[0], Disposition::retry, 0ms);
+    const auto second = take(q);
+    REQUIRE(second.size() == 1);
+    CHECK(second[0].id == first[0].id);
+    CHECK(second[0].receipt != first[0].receipt);
+    CHECK(second[0].receive_count == 2);
+    CHECK(second[0].body == "x");
+    CHECK(second[0].sent_at_ms == first[0].sent_at_ms);
+  }
+  SUBCASE("receive waits for a short delay to pass") {
+    settle(q, first[0], Disposition::retry, 5ms);
+    auto r = q.receive(10, 10s);  // returns as soon as the record is back
+    REQUIRE(r);
+    REQUIRE(r->size() == 1);
+    CHECK((*r)[0].receive_count == 2);
+  }
+}
+
+TEST_CASE("a dead-lettered record is kept with its reason and is no longer pending") {
+  mem::Queue q;
+  REQUIRE(q.send(std::string("poison")));
+  auto batch = take(q);
+  REQUIRE(batch.size() == 1);
+  settle(q, batch[0], Disposition::retry);
+  batch = take(q);
+  REQUIRE(batch.size() == 1);
+  settle(q, batch[0], Disposition::dead_letter, 0ms, "why");
+
+  const auto dead = q.dead_letters();
+  REQUIRE(dead.size() == 1);
+  CHECK(dead[0].reason == "why");
+  CHECK(dead[0].record.body == "poison");
+  CHECK(dead[0].record.id == batch[0].id);
+  CHECK(dead[0].record.receive_count == 2);
+  CHECK(q.pending() == 0);
+  CHECK(q.acked() == 0);
+  CHECK(take(q).empty());
+}
+
+TEST_CASE("unsettled records are redelivered, and a stale receipt settles nothing") {
+  mem::Queue q;
+  REQUIRE(q.send(std::string("x")));
+  const auto first = take(q);
+  REQUIRE(first.size() == 1);
+  q.redeliver_unsettled();
+  CHECK(q.pending() == 0);
+  CHECK(q.ready() == 1);
+
+  const auto second = take(q);
+  REQUIRE(second.size() == 1);
+  CHECK(second[0].receive_count == 2);
+
+  settle(q, first[0], Disposition::done);  // the old delivery's receipt
+  CHECK(q.acked() == 0);
+  CHECK(q.pending() == 1);
+  settle(q, second[0], Disposition::done);
+  CHECK(q.acked() == 1);
+  CHECK(q.pending() == 0);
+}
+
+TEST_CASE("fault injection fails exactly the numbered call, counting every call from 1") {
+  mem::Queue q;
+  q.faults.fail_call(2, Errc::timeout);
+  CHECK(q.send(std::string("a")).has_value());  // call 1
+  const auto failed = q.send(std::string("b"));  // call 2
+  REQUIRE_FALSE(failed.has_value());
+  CHECK(failed.error().code == Errc::timeout);
+  CHECK(failed.error().message.find("call 2") != std::string::npos);
+  CHECK(q.ready() == 1);  // the failed send added nothing
+
+  const auto r = q.receive(10, 0ms);  // call 3
+  REQUIRE(r);
+  CHECK(r->size() == 1);
+  CHECK(q.faults.calls() == 3);
+}
+
+TEST_CASE("fault injection can fail every call until cleared") {
+  mem::Queue q;
+  q.faults.fail_always(Errc::unavailable);
+  for (int i = 0; i < 3; ++i) {
+    const auto r = q.receive(10, 0ms);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code == Errc::unavailable);
+  }
+  CHECK(q.faults.calls() == 3);
+  q.faults.clear();
+  CHECK(q.receive(10, 0ms).has_value());
+  CHECK(q.faults.calls() == 4);
+}
+
+TEST_CASE("a failing settle leaves the records in flight") {
+  mem::Queue q;
+  REQUIRE(q.send(std::string("x")));
+  const auto batch = take(q);
+  REQUIRE(batch.size() == 1);
+  q.faults.fail_always();
+  const notify::Settlement s{&batch[0], {}};
+  CHECK_FALSE(q.settle(std::span(&s, 1)).has_value());
+  CHECK(q.acked() == 0);
+  CHECK(q.pending() == 1);
+}
+
+TEST_CASE("the memory member store reads families in one call and reports unreadable values") {
+  mem::MemberStore s;
+  REQUIRE(s.set_member(3, notify::Member{1, "엄마", "tok-1", true}));
+  REQUIRE(s.set_member(3, notify::Member{2, "아빠", "", false}));
+  REQUIRE(s.set_member(4, notify::Member{7, "할머니", "tok-7", false}));
+  s.put_raw(3, "user:9", "{oops");
+  s.put_raw(3, "guest", R"({"userName":"x"})");
+  s.put_raw(4, "user:8", R"({"userName":"삼촌","fcmToken":"tok-8","mktPushAreed":true})");
+
+  const Id ids[] = {3, 4, 5};
+  const auto r = s.families(ids);
+  REQUIRE(r);
+  CHECK(s.round_trips() == 1);
+  CHECK(r->families.size() == 2);  // 5 does not exist
+  CHECK(r->families.find(5) == nullptr);
+  const notify::Family* f3 = r->families.find(3);
+  REQUIRE(f3 != nullptr);
+  REQUIRE(f3->members.size() == 2);
+  CHECK(f3->find(1)->userName == "엄마");
+  CHECK(f3->find(1)->mktPushAgreed);
+  CHECK(f3->find(2)->fcmToken.empty());
+  const notify::Member* uncle = r->families.find(4)->find(8);
+  REQUIRE(uncle != nullptr);
+  CHECK(uncle->mktPushAgreed);  // the legacy spelling is read too
+
+  REQUIRE(r->problems.size() == 2);
+  std::vector<std::string> paths = {r->problems[0].path, r->problems[1].path};
+  std::sort(paths.begin(), paths.end());
+  CHECK(paths == std::vector<std::string>{"family:3.guest", "family:3.user:9"});
+  for (const notify::Error& e : r->problems) CHECK(e.code == Errc::invalid_member);
+}
+
+TEST_CASE("a failed member lookup is not a round trip") {
+  mem::MemberStore s;
+  s.faults.fail_always(Errc::timeout);
+  const Id ids[] = {3};
+  const auto r = s.families(ids);
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().code == Errc::timeout);
+  CHECK(s.round_trips() == 0);
+}
+
+TEST_CASE("the memory member store removes members, families and tokens") {
+  mem::MemberStore s;
+  REQUIRE(s.set_member(3, notify::Member{1, "엄마", "tok-1", false}));
+  REQUIRE(s.set_member(3, notify::Member{2, "아빠", "tok-2", false}));
+  REQUIRE(s.set_member(4, notify::Member{7, "할머니", "tok-7", false}));
+  const Id ids[] = {3, 4};
+
+  SUBCASE("remove_token clears only a token that still matches") {
+    auto stale = s.remove_token(3, 1, "tok-old");
+    REQUIRE(stale);
+    CHECK_FALSE(*stale);
+    auto missing = s.remove_token(3, 99, "tok-1");
+    REQUIRE(missing);
+    CHECK_FALSE(*missing);
+    auto gone_family = s.remove_token(99, 1, "tok-1");
+    REQUIRE(gone_family);
+    CHECK_FALSE(*gone_family);
+    auto cleared = s.remove_token(3, 1, "tok-1");
+    REQUIRE(cleared);
+    CHECK(*cleared);
+    const auto r = s.families(ids);
+    REQUIRE(r);
+    CHECK(r->families.find(3)->find(1)->fcmToken.empty());
+    CHECK(r->families.find(3)->find(1)->userName == "엄마");
+    CHECK(r->families.find(3)->find(2)->fcmToken == "tok-2");
+  }
+  SUBCASE("removing the last member removes the family") {
+    REQUIRE(s.remove_member(4, 7));
+    REQUIRE(s.remove_member(3, 1));
+    const auto r = s.families(ids);
+    REQUIRE(r);
+    CHECK(r->families.find(4) == nullptr);
+    REQUIRE(r->families.find(3) != nullptr);
+    CHECK(r->families.find(3)->members.size() == 1);
+  }
+  SUBCASE("remove_family removes every member") {
+    REQUIRE(s.remove_family(3));
+    const auto r = s.families(ids);
+    REQUIRE(r);
+    CHECK(r->families.find(3) == nullptr);
+    CHECK(r->families.find(4) != nullptr);
+  }
+}
+
+TEST_CASE("the memory push provider records pushes and answers injected statuses per token") {
+  mem::PushProvider p;
+  const notify::Message m{"우리가 앨범", "사진", {notify::Screen::Photo, notify::LinkKey::photoId, 7}, {}, {}};
+  p.fail_token("dead", notify::PushStatus::invalid_token);
+  p.fail_token("slow", notify::PushStatus::retry, 30s);
+  const notify::Push pushes[] = {{&m, "ok"}, {&m, "dead"}, {&m, "slow"}};
+
+  const auto results = p.send(pushes);
+  REQUIRE(results.size() == 3);
+  CHECK(results[0].status == notify::PushStatus::sent);
+  CHECK(results[1].status == notify::PushStatus::invalid_token);
+  CHECK(results[2].status == notify::PushStatus::retry);
+  CHECK(results[2].retry_after == 30s);
+  REQUIRE(p.sent().size() == 1);
+  CHECK(p.sent()[0].token == "ok");
+  CHECK(p.sent()[0].screen == "Photo");
+  CHECK(p.sent()[0].param == R"({"photoId":7})");
+  CHECK(p.count("ok") == 1);
+  CHECK(p.count("dead") == 0);
+
+  p.clear_token("slow");
+  p.faults.fail_call(2);
+  const auto failed = p.send(pushes);  // call 2: every push answers retry
+  REQUIRE(failed.size() == 3);
+  for (const auto& r : failed) CHECK(r.status == notify::PushStatus::retry);
+  CHECK(p.sent().size() == 1);
+
+  const auto third = p.send(pushes);
+  CHECK(third[2].status == notify::PushStatus::sent);
+  CHECK(p.count("slow") == 1);
+}
+
+TEST_CASE("the memory inbox keeps every body, and nothing from a failed call") {
+  mem::InboxSink i;
+  const std::vector<std::string> one = {"[1]"}, two = {"[2]", "[3]"};
+  REQUIRE(i.publish(one));
+  i.faults.fail_call(2);
+  CHECK_FALSE(i.publish(two).has_value());
+  REQUIRE(i.publish(two));
+  CHECK(i.published() == std::vector<std::string>{"[1]", "[2]", "[3]"});
+}
+
+TEST_CASE("the memory ledger remembers keys until their TTL runs out") {
+  mem::IdempotencyStore d;
+  const std::vector<std::string> kept = {"a", "b"}, expired = {"c"}, asked = {"a", "c", "z", "b"};
+  REQUIRE(d.remember(kept, std::chrono::hours(1)));
+  REQUIRE(d.remember(expired, 0s));
+  const auto r = d.seen(asked);
+  REQUIRE(r);
+  CHECK(*r == std::vector<bool>{true, false, false, true});
+  CHECK(d.size() == 3);
+
+  d.faults.fail_always();
+  CHECK_FALSE(d.seen(asked).has_value());
+  CHECK_FALSE(d.remember(asked, 1s).has_value());
+  d.faults.clear();
+  CHECK(d.size() == 3);
+}

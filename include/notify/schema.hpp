@@ -307,12 +307,12 @@ constexpr bool names_present(const Names& names) {
   return true;
 }
 
-/// The registry check: `Variant` lists one param struct per enumerator of `Enum` (0 to `last`),
-/// in enum order, and `names` a non-empty wire name for each; otherwise it does not compile.
-/// Generic so that tests/compile_fail can run it on a registry with a type too many.
-template <class Enum, class Variant, const auto& names, Enum last>
+/// The registry check: `Variant` lists one param struct per enumerator of `Enum` (`count`
+/// of them, numbered from 0), in enum order, and `names` a non-empty wire name for each;
+/// otherwise it does not compile. Generic so that tests/compile_fail can run it on a
+/// registry with a type too many.
+template <class Enum, class Variant, const auto& names, std::size_t count>
 constexpr bool registry_is_complete() {
-  constexpr std::size_t count = static_cast<std::size_t>(last) + 1;
   static_assert(std::variant_size_v<Variant> == count, "every NotificationType needs a param struct in notify::Param");
   static_assert(std::size(names) == count, "every NotificationType needs a wire name in notify::type_names");
   if constexpr (std::variant_size_v<Variant> == count && std::size(names) == count) {
@@ -322,6 +322,8 @@ constexpr bool registry_is_complete() {
   }
   return true;
 }
+
+inline constexpr std::size_t not_a_type = static_cast<std::size_t>(-1);
 
 /// Switch over every enumerator: with -Werror=switch a new enumerator without a case fails.
 constexpr std::size_t checked_index(NotificationType t) {
@@ -345,17 +347,27 @@ constexpr std::size_t checked_index(NotificationType t) {
       return static_cast<std::size_t>(t);
   }
 #pragma GCC diagnostic pop
-  return type_count;
+  return not_a_type;
+}
+
+/// How many enumerators NotificationType has, as counted by checked_index's switch.
+constexpr std::size_t enumerator_count() {
+  std::size_t n = 0;
+  for (unsigned v = 0; v <= 0xFF; ++v) n += checked_index(static_cast<NotificationType>(v)) != not_a_type;
+  return n;
 }
 
 }  // namespace detail
 
 // Adding an enumerator: checked_index stops compiling (-Wswitch) until it has a case; then
-// `last` below names the new last enumerator, and this fails until Param and type_names list it.
-static_assert(detail::registry_is_complete<NotificationType, Param, type_names, NotificationType::PEDIA_EDIT_PHOTO>());
+// the enumerator count grows, and this fails until Param and type_names list the new type.
+static_assert(detail::registry_is_complete<NotificationType, Param, type_names, detail::enumerator_count()>());
 
-/// The exact wire name of a type.
-constexpr std::string_view to_string(NotificationType t) noexcept { return type_names[detail::checked_index(t)]; }
+/// The exact wire name of a type (empty for a value that is not an enumerator).
+constexpr std::string_view to_string(NotificationType t) noexcept {
+  const std::size_t i = detail::checked_index(t);
+  return i < type_count ? type_names[i] : std::string_view{};
+}
 
 /// The type with this exact wire name, or nullopt for anything else (case-sensitive).
 constexpr std::optional<NotificationType> parse_type(std::string_view name) noexcept {

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <charconv>
 #include <limits>
+#include <optional>
 #include <random>
 
 #include "notify/codec.hpp"
@@ -326,15 +327,20 @@ Result<std::vector<QueueRecord>> Queue::receive(std::size_t max, std::chrono::mi
 
 Result<void> Queue::settle(std::span<const Settlement> settlements) {
   std::vector<Command> commands;
+  std::optional<Error> foreign;
   const std::string del = opt_.delete_acked ? "1" : "0";
   for (const Settlement& s : settlements) {
     if (s.record == nullptr) continue;
     const QueueRecord& rec = *s.record;
-    const auto colon = rec.receipt.find(':');
-    const std::size_t level = colon == std::string::npos ? streams_.size() : to_int<std::size_t>(rec.receipt.substr(0, colon));
-    if (level >= streams_.size() || colon == 0) return Error{Errc::invalid_value, "redis: not a receipt of this queue: " + rec.receipt, {}};
+    // A receipt is "<priority level digit>:<entry id>"; a foreign one is reported, the rest settled.
+    const std::string& receipt = rec.receipt;
+    const std::size_t level = receipt.size() > 2 && receipt[1] == ':' ? static_cast<std::size_t>(receipt[0] - '0') : 99;
+    if (level >= streams_.size()) {
+      foreign = Error{Errc::invalid_value, "redis: not a receipt of this queue: " + receipt, {}};
+      continue;
+    }
     const std::string& stream = streams_[level];
-    const std::string entry = rec.receipt.substr(colon + 1);
+    const std::string entry = receipt.substr(2);
     Outcome outcome = s.outcome;
     if (outcome.disposition == Disposition::retry && rec.receive_count >= opt_.max_deliveries) {
       outcome.disposition = Disposition::dead_letter;
@@ -362,6 +368,7 @@ Result<void> Queue::settle(std::span<const Settlement> settlements) {
   if (!replies) return replies.error();
   for (std::size_t i = 0; i < replies->size(); ++i)
     if ((*replies)[i].is_error()) return reply_error((*replies)[i], "settle: " + commands[i][0]);
+  if (foreign) return *foreign;
   return {};
 }
 

@@ -119,6 +119,26 @@ TEST_CASE("an acked record is gone: not pending, not delivered again") {
   CHECK(q.dead_letters()->empty());
 }
 
+TEST_CASE("a foreign receipt is reported while the rest of the batch is settled") {
+  RedisServer server;
+  redis::Queue q(notify::test::options_for(server), queue_options("c1"));
+  REQUIRE(q.send(bodies({"a"})).has_value());
+  auto got = q.receive(1, 1s);
+  REQUIRE(got->size() == 1);
+  QueueRecord foreign = got->front();
+  for (const char* receipt : {"", "7:1-0", "x:1-0", "0:", "1-0"}) {
+    CAPTURE(receipt);
+    foreign.receipt = receipt;
+    const Settlement s[] = {{&foreign, Outcome{}}};
+    auto r = q.settle(s);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code == Errc::invalid_value);
+  }
+  const Settlement s[] = {{&foreign, Outcome{}}, {&got->front(), Outcome{}}};
+  CHECK_FALSE(q.settle(s).has_value());
+  CHECK(*q.pending_count() == 0);  // the real one was acked
+}
+
 TEST_CASE("a retried record comes back only after its delay, with its delivery count") {
   RedisServer server;
   redis::Queue q(notify::test::options_for(server), queue_options("c1"));

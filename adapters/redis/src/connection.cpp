@@ -166,23 +166,24 @@ Result<Options> parse_url(std::string_view url) {
     std::string_view hostport = rest.substr(0, slash);
     const std::string_view path = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1);
     std::string_view port;
+    bool has_port = false;
     if (!hostport.empty() && hostport[0] == '[') {  // [IPv6]:port
       const auto close = hostport.find(']');
       if (close == std::string_view::npos) return config_error("unclosed '[' in the URL's host");
       o.host = std::string(hostport.substr(1, close - 1));
       const std::string_view after = hostport.substr(close + 1);
       if (!after.empty() && after[0] != ':') return config_error("expected ':' after ']' in the URL");
-      if (!after.empty()) port = after.substr(1);
+      has_port = !after.empty();
+      if (has_port) port = after.substr(1);
     } else {
       const auto colon = hostport.find(':');
       o.host = std::string(hostport.substr(0, colon));
-      if (colon != std::string_view::npos) port = hostport.substr(colon + 1);
+      has_port = colon != std::string_view::npos;
+      if (has_port) port = hostport.substr(colon + 1);
     }
     if (o.host.empty()) return config_error("the URL has no host");
-    if (!port.empty() || hostport.find(':') != std::string_view::npos) {
-      if (!parse_number(port, o.port) || o.port < 1 || o.port > 65535)
-        return config_error("the port must be a number from 1 to 65535");
-    }
+    if (has_port && (!parse_number(port, o.port) || o.port < 1 || o.port > 65535))
+      return config_error("the port must be a number from 1 to 65535");
     if (!path.empty() && !parse_number(path, o.db)) return config_error("the URL path must be a database number");
   }
   if (auto r = parse_query(query, o); !r) return r.error();

@@ -30,6 +30,7 @@ TEST_CASE("a Redis URL is read into connection options") {
       {"redis://:s3cret@h:1", "h", 1, 0, "", "s3cret", ""},
       {"redis://alice:p%40ss%3A@h:1/0", "h", 1, 0, "alice", "p@ss:", ""},
       {"redis://[::1]:7000", "::1", 7000, 0, "", "", ""},
+      {"redis://[::1]/1", "::1", 6379, 1, "", "", ""},
       {"redis://h:1?db=4", "h", 1, 4, "", "", ""},
       {"unix:///tmp/r.sock?db=3", "127.0.0.1", 6379, 3, "", "", "/tmp/r.sock"},
       {"unix://:pw@/var/run/redis.sock", "127.0.0.1", 6379, 0, "", "pw", "/var/run/redis.sock"},
@@ -50,7 +51,8 @@ TEST_CASE("a Redis URL is read into connection options") {
 TEST_CASE("a bad Redis URL is a configuration error naming the problem") {
   const char* bad[] = {"http://h:1",        "rediss://h:1",    "redis://h:0",      "redis://h:70000", "redis://h:",
                        "redis://h:abc",     "redis://h/x",     "redis://alice@h",  "redis://h?foo=1", "unix://relative",
-                       "redis://",          "redis://:p%zz@h", "redis://[::1",     "redis://h:1/-1",  ""};
+                       "redis://",          "redis://:p%zz@h", "redis://[::1",     "redis://h:1/-1",  "redis://[::1]x",
+                       "redis://[::1]:",   ""};
   for (const char* url : bad) {
     CAPTURE(url);
     auto o = redis::parse_url(url);

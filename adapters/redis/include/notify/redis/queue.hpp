@@ -31,7 +31,10 @@ struct QueueOptions {
   std::string consumer;               ///< this consumer's name; empty: host-pid-random
   std::size_t max_length = 1000000;   ///< XADD MAXLEN ~ (0: unbounded); keep far above any backlog
   int max_deliveries = 5;             ///< a retry at this count, or a claim past it, dead-letters
-  std::chrono::milliseconds claim_idle{30000};  ///< entries pending longer are taken from their consumer
+  /// Entries pending longer are taken from their consumer (presumed dead): keep it well
+  /// above the longest batch, or a slow consumer's records are processed twice (the
+  /// idempotency store then stops repeated pushes).
+  std::chrono::milliseconds claim_idle{30000};
   bool delete_acked = true;           ///< XDEL settled entries so the streams hold only live ones
 };
 

@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+/// A queue on Redis Streams with a consumer group. Keys, for a base name `S`:
+///   `S:high`, `S`        the streams, highest priority first (entry fields: rid, body, n, sent)
+///   `S:delayed`          a sorted set of retries scored by due time (Unix ms, server clock),
+///   `S:delayed:<member>` each retry's fields until it is due
+///   `S:dead`             the dead-letter stream (fields: rid, body, reason, n, sent, origin, at)
+/// `rid` is the request id (QueueRecord::id, stable across retries), `n` how many times
+/// the request was delivered before this entry, `sent` the producer's Unix ms.
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "notify/redis/connection.hpp"
+#include "notify/transport.hpp"
+
+namespace notify::redis {
+
+/// Priority levels; higher ones are drained first.
+enum class Priority : std::uint8_t { high, normal };
+
+struct QueueOptions {
+  std::string stream = "notify";      ///< the base name S of every key
+  std::string group = "notify";       ///< the consumer group
+  std::string consumer;               ///< this consumer's name; empty: host-pid-random
+  std::size_t max_length = 1000000;   ///< XADD MAXLEN ~ (0: unbounded); keep far above any backlog
+  int max_deliveries = 5;             ///< a retry at this count, or a claim past it, dead-letters
+  /// Entries pending longer are taken from their consumer (presumed dead): keep it well
+  /// above the longest batch, or a slow consumer's records are processed twice (the
+  /// idempotency store then stops repeated pushes).
+  std::chrono::milliseconds claim_idle{30000};
+  bool delete_acked = true;           ///< XDEL settled entries so the streams hold only live ones
+};
+
+/// A redis:// queue URL: `redis://[user:password@]host:port/STREAM[?db=N]`.
+struct QueueAddress {
+  Options connection;
+  std::string stream;
+};
+Result<QueueAddress> parse_queue_url(std::string_view url);
+
+/// One entry of the dead-letter stream.
+struct DeadLetter {
+  std::string entry_id;  ///< its id in the dead-letter stream (for redrive)
+  std::string id;        ///< the request id
+  std::string body;
+  std::string reason;
+  int deliveries = 0;
+  std::int64_t sent_at_ms = 0;
+  std::int64_t dead_at_ms = 0;
+  std::string origin;  ///< the stream it came from (and goes back to on redrive)
+};
+
+/// notify::Queue on Redis Streams. receive() is one round trip when records are ready (a
+/// Lua script: due retries go back, entries abandoned by a crashed consumer are claimed,
+/// new entries are read, highest priority first); otherwise it blocks with XREADGROUP.
+class Queue {
+ public:
+  Queue(Options connection, QueueOptions options = {});
+
+  /// Up to `max` records, waiting up to `wait` for the first.
+  Result<std::vector<QueueRecord>> receive(std::size_t max, std::chrono::milliseconds wait);
+  /// Acks, delays or dead-letters each record: one round trip for the batch.
+  Result<void> settle(std::span<const Settlement> settlements);
+  /// Appends bodies (XADD MAXLEN ~): one round trip. The request id is the envelope "id"
+  /// when the body has one, else a fresh unique id.
+  Result<void> send(std::span<const std::string> bodies, Priority priority = Priority::normal);
+
+  /// Records that will still come back: delivered and unsettled, or delayed.
+  Result<std::size_t> pending_count();
+  /// pending_count() for run_worker's drain; a failure counts as "some" so a drain never
+  /// ends early.
+  std::size_t pending();
+
+  /// The oldest dead letters, up to `max`.
+  Result<std::vector<DeadLetter>> dead_letters(std::size_t max = 100);
+  /// Moves the given dead letters (by entry_id) back to their stream with a fresh
+  /// delivery count; with no ids, the oldest `max`. Returns how many moved.
+  Result<std::size_t> redrive(std::span<const std::string> entry_ids, std::size_t max = 100);
+
+  const std::string& stream(Priority priority) const noexcept { return streams_[static_cast<std::size_t>(priority)]; }
+  const std::string& dead_letter_stream() const noexcept { return dead_; }
+  const std::string& delayed_key() const noexcept { return delayed_; }
+  const QueueOptions& options() const noexcept { return opt_; }
+  Connection& connection() noexcept { return conn_; }
+
+ private:
+  Result<Reply> run(Command command, std::chrono::milliseconds extra = std::chrono::milliseconds(0));
+  Result<void> create_groups();
+  Result<std::chrono::milliseconds> poll(std::size_t max, std::vector<QueueRecord>& out);
+  Result<void> block(std::size_t max, std::chrono::milliseconds wait, std::vector<QueueRecord>& out);
+  std::string request_id(const std::string& body);
+
+  Connection conn_;
+  QueueOptions opt_;
+  std::vector<std::string> streams_;  // by Priority
+  std::string delayed_;
+  std::string dead_;
+  bool groups_ready_ = false;
+  std::deque<QueueRecord> stash_;  // read beyond `max` by a blocking read; returned first
+  std::uint64_t id_seed_ = 0;
+  std::uint64_t id_counter_ = 0;
+};
+
+static_assert(notify::Queue<Queue>);
+
+}  // namespace notify::redis

@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: MIT
+#include "notify/redis/member_store.hpp"
+
+namespace notify::redis {
+
+namespace {
+
+// Clears fcmToken only when it still equals the dead token. KEYS[1] the family hash;
+// ARGV[1] the member field, ARGV[2] the dead token. Other fields are kept as decoded.
+const Script& remove_token_script() {
+  static const Script script(R"lua(
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if not raw then return 0 end
+local ok, member = pcall(cjson.decode, raw)
+if not ok or type(member) ~= 'table' or member.fcmToken ~= ARGV[2] then return 0 end
+member.fcmToken = ''
+redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(member))
+return 1
+)lua");
+  return script;
+}
+
+Error unexpected(std::string_view what) { return Error{Errc::protocol_error, "redis: unexpected reply to " + std::string(what), {}}; }
+
+Result<void> expect_ok(Result<Reply> r) {
+  if (!r) return r.error();
+  return {};
+}
+
+}  // namespace
+
+MemberStore::MemberStore(Options options) : conn_(std::move(options)) { conn_.add_script(remove_token_script()); }
+
+Result<FamilyLookup> MemberStore::families(std::span<const Id> ids) {
+  FamilyLookup out;
+  if (ids.empty()) return out;
+  std::vector<Command> commands;
+  commands.reserve(ids.size());
+  for (Id id : ids) commands.push_back({"HGETALL", family_key(id)});
+  auto replies = conn_.pipeline(commands);
+  if (!replies) return replies.error();
+
+  std::vector<Family> found;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    const Reply& r = (*replies)[i];
+    const std::string key = family_key(ids[i]);
+    if (r.is_error()) {
+      Error e = reply_error(r, "HGETALL " + key);
+      if (e.code != Errc::invalid_value) return e;  // WRONGTYPE is bad data in one family; the rest is not
+      out.problems.push_back({Errc::invalid_member, "the key is not a hash", key});
+      continue;
+    }
+    if (r.kind != Reply::Kind::array || r.elements.size() % 2 != 0) return unexpected("HGETALL");
+    if (r.elements.empty()) continue;  // no such family
+    Family family{ids[i], {}};
+    for (std::size_t f = 0; f + 1 < r.elements.size(); f += 2) {
+      const std::string& field = r.elements[f].str;
+      const auto user = parse_member_field(field);
+      if (!user) {
+        out.problems.push_back({Errc::invalid_member, "field is not user:<id>", key + "." + field});
+        continue;
+      }
+      auto member = parse_member(*user, r.elements[f + 1].str);
+      if (!member) {
+        out.problems.push_back({member.error().code, member.error().message, key + "." + field});
+        continue;
+      }
+      family.members.push_back(std::move(*member));
+    }
+    found.push_back(std::move(family));
+  }
+  out.families = Families(std::move(found));
+  return out;
+}
+
+Result<std::optional<Member>> MemberStore::get_member(Id familyId, Id userId) {
+  auto r = conn_.command({"HGET", family_key(familyId), member_field(userId)});
+  if (!r) return r.error();
+  if (r->is_nil()) return std::optional<Member>{};
+  if (r->kind != Reply::Kind::string) return unexpected("HGET");
+  auto member = parse_member(userId, r->str);
+  if (!member) {
+    Error e = member.error();
+    e.path = family_key(familyId) + "." + member_field(userId);
+    return e;
+  }
+  return std::optional<Member>(std::move(*member));
+}
+
+Result<void> MemberStore::set_member(Id familyId, const Member& member) {
+  return expect_ok(conn_.command({"HSET", family_key(familyId), member_field(member.userId), encode_member(member)}));
+}
+
+Result<void> MemberStore::put_raw(Id familyId, std::string_view field, std::string_view value) {
+  return expect_ok(conn_.command({"HSET", family_key(familyId), std::string(field), std::string(value)}));
+}
+
+Result<void> MemberStore::remove_member(Id familyId, Id userId) {
+  return expect_ok(conn_.command({"HDEL", family_key(familyId), member_field(userId)}));
+}
+
+Result<void> MemberStore::remove_family(Id familyId) {
+  return expect_ok(conn_.command({"UNLINK", family_key(familyId)}));
+}
+
+Result<bool> MemberStore::remove_token(Id familyId, Id userId, std::string_view token) {
+  if (token.empty()) return false;  // an empty token is "no device", never a dead one
+  auto r = conn_.command({"EVALSHA", remove_token_script().sha1, "1", family_key(familyId), member_field(userId),
+                          std::string(token)});
+  if (!r) return r.error();
+  if (r->kind != Reply::Kind::integer) return unexpected("the remove_token script");
+  return r->integer == 1;
+}
+
+}  // namespace notify::redis

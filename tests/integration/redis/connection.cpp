@@ -1,0 +1,364 @@
+// SPDX-License-Identifier: MIT
+#include <arpa/inet.h>
+#include <hiredis/read.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "helpers.hpp"
+
+using namespace notify;
+using namespace std::chrono_literals;
+using notify::test::RedisServer;
+
+TEST_CASE("a Redis URL is read into connection options") {
+  struct Row {
+    const char* url;
+    const char* host;
+    int port;
+    int db;
+    const char* user;
+    const char* password;
+    const char* unix_path;
+  };
+  const Row rows[] = {
+      {"redis://127.0.0.1:6380/2", "127.0.0.1", 6380, 2, "", "", ""},
+      {"redis://localhost", "localhost", 6379, 0, "", "", ""},
+      {"redis://cache:7000/", "cache", 7000, 0, "", "", ""},
+      {"redis://:s3cret@h:1", "h", 1, 0, "", "s3cret", ""},
+      {"redis://alice:p%40ss%3A@h:1/0", "h", 1, 0, "alice", "p@ss:", ""},
+      {"redis://[::1]:7000", "::1", 7000, 0, "", "", ""},
+      {"redis://[::1]/1", "::1", 6379, 1, "", "", ""},
+      {"redis://h:1?db=4", "h", 1, 4, "", "", ""},
+      {"unix:///tmp/r.sock?db=3", "127.0.0.1", 6379, 3, "", "", "/tmp/r.sock"},
+      {"unix://:pw@/var/run/redis.sock", "127.0.0.1", 6379, 0, "", "pw", "/var/run/redis.sock"},
+  };
+  for (const Row& row : rows) {
+    CAPTURE(row.url);
+    auto o = redis::parse_url(row.url);
+    REQUIRE(o.has_value());
+    CHECK(o->host == row.host);
+    CHECK(o->port == row.port);
+    CHECK(o->db == row.db);
+    CHECK(o->user == row.user);
+    CHECK(o->password == row.password);
+    CHECK(o->unix_path == row.unix_path);
+  }
+}
+
+TEST_CASE("a bad Redis URL is a configuration error naming the problem") {
+  const char* bad[] = {"http://h:1",        "rediss://h:1",    "redis://h:0",      "redis://h:70000", "redis://h:",
+                       "redis://h:abc",     "redis://h/x",     "redis://alice@h",  "redis://h?foo=1", "unix://relative",
+                       "redis://",          "redis://:p%zz@h", "redis://[::1",     "redis://h:1/-1",  "redis://[::1]x",
+                       "redis://[::1]:",   ""};
+  for (const char* url : bad) {
+    CAPTURE(url);
+    auto o = redis::parse_url(url);
+    REQUIRE_FALSE(o.has_value());
+    CHECK(o.error().code == Errc::configuration);
+    CHECK_FALSE(o.error().message.empty());
+  }
+}
+
+TEST_CASE("describe() shows where a connection goes without its password") {
+  auto o = redis::parse_url("redis://alice:topsecret@h:1/2");
+  REQUIRE(o.has_value());
+  CHECK(redis::describe(*o) == "redis://alice:***@h:1/2");
+  CHECK(redis::describe(*redis::parse_url("unix:///tmp/r.sock?db=1")) == "unix:///tmp/r.sock?db=1");
+}
+
+TEST_CASE("a queue URL names the stream in its path") {
+  auto q = redis::parse_queue_url("redis://:pw@h:7000/requests?db=3");
+  REQUIRE(q.has_value());
+  CHECK(q->stream == "requests");
+  CHECK(q->connection.host == "h");
+  CHECK(q->connection.port == 7000);
+  CHECK(q->connection.db == 3);
+  CHECK(q->connection.password == "pw");
+  CHECK(redis::parse_queue_url("redis://h:7000").error().code == Errc::configuration);
+  CHECK(redis::parse_queue_url("sqs://h/q").error().code == Errc::configuration);
+}
+
+TEST_CASE("hiredis failures map to notify codes, transient or not") {
+  struct Row {
+    int context_err;
+    int sys_errno;
+    const char* text;
+    Errc code;
+  };
+  const Row rows[] = {
+      // The connection failed (hiredis context errors).
+      {REDIS_ERR_IO, ECONNREFUSED, "Connection refused", Errc::unavailable},
+      {REDIS_ERR_IO, ENOENT, "No such file or directory", Errc::unavailable},
+      {REDIS_ERR_IO, EHOSTUNREACH, "No route to host", Errc::unavailable},
+      {REDIS_ERR_IO, EAGAIN, "Resource temporarily unavailable", Errc::timeout},
+      {REDIS_ERR_IO, ETIMEDOUT, "Connection timed out", Errc::timeout},
+      {REDIS_ERR_IO, 0, "Resource temporarily unavailable", Errc::timeout},
+      {REDIS_ERR_IO, ECONNRESET, "Connection reset by peer", Errc::io_error},
+      {REDIS_ERR_IO, EPIPE, "Broken pipe", Errc::io_error},
+      {REDIS_ERR_IO, EACCES, "Permission denied", Errc::configuration},
+      {REDIS_ERR_EOF, 0, "Server closed the connection", Errc::io_error},
+      {REDIS_ERR_PROTOCOL, 0, "Protocol error, got \"H\" as reply type byte", Errc::protocol_error},
+      {REDIS_ERR_OOM, 0, "Out of memory", Errc::unavailable},
+      {REDIS_ERR_OTHER, 0, "Name or service not known", Errc::unavailable},
+      // The server answered with an error reply.
+      {0, 0, "LOADING Redis is loading the dataset in memory", Errc::unavailable},
+      {0, 0, "BUSY Redis is busy running a script.", Errc::unavailable},
+      {0, 0, "READONLY You can't write against a read only replica.", Errc::unavailable},
+      {0, 0, "MASTERDOWN Link with MASTER is down", Errc::unavailable},
+      {0, 0, "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist", Errc::unavailable},
+      {0, 0, "OOM command not allowed when used memory > 'maxmemory'.", Errc::unavailable},
+      {0, 0, "TRYAGAIN Multiple keys request during rehashing of slot", Errc::unavailable},
+      {0, 0, "ERR max number of clients reached", Errc::unavailable},
+      {0, 0, "NOAUTH Authentication required.", Errc::unauthenticated},
+      {0, 0, "WRONGPASS invalid username-password pair or user is disabled.", Errc::unauthenticated},
+      {0, 0, "ERR invalid password", Errc::unauthenticated},
+      {0, 0, "ERR AUTH <password> called without any password configured for the default user.", Errc::configuration},
+      {0, 0, "NOPERM this user has no permissions to run the 'xadd' command", Errc::configuration},
+      {0, 0, "ERR DB index is out of range", Errc::configuration},
+      {0, 0, "ERR unknown command 'XAUTOCLAIM', with args beginning with: ", Errc::configuration},
+      {0, 0, "NOSCRIPT No matching script. Please use EVAL.", Errc::not_found},
+      {0, 0, "NOGROUP No such key 's' or consumer group 'g' in XREADGROUP with GROUP option", Errc::not_found},
+      {0, 0, "WRONGTYPE Operation against a key holding the wrong kind of value", Errc::invalid_value},
+      {0, 0, "ERR syntax error", Errc::protocol_error},
+  };
+  for (const Row& row : rows) {
+    CAPTURE(row.text);
+    const Error e = redis::map_error(row.context_err, row.sys_errno, row.text);
+    CHECK(e.code == row.code);
+    CHECK(e.message.find(row.text) != std::string::npos);
+  }
+  // Transient exactly when waiting may help.
+  CHECK(is_transient(redis::map_error(REDIS_ERR_EOF, 0, "").code));
+  CHECK(is_transient(redis::map_error(0, 0, "LOADING").code));
+  CHECK_FALSE(is_transient(redis::map_error(0, 0, "WRONGPASS x").code));
+  CHECK_FALSE(is_transient(redis::map_error(0, 0, "ERR syntax error").code));
+}
+
+TEST_CASE("the reconnect delay doubles from reconnect_min up to reconnect_max") {
+  redis::Options o;
+  o.reconnect_min = 100ms;
+  o.reconnect_max = 1000ms;
+  const std::pair<int, std::chrono::milliseconds> rows[] = {{1, 100ms}, {2, 200ms}, {3, 400ms}, {4, 800ms},
+                                                            {5, 1000ms}, {60, 1000ms}};
+  for (const auto& [failures, delay] : rows) {
+    CAPTURE(failures);
+    CHECK(redis::reconnect_delay(o, failures) == delay);
+  }
+}
+
+TEST_CASE("SHA-1 names scripts as Redis does") {
+  CHECK(redis::sha1_hex("") == "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+  CHECK(redis::sha1_hex("abc") == "a9993e364706816aba3e25717850c26c9cd0d89d");
+  CHECK(redis::sha1_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq") ==
+        "84983e441c3bd26ebaae4aa1f95129e5e54670f1");
+  CHECK(redis::sha1_hex(std::string(1000000, 'a')) == "34aa973cd4c4daa4f61eeb2bdbad27316534016f");
+
+  RedisServer server;
+  redis::Connection c(notify::test::options_for(server));
+  const std::string lua = "return {KEYS[1], ARGV[1]} -- \xea\xb0\x80";
+  auto r = c.command({"SCRIPT", "LOAD", lua});
+  REQUIRE(r.has_value());
+  CHECK(r->str == redis::sha1_hex(lua));
+}
+
+TEST_CASE("a pipeline of several commands is one round trip and keeps reply order") {
+  RedisServer server;
+  redis::Connection c(notify::test::options_for(server));
+  const std::vector<redis::Command> cmds = {{"SET", "k", "v"}, {"GET", "k"}, {"INCR", "k"}, {"GET", "missing"}};
+  auto r = c.pipeline(cmds);
+  REQUIRE(r.has_value());
+  REQUIRE(r->size() == 4);
+  CHECK((*r)[0].kind == redis::Reply::Kind::status);
+  CHECK((*r)[1].str == "v");
+  CHECK((*r)[2].is_error());  // an error reply stays in place
+  CHECK((*r)[3].is_nil());
+  CHECK(c.round_trips() == 1);
+  auto err = c.command({"INCR", "k"});
+  REQUIRE_FALSE(err.has_value());
+  CHECK(err.error().code == Errc::protocol_error);
+  CHECK(c.round_trips() == 2);
+}
+
+TEST_CASE("a unix socket URL with ?db= connects and selects that database") {
+  RedisServer server;
+  auto o = redis::parse_url("unix://" + server.unix_path() + "?db=2");
+  REQUIRE(o.has_value());
+  redis::Connection over_unix(*o);
+  REQUIRE(over_unix.command({"SET", "where", "db2"}).has_value());
+
+  auto tcp = notify::test::options_for(server);
+  tcp.db = 2;
+  redis::Connection db2(tcp);
+  CHECK(db2.command({"GET", "where"})->str == "db2");
+  redis::Connection db0(notify::test::options_for(server));
+  CHECK(db0.command({"GET", "where"})->is_nil());
+}
+
+TEST_CASE("a password and an ACL user authenticate; wrong credentials are refused and not transient") {
+  RedisServer server({.persistent = false, .password = "s3cret", .args = {}});
+  auto o = notify::test::options_for(server);
+
+  redis::Connection anonymous(o);
+  auto r = anonymous.command({"PING"});
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().code == Errc::unauthenticated);
+
+  o.password = "wrong";
+  redis::Connection wrong(o);
+  r = wrong.command({"PING"});
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().code == Errc::unauthenticated);
+  CHECK_FALSE(is_transient(r.error().code));
+  CHECK(r.error().message.find("wrong") == std::string::npos);  // the password never shows
+
+  o.password = "s3cret";
+  redis::Connection admin(o);
+  REQUIRE(admin.command({"PING"}).has_value());
+  REQUIRE(admin.command({"ACL", "SETUSER", "alice", "on", ">wonderland", "~*", "&*", "+@all"}).has_value());
+
+  auto alice = redis::parse_url("redis://alice:wonderland@127.0.0.1:" + std::to_string(server.port()));
+  REQUIRE(alice.has_value());
+  redis::Connection as_alice(*alice);
+  auto who = as_alice.command({"ACL", "WHOAMI"});
+  REQUIRE(who.has_value());
+  CHECK(who->str == "alice");
+
+  alice->password = "rabbit";
+  redis::Connection not_alice(*alice);
+  r = not_alice.command({"PING"});
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().code == Errc::unauthenticated);
+}
+
+TEST_CASE("a refused connection is unavailable, and the next attempt waits for the backoff") {
+  int port = 0;
+  {
+    RedisServer gone;  // a port that was just free
+    port = gone.port();
+  }
+  redis::Options o;
+  o.port = port;
+  o.reconnect_min = std::chrono::hours(1);
+  redis::Connection c(o);
+  auto r = c.command({"PING"});
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().code == Errc::unavailable);
+  CHECK(c.connect_attempts() == 1);
+
+  r = c.command({"PING"});  // within the backoff: fails fast, same code, no new attempt
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().code == Errc::unavailable);
+  CHECK(r.error().message.find("next reconnect in") != std::string::npos);
+  CHECK(c.connect_attempts() == 1);
+
+  o.reconnect_min = 0ms;
+  o.reconnect_max = 0ms;
+  redis::Connection eager(o);
+  for (int i = 0; i < 3; ++i) CHECK_FALSE(eager.command({"PING"}).has_value());
+  CHECK(eager.connect_attempts() == 3);
+}
+
+TEST_CASE("a connect that gets no answer fails with timeout") {
+  // A listening socket whose accept queue is full drops new SYNs: connect hangs.
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  REQUIRE(::listen(listener, 0) == 0);
+  REQUIRE(::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+  const int filler = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(::connect(filler, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+
+  redis::Options o;
+  o.port = ntohs(addr.sin_port);
+  o.connect_timeout = 200ms;
+  redis::Connection c(o);
+  auto r = c.command({"PING"});
+  ::close(filler);
+  ::close(listener);
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().code == Errc::timeout);
+  CHECK(is_transient(r.error().code));
+}
+
+TEST_CASE("a command that outlasts the command timeout fails with timeout, and the next one works") {
+  RedisServer server;
+  auto o = notify::test::options_for(server);
+  o.command_timeout = 200ms;
+  redis::Connection c(o);
+  auto r = c.command({"BLPOP", "nothing-here", "2"});  // the server answers after 2 s
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().code == Errc::timeout);
+  CHECK_FALSE(c.connected());
+
+  auto pong = c.command({"PING"});  // a fresh connection: no late BLPOP reply in the way
+  REQUIRE(pong.has_value());
+  CHECK(pong->str == "PONG");
+  CHECK(c.connect_attempts() == 2);
+}
+
+TEST_CASE("a blocking command may wait longer than the command timeout when asked to") {
+  RedisServer server;
+  auto o = notify::test::options_for(server);
+  o.command_timeout = 200ms;
+  redis::Connection c(o);
+  const redis::Command blpop = {"BLPOP", "nothing-here", "0.5"};
+  auto r = c.pipeline(std::span(&blpop, 1), 1000ms);
+  REQUIRE(r.has_value());
+  CHECK(r->front().is_nil());
+  CHECK(c.connected());
+}
+
+TEST_CASE("EVALSHA falls back to EVAL when the server has forgotten the script") {
+  RedisServer server;
+  redis::Connection c(notify::test::options_for(server));
+  const redis::Script script("return ARGV[1] .. '!'");
+  c.add_script(script);
+  const redis::Command call = {"EVALSHA", script.sha1, "0", "hi"};
+
+  auto r = c.pipeline(std::span(&call, 1));
+  REQUIRE(r.has_value());
+  CHECK(r->front().str == "hi!");
+  CHECK(c.round_trips() == 2);  // NOSCRIPT, then EVAL
+
+  r = c.pipeline(std::span(&call, 1));
+  CHECK(r->front().str == "hi!");
+  CHECK(c.round_trips() == 3);  // EVAL cached it
+
+  REQUIRE(c.command({"SCRIPT", "FLUSH"}).has_value());
+  r = c.pipeline(std::span(&call, 1));
+  CHECK(r->front().str == "hi!");
+  CHECK(c.round_trips() == 6);
+
+  const redis::Command unknown = {"EVALSHA", std::string(40, '0'), "0"};
+  auto u = c.pipeline(std::span(&unknown, 1));
+  REQUIRE(u.has_value());
+  CHECK(u->front().is_error());  // not registered: the NOSCRIPT error comes back as is
+}
+
+TEST_CASE("a server killed and restarted: transient errors meanwhile, then the connection recovers") {
+  RedisServer server({.persistent = true, .password = {}, .args = {}});
+  redis::Connection c(notify::test::options_for(server));
+  REQUIRE(c.command({"SET", "survives", "yes"}).has_value());
+
+  server.kill();
+  for (int i = 0; i < 3; ++i) {
+    auto r = c.command({"GET", "survives"});
+    REQUIRE_FALSE(r.has_value());
+    CAPTURE(r.error().message);
+    CHECK(is_transient(r.error().code));
+  }
+  server.start();
+  Result<redis::Reply> r = Error{};
+  for (int i = 0; i < 200 && !r.has_value(); ++i) {
+    r = c.command({"GET", "survives"});
+    if (!r) std::this_thread::sleep_for(20ms);
+  }
+  REQUIRE(r.has_value());
+  CHECK(r->str == "yes");
+}

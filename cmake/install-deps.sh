@@ -6,6 +6,7 @@ set -euo pipefail
 
 packages=(
   cmake g++ make pkg-config git
+  libhiredis-dev redis-server        # adapters/redis and its integration tests
   nlohmann-json3-dev doctest-dev libbenchmark-dev
   clang libclang-rt-14-dev          # libFuzzer and the sanitizers' runtime for fuzzing
 )

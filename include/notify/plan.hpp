@@ -390,27 +390,30 @@ inline Plan plan(const Request& request, const Families& families) {
 /// The inbox wire form: one JSON array of {"receiverId","title","body","screen"?,"param"?}.
 inline std::string encode_inbox(const Plan& plan) {
   std::string out = "[";
-  bool first = true;
-  for (const Message& m : plan.messages)
+  std::string tail;  // everything after the receiverId, the same for each receiver of a message
+  for (const Message& m : plan.messages) {
+    if (m.inbox.empty()) continue;
+    tail.assign(",\"title\":");
+    detail::write_string(tail, m.title);
+    tail += ",\"body\":";
+    detail::write_string(tail, m.body);
+    if (m.link.has_screen()) {
+      tail += ",\"screen\":";
+      detail::write_string(tail, to_string(m.link.screen));
+    }
+    if (m.link.has_param()) {
+      tail += ",\"param\":";
+      m.link.append_param_json(tail);
+    }
+    tail += '}';
+    out.reserve(out.size() + m.inbox.size() * (tail.size() + 32));
     for (Id receiver : m.inbox) {
-      if (!first) out += ',';
-      first = false;
+      if (out.size() > 1) out += ',';
       out += "{\"receiverId\":";
       detail::write_int(out, receiver);
-      out += ",\"title\":";
-      detail::write_string(out, m.title);
-      out += ",\"body\":";
-      detail::write_string(out, m.body);
-      if (m.link.has_screen()) {
-        out += ",\"screen\":";
-        detail::write_string(out, to_string(m.link.screen));
-      }
-      if (m.link.has_param()) {
-        out += ",\"param\":";
-        m.link.append_param_json(out);
-      }
-      out += '}';
+      out += tail;
     }
+  }
   out += ']';
   return out;
 }

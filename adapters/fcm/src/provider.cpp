@@ -1,0 +1,454 @@
+// SPDX-License-Identifier: MIT
+#include "notify/fcm/provider.hpp"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+
+#include "notify/fcm/errors.hpp"
+#include "notify/fcm/message.hpp"
+
+namespace notify::fcm {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+/// Answers larger than this are cut off (FCM's are a few hundred bytes).
+constexpr std::size_t max_response_bytes = 64 * 1024;
+
+std::size_t on_data(char* data, std::size_t size, std::size_t count, void* user) {
+  auto* out = static_cast<std::string*>(user);
+  const std::size_t n = size * count;
+  if (out->size() + n > max_response_bytes) return 0;  // fails the transfer
+  out->append(data, n);
+  return n;
+}
+
+Transport transport_of(CURLcode code) {
+  switch (code) {
+    case CURLE_OK: return Transport::ok;
+    case CURLE_OPERATION_TIMEDOUT: return Transport::timeout;
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_SSL_CONNECT_ERROR: return Transport::connect;
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_CRL_BADFILE: return Transport::tls;
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_URL_MALFORMAT:
+    case CURLE_NOT_BUILT_IN:
+    case CURLE_UNKNOWN_OPTION:
+    case CURLE_BAD_FUNCTION_ARGUMENT:
+    case CURLE_FAILED_INIT: return Transport::setup;
+    default: return Transport::broken;
+  }
+}
+
+bool is_cleartext(std::string_view url) { return url.substr(0, 7) == "http://"; }
+
+/// libcurl before 8.0 breaks a cleartext HTTP/2 (prior knowledge) connection when it
+/// reuses it (curl issue #10634): there, each cleartext request gets a connection of its own.
+bool cleartext_reuse_broken() {
+  return curl_version_info(CURLVERSION_NOW)->version_num < 0x080000;
+}
+
+/// Points a handle at `url`, speaking HTTP/2 over TLS or in cleartext with prior knowledge.
+void aim(CURL* easy, const std::string& url) {
+  const bool cleartext = is_cleartext(url);
+  const long one_shot = cleartext && cleartext_reuse_broken() ? 1L : 0L;
+  curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(easy, CURLOPT_HTTP_VERSION,
+                   cleartext ? long{CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE} : long{CURL_HTTP_VERSION_2TLS});
+  curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, one_shot);
+  curl_easy_setopt(easy, CURLOPT_FORBID_REUSE, one_shot);
+}
+
+void global_init() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+/// A header list owned by one access token (or the token request).
+struct HeaderList {
+  curl_slist* list = nullptr;
+  HeaderList() = default;
+  HeaderList(const HeaderList&) = delete;
+  HeaderList& operator=(const HeaderList&) = delete;
+  ~HeaderList() { curl_slist_free_all(list); }
+  bool add(const std::string& line) {
+    curl_slist* next = curl_slist_append(list, line.c_str());
+    if (next) list = next;
+    return next != nullptr;
+  }
+};
+
+/// One reusable request: an easy handle with its buffers.
+struct Transfer {
+  enum class Kind : std::uint8_t { none, push, token };
+  CURL* easy = nullptr;
+  Kind configured = Kind::none;  ///< what URL the handle is set up for
+  bool is_token = false;
+  std::size_t index = 0;          ///< the push this answers
+  std::uint64_t generation = 0;   ///< the access token it was sent with
+  std::string request;
+  std::string response;
+  char error[CURL_ERROR_SIZE] = {};
+
+  Transfer() = default;
+  Transfer(const Transfer&) = delete;
+  Transfer& operator=(const Transfer&) = delete;
+  ~Transfer() {
+    if (easy) curl_easy_cleanup(easy);
+  }
+};
+
+/// The state of one send() call.
+struct Batch {
+  std::span<const Push> pushes;
+  std::vector<PushResult> results;
+  std::deque<std::size_t> todo;
+  std::vector<bool> renewed;  ///< pushes already re-sent after a 401
+  std::unordered_map<const Message*, BodyTemplate> bodies;
+};
+
+}  // namespace
+
+class PushProvider::Impl {
+ public:
+  Impl(ServiceAccount account, Signer signer, Options options)
+      : account_(std::move(account)), signer_(std::move(signer)), opt_(std::move(options)) {
+    wipe(account_.private_key);  // the Signer holds the key from now on
+    const std::string& project = opt_.project_id.empty() ? account_.project_id : opt_.project_id;
+    std::string endpoint = opt_.endpoint;
+    while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
+    send_url_ = endpoint + "/v1/projects/" + project + "/messages:send";
+    capacity_ = std::max<std::size_t>(1, opt_.connections * opt_.streams_per_connection);
+    body_options_.validate_only = opt_.validate_only;
+  }
+
+  Result<void> init() {
+    global_init();
+    multi_ = curl_multi_init();
+    if (!multi_) return Error{Errc::configuration, "fcm: cannot create a curl multi handle", {}};
+    curl_multi_setopt(multi_, CURLMOPT_PIPELINING, long{CURLPIPE_MULTIPLEX});
+    curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(opt_.connections));
+    curl_multi_setopt(multi_, CURLMOPT_MAX_CONCURRENT_STREAMS, static_cast<long>(opt_.streams_per_connection));
+    curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, static_cast<long>(opt_.connections + 2));
+    if (!token_headers_.add("Content-Type: application/x-www-form-urlencoded"))
+      return Error{Errc::configuration, "fcm: out of memory", {}};
+    return {};
+  }
+
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+
+  ~Impl() {
+    for (auto& t : transfers_)
+      if (multi_ && t->easy) curl_multi_remove_handle(multi_, t->easy);
+    transfers_.clear();
+    if (multi_) curl_multi_cleanup(multi_);
+    wipe(token_);
+  }
+
+  std::vector<PushResult> send(std::span<const Push> pushes) {
+    std::lock_guard lock(mu_);
+    Batch b;
+    b.pushes = pushes;
+    b.results.resize(pushes.size());
+    b.renewed.assign(pushes.size(), false);
+    for (std::size_t i = 0; i < pushes.size(); ++i) {
+      if (pushes[i].message && !pushes[i].token.empty()) b.todo.push_back(i);
+      else b.results[i] = {PushStatus::sent, {}, "skipped: no token"};
+    }
+    batch_ = &b;
+    token_failure_.reset();
+    fatal_.reset();
+    run([&] { return b.todo.empty(); });
+    batch_ = nullptr;
+    retired_.clear();  // no transfer uses an old token's headers any more
+    return std::move(b.results);
+  }
+
+  Result<void> connect() {
+    std::lock_guard lock(mu_);
+    if (token_usable(Clock::now())) return {};
+    token_failure_.reset();
+    start_refresh();
+    run([] { return true; });
+    if (token_failure_) return *token_failure_;
+    return {};
+  }
+
+  Stats stats() const {
+    std::lock_guard lock(mu_);
+    return stats_;
+  }
+
+ private:
+  bool token_usable(Clock::time_point now) const { return !token_.empty() && now < expires_at_; }
+
+  /// Drives the multi handle until `idle()` holds and nothing is in flight.
+  template <class Idle>
+  void run(Idle idle) {
+    for (;;) {
+      const auto now = Clock::now();
+      if (batch_ && !batch_->todo.empty()) {
+        if (!refreshing_ && !token_failure_ && (!token_usable(now) || now >= renew_at_)) start_refresh();
+        if (!token_usable(now) && token_failure_ && !refreshing_) fail_waiting(*token_failure_);
+        if (fatal_) give_back_waiting();
+        while (!batch_->todo.empty() && token_usable(now) && in_flight_ < capacity_) {
+          start_push(batch_->todo.front());
+          batch_->todo.pop_front();
+        }
+      }
+      if (in_flight_ == 0 && !refreshing_ && idle()) return;
+      int running = 0;
+      curl_multi_perform(multi_, &running);
+      if (!collect()) curl_multi_poll(multi_, nullptr, 0, 100, nullptr);
+    }
+  }
+
+  /// Handles every finished transfer; false if there was none.
+  bool collect() {
+    bool any = false;
+    int left = 0;
+    while (CURLMsg* msg = curl_multi_info_read(multi_, &left)) {
+      if (msg->msg != CURLMSG_DONE) continue;
+      any = true;
+      CURL* easy = msg->easy_handle;
+      const CURLcode code = msg->data.result;
+      Transfer* t = nullptr;
+      curl_easy_getinfo(easy, CURLINFO_PRIVATE, reinterpret_cast<char**>(&t));
+      curl_multi_remove_handle(multi_, easy);
+      if (t->is_token) token_done(*t, code);
+      else push_done(*t, code);
+      idle_.push_back(t);
+    }
+    return any;
+  }
+
+  Reply reply_of(Transfer& t, CURLcode code) const {
+    Reply r;
+    r.transport = transport_of(code);
+    r.body = t.response;
+    if (r.transport != Transport::ok) {
+      r.error = t.error[0] ? std::string_view(t.error) : std::string_view(curl_easy_strerror(code));
+      return r;
+    }
+    long status = 0;
+    curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &status);
+    r.status = static_cast<int>(status);
+    curl_header* h = nullptr;
+    if ((status < 200 || status >= 300) &&
+        curl_easy_header(t.easy, "Retry-After", 0, CURLH_HEADER, -1, &h) == CURLHE_OK)
+      r.retry_after = h->value;
+    return r;
+  }
+
+  void push_done(Transfer& t, CURLcode code) {
+    --in_flight_;
+    Batch& b = *batch_;
+    const Reply reply = reply_of(t, code);
+    if (!b.renewed[t.index] && needs_new_token(reply)) {
+      // The token was revoked or expired early: renew it (once) and send this push again.
+      b.renewed[t.index] = true;
+      ++stats_.auth_retries;
+      if (t.generation == generation_) {
+        wipe(token_);
+        expires_at_ = {};
+      }
+      b.todo.push_front(t.index);
+      return;
+    }
+    PushResult& r = b.results[t.index];
+    r = classify(reply);
+    if (r.status == PushStatus::fatal && !fatal_) fatal_ = r.detail;
+  }
+
+  void token_done(Transfer& t, CURLcode code) {
+    refreshing_ = false;
+    const Reply reply = reply_of(t, code);
+    if (reply.transport == Transport::ok && reply.status == 200) {
+      auto token = parse_token_response(t.response);
+      if (token) install(std::move(*token));
+      else token_failure_ = token.error();
+    } else {
+      token_failure_ = token_error(reply);
+    }
+    wipe(t.request);  // the signed assertion
+    wipe(t.response);
+  }
+
+  void install(AccessToken token) {
+    auto headers = std::make_unique<HeaderList>();
+    if (!headers->add("Authorization: Bearer " + token.value) || !headers->add("Content-Type: application/json")) {
+      token_failure_ = Error{Errc::unavailable, "fcm: out of memory", {}};
+      return;
+    }
+    if (headers_) retired_.push_back(std::move(headers_));
+    headers_ = std::move(headers);
+    wipe(token_);
+    token_ = std::move(token.value);
+    ++generation_;
+    const auto now = Clock::now();
+    expires_at_ = now + token.expires_in;
+    renew_at_ = expires_at_ - std::min<std::chrono::seconds>(opt_.renew_before, token.expires_in / 2);
+  }
+
+  void start_refresh() {
+    const auto now_unix =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    auto assertion = make_assertion(account_, signer_, now_unix);
+    if (!assertion) {
+      token_failure_ = assertion.error();
+      return;
+    }
+    Transfer* t = acquire();
+    if (!t) {
+      token_failure_ = Error{Errc::unavailable, "fcm: cannot create a curl handle", {}};
+      return;
+    }
+    t->is_token = true;
+    t->request = token_request_body(*assertion);
+    wipe(*assertion);
+    if (t->configured != Transfer::Kind::token) {
+      aim(t->easy, account_.token_uri);
+      curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, token_headers_.list);
+      t->configured = Transfer::Kind::token;
+    }
+    begin(*t);
+    refreshing_ = true;
+    ++stats_.token_requests;
+  }
+
+  void start_push(std::size_t i) {
+    Transfer* t = acquire();
+    Batch& b = *batch_;
+    if (!t) {
+      b.results[i] = {PushStatus::retry, {}, "fcm: cannot create a curl handle"};
+      return;
+    }
+    const Push& p = b.pushes[i];
+    t->is_token = false;
+    t->index = i;
+    t->generation = generation_;
+    b.bodies.try_emplace(p.message, *p.message, body_options_).first->second.render(t->request, p.token);
+    if (t->configured != Transfer::Kind::push) {
+      aim(t->easy, send_url_);
+      t->configured = Transfer::Kind::push;
+    }
+    curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, headers_->list);
+    begin(*t);
+    ++in_flight_;
+    ++stats_.requests;
+  }
+
+  void begin(Transfer& t) {
+    t.response.clear();
+    t.error[0] = '\0';
+    curl_easy_setopt(t.easy, CURLOPT_POSTFIELDSIZE, static_cast<long>(t.request.size()));
+    curl_easy_setopt(t.easy, CURLOPT_POSTFIELDS, t.request.data());
+    curl_multi_add_handle(multi_, t.easy);
+  }
+
+  /// Pushes still waiting when the access token cannot be had.
+  void fail_waiting(const Error& e) {
+    const PushStatus status = is_transient(e.code) ? PushStatus::retry : PushStatus::fatal;
+    for (std::size_t i : batch_->todo) batch_->results[i] = {status, {}, "fcm: " + e.message};
+    batch_->todo.clear();
+    if (status == PushStatus::fatal && !fatal_) fatal_ = e.message;
+  }
+
+  /// After a fatal answer nothing more is sent: the waiting pushes come back for later.
+  void give_back_waiting() {
+    for (std::size_t i : batch_->todo) batch_->results[i] = {PushStatus::retry, {}, "fcm: not sent after: " + *fatal_};
+    batch_->todo.clear();
+  }
+
+  Transfer* acquire() {
+    if (!idle_.empty()) {
+      Transfer* t = idle_.back();
+      idle_.pop_back();
+      return t;
+    }
+    auto t = std::make_unique<Transfer>();
+    t->easy = curl_easy_init();
+    if (!t->easy) return nullptr;
+    CURL* e = t->easy;
+    curl_easy_setopt(e, CURLOPT_PRIVATE, t.get());
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, &t->response);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->error);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(opt_.request_timeout.count()));
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(opt_.connect_timeout.count()));
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (!opt_.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, opt_.ca_file.c_str());
+    transfers_.push_back(std::move(t));
+    return transfers_.back().get();
+  }
+
+  ServiceAccount account_;  // without its private key
+  Signer signer_;
+  Options opt_;
+  BodyOptions body_options_;
+  std::string send_url_;
+  std::size_t capacity_ = 1;
+
+  mutable std::mutex mu_;
+  CURLM* multi_ = nullptr;
+  std::vector<std::unique_ptr<Transfer>> transfers_;
+  std::vector<Transfer*> idle_;
+  std::size_t in_flight_ = 0;  ///< pushes in flight
+  Batch* batch_ = nullptr;
+  std::optional<std::string> fatal_;
+
+  HeaderList token_headers_;
+  std::unique_ptr<HeaderList> headers_;  ///< for the current access token
+  std::vector<std::unique_ptr<HeaderList>> retired_;
+  std::string token_;
+  std::uint64_t generation_ = 0;
+  Clock::time_point expires_at_{};
+  Clock::time_point renew_at_{};
+  bool refreshing_ = false;
+  std::optional<Error> token_failure_;
+  Stats stats_;
+};
+
+Result<PushProvider> PushProvider::create(ServiceAccount account, Options options) {
+  const std::string_view endpoint = options.endpoint;
+  if (endpoint.substr(0, 8) != "https://" && !is_cleartext(endpoint))
+    return Error{Errc::configuration, "fcm: the endpoint must be an http:// or https:// URL", "endpoint"};
+  if (options.connections == 0 || options.streams_per_connection == 0)
+    return Error{Errc::configuration, "fcm: connections and streams per connection must be at least 1", {}};
+  if (options.project_id.empty() && account.project_id.empty())
+    return Error{Errc::configuration, "fcm: no project id", "project_id"};
+  auto signer = Signer::load(account.private_key);
+  if (!signer) return signer.error();
+  auto impl = std::make_unique<Impl>(std::move(account), std::move(*signer), std::move(options));
+  if (auto r = impl->init(); !r) return r.error();
+  return PushProvider(std::move(impl));
+}
+
+PushProvider::PushProvider(std::unique_ptr<Impl> impl) noexcept : impl_(std::move(impl)) {}
+PushProvider::PushProvider(PushProvider&&) noexcept = default;
+PushProvider& PushProvider::operator=(PushProvider&&) noexcept = default;
+PushProvider::~PushProvider() = default;
+
+std::vector<PushResult> PushProvider::send(std::span<const Push> pushes) { return impl_->send(pushes); }
+Result<void> PushProvider::connect() { return impl_->connect(); }
+Stats PushProvider::stats() const { return impl_->stats(); }
+
+}  // namespace notify::fcm

@@ -139,7 +139,9 @@ class PushProvider::Impl {
     multi_ = curl_multi_init();
     if (!multi_) return Error{Errc::configuration, "fcm: cannot create a curl multi handle", {}};
     curl_multi_setopt(multi_, CURLMOPT_PIPELINING, long{CURLPIPE_MULTIPLEX});
-    curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(opt_.connections));
+    // Where each cleartext request needs its own connection, the cap is on connections.
+    const bool one_shot = is_cleartext(send_url_) && cleartext_reuse_broken();
+    curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(one_shot ? capacity_ : opt_.connections));
     curl_multi_setopt(multi_, CURLMOPT_MAX_CONCURRENT_STREAMS, static_cast<long>(opt_.streams_per_connection));
     curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, static_cast<long>(opt_.connections + 2));
     if (!token_headers_.add("Content-Type: application/x-www-form-urlencoded"))

@@ -2,8 +2,12 @@
 #include "notify/fcm/provider.hpp"
 
 #include <curl/curl.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdint>
 #include <deque>
 #include <mutex>
 #include <optional>
@@ -137,7 +141,14 @@ class PushProvider::Impl {
   Result<void> init() {
     global_init();
     multi_ = curl_multi_init();
-    if (!multi_) return Error{Errc::configuration, "fcm: cannot create a curl multi handle", {}};
+    epoll_ = epoll_create1(EPOLL_CLOEXEC);
+    if (!multi_ || epoll_ < 0) return Error{Errc::configuration, "fcm: cannot create a curl multi handle", {}};
+    // The socket interface: curl tells which sockets to watch and when to time out, so
+    // each wake-up only touches the transfers whose connection has something to say.
+    curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
+    curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, on_timer);
+    curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
     curl_multi_setopt(multi_, CURLMOPT_PIPELINING, long{CURLPIPE_MULTIPLEX});
     // Where each cleartext request needs its own connection, the cap is on connections.
     const bool one_shot = is_cleartext(send_url_) && cleartext_reuse_broken();
@@ -157,6 +168,7 @@ class PushProvider::Impl {
       if (multi_ && t->easy) curl_multi_remove_handle(multi_, t->easy);
     transfers_.clear();
     if (multi_) curl_multi_cleanup(multi_);
+    if (epoll_ >= 0) close(epoll_);
     wipe(token_);
   }
 
@@ -200,6 +212,7 @@ class PushProvider::Impl {
   /// Drives the multi handle until `idle()` holds and nothing is in flight.
   template <class Idle>
   void run(Idle idle) {
+    epoll_event events[64];
     for (;;) {
       const auto now = Clock::now();
       if (batch_ && !batch_->todo.empty()) {
@@ -212,10 +225,52 @@ class PushProvider::Impl {
         }
       }
       if (in_flight_ == 0 && !refreshing_ && idle()) return;
+      int wait_ms = 100;
+      if (timer_) {
+        const auto left = std::chrono::ceil<std::chrono::milliseconds>(*timer_ - Clock::now()).count();
+        wait_ms = static_cast<int>(std::clamp<std::int64_t>(left, 0, wait_ms));
+      }
+      const int n = epoll_wait(epoll_, events, 64, wait_ms);
       int running = 0;
-      curl_multi_perform(multi_, &running);
-      if (!collect()) curl_multi_poll(multi_, nullptr, 0, 100, nullptr);
+      for (int i = 0; i < n; ++i) {
+        const std::uint32_t e = events[i].events;
+        const int mask = ((e & EPOLLIN) ? CURL_CSELECT_IN : 0) | ((e & EPOLLOUT) ? CURL_CSELECT_OUT : 0) |
+                         ((e & (EPOLLERR | EPOLLHUP)) ? CURL_CSELECT_ERR : 0);
+        curl_multi_socket_action(multi_, events[i].data.fd, mask, &running);
+      }
+      if (timer_ && Clock::now() >= *timer_) {
+        timer_.reset();
+        curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running);
+      }
+      collect();
     }
+  }
+
+  /// curl says which sockets to watch; the mask last set is kept as the socket's pointer
+  /// (curl_multi_assign) so that unchanged interest costs no system call.
+  static int on_socket(CURL*, curl_socket_t s, int what, void* self, void* assigned) {
+    auto* impl = static_cast<Impl*>(self);
+    const auto previous = reinterpret_cast<std::uintptr_t>(assigned);  // 0: not watched yet
+    if (what == CURL_POLL_REMOVE) {
+      epoll_ctl(impl->epoll_, EPOLL_CTL_DEL, s, nullptr);
+      return 0;
+    }
+    const auto wanted = static_cast<std::uintptr_t>(what) | 0x100u;
+    if (wanted == previous) return 0;
+    epoll_event ev{};
+    ev.data.fd = s;
+    ev.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0u) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u);
+    if (epoll_ctl(impl->epoll_, previous ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, s, &ev) != 0 && errno == EEXIST)
+      epoll_ctl(impl->epoll_, EPOLL_CTL_MOD, s, &ev);
+    curl_multi_assign(impl->multi_, s, reinterpret_cast<void*>(wanted));
+    return 0;
+  }
+
+  static int on_timer(CURLM*, long timeout_ms, void* self) {
+    auto& timer = static_cast<Impl*>(self)->timer_;
+    if (timeout_ms < 0) timer.reset();
+    else timer = Clock::now() + std::chrono::milliseconds(timeout_ms);
+    return 0;
   }
 
   /// Handles every finished transfer; false if there was none.
@@ -291,7 +346,8 @@ class PushProvider::Impl {
 
   void install(AccessToken token) {
     auto headers = std::make_unique<HeaderList>();
-    if (!headers->add("Authorization: Bearer " + token.value) || !headers->add("Content-Type: application/json")) {
+    if (!headers->add("Authorization: Bearer " + token.value) || !headers->add("Content-Type: application/json") ||
+        !headers->add("Accept:")) {
       token_failure_ = Error{Errc::unavailable, "fcm: out of memory", {}};
       return;
     }
@@ -411,6 +467,8 @@ class PushProvider::Impl {
 
   mutable std::mutex mu_;
   CURLM* multi_ = nullptr;
+  int epoll_ = -1;
+  std::optional<Clock::time_point> timer_;  ///< when curl wants CURL_SOCKET_TIMEOUT
   std::vector<std::unique_ptr<Transfer>> transfers_;
   std::vector<Transfer*> idle_;
   std::size_t in_flight_ = 0;  ///< pushes in flight

@@ -58,8 +58,16 @@ Transport transport_of(CURLcode code) {
 
 bool is_cleartext(std::string_view url) { return url.substr(0, 7) == "http://"; }
 
-/// libcurl before 8.0 breaks a cleartext HTTP/2 (prior knowledge) connection when it
-/// reuses it (curl issue #10634): there, each cleartext request gets a connection of its own.
+// Two behaviours of libcurl 7.88 (Debian 12) shape this file:
+//  - it breaks a cleartext HTTP/2 (prior knowledge) connection when it reuses it (curl
+//    issue #10634, fixed in 8.0): there, each cleartext request gets its own connection;
+//  - it ends every finished stream whose answer had no content-length with RST_STREAM.
+//    Servers that limit resets (nghttp2's rapid-reset guard: about 1,000 at once, then
+//    33/s; Node's http2) answer with GOAWAY(INTERNAL_ERROR) after about a thousand
+//    requests on a connection. curl re-sends the refused streams itself, this file re-sends
+//    once what broke (see PushProvider), and the rest comes back as retry.
+
+/// libcurl before 8.0 cannot reuse a cleartext HTTP/2 connection (see above).
 bool cleartext_reuse_broken() {
   return curl_version_info(CURLVERSION_NOW)->version_num < 0x080000;
 }
@@ -120,6 +128,7 @@ struct Batch {
   std::vector<PushResult> results;
   std::deque<std::size_t> todo;
   std::vector<bool> renewed;  ///< pushes already re-sent after a 401
+  std::vector<bool> resent;   ///< pushes already re-sent after their connection broke
   std::unordered_map<const Message*, BodyTemplate> bodies;
 };
 
@@ -178,6 +187,7 @@ class PushProvider::Impl {
     b.pushes = pushes;
     b.results.resize(pushes.size());
     b.renewed.assign(pushes.size(), false);
+    b.resent.assign(pushes.size(), false);
     for (std::size_t i = 0; i < pushes.size(); ++i) {
       if (pushes[i].message && !pushes[i].token.empty()) b.todo.push_back(i);
       else b.results[i] = {PushStatus::sent, {}, "skipped: no token"};
@@ -325,6 +335,14 @@ class PushProvider::Impl {
       b.todo.push_front(t.index);
       return;
     }
+    if (!b.resent[t.index] && reply.transport == Transport::broken) {
+      // The connection went away under the stream (reset, GOAWAY, closed): send it once
+      // more at once, on a fresh stream, rather than making the whole record wait.
+      b.resent[t.index] = true;
+      ++stats_.connection_retries;
+      b.todo.push_back(t.index);
+      return;
+    }
     PushResult& r = b.results[t.index];
     r = classify(reply);
     if (r.status == PushStatus::fatal && !fatal_) fatal_ = r.detail;
@@ -446,6 +464,7 @@ class PushProvider::Impl {
     curl_easy_setopt(e, CURLOPT_WRITEDATA, &t->response);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->error);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 4096L);  // answers are a few hundred bytes
     curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");

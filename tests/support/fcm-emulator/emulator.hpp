@@ -31,6 +31,7 @@ struct EmulatorOptions {
   int latency_ms = 0;            ///< added before every messages:send answer
   int max_concurrent_streams = 1000;  ///< its HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS
   bool record = true;            ///< keep every request body (off for benchmarks)
+  bool content_length = false;   ///< send content-length with answers (FCM's are assumed not to)
   std::string project = "notify-test";
 };
 
@@ -121,6 +122,7 @@ class FcmEmulator {
         args.push_back(a[0] == '-' ? std::string(a) : dir_ + "/" + a);
     }
     if (!options_.record) args.emplace_back("--no-record");
+    if (options_.content_length) args.emplace_back("--content-length");
     pid_ = fork();
     if (pid_ < 0) throw std::runtime_error("fork failed");
     if (pid_ == 0) {

@@ -5,8 +5,8 @@
 //
 //   node emulator.js --sa-public-key FILE [--client-email E] [--project P]
 //                    [--tls-cert FILE --tls-key FILE] [--expires-in S] [--latency-ms N]
-//                    [--max-concurrent-streams N] [--no-record] [--faults JSON]
-//                    [--exit-on-stdin-close]
+//                    [--max-concurrent-streams N] [--no-record] [--content-length]
+//                    [--faults JSON] [--exit-on-stdin-close]
 //
 // Listens on 127.0.0.1, port 0, over TLS (h2 via ALPN) when a certificate is given, else
 // over cleartext HTTP/2 (prior knowledge), and prints the port on stdout once ready.
@@ -46,6 +46,7 @@ function parseArgs(argv) {
     latencyMs: 0,
     maxConcurrentStreams: 1000,
     record: true,
+    contentLength: false,
     faults: [],
     exitOnStdinClose: false,
   };
@@ -65,6 +66,7 @@ function parseArgs(argv) {
       case '--latency-ms': o.latencyMs = Number(next()); break;
       case '--max-concurrent-streams': o.maxConcurrentStreams = Number(next()); break;
       case '--no-record': o.record = false; break;
+      case '--content-length': o.contentLength = true; break;
       case '--faults': o.faults = compileRules(JSON.parse(next())); break;
       case '--exit-on-stdin-close': o.exitOnStdinClose = true; break;
       default: throw new Error(`unknown argument ${a}`);
@@ -111,6 +113,8 @@ function newCounts() {
     in_flight: 0,
     max_concurrent_streams: 0,
     max_streams_per_session: 0,
+    streams_reset: 0,
+    goaways_received: 0,
   };
 }
 
@@ -119,7 +123,8 @@ function newCounts() {
 function send(stream, status, body, extraHeaders = {}) {
   if (stream.destroyed || stream.closed) return;
   const text = typeof body === 'string' ? body : JSON.stringify(body);
-  stream.respond({ ':status': status, 'content-type': 'application/json', ...extraHeaders });
+  const length = opt.contentLength ? { 'content-length': String(Buffer.byteLength(text)) } : {};
+  stream.respond({ ':status': status, 'content-type': 'application/json', ...length, ...extraHeaders });
   stream.end(text);
 }
 
@@ -402,7 +407,8 @@ function onStream(stream, headers) {
   const path = headers[HTTP2_HEADER_PATH];
   const session = stream.session;
   session.emulatorLastStream = Math.max(session.emulatorLastStream, stream.id);
-  stream.on('error', () => {});
+  stream.on('error', (e) => { if (process.env.EMU_DEBUG) console.error('stream error', e.code, e.message); });
+  stream.once('close', () => { if (stream.rstCode !== 0) ++state.counts.streams_reset; });
   const match = sendPath.exec(path);
   if (match) {
     const c = state.counts;
@@ -437,7 +443,9 @@ function onSession(session) {
   ++c.sessions_opened;
   ++c.sessions_open;
   c.max_sessions_open = Math.max(c.max_sessions_open, c.sessions_open);
-  session.on('error', () => {});
+  session.on('error', (e) => { if (process.env.EMU_DEBUG) console.error('session error', e); });
+  session.on('goaway', () => { ++state.counts.goaways_received; });
+  session.on('frameError', (type, code, id) => { if (process.env.EMU_DEBUG) console.error('frameError', type, code, id); });
   session.once('close', () => { --state.counts.sessions_open; });
 }
 

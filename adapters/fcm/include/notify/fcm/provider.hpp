@@ -30,9 +30,10 @@ struct Options {
   /// A PEM file of CA certificates trusted instead of the system's (e.g. a test CA).
   std::string ca_file;
   /// HTTP/2 connections to the endpoint, kept open across send() calls.
-  std::size_t connections = 4;
-  /// Concurrent streams per connection (the server's own limit applies too).
-  std::size_t streams_per_connection = 100;
+  std::size_t connections = 8;
+  /// Concurrent streams per connection (the server's own limit applies too). libcurl's
+  /// work per wake-up grows with the streams of a connection: prefer more connections.
+  std::size_t streams_per_connection = 50;
   /// Time allowed for one request, from queueing to the last byte of the answer.
   std::chrono::milliseconds request_timeout{15000};
   std::chrono::milliseconds connect_timeout{5000};
@@ -47,17 +48,23 @@ struct Stats {
   std::uint64_t requests = 0;        ///< messages:send requests made (retries included)
   std::uint64_t token_requests = 0;  ///< access-token requests made
   std::uint64_t auth_retries = 0;    ///< pushes re-sent once after a 401 with a new token
+  std::uint64_t connection_retries = 0;  ///< pushes re-sent once after their connection broke
 };
 
 /// Sends pushes to FCM, one messages:send request per token, all multiplexed over a few
 /// warm HTTP/2 connections.
 ///
 /// send() returns one result per push, in order, and only waits for the answers: it never
-/// sleeps. The one retry it makes itself: a push answered 401 UNAUTHENTICATED is sent
-/// again once after the access token has been renewed (one renewal however many pushes
-/// are in flight). Everything else that may pass later comes back as PushStatus::retry
-/// (with FCM's Retry-After) for the caller's backoff. After a fatal answer (credentials,
-/// configuration) pushes not yet started come back as retry and are not sent.
+/// sleeps. The retries it makes itself, at most one of each per push and call:
+///  - a push answered 401 UNAUTHENTICATED is sent again after the access token has been
+///    renewed (one renewal however many pushes are in flight);
+///  - a push whose stream or connection broke (reset, GOAWAY, closed) is sent again at
+///    once on a fresh stream. FCM may already have taken it: the caller's own retry would
+///    repeat it just the same, only later.
+/// Everything else that may pass later (timeouts, refused connections, 429, 5xx) comes
+/// back as PushStatus::retry, with FCM's Retry-After, for the caller's backoff. After a
+/// fatal answer (credentials, configuration) pushes not yet started come back as retry
+/// and are not sent.
 /// Not thread-safe to share without care: concurrent send() calls are serialized.
 class PushProvider {
  public:

@@ -130,6 +130,19 @@ struct Batch {
   std::vector<bool> renewed;  ///< pushes already re-sent after a 401
   std::vector<bool> resent;   ///< pushes already re-sent after their connection broke
   std::unordered_map<const Message*, BodyTemplate> bodies;
+  /// Pushes to re-send once curl has let go of the broken connection (socket) they were on.
+  std::unordered_map<curl_socket_t, std::vector<std::size_t>> parked;
+
+  void release(curl_socket_t s) {
+    if (auto it = parked.find(s); it != parked.end()) {
+      todo.insert(todo.end(), it->second.begin(), it->second.end());
+      parked.erase(it);
+    }
+  }
+  void release_all() {
+    for (auto& [s, ids] : parked) todo.insert(todo.end(), ids.begin(), ids.end());
+    parked.clear();
+  }
 };
 
 }  // namespace
@@ -225,6 +238,7 @@ class PushProvider::Impl {
     epoll_event events[64];
     for (;;) {
       const auto now = Clock::now();
+      if (batch_ && in_flight_ == 0) batch_->release_all();  // nothing left to wait for
       if (batch_ && !batch_->todo.empty()) {
         if (!refreshing_ && !token_failure_ && (!token_usable(now) || now >= renew_at_)) start_refresh();
         if (!token_usable(now) && token_failure_ && !refreshing_) fail_waiting(*token_failure_);
@@ -263,6 +277,7 @@ class PushProvider::Impl {
     const auto previous = reinterpret_cast<std::uintptr_t>(assigned);  // 0: not watched yet
     if (what == CURL_POLL_REMOVE) {
       epoll_ctl(impl->epoll_, EPOLL_CTL_DEL, s, nullptr);
+      if (impl->batch_) impl->batch_->release(s);
       return 0;
     }
     const auto wanted = static_cast<std::uintptr_t>(what) | 0x100u;
@@ -336,11 +351,15 @@ class PushProvider::Impl {
       return;
     }
     if (!b.resent[t.index] && reply.transport == Transport::broken) {
-      // The connection went away under the stream (reset, GOAWAY, closed): send it once
-      // more at once, on a fresh stream, rather than making the whole record wait.
+      // The stream or its connection broke (reset, GOAWAY, closed): send it once more at
+      // once rather than making the whole record wait. If the connection itself died, wait
+      // until curl has let go of it, so the second try does not land on it too.
       b.resent[t.index] = true;
       ++stats_.connection_retries;
-      b.todo.push_back(t.index);
+      curl_socket_t s = CURL_SOCKET_BAD;
+      if (code != CURLE_HTTP2_STREAM) curl_easy_getinfo(t.easy, CURLINFO_ACTIVESOCKET, &s);
+      if (s == CURL_SOCKET_BAD) b.todo.push_back(t.index);
+      else b.parked[s].push_back(t.index);
       return;
     }
     PushResult& r = b.results[t.index];

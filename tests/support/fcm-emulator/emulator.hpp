@@ -83,8 +83,12 @@ class FcmEmulator {
   }
 
   /// One request to the emulator; returns the answer body, throws on a transport error.
-  std::string control(const std::string& method, const std::string& path, const std::string& body = {}) {
+  std::string control(const std::string& method, const std::string& path, const std::string& body = {},
+                      const std::vector<std::string>& headers = {}) {
     CURL* e = curl_easy_init();
+    curl_slist* list = nullptr;
+    for (const std::string& h : headers) list = curl_slist_append(list, h.c_str());
+    if (list) curl_easy_setopt(e, CURLOPT_HTTPHEADER, list);
     std::string out;
     const std::string target = url() + path;
     curl_easy_setopt(e, CURLOPT_URL, target.c_str());
@@ -102,6 +106,7 @@ class FcmEmulator {
     curl_easy_setopt(e, CURLOPT_WRITEDATA, &out);
     const CURLcode rc = curl_easy_perform(e);
     curl_easy_cleanup(e);
+    curl_slist_free_all(list);
     if (rc != CURLE_OK) throw std::runtime_error("emulator control " + path + ": " + curl_easy_strerror(rc));
     return out;
   }

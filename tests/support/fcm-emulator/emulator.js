@@ -30,6 +30,9 @@
 // internal (500), unavailable (503), third_party_auth (401), permission_denied (403),
 // reset (RST_STREAM), drop (the TCP connection is destroyed), goaway (GOAWAY after the
 // answer). `latency_ms` delays the answer; `retry_after` adds a Retry-After header (seconds).
+//
+// Answers carry no content-length (Node's default, assumed to be FCM's too) unless
+// --content-length is given. EMU_DEBUG=1 in the environment logs stream and session errors.
 'use strict';
 
 const crypto = require('node:crypto');

@@ -2,8 +2,8 @@
 #pragma once
 
 /// Test helper: starts tests/support/fcm-emulator/emulator.js with throw-away keys
-/// (make-pki.sh) in a temporary directory, writes the matching service-account file, and
-/// talks to the emulator's control endpoints. Stops the emulator and removes the keys on
+/// (make-pki.sh) in a temporary directory, where the emulator also writes the matching
+/// service-account file, and talks to the emulator's control endpoints. Stops the emulator and removes the keys on
 /// destruction; the emulator also exits when this process dies (its stdin closes).
 /// Needs node and openssl on PATH, and NOTIFY_FCM_EMULATOR_DIR defined to this folder.
 
@@ -16,9 +16,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -44,7 +42,6 @@ class FcmEmulator {
     const std::string script = std::string(NOTIFY_FCM_EMULATOR_DIR) + "/make-pki.sh";
     if (std::system((script + " " + dir_).c_str()) != 0) throw std::runtime_error("make-pki.sh failed");
     start();
-    write_service_account();
   }
 
   FcmEmulator(const FcmEmulator&) = delete;
@@ -121,7 +118,9 @@ class FcmEmulator {
                                      "--expires-in", std::to_string(options_.expires_in),
                                      "--latency-ms", std::to_string(options_.latency_ms),
                                      "--max-concurrent-streams", std::to_string(options_.max_concurrent_streams),
-                                     "--exit-on-stdin-close"};
+                                     "--exit-on-stdin-close",
+                                     "--service-account-out", service_account_file(),
+                                     "--sa-private-key", private_key_file()};
     if (options_.tls) {
       for (const char* a : {"--tls-cert", "server.pem", "--tls-key", "server.key"})
         args.push_back(a[0] == '-' ? std::string(a) : dir_ + "/" + a);
@@ -167,22 +166,6 @@ class FcmEmulator {
       close(stdin_);
       stdin_ = -1;
     }
-  }
-
-  void write_service_account() {
-    std::ifstream key(private_key_file());
-    std::stringstream pem;
-    pem << key.rdbuf();
-    const nlohmann::json sa = {
-        {"type", "service_account"},
-        {"project_id", options_.project},
-        {"private_key_id", "test-key-1"},
-        {"private_key", pem.str()},
-        {"client_email", "notify-worker@notify-test.iam.gserviceaccount.com"},
-        {"client_id", "1234567890"},
-        {"token_uri", token_uri()},
-    };
-    std::ofstream(service_account_file()) << sa.dump(2) << '\n';
   }
 
   EmulatorOptions options_;

@@ -7,9 +7,12 @@
 //                    [--tls-cert FILE --tls-key FILE] [--expires-in S] [--latency-ms N]
 //                    [--max-concurrent-streams N] [--no-record] [--content-length]
 //                    [--faults JSON] [--exit-on-stdin-close]
+//                    [--service-account-out FILE --sa-private-key FILE]
 //
 // Listens on 127.0.0.1, port 0, over TLS (h2 via ALPN) when a certificate is given, else
 // over cleartext HTTP/2 (prior knowledge), and prints the port on stdout once ready.
+// With --service-account-out it first writes the matching service-account key file (the
+// given private key, this emulator's /token as token_uri) for the client to load.
 //
 // POST /token                              OAuth2 JWT-bearer grant: checks the RS256 signature
 //                                          with the service account's public key and the
@@ -72,11 +75,14 @@ function parseArgs(argv) {
       case '--content-length': o.contentLength = true; break;
       case '--faults': o.faults = compileRules(JSON.parse(next())); break;
       case '--exit-on-stdin-close': o.exitOnStdinClose = true; break;
+      case '--service-account-out': o.serviceAccountOut = next(); break;
+      case '--sa-private-key': o.privateKeyPem = fs.readFileSync(next(), 'utf8'); break;
       default: throw new Error(`unknown argument ${a}`);
     }
   }
   if (!o.publicKey) throw new Error('--sa-public-key is required');
   if (!o.cert !== !o.key) throw new Error('--tls-cert and --tls-key go together');
+  if (!o.serviceAccountOut !== !o.privateKeyPem) throw new Error('--service-account-out needs --sa-private-key');
   return o;
 }
 
@@ -460,7 +466,20 @@ server.on('session', onSession);
 server.on('stream', onStream);
 server.on('sessionError', () => {});
 server.listen(0, '127.0.0.1', () => {
-  process.stdout.write(`${server.address().port}\n`);
+  const port = server.address().port;
+  if (opt.serviceAccountOut) {
+    const account = {
+      type: 'service_account',
+      project_id: opt.project,
+      private_key_id: 'emulator-key',
+      private_key: opt.privateKeyPem,
+      client_email: opt.clientEmail,
+      client_id: '1',
+      token_uri: `${opt.cert ? 'https' : 'http'}://127.0.0.1:${port}/token`,
+    };
+    fs.writeFileSync(opt.serviceAccountOut, `${JSON.stringify(account, null, 2)}\n`, { mode: 0o600 });
+  }
+  process.stdout.write(`${port}\n`);
 });
 
 const stop = () => process.exit(0);

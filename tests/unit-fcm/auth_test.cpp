@@ -8,6 +8,7 @@
 #include <string>
 
 #include "notify/fcm/auth.hpp"
+#include "notify/fcm/provider.hpp"
 
 using notify::Errc;
 using notify::fcm::base64url;
@@ -206,4 +207,30 @@ TEST_CASE("a malformed token answer is a protocol error that does not echo the t
     CHECK(t.error().code == Errc::protocol_error);
     CHECK(t.error().message.find("secret") == std::string::npos);
   }
+}
+
+TEST_CASE("a provider is refused for a non-HTTP endpoint, no connections, no project or a key that does not load") {
+  ServiceAccount sa;
+  sa.project_id = "family-app";
+  sa.client_email = "w@family-app.iam.gserviceaccount.com";
+  sa.private_key = test_key().pem;
+  auto refused = [&](ServiceAccount account, notify::fcm::Options o) {
+    auto p = notify::fcm::PushProvider::create(std::move(account), std::move(o));
+    return !p.has_value() && p.error().code == Errc::configuration;
+  };
+  notify::fcm::Options ftp;
+  ftp.endpoint = "ftp://fcm.example";
+  CHECK(refused(sa, ftp));
+  notify::fcm::Options none;
+  none.connections = 0;
+  CHECK(refused(sa, none));
+  ServiceAccount no_project = sa;
+  no_project.project_id.clear();
+  CHECK(refused(no_project, {}));
+  ServiceAccount bad_key = sa;
+  bad_key.private_key = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n";
+  CHECK(refused(bad_key, {}));
+  auto fine = notify::fcm::PushProvider::create(sa, {});
+  CHECK(fine.has_value());
+  CHECK(fine->stats().requests == 0);  // nothing is sent before the first push
 }

@@ -10,6 +10,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "notify/fcm/auth.hpp"
@@ -23,7 +24,8 @@ inline constexpr std::string_view default_endpoint = "https://fcm.googleapis.com
 
 struct Options {
   /// Base URL of the FCM API. An `http://` URL speaks HTTP/2 in cleartext (prior
-  /// knowledge), for tests; `https://` always verifies the server's certificate.
+  /// knowledge), for tests (with libcurl before 8.0, one request per connection: it cannot
+  /// reuse such a connection); `https://` always verifies the server's certificate.
   std::string endpoint = std::string(default_endpoint);
   /// Overrides the service account's project_id when not empty.
   std::string project_id;

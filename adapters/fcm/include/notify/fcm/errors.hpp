@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+/// The one place where FCM answers (HTTP status, error body, Retry-After) and transport
+/// failures become push outcomes. Pure: no I/O, tested as a table.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "notify/result.hpp"
+#include "notify/transport.hpp"
+
+namespace notify::fcm {
+
+/// How an exchange ended below HTTP.
+enum class Transport : std::uint8_t {
+  ok,       ///< an HTTP response arrived
+  timeout,  ///< no complete answer within the request timeout
+  connect,  ///< no connection could be made (refused, unreachable, name not resolved)
+  broken,   ///< the connection or stream broke mid-way (reset, GOAWAY, closed early)
+  tls,      ///< the server's certificate did not verify: a configuration problem
+  setup,    ///< the request could not be made at all (bad URL, unsupported option)
+};
+
+/// One answer as the provider saw it.
+struct Reply {
+  Transport transport = Transport::ok;
+  int status = 0;                ///< the HTTP status when transport == ok
+  std::string_view body;
+  std::string_view retry_after;  ///< the Retry-After header, empty when absent
+  std::string_view error;        ///< the transport's description when transport != ok
+};
+
+/// The interesting part of a Google API error body
+/// {"error":{"code","message","status","details":[{"@type":"...FcmError","errorCode"},...]}}.
+struct ErrorBody {
+  std::string code;          ///< the FcmError errorCode if any, else error.status; empty if unreadable
+  std::string message;       ///< error.message, at most 200 bytes
+  bool about_token = false;  ///< a BadRequest field violation names message.token, or the message
+                             ///< speaks of the registration token
+};
+
+/// Reads an error body; never fails (an unreadable body gives an empty code).
+ErrorBody parse_error_body(std::string_view body);
+
+/// Retry-After as delta-seconds or an HTTP-date; nullopt when absent or unreadable.
+/// A date in the past gives 0 s.
+std::optional<std::chrono::seconds> parse_retry_after(std::string_view value,
+                                                      std::chrono::system_clock::time_point now);
+
+/// The delay after a 429 without Retry-After: FCM asks for at least a minute.
+inline constexpr std::chrono::seconds default_quota_delay{60};
+/// Retry-After values are honoured up to this bound.
+inline constexpr std::chrono::seconds max_retry_after{3600};
+
+/// The outcome of one push from its reply:
+///  2xx                                         sent (detail: the message name)
+///  UNREGISTERED, SENDER_ID_MISMATCH,
+///  INVALID_ARGUMENT about the token             invalid_token
+///  QUOTA_EXCEEDED / 429                         retry after Retry-After, else 60 s
+///  UNAVAILABLE, INTERNAL, other 5xx, 408,
+///  timeouts, broken or refused connections      retry (after Retry-After when given)
+///  THIRD_PARTY_AUTH_ERROR, UNAUTHENTICATED,
+///  PERMISSION_DENIED, other 401/403/404, TLS     fatal (credentials or configuration)
+///  other INVALID_ARGUMENT and 4xx               failed (this payload will never pass)
+PushResult classify(const Reply& reply, std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
+
+/// True for a 401 a fresh access token may cure (not THIRD_PARTY_AUTH_ERROR).
+bool needs_new_token(const Reply& reply);
+
+/// The "name" of a success body ("projects/<p>/messages/<id>"), empty when absent.
+std::string message_name(std::string_view body);
+
+/// What a failed access-token request means: Errc::unauthenticated when the token endpoint
+/// rejected the service account (fatal), Errc::unavailable / timeout when it may pass later.
+Error token_error(const Reply& reply);
+
+}  // namespace notify::fcm

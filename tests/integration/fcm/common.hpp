@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// Shared pieces of the FCM integration tests: an emulator plus a provider pointed at it,
+// and a sample family to plan requests for.
+
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "fcm-emulator/emulator.hpp"
+#include "notify/codec.hpp"
+#include "notify/fcm/fcm.hpp"
+#include "notify/plan.hpp"
+
+namespace fcmtest {
+
+using notify::test::EmulatorOptions;
+using notify::test::FcmEmulator;
+
+/// Provider options aimed at an emulator.
+inline notify::fcm::Options options_for(const FcmEmulator& emu) {
+  notify::fcm::Options o;
+  o.endpoint = emu.url();
+  if (emu.options().tls) o.ca_file = emu.ca_file();
+  o.connections = 2;
+  o.streams_per_connection = 50;
+  o.request_timeout = std::chrono::seconds(10);
+  return o;
+}
+
+inline notify::fcm::ServiceAccount account_for(const FcmEmulator& emu) {
+  auto sa = notify::fcm::read_service_account(emu.service_account_file());
+  REQUIRE(sa.has_value());
+  return std::move(*sa);
+}
+
+inline notify::fcm::PushProvider provider_for(const FcmEmulator& emu, notify::fcm::Options o) {
+  auto p = notify::fcm::PushProvider::create(account_for(emu), std::move(o));
+  REQUIRE_MESSAGE(p.has_value(), (p.has_value() ? "" : p.error().message));
+  return std::move(*p);
+}
+
+inline notify::fcm::PushProvider provider_for(const FcmEmulator& emu) { return provider_for(emu, options_for(emu)); }
+
+/// Family 3: 엄마 (3), 아빠 (4), 민지 (5), each with a device.
+inline notify::Families sample_families() {
+  return notify::Families({notify::Family{3,
+                                          {{3, "엄마", "tok-mom", true},
+                                           {4, "아빠", "tok-dad", false},
+                                           {5, "민지", "tok-minji", true}}}});
+}
+
+/// A message with the given tokens (its text does not matter to the test).
+inline notify::Message message_to(std::vector<std::string_view> tokens) {
+  notify::Message m;
+  m.title = "우리가 이야기";
+  m.body = "오늘의 이야기가 도착했습니다!";
+  m.link = notify::Link{notify::Screen::MessageHome};
+  m.tokens = std::move(tokens);
+  return m;
+}
+
+/// One push per token of each message.
+inline std::vector<notify::Push> pushes_of(const std::vector<notify::Message>& messages) {
+  std::vector<notify::Push> out;
+  for (const notify::Message& m : messages)
+    for (std::string_view t : m.tokens) out.push_back({&m, t});
+  return out;
+}
+
+/// Distinct tokens "<prefix>0" .. "<prefix>n-1", kept alive by the returned vector.
+inline std::vector<std::string> tokens(const std::string& prefix, std::size_t n) {
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < n; ++i) out.push_back(prefix + std::to_string(i));
+  return out;
+}
+
+inline std::vector<std::string_view> views(const std::vector<std::string>& v) {
+  return {v.begin(), v.end()};
+}
+
+inline std::size_t count(const std::vector<notify::PushResult>& results, notify::PushStatus s) {
+  std::size_t n = 0;
+  for (const auto& r : results) n += r.status == s;
+  return n;
+}
+
+}  // namespace fcmtest

@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+/// Test helper: starts tests/support/fcm-emulator/emulator.js with throw-away keys
+/// (make-pki.sh) in a temporary directory, where the emulator also writes the matching
+/// service-account file, and talks to the emulator's control endpoints. Stops the emulator and removes the keys on
+/// destruction; the emulator also exits when this process dies (its stdin closes).
+/// Needs node and openssl on PATH, and NOTIFY_FCM_EMULATOR_DIR defined to this folder.
+
+#include <curl/curl.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace notify::test {
+
+struct EmulatorOptions {
+  bool tls = false;
+  int expires_in = 3600;         ///< lifetime of the access tokens it issues, seconds
+  int latency_ms = 0;            ///< added before every messages:send answer
+  int max_concurrent_streams = 1000;  ///< its HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS
+  bool record = true;            ///< keep every request body (off for benchmarks)
+  bool content_length = false;   ///< send content-length with answers (FCM's are assumed not to)
+  std::string project = "notify-test";
+};
+
+class FcmEmulator {
+ public:
+  explicit FcmEmulator(EmulatorOptions options = {}) : options_(std::move(options)) {
+    char tmpl[] = "/tmp/notify-fcm-XXXXXX";
+    if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
+    dir_ = tmpl;
+    const std::string script = std::string(NOTIFY_FCM_EMULATOR_DIR) + "/make-pki.sh";
+    if (std::system((script + " " + dir_).c_str()) != 0) throw std::runtime_error("make-pki.sh failed");
+    start();
+  }
+
+  FcmEmulator(const FcmEmulator&) = delete;
+  FcmEmulator& operator=(const FcmEmulator&) = delete;
+
+  ~FcmEmulator() {
+    stop();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+  /// The base URL for notify::fcm::Options::endpoint.
+  std::string url() const { return std::string(options_.tls ? "https" : "http") + "://127.0.0.1:" + std::to_string(port_); }
+  std::string token_uri() const { return url() + "/token"; }
+  std::string ca_file() const { return dir_ + "/ca.pem"; }
+  std::string service_account_file() const { return dir_ + "/service-account.json"; }
+  std::string private_key_file() const { return dir_ + "/sa.key"; }
+  const std::string& dir() const { return dir_; }
+  int port() const { return port_; }
+  const EmulatorOptions& options() const { return options_; }
+
+  nlohmann::json stats() { return nlohmann::json::parse(control("GET", "/_emulator/stats")); }
+  nlohmann::json requests() { return nlohmann::json::parse(control("GET", "/_emulator/requests")); }
+  void reset() { control("POST", "/_emulator/reset"); }
+  void revoke_tokens() { control("POST", "/_emulator/revoke"); }
+  /// Replaces the fault rules, e.g. {{"match","^dead-"},{"action","unregistered"}}.
+  void faults(const nlohmann::json& rules) { control("POST", "/_emulator/faults", nlohmann::json{{"rules", rules}}.dump()); }
+  void configure(const nlohmann::json& config) { control("POST", "/_emulator/config", config.dump()); }
+
+  /// The recorded request bodies sent to `token`, oldest first.
+  std::vector<std::string> bodies_for(const std::string& token) {
+    std::vector<std::string> out;
+    for (const auto& r : requests())
+      if (r["token"].is_string() && r["token"] == token) out.push_back(r["body"].get<std::string>());
+    return out;
+  }
+
+  /// One request to the emulator; returns the answer body, throws on a transport error.
+  std::string control(const std::string& method, const std::string& path, const std::string& body = {},
+                      const std::vector<std::string>& headers = {}) {
+    CURL* e = curl_easy_init();
+    curl_slist* list = nullptr;
+    for (const std::string& h : headers) list = curl_slist_append(list, h.c_str());
+    if (list) curl_easy_setopt(e, CURLOPT_HTTPHEADER, list);
+    std::string out;
+    const std::string target = url() + path;
+    curl_easy_setopt(e, CURLOPT_URL, target.c_str());
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, options_.tls ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
+    if (options_.tls) curl_easy_setopt(e, CURLOPT_CAINFO, ca_file().c_str());
+    if (method == "POST") {
+      curl_easy_setopt(e, CURLOPT_POST, 1L);
+      curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+      curl_easy_setopt(e, CURLOPT_POSTFIELDS, body.c_str());
+    }
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, +[](char* p, std::size_t s, std::size_t n, void* u) {
+      static_cast<std::string*>(u)->append(p, s * n);
+      return s * n;
+    });
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, &out);
+    const CURLcode rc = curl_easy_perform(e);
+    curl_easy_cleanup(e);
+    curl_slist_free_all(list);
+    if (rc != CURLE_OK) throw std::runtime_error("emulator control " + path + ": " + curl_easy_strerror(rc));
+    return out;
+  }
+
+ private:
+  void start() {
+    int out[2], in[2];
+    if (pipe2(out, O_CLOEXEC) != 0 || pipe2(in, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+    std::vector<std::string> args = {"node", std::string(NOTIFY_FCM_EMULATOR_DIR) + "/emulator.js",
+                                     "--sa-public-key", dir_ + "/sa.pub",
+                                     "--project", options_.project,
+                                     "--expires-in", std::to_string(options_.expires_in),
+                                     "--latency-ms", std::to_string(options_.latency_ms),
+                                     "--max-concurrent-streams", std::to_string(options_.max_concurrent_streams),
+                                     "--exit-on-stdin-close",
+                                     "--service-account-out", service_account_file(),
+                                     "--sa-private-key", private_key_file()};
+    if (options_.tls) {
+      for (const char* a : {"--tls-cert", "server.pem", "--tls-key", "server.key"})
+        args.push_back(a[0] == '-' ? std::string(a) : dir_ + "/" + a);
+    }
+    if (!options_.record) args.emplace_back("--no-record");
+    if (options_.content_length) args.emplace_back("--content-length");
+    pid_ = fork();
+    if (pid_ < 0) throw std::runtime_error("fork failed");
+    if (pid_ == 0) {
+      dup2(out[1], STDOUT_FILENO);
+      dup2(in[0], STDIN_FILENO);
+      close(out[0]);
+      close(out[1]);
+      close(in[0]);
+      close(in[1]);
+      std::vector<char*> argv;
+      for (std::string& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execvp("node", argv.data());
+      _exit(127);
+    }
+    close(out[1]);
+    close(in[0]);
+    stdin_ = in[1];
+    std::string line;
+    char c = 0;
+    while (read(out[0], &c, 1) == 1 && c != '\n') line += c;
+    close(out[0]);
+    port_ = std::atoi(line.c_str());
+    if (port_ <= 0) {
+      stop();
+      throw std::runtime_error("the FCM emulator did not start (is node installed?)");
+    }
+  }
+
+  void stop() {
+    if (pid_ > 0) {
+      kill(pid_, SIGTERM);
+      waitpid(pid_, nullptr, 0);
+      pid_ = -1;
+    }
+    if (stdin_ >= 0) {
+      close(stdin_);
+      stdin_ = -1;
+    }
+  }
+
+  EmulatorOptions options_;
+  std::string dir_;
+  pid_t pid_ = -1;
+  int stdin_ = -1;
+  int port_ = 0;
+};
+
+}  // namespace notify::test

@@ -5,6 +5,7 @@
 /// option parsing (with NOTIFY_<FLAG> environment fallbacks) and the members file.
 
 #include <cctype>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -33,6 +34,7 @@ enum Exit : int {
   exit_usage = 64,        ///< bad command line (usage on stderr)
   exit_data = 65,         ///< an input file is not what it should be (e.g. members not JSON)
   exit_no_input = 66,     ///< an input file cannot be read
+  exit_unavailable = 69,  ///< a service (Redis) failed or cannot be reached
 };
 
 /// The whole content of a file, or of stdin for "-"; nullopt if it cannot be read.
@@ -48,6 +50,35 @@ inline std::optional<std::string> read_input(const std::string& path) {
   std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (in.bad()) return std::nullopt;
   return s;
+}
+
+/// Calls `line(number, text)` for each non-blank line of a JSON-lines text; numbers
+/// start at 1 and count blank lines too, a final CR is dropped.
+inline void for_each_line(std::string_view text, const std::function<void(std::size_t, std::string_view)>& line) {
+  std::size_t number = 0;
+  while (!text.empty()) {
+    const auto nl = text.find('\n');
+    std::string_view l = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    ++number;
+    if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
+    if (l.find_first_not_of(" \t") != std::string_view::npos) line(number, l);
+  }
+}
+
+/// A whole number from `min` to INT64_MAX written in plain digits (no sign, no leading
+/// zero); nullopt otherwise.
+inline std::optional<std::int64_t> parse_number(std::string_view s, std::int64_t min = 1) {
+  if (s.empty() || (s[0] == '0' && s.size() > 1)) return std::nullopt;
+  std::int64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    const int digit = c - '0';
+    if (v > (INT64_MAX - digit) / 10) return std::nullopt;
+    v = v * 10 + digit;
+  }
+  if (v < min) return std::nullopt;
+  return v;
 }
 
 /// One command-line option: `--name VALUE`, `--name=VALUE`, or a flag `--name`.

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# The offline demo: installs what the build needs, builds notify-worker (Release) into
-# build-demo, runs it over one sample request of each of the 14 types (plus one invalid
-# request) against sample families, and prints a report per request.
+# The demo, end to end on a real Redis: installs what the build needs, builds notifyctl
+# and notify-worker (Release) into build-demo, starts a redis-server on a free loopback
+# port (nothing kept on disk), seeds the sample families, publishes one sample request
+# of each of the 14 types (plus one invalid request), runs the worker until the queue is
+# drained, prints a report per request and the dead-letter stream, and stops Redis.
 #
 #   bash examples/demo.sh
 set -euo pipefail
@@ -12,32 +14,63 @@ build="$root/build-demo"
 data="$root/examples/data"
 cd "$root"
 
+cleanup=""
 if [ -n "${NOTIFY_DEMO_WORKER:-}" ]; then
-  # Tests run the demo with the notify-worker they built: no install, no build.
+  # Tests run the demo with the programs they built: no install, no build.
   worker="$NOTIFY_DEMO_WORKER"
+  notifyctl="${NOTIFY_DEMO_NOTIFYCTL:-$(dirname "$worker")/notifyctl}"
   build="$(mktemp -d)"
-  trap 'rm -rf "$build"' EXIT
+  cleanup="$build"
 else
   echo "== installing dependencies (cmake/install-deps.sh)"
   bash cmake/install-deps.sh ||
     echo "demo: cmake/install-deps.sh failed; trying the build with what is installed" >&2
 
-  echo "== building notify-worker into build-demo"
+  echo "== building notifyctl and notify-worker into build-demo"
   mkdir -p "$build"
   cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DNOTIFY_BUILD_TESTS=OFF >"$build/configure.log" 2>&1 ||
     { cat "$build/configure.log"; exit 1; }
-  cmake --build "$build" --target notify-worker -j2 >"$build/build.log" 2>&1 || { cat "$build/build.log"; exit 1; }
+  cmake --build "$build" --target notifyctl notify-worker -j2 >"$build/build.log" 2>&1 ||
+    { cat "$build/build.log"; exit 1; }
   worker="$build/examples/notify-worker"
+  notifyctl="$build/examples/notifyctl"
 fi
 
+# shellcheck source=tests/support/redis.sh
+source "$root/tests/support/redis.sh"
+trap 'redis_stop; [ -z "$cleanup" ] || rm -rf "$cleanup"' EXIT
+
+echo "== starting redis-server on a free loopback port (--save \"\" --appendonly no)"
+rm -rf "$build/redis"
+redis_start "$build/redis" --save "" --appendonly no
+url="$REDIS_URL"
+queue="$url/notify"
+echo "$url, pid $REDIS_PID"
+
+echo
+echo "== notifyctl members import --members examples/data/members.json --store $url"
+"$notifyctl" members import --members "$data/members.json" --store "$url" 2>&1
+
+echo
+echo "== notifyctl publish --queue $queue --file examples/data/requests.jsonl --skip-invalid"
+"$notifyctl" publish --queue "$queue" --file "$data/requests.jsonl" --skip-invalid 2>&1
+# The invalid lines are sent too, as they are, to show the worker dead-lettering them.
+while IFS= read -r line; do
+  printf '%s\n' "$line" | "$notifyctl" validate --request - >/dev/null || printf '%s\n' "$line"
+done <"$data/requests.jsonl" >"$build/invalid.jsonl"
+echo "== notifyctl publish --queue $queue --file - --no-validate   (the invalid line, as it is)"
+"$notifyctl" publish --queue "$queue" --file - --no-validate <"$build/invalid.jsonl" 2>&1
+
 out="$build/worker.out"
-echo "== notify-worker --queue memory:examples/data/requests.jsonl --members examples/data/members.json --push log --drain --log-format text"
+echo
+echo "== notify-worker --queue $queue --members $url --push log --drain --log-format text"
 # stdout (pushes, inbox records, dead letters) and stderr (events) in one file, in order.
-"$worker" --queue "memory:$data/requests.jsonl" --members "$data/members.json" \
-  --push log --drain --log-format text >"$out" 2>&1 || { cat "$out"; echo "notify-worker failed"; exit 1; }
+"$worker" --queue "$queue" --members "$url" --push log --drain --log-format text >"$out" 2>&1 ||
+  { cat "$out"; echo "notify-worker failed"; exit 1; }
 
 grep -E '^(push|dead_letter) ' "$out" || true
 grep -E '^step=member_skipped ' "$out" | sort -u || true
+grep -E '^step=(drained|stopped) ' "$out" || true
 echo "($(grep -c '^inbox ' "$out") inbox bodies published; full output with every event: $out)"
 
 echo
@@ -120,15 +153,17 @@ awk '
     next
   }
   END {
+    w = 9   # the id column: as wide as the longest id
+    for (i = 1; i <= count; i++) if (length(order[i]) > w) w = length(order[i])
     for (i = 1; i <= count; i++) {
       r = order[i]
       if (r in invalid) {
-        printf "%-9s %-24s invalid, dead-lettered:%s\n", r, dead_type[r], error_list(invalid[r])
+        printf "%-" w "s %-24s invalid, dead-lettered:%s\n", r, dead_type[r], error_list(invalid[r])
         continue
       }
-      printf "%-9s %-24s %s tokens / %s inbox\n", r, type[r], tokens[r], inboxes[r]
+      printf "%-" w "s %-24s %s tokens / %s inbox\n", r, type[r], tokens[r], inboxes[r]
       n = split(substr(texts[r], 2), lines, "\n")
-      for (j = 1; j <= n; j++) printf "%-9s %-24s %s\n", "", "", lines[j]
+      for (j = 1; j <= n; j++) printf "%-" w "s %-24s %s\n", "", "", lines[j]
     }
     types = 0
     for (t in pushed_type) types++
@@ -136,3 +171,11 @@ awk '
     if (types != 14) { print "demo: expected pushes for all 14 types" > "/dev/stderr"; exit 1 }
   }
 ' "$out"
+
+echo
+echo "== notifyctl dlq list --queue $queue"
+"$notifyctl" dlq list --queue "$queue"
+
+echo
+echo "== stopping redis-server (pid $REDIS_PID)"
+redis_stop

@@ -3,13 +3,19 @@
 //   render    print the plan of one request against a members file
 //   validate  check one request (exit 0, or 2 with the errors as JSON)
 //   schema    print the JSON Schema of the wire format
-// Each subcommand is one function in the table at the bottom; publish, members and dlq
-// join it when the transports they need are built.
+//   publish   send requests to a Redis queue, each checked first
+//   members   import, set, get or remove members of the Redis member store
+//   dlq       list or redrive the Redis queue's dead letters
+// Each subcommand is one function in the table at the bottom. publish, members and dlq
+// need notify::redis; without it they say so and exit 64.
 
 #include <algorithm>
 #include <iostream>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -18,6 +24,9 @@
 #include "notify/json_schema.hpp"
 #include "notify/members.hpp"
 #include "notify/plan.hpp"
+#if NOTIFY_WITH_REDIS
+#include "notify/redis/redis.hpp"
+#endif
 
 namespace {
 
@@ -38,9 +47,35 @@ commands:
   schema
       Print the JSON Schema (draft 2020-12) of a request.
 
-FILE '-' reads stdin.
-exit status: 0 ok, 2 invalid request ({"errors":[{"path","code","message"}]} on
-stdout), 64 usage, 65 malformed members file, 66 unreadable file.
+  publish --queue QUEUE --type TYPE --param JSON [--id ID] [--priority high|normal]
+      Build one request, check it, send it. If it is invalid, print the errors as
+      render does and exit 2.
+  publish --queue QUEUE --file FILE|- [--priority high|normal] [--skip-invalid|--no-validate]
+      Send one request per non-blank line of a JSON-lines file. Every line is checked
+      first; an invalid one prints {"line": N, "errors": [...]} on stdout, and then
+      nothing is sent (exit 2) unless --skip-invalid (the valid lines are sent, exit 0).
+      --no-validate sends every line as it is (to try the worker's dead-letter path).
+  members import --members FILE|- --store STORE
+      Write every stored value of a members file (the format render reads) as it is
+      (HSET). Values the worker will skip are reported on stderr.
+  members set --store STORE --family ID --user ID --name NAME [--token TOKEN] [--mkt]
+      Write one member; --mkt means mktPushAgreed is true.
+  members get --store STORE --family ID --user ID
+      Print the member's stored JSON; exit 1 if there is no such member.
+  members remove --store STORE --family ID [--user ID]
+      Remove one member (HDEL), or the whole family (UNLINK).
+  dlq list --queue QUEUE [--max N]
+      Print the oldest N dead letters (default 100), one JSON object per line:
+      {"id", "requestId", "reason", "deliveries", "deadAt", "origin", "body"}.
+  dlq redrive --queue QUEUE (--id ID | --all)
+      Move dead letters (by the id dlq list prints) back to the stream they came
+      from, with a fresh delivery count; exit 1 if --id names none.
+
+QUEUE is redis://HOST:PORT/STREAM[?db=N] (the worker's --queue); STORE is
+redis://HOST:PORT[/DB] (the worker's --members). FILE '-' reads stdin.
+exit status: 0 ok, 1 not found, 2 invalid request ({"errors":[{"path","code",
+"message"}]} on stdout), 64 usage, 65 malformed members file or stored member,
+66 unreadable file, 69 Redis failed or cannot be reached.
 )";
 
 int usage_error(std::string_view message) {
@@ -159,6 +194,357 @@ int schema(int argc, char** argv) {
   return cli::exit_ok;
 }
 
+#if NOTIFY_WITH_REDIS
+
+/// Reports a failed Redis call; the exit status for it.
+int redis_failed(std::string_view what, const notify::Error& e) {
+  cli::complain(program, std::string(what) + ": " + e.message);
+  return cli::exit_unavailable;
+}
+
+/// The --queue of publish and dlq, or nullopt after a usage error (in `exit_code`).
+std::optional<notify::redis::QueueAddress> queue_address(const cli::Options& opts, int& exit_code) {
+  const std::string& url = opts.value("queue");
+  if (url.substr(0, 8) != "redis://" && url.find("://") != std::string::npos) {
+    cli::complain(program, "queue " + url + ": only redis:// queues are supported in this build");
+    exit_code = cli::exit_usage;
+    return std::nullopt;
+  }
+  auto address = notify::redis::parse_queue_url(url);
+  if (!address) {
+    exit_code = usage_error("--queue: " + address.error().message);
+    return std::nullopt;
+  }
+  return std::move(*address);
+}
+
+/// The --store of members, or nullopt after a usage error (in `exit_code`).
+std::optional<notify::redis::Options> store_options(const cli::Options& opts, int& exit_code) {
+  auto options = notify::redis::parse_url(opts.value("store"));
+  if (!options) {
+    exit_code = usage_error("--store: " + options.error().message);
+    return std::nullopt;
+  }
+  return std::move(*options);
+}
+
+/// An id flag (1 to 2^63-1), or nullopt after a usage error (in `exit_code`).
+std::optional<notify::Id> id_flag(const cli::Options& opts, std::string_view name, int& exit_code) {
+  auto id = cli::parse_number(opts.value(name));
+  if (!id) exit_code = usage_error("--" + std::string(name) + " must be an id from 1 to 2^63-1");
+  return id;
+}
+
+int publish(int argc, char** argv) {
+  cli::Options opts{{"queue"}, {"type"}, {"param"}, {"id"}, {"file"}, {"priority"}, {"skip-invalid", false},
+                    {"no-validate", false}};
+  if (auto err = opts.parse(argc, argv, 2); !err.empty()) return usage_error(err);
+  const bool from_flags = opts.has("type") || opts.has("param") || opts.has("id");
+  if (!opts.has("queue")) return usage_error("publish needs --queue");
+  if (from_flags == opts.has("file")) return usage_error("publish needs --type and --param, or --file");
+  if (from_flags && !(opts.has("type") && opts.has("param"))) return usage_error("publish needs both --type and --param");
+  if (from_flags && (opts.has("skip-invalid") || opts.has("no-validate")))
+    return usage_error("--skip-invalid and --no-validate go with --file");
+  if (opts.has("skip-invalid") && opts.has("no-validate")) return usage_error("give --skip-invalid or --no-validate, not both");
+  const std::string priority_name = opts.value_or("priority", "normal");
+  if (priority_name != "high" && priority_name != "normal") return usage_error("--priority must be high or normal");
+  const auto priority = priority_name == "high" ? notify::redis::Priority::high : notify::redis::Priority::normal;
+  int exit_code = cli::exit_ok;
+  const auto address = queue_address(opts, exit_code);
+  if (!address) return exit_code;
+
+  std::vector<std::string> bodies;
+  std::size_t invalid = 0;
+  if (from_flags) {
+    const auto param = nlohmann::ordered_json::parse(opts.value("param"), nullptr, false);
+    if (param.is_discarded()) {
+      std::cout << cli::pretty(cli::errors_document(
+          {notify::Error{notify::Errc::invalid_json, "--param is not valid JSON", "param"}}));
+      return cli::exit_invalid;
+    }
+    nlohmann::ordered_json body;
+    body["type"] = opts.value("type");
+    body["param"] = param;
+    if (opts.has("id")) body["id"] = opts.value("id");
+    std::string text = body.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+    if (auto decoded = notify::decode(text); !decoded) {
+      std::cout << cli::pretty(cli::errors_document(decoded.error()));
+      return cli::exit_invalid;
+    }
+    bodies.push_back(std::move(text));
+  } else {
+    const std::string& path = opts.value("file");
+    const auto text = cli::read_input(path);
+    if (!text) {
+      cli::complain(program, "cannot read requests file '" + path + "'");
+      return cli::exit_no_input;
+    }
+    const bool check = !opts.has("no-validate");
+    cli::for_each_line(*text, [&](std::size_t number, std::string_view line) {
+      if (check) {
+        if (auto decoded = notify::decode(line); !decoded) {
+          nlohmann::ordered_json report;
+          report["line"] = number;
+          report["errors"] = cli::errors_document(decoded.error())["errors"];
+          std::cout << report.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << '\n';
+          ++invalid;
+          return;
+        }
+      }
+      bodies.emplace_back(line);
+    });
+    std::cout << std::flush;
+    if (invalid > 0 && !opts.has("skip-invalid")) {
+      cli::complain(program, path + ": " + std::to_string(invalid) +
+                                 " invalid line(s); nothing was sent (--skip-invalid sends the valid ones)");
+      return cli::exit_invalid;
+    }
+  }
+
+  notify::redis::QueueOptions options;
+  options.stream = address->stream;
+  notify::redis::Queue queue(address->connection, options);
+  constexpr std::size_t chunk = 500;  // requests per round trip
+  const std::string where = notify::redis::describe(address->connection) + "/" + queue.stream(priority);
+  for (std::size_t from = 0; from < bodies.size(); from += chunk) {
+    const std::span<const std::string> part(bodies.data() + from, std::min(chunk, bodies.size() - from));
+    if (auto r = queue.send(part, priority); !r)
+      return redis_failed("publish to " + where + " (" + std::to_string(from) + " of " +
+                              std::to_string(bodies.size()) + " sent before)",
+                          r.error());
+  }
+  std::string summary = "published " + std::to_string(bodies.size()) + " request(s) to " + where;
+  if (invalid > 0) summary += ", skipped " + std::to_string(invalid) + " invalid line(s)";
+  cli::complain(program, summary);
+  return cli::exit_ok;
+}
+
+int members_import(int argc, char** argv) {
+  cli::Options opts{{"members"}, {"store"}};
+  if (auto err = opts.parse(argc, argv, 3); !err.empty()) return usage_error(err);
+  if (!opts.has("members") || !opts.has("store")) return usage_error("members import needs --members and --store");
+  int exit_code = cli::exit_ok;
+  const auto options = store_options(opts, exit_code);
+  if (!options) return exit_code;
+  const std::string& path = opts.value("members");
+  const auto text = cli::read_input(path);
+  if (!text) {
+    cli::complain(program, "cannot read members file '" + path + "'");
+    return cli::exit_no_input;
+  }
+
+  std::vector<notify::redis::Command> commands;
+  std::vector<notify::Id> families;
+  const std::string bad_file = cli::for_each_stored_member(
+      *text,
+      [&](notify::Id family, const std::string& field, const std::string& value) {
+        if (auto m = notify::parse_member(*notify::parse_member_field(field), value); !m)
+          cli::complain(program, path + ": " + notify::family_key(family) + "." + field + ": " + m.error().message +
+                                     " (stored as it is; the worker will skip it)");
+        commands.push_back({"HSET", notify::family_key(family), field, value});
+        families.push_back(family);
+      },
+      [&](const std::string& where, const std::string& what) {
+        cli::complain(program, path + ": " + where + ": " + what + " (skipped)");
+      });
+  if (!bad_file.empty()) {
+    cli::complain(program, path + ": " + bad_file);
+    return cli::exit_data;
+  }
+
+  notify::redis::MemberStore store(*options);
+  constexpr std::size_t chunk = 1000;  // values per round trip
+  for (std::size_t from = 0; from < commands.size(); from += chunk) {
+    const std::span<const notify::redis::Command> part(commands.data() + from, std::min(chunk, commands.size() - from));
+    auto replies = store.connection().pipeline(part);
+    if (!replies) return redis_failed("members import", replies.error());
+    for (const notify::redis::Reply& r : *replies)
+      if (r.is_error()) return redis_failed("members import", notify::redis::reply_error(r, "HSET"));
+  }
+  std::sort(families.begin(), families.end());
+  families.erase(std::unique(families.begin(), families.end()), families.end());
+  cli::complain(program, "imported " + std::to_string(commands.size()) + " member(s) of " +
+                             std::to_string(families.size()) + " family(ies) into " +
+                             notify::redis::describe(*options));
+  return cli::exit_ok;
+}
+
+int members_set(int argc, char** argv) {
+  cli::Options opts{{"store"}, {"family"}, {"user"}, {"name"}, {"token"}, {"mkt", false}};
+  if (auto err = opts.parse(argc, argv, 3); !err.empty()) return usage_error(err);
+  if (!opts.has("store") || !opts.has("family") || !opts.has("user") || !opts.has("name"))
+    return usage_error("members set needs --store, --family, --user and --name");
+  int exit_code = cli::exit_ok;
+  const auto options = store_options(opts, exit_code);
+  if (!options) return exit_code;
+  const auto family = id_flag(opts, "family", exit_code);
+  if (!family) return exit_code;
+  const auto user = id_flag(opts, "user", exit_code);
+  if (!user) return exit_code;
+  notify::redis::MemberStore store(*options);
+  const notify::Member member{*user, opts.value("name"), opts.value_or("token", ""), opts.has("mkt")};
+  if (auto r = store.set_member(*family, member); !r) return redis_failed("members set", r.error());
+  return cli::exit_ok;
+}
+
+int members_get(int argc, char** argv) {
+  cli::Options opts{{"store"}, {"family"}, {"user"}};
+  if (auto err = opts.parse(argc, argv, 3); !err.empty()) return usage_error(err);
+  if (!opts.has("store") || !opts.has("family") || !opts.has("user"))
+    return usage_error("members get needs --store, --family and --user");
+  int exit_code = cli::exit_ok;
+  const auto options = store_options(opts, exit_code);
+  if (!options) return exit_code;
+  const auto family = id_flag(opts, "family", exit_code);
+  if (!family) return exit_code;
+  const auto user = id_flag(opts, "user", exit_code);
+  if (!user) return exit_code;
+  notify::redis::MemberStore store(*options);
+  auto member = store.get_member(*family, *user);
+  if (!member) {
+    if (member.error().code == notify::Errc::invalid_member) {
+      cli::complain(program, member.error().path + ": " + member.error().message);
+      return cli::exit_data;
+    }
+    return redis_failed("members get", member.error());
+  }
+  if (!*member) {
+    cli::complain(program, notify::family_key(*family) + " has no " + notify::member_field(*user));
+    return cli::exit_failure;
+  }
+  std::cout << notify::encode_member(**member) << '\n';
+  return cli::exit_ok;
+}
+
+int members_remove(int argc, char** argv) {
+  cli::Options opts{{"store"}, {"family"}, {"user"}};
+  if (auto err = opts.parse(argc, argv, 3); !err.empty()) return usage_error(err);
+  if (!opts.has("store") || !opts.has("family")) return usage_error("members remove needs --store and --family");
+  int exit_code = cli::exit_ok;
+  const auto options = store_options(opts, exit_code);
+  if (!options) return exit_code;
+  const auto family = id_flag(opts, "family", exit_code);
+  if (!family) return exit_code;
+  std::optional<notify::Id> user;
+  if (opts.has("user") && !(user = id_flag(opts, "user", exit_code))) return exit_code;
+  notify::redis::MemberStore store(*options);
+  auto r = user ? store.remove_member(*family, *user) : store.remove_family(*family);
+  if (!r) return redis_failed("members remove", r.error());
+  return cli::exit_ok;
+}
+
+int members(int argc, char** argv) {
+  const std::string_view action = argc > 2 ? argv[2] : "";
+  if (action == "import") return members_import(argc, argv);
+  if (action == "set") return members_set(argc, argv);
+  if (action == "get") return members_get(argc, argv);
+  if (action == "remove") return members_remove(argc, argv);
+  return usage_error(action.empty() ? "members needs import, set, get or remove"
+                                    : "unknown members command '" + std::string(action) + "'");
+}
+
+/// A stream entry id: "<ms>-<seq>".
+bool is_entry_id(std::string_view id) {
+  const auto dash = id.find('-');
+  return dash != std::string_view::npos && cli::parse_number(id.substr(0, dash), 0) &&
+         cli::parse_number(id.substr(dash + 1), 0);
+}
+
+int dlq_list(int argc, char** argv) {
+  cli::Options opts{{"queue"}, {"max"}};
+  if (auto err = opts.parse(argc, argv, 3); !err.empty()) return usage_error(err);
+  if (!opts.has("queue")) return usage_error("dlq list needs --queue");
+  std::size_t max = 100;
+  if (opts.has("max")) {
+    const auto n = cli::parse_number(opts.value("max"));
+    if (!n || *n > 1000000) return usage_error("--max must be 1 to 1000000");
+    max = static_cast<std::size_t>(*n);
+  }
+  int exit_code = cli::exit_ok;
+  const auto address = queue_address(opts, exit_code);
+  if (!address) return exit_code;
+  notify::redis::QueueOptions options;
+  options.stream = address->stream;
+  notify::redis::Queue queue(address->connection, options);
+  auto letters = queue.dead_letters(max);
+  if (!letters) return redis_failed("dlq list", letters.error());
+  for (const notify::redis::DeadLetter& d : *letters) {
+    nlohmann::ordered_json j;
+    j["id"] = d.entry_id;
+    j["requestId"] = d.id;
+    j["reason"] = d.reason;
+    j["deliveries"] = d.deliveries;
+    j["deadAt"] = d.dead_at_ms;
+    j["origin"] = d.origin;
+    j["body"] = d.body;
+    std::cout << j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << '\n';
+  }
+  return cli::exit_ok;
+}
+
+int dlq_redrive(int argc, char** argv) {
+  cli::Options opts{{"queue"}, {"id"}, {"all", false}};
+  if (auto err = opts.parse(argc, argv, 3); !err.empty()) return usage_error(err);
+  if (!opts.has("queue")) return usage_error("dlq redrive needs --queue");
+  if (opts.has("id") == opts.has("all")) return usage_error("dlq redrive needs --id ID or --all");
+  if (opts.has("id") && !is_entry_id(opts.value("id")))
+    return usage_error("--id must be a dead letter's id as dlq list prints it (such as 1700000000000-0)");
+  int exit_code = cli::exit_ok;
+  const auto address = queue_address(opts, exit_code);
+  if (!address) return exit_code;
+  notify::redis::QueueOptions options;
+  options.stream = address->stream;
+  notify::redis::Queue queue(address->connection, options);
+
+  std::size_t moved = 0;
+  if (opts.has("id")) {
+    const std::string id = opts.value("id");
+    auto r = queue.redrive(std::span<const std::string>(&id, 1));
+    if (!r) return redis_failed("dlq redrive", r.error());
+    if (*r == 0) {
+      cli::complain(program, "no dead letter with id " + id + " in " + queue.dead_letter_stream());
+      return cli::exit_failure;
+    }
+    moved = *r;
+  } else {
+    // In chunks, each one script call; at most as many as were there at the start, so
+    // letters dead again meanwhile are not moved round and round.
+    auto length = queue.connection().command({"XLEN", queue.dead_letter_stream()});
+    if (!length) return redis_failed("dlq redrive", length.error());
+    const auto total = static_cast<std::size_t>(std::max<long long>(length->integer, 0));
+    constexpr std::size_t chunk = 100;
+    while (moved < total) {
+      auto r = queue.redrive({}, std::min(chunk, total - moved));
+      if (!r) return redis_failed("dlq redrive (" + std::to_string(moved) + " moved before)", r.error());
+      moved += *r;
+      if (*r == 0) break;
+    }
+  }
+  cli::complain(program, "moved " + std::to_string(moved) + " dead letter(s) back from " +
+                             queue.dead_letter_stream());
+  return cli::exit_ok;
+}
+
+int dlq(int argc, char** argv) {
+  const std::string_view action = argc > 2 ? argv[2] : "";
+  if (action == "list") return dlq_list(argc, argv);
+  if (action == "redrive") return dlq_redrive(argc, argv);
+  return usage_error(action.empty() ? "dlq needs list or redrive"
+                                    : "unknown dlq command '" + std::string(action) + "'");
+}
+
+#else  // without notify::redis
+
+int without_redis(int, char** argv) {
+  cli::complain(program, std::string(argv[1]) + ": not supported in this build (notify::redis was not built)");
+  return cli::exit_usage;
+}
+constexpr auto publish = without_redis;
+constexpr auto members = without_redis;
+constexpr auto dlq = without_redis;
+
+#endif
+
 struct Command {
   std::string_view name;
   int (*run)(int argc, char** argv);
@@ -168,6 +554,9 @@ constexpr Command commands[] = {
     {"render", render},
     {"validate", validate},
     {"schema", schema},
+    {"publish", publish},
+    {"members", members},
+    {"dlq", dlq},
 };
 
 }  // namespace

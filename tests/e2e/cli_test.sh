@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: MIT
 # End-to-end tests of the programs' command-line contract (DESIGN.md). One case per run:
 #   cli_test.sh CASE NOTIFYCTL NOTIFY_WORKER SOURCE_DIR
-# Each case prints what it checked and exits non-zero on the first mismatch.
+# Each case prints what it checked and exits non-zero on the first mismatch. The redis_*
+# cases (and demo_report) start their own redis-server (tests/support/redis.sh;
+# NOTIFY_REDIS_SERVER and NOTIFY_REDIS_CLI name the binaries) and stop it on exit.
 set -uo pipefail
 
 case_name="$1"
@@ -13,7 +15,9 @@ here="$src/tests/e2e"
 members="$here/data/members.json"
 tmp="$(mktemp -d)"
 pid=""
-trap '[ -z "$pid" ] || kill "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
+# shellcheck source=tests/support/redis.sh
+source "$src/tests/support/redis.sh"
+trap '[ -z "$pid" ] || kill "$pid" 2>/dev/null; redis_stop; rm -rf "$tmp"' EXIT
 
 fail() {
   echo "FAIL [$case_name]: $*" >&2
@@ -41,6 +45,21 @@ same_as() {
 # has FILE TEXT: FILE contains TEXT (fixed string).
 has() {
   grep -qF -- "$2" "$1" || { cat "$1" >&2; fail "expected '$2' in $(basename "$1")"; }
+}
+
+# start_redis: a fresh redis-server for this case (REDIS_URL, REDIS_PORT).
+start_redis() {
+  redis_start "$tmp/redis" || fail "redis-server did not start"
+}
+
+# rcli ARGS...: redis-cli against this case's server.
+rcli() {
+  "${NOTIFY_REDIS_CLI:-redis-cli}" -p "$REDIS_PORT" "$@"
+}
+
+# equals ACTUAL EXPECTED WHAT
+equals() {
+  [ "$1" = "$2" ] || fail "$3: got '$1', expected '$2'"
 }
 
 # render the expected plan of tests/e2e/requests/NAME.json
@@ -148,13 +167,28 @@ case "$case_name" in
     ;;
 
   demo_report)
-    # examples/demo.sh with the worker built here (it skips its install and build).
-    NOTIFY_DEMO_WORKER="$worker" run 0 bash "$src/examples/demo.sh"
+    # examples/demo.sh with the programs built here (it skips its install and build); it
+    # starts and stops its own redis-server.
+    NOTIFY_DEMO_WORKER="$worker" NOTIFY_DEMO_NOTIFYCTL="$notifyctl" run 0 bash "$src/examples/demo.sh"
     has "$tmp/out" "pushes for 14 of 14 types; 1 request(s) dead-lettered"
-    has "$tmp/out" "demo-03   COMMENT_MESSAGE          2 tokens / 3 inbox"
+    grep -qE '^demo-03 +COMMENT_MESSAGE +2 tokens / 3 inbox$' "$tmp/out" || fail "no report line for demo-03"
     has "$tmp/out" '우리가 이야기 | 엄마 님이 이야기에 댓글을 작성했습니다! "오늘 저녁은 다 같..."'
-    has "$tmp/out" "m10       EMOTION_CHOSEN           1 tokens / 0 inbox"
-    has "$tmp/out" "m16       COMMENT_PHOTO            invalid, dead-lettered: param.photoId expected_integer, param.authorId out_of_range"
+    # A request without an envelope id is named by the id the queue gave it.
+    grep -qE '^q-[0-9a-f]{16}-[0-9]+ +EMOTION_CHOSEN +1 tokens / 0 inbox$' "$tmp/out" ||
+      fail "no report line for the request without an id"
+    grep -qE '^q-[0-9a-f]{16}-[0-9]+ +COMMENT_PHOTO +invalid, dead-lettered: param.photoId expected_integer, param.authorId out_of_range$' \
+      "$tmp/out" || fail "no report line for the invalid request"
+    has "$tmp/out" 'published 15 request(s) to redis://127.0.0.1:'
+    has "$tmp/out" '{"line":16,"errors":[{"path":"param.photoId","code":"expected_integer"'
+    has "$tmp/out" 'step=drained detail="16 records: 15 done, 0 retried, 1 dead-lettered, 0 pending; 26 pushes"'
+    # dlq list shows the dead letter with its reason and original body.
+    grep -qE '^\{"id":"[0-9]+-[0-9]+","requestId":"q-[0-9a-f]{16}-[0-9]+","reason":"\[\{\\"path\\":\\"param.photoId\\"' \
+      "$tmp/out" || fail "dlq list printed no dead letter"
+    has "$tmp/out" '\"id\":\"demo-16\"}"}'
+    # The server it started is gone.
+    redis_pid=$(sed -n 's/^== stopping redis-server (pid \([0-9]*\))$/\1/p' "$tmp/out")
+    [ -n "$redis_pid" ] || fail "the demo did not say it stopped redis-server"
+    ! kill -0 "$redis_pid" 2>/dev/null || fail "redis-server $redis_pid still runs after the demo"
     ;;
 
   worker_flags_from_environment)
@@ -184,20 +218,44 @@ case "$case_name" in
     ;;
 
   worker_rejects_unsupported_transports)
-    run 64 "$worker" --queue redis://127.0.0.1:6379/notify --members "$members" --push log
-    has "$tmp/err" "not supported yet in this build"
     run 64 "$worker" --queue "https://sqs.ap-northeast-2.amazonaws.com/1/notify.fifo" --members "$members" --push log
     has "$tmp/err" "not supported yet in this build"
-    run 64 "$worker" --queue "memory:$tmp/q" --members redis://127.0.0.1:6379/0 --push log
+    run 64 "$worker" --queue "memory:$tmp/q" --members "https://members.example/" --push log
     has "$tmp/err" "not supported yet in this build"
     run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push fcm
     has "$tmp/err" "not supported yet in this build"
     run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push log --inbox https://sqs.example/inbox
     has "$tmp/err" "not supported yet in this build"
+    run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push log --dead-letter https://sqs.example/dlq
+    has "$tmp/err" "not supported yet in this build"
     run 64 "$worker" --queue "$tmp/q" --members "$members" --push log
     run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push carrier-pigeon
     run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push log --batch-size 11
+    run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push log --inbox stdout
+    run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push log --claim-idle-ms 0
+    run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push log --push-delay-ms -1
     run 66 "$worker" --queue "memory:$tmp/missing.jsonl" --members "$members" --push log --drain
+    if [ "${NOTIFY_E2E_REDIS:-1}" = 0 ]; then
+      # Built without notify::redis.
+      run 64 "$worker" --queue redis://127.0.0.1:1/notify --members "$members" --push log
+      has "$tmp/err" "not supported yet in this build"
+      run 64 "$worker" --queue "memory:$tmp/q" --members redis://127.0.0.1:1 --push log
+      has "$tmp/err" "not supported yet in this build"
+      run 64 "$notifyctl" publish --queue redis://127.0.0.1:1/notify --file -
+      has "$tmp/err" "not supported in this build"
+    else
+      # Redis URLs are checked before anything connects (nothing listens on port 1).
+      run 64 "$worker" --queue redis://127.0.0.1:1 --members "$members" --push log
+      has "$tmp/err" "names no stream"
+      run 64 "$worker" --queue redis://127.0.0.1:1/notify --members redis://127.0.0.1:1/notify --push log
+      has "$tmp/err" "--members"
+      run 64 "$worker" --queue redis://127.0.0.1:1/notify --members "$members" --push log --dead-letter notify:dlq
+      has "$tmp/err" "'notify:dead'"
+      run 64 "$worker" --queue redis://127.0.0.1:1/notify --members "$members" --push log \
+        --dead-letter redis://127.0.0.1:2/notify:dead
+      run 64 "$worker" --queue redis://127.0.0.1:1/notify --members "$members" --push log --inbox redis://127.0.0.1:1
+      has "$tmp/err" "--inbox"
+    fi
     ;;
 
   worker_stops_on_sigterm)
@@ -216,6 +274,237 @@ case "$case_name" in
     pid=""
     [ "$status" -eq 0 ] || fail "worker exited $status after SIGTERM"
     has "$tmp/err" 'step=stopped'
+    ;;
+
+  redis_publish_worker_inbox)
+    start_redis
+    run 0 "$notifyctl" members import --members "$members" --store "$REDIS_URL"
+    has "$tmp/err" "family:2.user:12: stored value is not a JSON object (stored as it is; the worker will skip it)"
+    has "$tmp/err" "imported 8 member(s) of 3 family(ies)"
+    equals "$(rcli HGET family:2 user:12)" "not json" "a malformed value is imported as it is"
+    cat "$here/requests/comment_message.json" "$here/requests/letter_time_capsule.json" >"$tmp/requests.jsonl"
+    printf '\n{"type":"EMOTION_POKE","param":{"familyId":4,"userId":31},"id":"poke-31"}\n' >>"$tmp/requests.jsonl"
+    echo '{"type":"PEDIA_QUESTION_CREATED","param":{"familyId":2,"ownerId":11},"id":"pedia-11"}' >>"$tmp/requests.jsonl"
+    run 0 "$notifyctl" publish --queue "$REDIS_URL/notify" --file "$tmp/requests.jsonl"
+    has "$tmp/err" "published 4 request(s) to $REDIS_URL/notify"
+    equals "$(rcli XLEN notify)" 4 "entries in the stream"
+    # The flags are read from the environment too.
+    NOTIFY_QUEUE="$REDIS_URL/notify" NOTIFY_MEMBERS="$REDIS_URL" NOTIFY_PUSH=log NOTIFY_DRAIN=1 \
+      NOTIFY_INBOX="$REDIS_URL/notify:inbox" run 0 "$worker"
+    equals "$(grep -c '^push ' "$tmp/out")" 4 "push lines"
+    has "$tmp/out" 'push token=tok-da...0002 title=우리가 이야기 body=엄마 님이 이야기에 댓글을 작성했습니다! "오늘 저녁은 다 같..." screen=MessageFamily param={"messageId":29001}'
+    has "$tmp/out" 'push token=tok-mo...0001 title=우리가 이야기'
+    has "$tmp/out" 'push token=tok-yu...0031 title=오늘의 감정을 선택해주세요 body=가족들이 유진 님의 기분을 궁금해합니다! screen=MessageHome param={"openEmotion":true,"userId":31}'
+    ! grep -q '^inbox ' "$tmp/out" || fail "inbox records printed although they go to a stream"
+    has "$tmp/err" 'step=member_skipped request=family:2.user:12'
+    has "$tmp/err" 'step=drained detail="4 records: 4 done, 0 retried, 0 dead-lettered, 0 pending; 4 pushes"'
+    # One inbox entry per request with inbox records, each the JSON array.
+    rcli XRANGE notify:inbox - + >"$tmp/inbox"
+    equals "$(rcli XLEN notify:inbox)" 3 "inbox entries"
+    has "$tmp/inbox" '[{"receiverId":2,"title":"우리가 이야기","body":"엄마 님이 이야기에 댓글을 작성했습니다! \"오늘 저녁은 다 같...\"","screen":"MessageFamily","param":{"messageId":29001}},{"receiverId":3,'
+    has "$tmp/inbox" '[{"receiverId":3,"title":"우리가 편지","body":"우리가족이 민준 님에게 새로운 타임캡슐을 작성했습니다!","screen":"TimeCapsulesNav"}]'
+    has "$tmp/inbox" '[{"receiverId":11,"title":"우리가 인물사전","body":"서연 님의 인물사전에 새로운 질문이 등록되었습니다!","screen":"FamilyPediaMember","param":{"pediaId":11}}]'
+    # Everything was acked (and deleted): nothing left, nothing pending, nothing dead.
+    equals "$(rcli XLEN notify)" 0 "entries left in the stream"
+    equals "$(rcli XPENDING notify notify | head -1)" 0 "pending entries"
+    equals "$(rcli XLEN notify:dead)" 0 "dead letters"
+    # The same request again (same envelope id): the idempotency markers stop a second push.
+    run 0 "$notifyctl" publish --queue "$REDIS_URL/notify" --type EMOTION_POKE \
+      --param '{"familyId":4,"userId":31}' --id poke-31
+    run 0 "$worker" --queue "$REDIS_URL/notify" --members "$REDIS_URL" --push log --drain
+    ! grep -q '^push ' "$tmp/out" || fail "a request published twice was pushed twice"
+    has "$tmp/err" 'step=already_sent request=poke-31 type=EMOTION_POKE token=tok-yu...0031'
+    ;;
+
+  redis_publish)
+    start_redis
+    queue="$REDIS_URL/notify"
+    # From flags, at either priority.
+    run 0 "$notifyctl" publish --queue "$queue" --type EMOTION_POKE --param '{"familyId":1,"userId":3}' --id p-1
+    run 0 "$notifyctl" publish --queue "$queue" --type EMOTION_POKE --param '{"familyId":1,"userId":2}' --priority high
+    has "$tmp/err" "published 1 request(s) to $REDIS_URL/notify:high"
+    equals "$(rcli XLEN notify)" 1 "normal entries"
+    equals "$(rcli XLEN notify:high)" 1 "high entries"
+    rcli XRANGE notify - + >"$tmp/entry"
+    has "$tmp/entry" '{"type":"EMOTION_POKE","param":{"familyId":1,"userId":3},"id":"p-1"}'
+    has "$tmp/entry" 'p-1'
+    # An invalid request from flags is not sent.
+    run 2 "$notifyctl" publish --queue "$queue" --type EMOTION_POKE --param '{"familyId":0}'
+    has "$tmp/out" '"path": "param.familyId"'
+    has "$tmp/out" '"code": "missing_field"'
+    run 2 "$notifyctl" publish --queue "$queue" --type EMOTION_POKE --param '{"familyId":'
+    has "$tmp/out" '"code": "invalid_json"'
+    run 2 "$notifyctl" publish --queue "$queue" --type NO_SUCH_TYPE --param '{}'
+    has "$tmp/out" '"code": "unknown_type"'
+    # A file with invalid lines: each reported with its line number, nothing sent...
+    {
+      echo '{"type":"EMOTION_POKE","param":{"familyId":1,"userId":3}}'
+      echo
+      echo '{"type":"EMOTION_POKE","param":{"familyId":"1","userId":3}}'
+      echo '{"type":"EMOTION_POKE",'
+      printf '{"type":"PEDIA_ANSWER","param":{"familyId":2,"ownerId":11}}\r\n'
+    } >"$tmp/mixed.jsonl"
+    run 2 "$notifyctl" publish --queue "$queue" --file "$tmp/mixed.jsonl"
+    has "$tmp/out" '{"line":3,"errors":[{"path":"param.familyId","code":"expected_integer"'
+    has "$tmp/out" '{"line":4,"errors":[{"path":"","code":"invalid_json"'
+    equals "$(wc -l <"$tmp/out")" 2 "lines reported"
+    has "$tmp/err" "2 invalid line(s); nothing was sent"
+    equals "$(rcli XLEN notify)" 1 "normal entries after a refused file"
+    # ... unless --skip-invalid (the valid ones go) or --no-validate (all go, as they are).
+    run 0 "$notifyctl" publish --queue "$queue" --file - --skip-invalid <"$tmp/mixed.jsonl"
+    has "$tmp/err" "published 2 request(s) to $REDIS_URL/notify, skipped 2 invalid line(s)"
+    equals "$(rcli XLEN notify)" 3 "normal entries after --skip-invalid"
+    run 0 "$notifyctl" publish --queue "$queue" --file "$tmp/mixed.jsonl" --no-validate
+    [ ! -s "$tmp/out" ] || fail "--no-validate reported lines"
+    equals "$(rcli XLEN notify)" 7 "normal entries after --no-validate"
+    rcli XREVRANGE notify + - COUNT 1 >"$tmp/entry"
+    has "$tmp/entry" '{"type":"PEDIA_ANSWER","param":{"familyId":2,"ownerId":11}}'
+    # Usage errors, an unreadable file, and a Redis that is not there.
+    run 64 "$notifyctl" publish --type EMOTION_POKE --param '{}'
+    has "$tmp/err" "--queue"
+    run 64 "$notifyctl" publish --queue "$queue"
+    run 64 "$notifyctl" publish --queue "$queue" --file "$tmp/mixed.jsonl" --type EMOTION_POKE
+    run 64 "$notifyctl" publish --queue "$queue" --type EMOTION_POKE
+    run 64 "$notifyctl" publish --queue "$queue" --type EMOTION_POKE --param '{}' --skip-invalid
+    run 64 "$notifyctl" publish --queue "$queue" --file "$tmp/mixed.jsonl" --skip-invalid --no-validate
+    run 64 "$notifyctl" publish --queue "$queue" --file "$tmp/mixed.jsonl" --priority urgent
+    run 64 "$notifyctl" publish --queue "$REDIS_URL" --file "$tmp/mixed.jsonl"
+    has "$tmp/err" "names no stream"
+    run 64 "$notifyctl" publish --queue https://sqs.example/q --file "$tmp/mixed.jsonl"
+    run 66 "$notifyctl" publish --queue "$queue" --file "$tmp/missing.jsonl"
+    run 69 "$notifyctl" publish --queue redis://127.0.0.1:1/notify --type EMOTION_POKE --param '{"familyId":1,"userId":3}'
+    has "$tmp/err" "cannot connect"
+    ;;
+
+  redis_members)
+    start_redis
+    store="$REDIS_URL"
+    run 0 "$notifyctl" members import --members - --store "$store" <"$members"
+    run 0 "$notifyctl" members get --store "$store" --family 1 --user 2
+    equals "$(cat "$tmp/out")" '{"userName":"아빠","fcmToken":"tok-dad-phone-0002","mktPushAgreed":true}' "member 1/2"
+    run 0 "$notifyctl" members set --store "$store" --family 7 --user 70 --name '할머니 "큰"' --token tok-grandma-0070 --mkt
+    run 0 "$notifyctl" members get --store "$store" --family 7 --user 70
+    equals "$(cat "$tmp/out")" '{"userName":"할머니 \"큰\"","fcmToken":"tok-grandma-0070","mktPushAgreed":true}' "member 7/70"
+    run 0 "$notifyctl" members set --store "$store" --family 7 --user 71 --name 할아버지
+    run 0 "$notifyctl" members get --store "$store" --family 7 --user 71
+    equals "$(cat "$tmp/out")" '{"userName":"할아버지","fcmToken":"","mktPushAgreed":false}' "member 7/71"
+    # set overwrites.
+    run 0 "$notifyctl" members set --store "$store" --family 7 --user 71 --name 할아버지 --token tok-grandpa-0071
+    run 0 "$notifyctl" members get --store "$store" --family 7 --user 71
+    has "$tmp/out" '"fcmToken":"tok-grandpa-0071"'
+    # The legacy mktPushAreed spelling is read.
+    rcli HSET family:7 user:72 '{"userName":"삼촌","fcmToken":"t","mktPushAreed":true}' >/dev/null
+    run 0 "$notifyctl" members get --store "$store" --family 7 --user 72
+    has "$tmp/out" '"mktPushAgreed":true'
+    # Not found (1), a stored value that cannot be read (65).
+    run 1 "$notifyctl" members get --store "$store" --family 7 --user 99
+    has "$tmp/err" "family:7 has no user:99"
+    run 65 "$notifyctl" members get --store "$store" --family 2 --user 12
+    has "$tmp/err" "family:2.user:12"
+    # remove one member, then a whole family.
+    run 0 "$notifyctl" members remove --store "$store" --family 7 --user 70
+    run 1 "$notifyctl" members get --store "$store" --family 7 --user 70
+    run 0 "$notifyctl" members get --store "$store" --family 7 --user 71
+    equals "$(rcli HLEN family:7)" 2 "fields left in family:7"
+    run 0 "$notifyctl" members remove --store "$store" --family 7
+    equals "$(rcli EXISTS family:7)" 0 "family:7 exists"
+    run 0 "$notifyctl" members remove --store "$store" --family 7
+    # A database number in the URL.
+    run 0 "$notifyctl" members set --store "$store/3" --family 1 --user 1 --name 다른DB
+    equals "$(rcli -n 3 HGET family:1 user:1)" '{"userName":"다른DB","fcmToken":"","mktPushAgreed":false}' "member in db 3"
+    # Usage errors, bad files, and a Redis that is not there.
+    run 64 "$notifyctl" members
+    run 64 "$notifyctl" members frobnicate --store "$store"
+    has "$tmp/err" "unknown members command"
+    run 64 "$notifyctl" members get --store "$store" --family 0 --user 1
+    has "$tmp/err" "--family must be an id"
+    run 64 "$notifyctl" members get --store "$store" --family 1 --user 01
+    run 64 "$notifyctl" members get --store "$store" --family 1
+    run 64 "$notifyctl" members set --store "$store" --family 1 --user 1
+    has "$tmp/err" "--name"
+    run 64 "$notifyctl" members set --store "not-a-url" --family 1 --user 1 --name x
+    has "$tmp/err" "--store"
+    run 64 "$notifyctl" members import --members "$members"
+    run 66 "$notifyctl" members import --members "$tmp/missing.json" --store "$store"
+    printf '["family:1"]' >"$tmp/array.json"
+    run 65 "$notifyctl" members import --members "$tmp/array.json" --store "$store"
+    run 69 "$notifyctl" members get --store redis://127.0.0.1:1 --family 1 --user 1
+    run 69 "$notifyctl" members import --members "$members" --store redis://127.0.0.1:1
+    ;;
+
+  redis_auth)
+    # A server with a password: the URLs carry it, the logs never show it.
+    redis_start "$tmp/redis" --requirepass 's3cret:pw' || fail "redis-server did not start"
+    good="redis://:s3cret%3Apw@127.0.0.1:$REDIS_PORT"
+    run 0 "$notifyctl" members import --members "$members" --store "$good"
+    run 0 "$notifyctl" publish --queue "$good/notify" --file "$here/requests/comment_message.json"
+    run 0 "$worker" --queue "$good/notify" --members "$good" --push log --drain
+    equals "$(grep -c '^push ' "$tmp/out")" 2 "push lines"
+    has "$tmp/err" "queue=redis://:***@127.0.0.1:$REDIS_PORT/notify"
+    ! grep -q 's3cret' "$tmp/err" || fail "the password shows in the worker's log"
+    # A wrong password is a configuration error: the worker stops with status 1, notifyctl 69.
+    bad="redis://:wrong@127.0.0.1:$REDIS_PORT"
+    run 0 "$notifyctl" publish --queue "$good/notify" --file "$here/requests/comment_message.json"
+    run 1 "$worker" --queue "$bad/notify" --members "$good" --push log --drain
+    has "$tmp/err" "step=fatal"
+    ! grep -q '^push ' "$tmp/out" || fail "pushed with a queue it could not read"
+    run 69 "$notifyctl" members get --store "$bad" --family 1 --user 1
+    run 69 "$notifyctl" dlq list --queue "$bad/notify"
+    # A worker whose member store refuses it stops too, and leaves the record to come back.
+    run 1 "$worker" --queue "$good/notify" --members "$bad" --push log --drain
+    has "$tmp/err" "step=fatal"
+    run 0 "$worker" --queue "$good/notify" --members "$good" --push log --drain --claim-idle-ms 1
+    equals "$(grep -c '^push ' "$tmp/out")" 2 "push lines once the store is reachable"
+    ;;
+
+  redis_dlq)
+    start_redis
+    queue="$REDIS_URL/notify"
+    run 0 "$notifyctl" members import --members "$members" --store "$REDIS_URL"
+    run 0 "$notifyctl" publish --queue "$queue" --file "$here/requests/invalid.json" --no-validate
+    run 0 "$notifyctl" publish --queue "$queue" --file - --no-validate <<<'{"type":"EMOTION_POKE","param":{"familyId":4}}'
+    run 0 "$worker" --queue "$queue" --members "$REDIS_URL" --push log --drain
+    has "$tmp/err" "2 dead-lettered"
+    run 0 "$notifyctl" dlq list --queue "$queue"
+    equals "$(wc -l <"$tmp/out")" 2 "dead letters listed"
+    while IFS= read -r line; do
+      case "$line" in
+        '{"id":"'*'","requestId":"'*'","reason":"'*'","deliveries":1,"deadAt":'*',"origin":"notify","body":"'*'"}') ;;
+        *) fail "not a dead-letter line: $line" ;;
+      esac
+    done <"$tmp/out"
+    has "$tmp/out" '\"path\":\"param.userId\",\"code\":\"missing_field\"'
+    has "$tmp/out" '"body":"{\"type\":\"EMOTION_POKE\",\"param\":{\"familyId\":4}}"'
+    run 0 "$notifyctl" dlq list --queue "$queue" --max 1
+    equals "$(wc -l <"$tmp/out")" 1 "dead letters listed with --max 1"
+    first=$(sed 's/^{"id":"\([^"]*\)".*/\1/' "$tmp/out")
+    # Redrive one by id: it goes back to its stream, with a fresh delivery count.
+    run 0 "$notifyctl" dlq redrive --queue "$queue" --id "$first"
+    has "$tmp/err" "moved 1 dead letter(s) back from notify:dead"
+    equals "$(rcli XLEN notify:dead)" 1 "dead letters after one redrive"
+    equals "$(rcli XLEN notify)" 1 "entries back in the stream"
+    run 1 "$notifyctl" dlq redrive --queue "$queue" --id "$first"
+    has "$tmp/err" "no dead letter with id $first"
+    # The worker dead-letters it again; --all moves both back.
+    run 0 "$worker" --queue "$queue" --members "$REDIS_URL" --push log --drain
+    equals "$(rcli XLEN notify:dead)" 2 "dead letters after the second run"
+    run 0 "$notifyctl" dlq redrive --queue "$queue" --all
+    has "$tmp/err" "moved 2 dead letter(s)"
+    equals "$(rcli XLEN notify:dead)" 0 "dead letters after --all"
+    equals "$(rcli XLEN notify)" 2 "entries back in the stream after --all"
+    run 0 "$notifyctl" dlq list --queue "$queue"
+    [ ! -s "$tmp/out" ] || fail "dlq list printed something for an empty dead-letter stream"
+    # The worker may name the dead-letter stream it uses, and no other.
+    run 0 "$worker" --queue "$queue" --members "$REDIS_URL" --push null --drain --dead-letter notify:dead
+    run 0 "$worker" --queue "$queue" --members "$REDIS_URL" --push null --drain --dead-letter "$REDIS_URL/notify:dead"
+    # Usage errors and a Redis that is not there.
+    run 64 "$notifyctl" dlq
+    run 64 "$notifyctl" dlq list
+    run 64 "$notifyctl" dlq list --queue "$queue" --max 0
+    run 64 "$notifyctl" dlq redrive --queue "$queue"
+    run 64 "$notifyctl" dlq redrive --queue "$queue" --all --id 1-0
+    run 64 "$notifyctl" dlq redrive --queue "$queue" --id banana
+    run 69 "$notifyctl" dlq list --queue redis://127.0.0.1:1/notify
     ;;
 
   *)

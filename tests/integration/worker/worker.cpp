@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: MIT
+// notify-worker as a process on a real redis-server: what happens to the records of a
+// batch when the worker is told to stop, when it is killed, when a second worker shares
+// the stream, and when Redis itself is killed and restarted. Every push is counted from
+// the workers' `--push log` lines, keyed by token and request (each request has its own
+// messageId), so a push sent twice or never shows up.
+//
+// Slow batches come from --push-delay-ms; time only paces the tests (generous upper
+// bounds so nothing hangs), it is never asserted.
+
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "notify/codec.hpp"
+#include "notify/redis/redis.hpp"
+#include "process.hpp"
+#include "redis_server.hpp"
+
+using namespace notify;
+using namespace std::chrono_literals;
+using notify::test::count_lines;
+using notify::test::eventually;
+using notify::test::Process;
+using notify::test::RedisServer;
+
+namespace {
+
+/// How often each (token, request) was pushed.
+using PushCounts = std::map<std::string, int>;
+
+/// A Redis with sample families, a producer, and a directory for the workers' output.
+struct Rig {
+  static constexpr Id family_count = 6;
+
+  explicit Rig(RedisServer::Config config = {})
+      : server(std::move(config)), store(options()), producer(options(), queue_options()) {
+    char tmpl[] = "/tmp/notify-worker-test-XXXXXX";
+    REQUIRE(::mkdtemp(tmpl) != nullptr);
+    dir = tmpl;
+    // Families 1..6 of three members; user 1 writes the comments, users 2 and 3 get them.
+    for (Id f = 1; f <= family_count; ++f)
+      for (Id u = 1; u <= 3; ++u)
+        REQUIRE(store.set_member(f, Member{u, "member" + std::to_string(u), token(f, u), true}).has_value());
+  }
+  ~Rig() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+  Rig(const Rig&) = delete;
+  Rig& operator=(const Rig&) = delete;
+
+  redis::Options options() const {
+    auto o = redis::parse_url(server.url());
+    REQUIRE(o.has_value());
+    o->reconnect_min = 10ms;
+    o->reconnect_max = 200ms;
+    return *o;
+  }
+  static redis::QueueOptions queue_options() {
+    redis::QueueOptions q;
+    q.stream = "notify";
+    q.consumer = "test-producer";
+    return q;
+  }
+
+  /// A device token whose shortened form (first 6 and last 4 characters) is unique.
+  static std::string token(Id family, Id user) {
+    char key[16];
+    std::snprintf(key, sizeof key, "f%02du%02d", static_cast<int>(family), static_cast<int>(user));
+    return std::string(key) + "-device-token-" + key;
+  }
+
+  /// Publishes requests 1..n (ids r-1..r-n) and records the pushes each must lead to.
+  void publish(int n) {
+    std::vector<std::string> bodies;
+    for (int i = 1; i <= n; ++i) {
+      const Id family = (i % family_count) + 1;
+      const Id message = 100000 + i;
+      const CommentMessageParam param{
+          .messageFamId = message, .authorId = 1, .familyId = family, .commentPreview = "r" + std::to_string(i)};
+      bodies.push_back(encode(Request{Param{param}, "r-" + std::to_string(i), {}}));
+      for (Id user : {2, 3}) expected[short_token(token(family, user)) + " " + std::to_string(message)] = 1;
+    }
+    REQUIRE(producer.send(bodies).has_value());
+  }
+
+  std::string out(const std::string& name) const { return dir + "/" + name + ".out"; }
+  std::string err(const std::string& name) const { return dir + "/" + name + ".err"; }
+
+  /// notify-worker on this Redis, stdout and stderr to files named after `name`.
+  std::unique_ptr<Process> worker(const std::string& name, std::vector<std::string> extra) const {
+    std::vector<std::string> argv = {NOTIFY_WORKER_PROGRAM, "--queue", server.url() + "/notify", "--members",
+                                     server.url(), "--push", "log", "--log-format", "text"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return std::make_unique<Process>(std::move(argv), out(name), err(name));
+  }
+
+  /// The pushes in the named workers' outputs.
+  PushCounts pushes(std::initializer_list<std::string> names) const {
+    PushCounts counts;
+    for (const std::string& name : names)
+      for (const std::string& line : notify::test::read_lines(out(name))) {
+        if (line.rfind("push token=", 0) != 0) continue;
+        const auto token_end = line.find(" title=");
+        const auto id_at = line.find("{\"messageId\":");
+        REQUIRE(token_end != std::string::npos);
+        REQUIRE(id_at != std::string::npos);
+        const std::string token = line.substr(11, token_end - 11);
+        const std::string id = line.substr(id_at + 13, line.find('}', id_at) - id_at - 13);
+        ++counts[token + " " + id];
+      }
+    return counts;
+  }
+
+  /// The requests of a worker's events of one step ("received", "done", ...).
+  std::set<std::string> requests(const std::string& name, const std::string& step) const {
+    std::set<std::string> ids;
+    const std::string prefix = "step=" + step + " request=";
+    for (const std::string& line : notify::test::read_lines(err(name)))
+      if (line.rfind(prefix, 0) == 0) ids.insert(line.substr(prefix.size(), line.find(' ', prefix.size()) - prefix.size()));
+    return ids;
+  }
+
+  std::size_t events(const std::string& name, const std::string& step) const {
+    return count_lines(err(name), "step=" + step + " ");
+  }
+
+  long long xlen(const std::string& stream) {
+    auto r = producer.connection().command({"XLEN", stream});
+    REQUIRE(r.has_value());
+    return r->integer;
+  }
+  std::size_t pending() {
+    auto n = producer.pending_count();
+    REQUIRE(n.has_value());
+    return *n;
+  }
+  /// Nothing left to do: no entry in the streams, none delivered and unsettled, none delayed.
+  bool drained() {
+    auto n = producer.pending_count();
+    return n && *n == 0 && xlen("notify") == 0 && xlen("notify:high") == 0;
+  }
+
+  RedisServer server;
+  std::string dir;
+  redis::MemberStore store;
+  redis::Queue producer;
+  PushCounts expected;
+};
+
+/// A readable diff of push counts, for failure messages.
+std::string differences(const PushCounts& got, const PushCounts& expected) {
+  std::string out;
+  for (const auto& [key, n] : expected)
+    if (auto it = got.find(key); it == got.end() || it->second != n)
+      out += key + ": " + std::to_string(it == got.end() ? 0 : it->second) + " pushes\n";
+  for (const auto& [key, n] : got)
+    if (!expected.contains(key)) out += key + ": unexpected, " + std::to_string(n) + " pushes\n";
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("SIGTERM makes the worker finish the batch in flight, settle it and exit 0") {
+  Rig rig;
+  rig.publish(30);
+  auto worker = rig.worker("w", {"--push-delay-ms", "2000", "--batch-size", "10"});
+  REQUIRE(eventually([&] { return rig.events("w", "received") > 0; }));
+  worker->signal(SIGTERM);
+  const auto status = worker->wait();
+  REQUIRE(status.has_value());
+  CHECK(*status == 0);
+  CHECK(rig.events("w", "stopped") == 1);
+
+  // Every record it took was finished: pushed, acked; none was left delivered-unsettled.
+  const auto received = rig.requests("w", "received");
+  const auto done = rig.requests("w", "done");
+  CHECK(received.size() >= 10);
+  CHECK(done == received);
+  CHECK(rig.pending() == 0);
+  // The rest is still in the stream, untouched: none lost.
+  CHECK(rig.xlen("notify") == static_cast<long long>(30 - done.size()));
+  const PushCounts first = rig.pushes({"w"});
+  CHECK(first.size() == 2 * done.size());
+
+  // A second worker drains the rest; together they pushed everything exactly once.
+  auto second = rig.worker("w2", {"--drain"});
+  const auto second_status = second->wait();
+  REQUIRE(second_status.has_value());
+  CHECK(*second_status == 0);
+  const PushCounts all = rig.pushes({"w", "w2"});
+  CHECK_MESSAGE(all == rig.expected, differences(all, rig.expected));
+  CHECK(rig.drained());
+}
+
+TEST_CASE("SIGINT stops an idle worker waiting for work with status 0") {
+  Rig rig;
+  auto worker = rig.worker("w", {});
+  REQUIRE(eventually([&] { return rig.events("w", "started") == 1; }));
+  worker->signal(SIGINT);
+  const auto status = worker->wait();
+  REQUIRE(status.has_value());
+  CHECK(*status == 0);
+  CHECK(rig.events("w", "stopped") == 1);
+}
+
+TEST_CASE("two workers on one stream share the work and no push is sent twice") {
+  Rig rig;
+  rig.publish(60);
+  auto a = rig.worker("a", {"--push-delay-ms", "300", "--drain"});
+  // B starts while A holds its first batch, so both find work.
+  REQUIRE(eventually([&] { return rig.events("a", "received") > 0; }));
+  auto b = rig.worker("b", {"--push-delay-ms", "300", "--drain"});
+  const auto status_a = a->wait();
+  const auto status_b = b->wait();
+  REQUIRE(status_a.has_value());
+  REQUIRE(status_b.has_value());
+  CHECK(*status_a == 0);
+  CHECK(*status_b == 0);
+
+  const auto done_a = rig.requests("a", "done");
+  const auto done_b = rig.requests("b", "done");
+  CHECK(!done_a.empty());
+  CHECK(!done_b.empty());
+  CHECK(done_a.size() + done_b.size() == 60);
+  for (const std::string& id : done_a) CHECK_MESSAGE(!done_b.contains(id), id << " was done by both workers");
+  const PushCounts all = rig.pushes({"a", "b"});
+  CHECK_MESSAGE(all == rig.expected, differences(all, rig.expected));
+  CHECK(rig.drained());
+}
+
+TEST_CASE("a worker killed with SIGKILL mid-batch has its records reclaimed by another, none lost, none pushed twice") {
+  Rig rig;
+  rig.publish(40);
+  // A finishes one batch, then is killed while its second batch waits on the (slow) push.
+  auto a = rig.worker("a", {"--push-delay-ms", "1500", "--batch-size", "10"});
+  REQUIRE(eventually([&] { return rig.events("a", "done") == 10 && rig.events("a", "received") == 20; }));
+  a->signal(SIGKILL);
+  const auto status_a = a->wait();
+  REQUIRE(status_a.has_value());
+  CHECK(*status_a == 128 + SIGKILL);
+  const auto taken = rig.requests("a", "received");
+  const auto done_a = rig.requests("a", "done");
+  REQUIRE(done_a.size() == 10);
+  CHECK(rig.pending() == 10);  // the killed worker's batch, delivered and never settled
+
+  // B takes over what A held once it has been idle for 500 ms, and drains the rest.
+  auto b = rig.worker("b", {"--claim-idle-ms", "500", "--drain"});
+  const auto status_b = b->wait();
+  REQUIRE(status_b.has_value());
+  CHECK(*status_b == 0);
+  const auto done_b = rig.requests("b", "done");
+  for (const std::string& id : taken)
+    if (!done_a.contains(id)) CHECK_MESSAGE(done_b.contains(id), id << " held by the killed worker was not reclaimed");
+  for (const std::string& id : done_a) CHECK_MESSAGE(!done_b.contains(id), id << " was done twice");
+  CHECK(done_a.size() + done_b.size() == 40);
+  const PushCounts all = rig.pushes({"a", "b"});
+  CHECK_MESSAGE(all == rig.expected, differences(all, rig.expected));
+  CHECK(rig.drained());
+  CHECK(rig.xlen("notify:dead") == 0);
+}
+
+TEST_CASE("the worker reconnects after redis-server is killed and restarted mid-stream, losing and repeating nothing") {
+  // Redis without persistence loses everything on a restart; with AOF and fsync on every
+  // write (appendfsync always) it keeps every acknowledged write: the stream, the
+  // consumer group's pending entries and the "sent" markers.
+  RedisServer::Config config;
+  config.persistent = true;
+  Rig rig(config);
+  rig.publish(100);
+  auto worker = rig.worker("w", {"--push-delay-ms", "100", "--claim-idle-ms", "500"});
+  REQUIRE(eventually([&] { return rig.events("w", "done") >= 20; }));
+  rig.server.kill();
+  std::this_thread::sleep_for(300ms);  // the worker meets a dead server for a while
+  rig.server.start();
+
+  REQUIRE(eventually([&] { return rig.drained(); }));
+  worker->signal(SIGTERM);
+  const auto status = worker->wait();
+  REQUIRE(status.has_value());
+  CHECK(*status == 0);
+
+  // It noticed the outage (its connections broke) and carried on.
+  CHECK(rig.events("w", "queue_error") + rig.events("w", "settle_error") > 0);
+  const PushCounts all = rig.pushes({"w"});
+  CHECK_MESSAGE(all == rig.expected, differences(all, rig.expected));
+  CHECK(rig.requests("w", "done").size() == 100);
+  CHECK(rig.xlen("notify:dead") == 0);
+}

@@ -5,6 +5,10 @@
 # port (nothing kept on disk), seeds the sample families, publishes one sample request
 # of each of the 14 types (plus one invalid request), runs the worker until the queue is
 # drained, prints a report per request and the dead-letter stream, and stops Redis.
+# When node is installed (and the worker was built with notify::fcm), the worker pushes
+# through the FCM emulator (tests/support/fcm-emulator) over TLS with a throw-away test CA,
+# and the report's texts come from the requests the emulator recorded; otherwise the
+# worker logs its pushes (--push log) and the report reads them from its output.
 #
 #   bash examples/demo.sh
 set -euo pipefail
@@ -38,7 +42,16 @@ fi
 
 # shellcheck source=tests/support/redis.sh
 source "$root/tests/support/redis.sh"
-trap 'redis_stop; [ -z "$cleanup" ] || rm -rf "$cleanup"' EXIT
+emulator_pid=""
+pki=""
+emulator_stop() {
+  if [ -n "$emulator_pid" ]; then
+    kill "$emulator_pid" 2>/dev/null || true
+    wait "$emulator_pid" 2>/dev/null || true
+    emulator_pid=""
+  fi
+}
+trap 'emulator_stop; redis_stop; [ -z "$pki" ] || rm -rf "$pki"; [ -z "$cleanup" ] || rm -rf "$cleanup"' EXIT
 
 echo "== starting redis-server on a free loopback port (--save \"\" --appendonly no)"
 rm -rf "$build/redis"
@@ -61,12 +74,79 @@ done <"$data/requests.jsonl" >"$build/invalid.jsonl"
 echo "== notifyctl publish --queue $queue --file - --no-validate   (the invalid line, as it is)"
 "$notifyctl" publish --queue "$queue" --file - --no-validate <"$build/invalid.jsonl" 2>&1
 
+# The FCM emulator when node, openssl and a worker built with notify::fcm are at hand
+# (without credentials such a worker answers "needs --fcm-credentials").
+use_fcm=0
+probe="$("$worker" --queue memory:/dev/null --members /dev/null --push fcm 2>&1 || true)"
+if command -v node >/dev/null && command -v openssl >/dev/null && [[ "$probe" == *"needs --fcm-credentials"* ]]; then
+  use_fcm=1
+fi
+
 out="$build/worker.out"
-echo
-echo "== notify-worker --queue $queue --members $url --push log --drain --log-format text"
-# stdout (pushes, inbox records, dead letters) and stderr (events) in one file, in order.
-"$worker" --queue "$queue" --members "$url" --push log --drain --log-format text >"$out" 2>&1 ||
-  { cat "$out"; echo "notify-worker failed"; exit 1; }
+if [ "$use_fcm" = 1 ]; then
+  emulator="$root/tests/support/fcm-emulator"
+  pki="$(mktemp -d)"
+  echo
+  echo "== starting the FCM emulator (TLS, test CA and service account from make-pki.sh in a temporary directory)"
+  bash "$emulator/make-pki.sh" "$pki"
+  node "$emulator/emulator.js" --sa-public-key "$pki/sa.pub" --tls-cert "$pki/server.pem" --tls-key "$pki/server.key" \
+    --service-account-out "$pki/service-account.json" --sa-private-key "$pki/sa.key" >"$pki/port" 2>"$pki/emulator.log" &
+  emulator_pid=$!
+  for _ in $(seq 1 200); do
+    [ -s "$pki/port" ] && break
+    kill -0 "$emulator_pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  port="$(head -n 1 "$pki/port")"
+  [ -n "$port" ] || { cat "$pki/emulator.log"; echo "demo: the FCM emulator did not start"; exit 1; }
+  fcm="https://127.0.0.1:$port"
+  echo "$fcm, pid $emulator_pid"
+
+  echo
+  echo "== notify-worker --queue $queue --members $url --push fcm --fcm-credentials service-account.json --fcm-endpoint $fcm --ca-file ca.pem --batch-size 1 --drain --log-format text"
+  # One request per batch: the emulator then records each request's pushes together, in
+  # queue order, which is how the report below gives each push to its request.
+  "$worker" --queue "$queue" --members "$url" --push fcm --fcm-credentials "$pki/service-account.json" \
+    --fcm-endpoint "$fcm" --ca-file "$pki/ca.pem" --batch-size 1 --drain --log-format text >"$out" 2>&1 ||
+    { cat "$out"; echo "notify-worker failed"; exit 1; }
+
+  # The requests the emulator accepted, as "push" lines like --push log prints them.
+  # shellcheck disable=SC2016  # JavaScript, not shell
+  NOTIFY_DEMO_FCM="$fcm" NOTIFY_DEMO_CA="$pki/ca.pem" node -e '
+    const http2 = require("node:http2");
+    const fs = require("node:fs");
+    const session = http2.connect(process.env.NOTIFY_DEMO_FCM, { ca: fs.readFileSync(process.env.NOTIFY_DEMO_CA) });
+    session.on("error", (e) => { console.error(`demo: ${e.message}`); process.exit(1); });
+    const req = session.request({ ":method": "GET", ":path": "/_emulator/requests" });
+    let text = "";
+    req.setEncoding("utf8");
+    req.on("data", (d) => { text += d; });
+    req.on("end", () => {
+      session.close();
+      const short = (t) => t.length <= 12 ? `${t.slice(0, 3)}...` : `${t.slice(0, 6)}...${t.slice(-4)}`;
+      for (const r of JSON.parse(text)) {
+        if (r.status !== 200) continue;
+        const m = JSON.parse(r.body).message;
+        let line = `push token=${short(m.token)} title=${m.notification.title} body=${m.notification.body}`;
+        if (m.data && m.data.screen !== undefined) line += ` screen=${m.data.screen}`;
+        if (m.data && m.data.param !== undefined) line += ` param=${m.data.param}`;
+        console.log(line);
+      }
+    });
+    req.end();
+  ' >"$build/fcm-pushes.txt"
+  echo "(the emulator accepted $(grep -c '^push ' "$build/fcm-pushes.txt") messages:send requests)"
+  cat "$build/fcm-pushes.txt" >>"$out"
+  echo "== stopping the FCM emulator (pid $emulator_pid)"
+  emulator_stop
+else
+  echo
+  echo "== notify-worker --queue $queue --members $url --push log --drain --log-format text"
+  echo "(node, openssl or notify::fcm missing: the pushes are logged instead of sent to the FCM emulator)"
+  # stdout (pushes, inbox records, dead letters) and stderr (events) in one file, in order.
+  "$worker" --queue "$queue" --members "$url" --push log --drain --log-format text >"$out" 2>&1 ||
+    { cat "$out"; echo "notify-worker failed"; exit 1; }
+fi
 
 grep -E '^(push|dead_letter) ' "$out" || true
 grep -E '^step=member_skipped ' "$out" | sort -u || true
@@ -76,8 +156,8 @@ echo "($(grep -c '^inbox ' "$out") inbox bodies published; full output with ever
 echo
 echo "== report: one entry per request, in queue order"
 # Events name each request; the push and inbox lines that follow a batch's "planned"
-# events come in the same order, so each line is given to the first planned request
-# that still expects one.
+# events (or the emulator's records, appended at the end) come in the same order, so each
+# line is given to the first planned request that still expects one.
 awk '
   function field(line, key,    rest, n) {   # the value of key=..., quoted or not
     n = index(line, " " key "=")

@@ -3,7 +3,8 @@
 // against the member store, pushes, publishes inbox records, and settles each record.
 // Transports: a Redis Streams queue, member store and idempotency store (when built with
 // notify::redis), or in memory (a JSON-lines file as the queue, a members JSON file as
-// the store); the push provider logs (or drops) each push.
+// the store); the push provider logs (or drops) each push, or sends it to FCM HTTP v1 (when
+// built with notify::fcm).
 
 #include <atomic>
 #include <chrono>
@@ -11,6 +12,7 @@
 #include <cstdint>
 #include <iostream>
 #include <limits>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -27,12 +29,15 @@
 #include "notify/redis/redis.hpp"
 #include "redis_inbox.hpp"
 #endif
+#if NOTIFY_WITH_FCM
+#include "notify/fcm/fcm.hpp"
+#endif
 
 namespace {
 
 constexpr std::string_view program = "notify-worker";
 
-constexpr std::string_view usage_text = R"(usage: notify-worker --queue URL --members URL|FILE --push log|null [options]
+constexpr std::string_view usage_text = R"(usage: notify-worker --queue URL --members URL|FILE --push log|null|fcm [options]
 
   --queue URL             redis://HOST:PORT/STREAM[?db=N]: a Redis Streams queue, consumer
                           group "notify" (streams STREAM:high then STREAM, retries in
@@ -42,7 +47,16 @@ constexpr std::string_view usage_text = R"(usage: notify-worker --queue URL --me
                           the "already sent" markers (notify:sent:*) live there too;
                           FILE or memory:FILE: the member store as JSON, as `notifyctl
                           render` reads it (markers then live in this process)
-  --push log|null         log: print each push to stdout; null: accept every push silently
+  --push log|null|fcm     log: print each push to stdout; null: accept every push silently;
+                          fcm: send each push to FCM HTTP v1 (needs --fcm-credentials)
+  --fcm-credentials FILE  the service-account JSON key file (project_id, client_email,
+                          private_key; its token_uri is where access tokens come from)
+  --fcm-endpoint URL      the FCM API (default https://fcm.googleapis.com); an http://
+                          URL speaks HTTP/2 in cleartext, for tests
+  --ca-file FILE          PEM CA certificates trusted instead of the system's, for the
+                          FCM endpoint and the token endpoint (TLS is always verified)
+  --fcm-connections N     HTTP/2 connections to FCM, kept open (default 8)
+  --fcm-streams N         concurrent requests per connection (default 50)
   --inbox log|null|URL    inbox records: log (default) prints them to stdout, null drops
                           them, redis://HOST:PORT/STREAM appends each request's records to
                           that stream (one entry per request, field "body")
@@ -58,16 +72,19 @@ constexpr std::string_view usage_text = R"(usage: notify-worker --queue URL --me
                           crashes)
 
 Every flag can also be set as NOTIFY_<FLAG> (NOTIFY_PUSH=log, NOTIFY_DRAIN=1,
-NOTIFY_CLAIM_IDLE_MS=500, ...); the command line wins. SQS and FCM (and
---fcm-credentials, --fcm-endpoint, --ca-file) are not supported yet in this build.
+NOTIFY_CLAIM_IDLE_MS=500, NOTIFY_FCM_CREDENTIALS=FILE, ...); the command line wins.
+SQS is not supported yet in this build. Credentials, access tokens and full device tokens
+are never logged (events show tokens shortened).
 SIGTERM or SIGINT: finish and settle the batch in flight, then exit 0.
 
 stdout: "push token=... title=... body=... [screen=...] [param=...]" per push,
         "inbox <JSON array>" per request with inbox records (--inbox log), and
         "dead_letter id=... reason=... body=..." per record this worker dead-lettered.
 exit status: 0 drained or stopped by SIGTERM/SIGINT, 1 stopped on an error (such as
-Redis refusing the credentials), 64 usage or unsupported transport, 65 malformed
-members file, 66 unreadable file.
+Redis refusing the credentials, or FCM's token endpoint rejecting the service account:
+the records in hand are kept for a later run, never dead-lettered for it), 64 usage or
+unsupported transport, 65 malformed members file or service-account file, 66 unreadable
+file.
 )";
 
 std::atomic<bool> stop_requested{false};
@@ -198,6 +215,27 @@ class PrintingInbox {
 
 static_assert(notify::PushProvider<PrintingPushProvider>);
 static_assert(notify::InboxSink<PrintingInbox>);
+
+#if NOTIFY_WITH_FCM
+using PusherImpl = std::variant<PrintingPushProvider, notify::fcm::PushProvider>;
+constexpr bool with_fcm = true;
+#else
+using PusherImpl = std::variant<PrintingPushProvider>;
+constexpr bool with_fcm = false;
+#endif
+
+/// The push provider in use; counts the pushes handed to it (retries included).
+struct AnyPusher {
+  PusherImpl impl;
+  std::size_t count = 0;
+
+  std::vector<notify::PushResult> send(std::span<const notify::Push> pushes) {
+    count += pushes.size();
+    return std::visit([&](auto& p) { return p.send(pushes); }, impl);
+  }
+};
+
+static_assert(notify::PushProvider<AnyPusher>);
 
 // The transports this build can use, chosen at run time from the flags.
 #if NOTIFY_WITH_REDIS
@@ -365,15 +403,15 @@ int main(int argc, char** argv) {
                     {"push-delay-ms"},
                     {"fcm-credentials"},
                     {"fcm-endpoint"},
-                    {"ca-file"}};
+                    {"ca-file"},
+                    {"fcm-connections"},
+                    {"fcm-streams"}};
   if (auto err = opts.parse(argc, argv, 1); !err.empty()) return usage_error(err);
   if (auto err = opts.parse_env(); !err.empty()) return usage_error(err);
 
-  for (std::string_view later : {"fcm-credentials", "fcm-endpoint", "ca-file"})
-    if (opts.has(later)) return not_supported("--" + std::string(later));
   if (!opts.has("queue")) return usage_error("--queue is required (redis://HOST:PORT/STREAM or memory:FILE)");
   if (!opts.has("members")) return usage_error("--members is required (redis://HOST:PORT[/DB] or FILE)");
-  if (!opts.has("push")) return usage_error("--push is required (log or null)");
+  if (!opts.has("push")) return usage_error("--push is required (log, null or fcm)");
 
   // Which transports.
   const std::string& queue_flag = opts.value("queue");
@@ -394,8 +432,17 @@ int main(int argc, char** argv) {
   if (opts.has("dead-letter") && queue_scheme != Scheme::redis) return not_supported("--dead-letter");
 
   const std::string& push = opts.value("push");
-  if (push == "fcm") return not_supported("--push fcm");
-  if (push != "log" && push != "null") return usage_error("--push must be log or null");
+  if (push == "fcm" && !with_fcm) {
+    cli::complain(program, "--push fcm: not supported in this build (built without notify::fcm)");
+    return cli::exit_usage;
+  }
+  if (push != "log" && push != "null" && push != "fcm") return usage_error("--push must be log, null or fcm");
+  constexpr std::string_view fcm_flags[] = {"fcm-credentials", "fcm-endpoint", "ca-file", "fcm-connections",
+                                            "fcm-streams"};
+  for (std::string_view flag : fcm_flags)
+    if (push != "fcm" && opts.has(flag)) return usage_error("--" + std::string(flag) + " goes with --push fcm");
+  if (push == "fcm" && !opts.has("fcm-credentials"))
+    return usage_error("--push fcm needs --fcm-credentials FILE (a service-account JSON key file)");
   const std::string log_format = opts.value_or("log-format", "text");
   if (log_format != "text" && log_format != "json") return usage_error("--log-format must be text or json");
   std::size_t batch_size = 10;
@@ -407,7 +454,10 @@ int main(int argc, char** argv) {
   std::string number_error;
   const auto claim_idle = number_flag(opts, "claim-idle-ms", 1, number_error);
   const auto push_delay = number_flag(opts, "push-delay-ms", 0, number_error);
+  const auto fcm_connections = number_flag(opts, "fcm-connections", 1, number_error);
+  const auto fcm_streams = number_flag(opts, "fcm-streams", 1, number_error);
   if (!number_error.empty()) return usage_error(number_error);
+  if (push == "fcm" && push_delay) return usage_error("--push-delay-ms goes with --push log or null");
 
   const std::string queue_path = memory_path(queue_flag);
   const std::string members_path = memory_path(members_flag);
@@ -415,6 +465,54 @@ int main(int argc, char** argv) {
     return usage_error("only one of the files can be '-'");
 
   const EventLog log(log_format == "json");
+
+  // The push provider. FCM: the key file is read (and the key loaded) now; the access
+  // token is fetched below, before any record is taken.
+  std::optional<AnyPusher> pusher_slot;
+  std::string push_description = push;
+  if (push == "fcm") {
+#if NOTIFY_WITH_FCM
+    const std::string& credentials_path = opts.value("fcm-credentials");
+    auto credentials_text = cli::read_input(credentials_path);
+    if (!credentials_text || credentials_path == "-") {
+      cli::complain(program, "cannot read the service-account file '" + credentials_path + "'");
+      return cli::exit_no_input;
+    }
+    auto account = notify::fcm::parse_service_account(*credentials_text);
+    notify::fcm::wipe(*credentials_text);
+    if (!account) {
+      cli::complain(program, credentials_path + ": " + account.error().message);
+      return cli::exit_data;
+    }
+    notify::fcm::Options fcm_options;
+    fcm_options.endpoint = opts.value_or("fcm-endpoint", std::string(notify::fcm::default_endpoint));
+    if (opts.has("ca-file")) {
+      fcm_options.ca_file = opts.value("ca-file");
+      if (!cli::read_input(fcm_options.ca_file)) {
+        cli::complain(program, "cannot read the CA file '" + fcm_options.ca_file + "'");
+        return cli::exit_no_input;
+      }
+    }
+    if (fcm_connections) fcm_options.connections = static_cast<std::size_t>(*fcm_connections);
+    if (fcm_streams) fcm_options.streams_per_connection = static_cast<std::size_t>(*fcm_streams);
+    push_description = "fcm endpoint=" + fcm_options.endpoint + " project=" + account->project_id;
+    auto provider = notify::fcm::PushProvider::create(std::move(*account), std::move(fcm_options));
+    if (!provider) {
+      cli::complain(program, "cannot set up FCM: " + provider.error().message);
+      // A bad --fcm-endpoint is a usage error; anything else (the key) is in the file.
+      return provider.error().path == "endpoint" ? cli::exit_usage : cli::exit_data;
+    }
+    pusher_slot.emplace(AnyPusher{PusherImpl{std::in_place_type<notify::fcm::PushProvider>, std::move(*provider)}});
+#else
+    (void)fcm_connections;
+    (void)fcm_streams;
+#endif
+  } else {
+    pusher_slot.emplace(AnyPusher{PusherImpl{std::in_place_type<PrintingPushProvider>, push == "log",
+                                             std::chrono::milliseconds(push_delay.value_or(0))}});
+  }
+  AnyPusher& pusher = *pusher_slot;
+
   AnyStore store;
   AnyLedger ledger;
   AnyQueue queue;
@@ -507,7 +605,6 @@ int main(int argc, char** argv) {
   sigaction(SIGTERM, &action, nullptr);
   sigaction(SIGINT, &action, nullptr);
 
-  PrintingPushProvider pusher(push == "log", std::chrono::milliseconds(push_delay.value_or(0)));
   const notify::EventSink sink = [&log](const notify::Event& e) { log(e); };
   notify::BatchProcessor processor(store, pusher, inbox, ledger, notify::ProcessorOptions{}, sink);
 
@@ -520,9 +617,28 @@ int main(int argc, char** argv) {
 
   std::string started = "queue=" + for_log(queue_flag, queue_scheme, true) +
                         " members=" + for_log(members_flag, members_scheme, false) +
-                        " inbox=" + for_log(inbox_flag, inbox_scheme, true);
+                        " inbox=" + for_log(inbox_flag, inbox_scheme, true) + " push=" + push_description;
   if (!consumer.empty()) started += " consumer=" + consumer;
   log(notify::Event{"started", {}, {}, {}, started});
+
+#if NOTIFY_WITH_FCM
+  // Credentials are checked before any record is taken: rejected ones stop the worker
+  // with every record still in the queue. An endpoint that cannot be reached yet is only
+  // reported: the pushes are retried with the records.
+  if (auto* fcm = std::get_if<notify::fcm::PushProvider>(&pusher.impl)) {
+    if (auto r = fcm->connect(); !r) {
+      if (!notify::is_transient(r.error().code)) {
+        log(notify::Event{"fatal", {}, {}, {}, "fcm: " + r.error().message});
+        cli::complain(program, (r.error().code == notify::Errc::unauthenticated
+                                    ? "FCM did not accept the service account: "
+                                    : "cannot use FCM: ") +
+                                   r.error().message);
+        return cli::exit_failure;
+      }
+      log(notify::Event{"push_unavailable", {}, {}, {}, "fcm: " + r.error().message});
+    }
+  }
+#endif
 
   const notify::Result<void> result = notify::run_worker(queue, processor, stop_requested, worker, sink);
 
@@ -539,9 +655,11 @@ int main(int argc, char** argv) {
               (pending == std::numeric_limits<std::size_t>::max() ? std::string("unknown") : std::to_string(pending)) +
               " pending; ";
   }
-  summary += std::to_string(pusher.count()) + " pushes";
+  summary += std::to_string(pusher.count) + " pushes";
   if (!result) {
     log(notify::Event{"fatal", {}, {}, {}, result.error().message});
+    cli::complain(program, "stopped: " + result.error().message + " (" + summary +
+                               "; the records in hand are kept for a later run)");
     return cli::exit_failure;
   }
   log(notify::Event{stop_requested.load() ? "stopped" : "drained", {}, {}, {}, summary});

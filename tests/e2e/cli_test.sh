@@ -185,6 +185,16 @@ case "$case_name" in
     grep -qE '^\{"id":"[0-9]+-[0-9]+","requestId":"q-[0-9a-f]{16}-[0-9]+","reason":"\[\{\\"path\\":\\"param.photoId\\"' \
       "$tmp/out" || fail "dlq list printed no dead letter"
     has "$tmp/out" '\"id\":\"demo-16\"}"}'
+    if grep -q '^== starting the FCM emulator' "$tmp/out"; then
+      # With node: the pushes went to the FCM emulator, and the report's texts came from it.
+      has "$tmp/out" "(the emulator accepted 26 messages:send requests)"
+      has "$tmp/out" "--push fcm --fcm-credentials service-account.json --fcm-endpoint https://127.0.0.1:"
+      emulator_pid=$(sed -n 's/^== stopping the FCM emulator (pid \([0-9]*\))$/\1/p' "$tmp/out")
+      [ -n "$emulator_pid" ] || fail "the demo did not say it stopped the FCM emulator"
+      ! kill -0 "$emulator_pid" 2>/dev/null || fail "the FCM emulator $emulator_pid still runs after the demo"
+    elif command -v node >/dev/null && [ "${NOTIFY_E2E_FCM:-1}" != 0 ]; then
+      fail "node is installed but the demo did not use the FCM emulator"
+    fi
     # The server it started is gone.
     redis_pid=$(sed -n 's/^== stopping redis-server (pid \([0-9]*\))$/\1/p' "$tmp/out")
     [ -n "$redis_pid" ] || fail "the demo did not say it stopped redis-server"
@@ -222,8 +232,28 @@ case "$case_name" in
     has "$tmp/err" "not supported yet in this build"
     run 64 "$worker" --queue "memory:$tmp/q" --members "https://members.example/" --push log
     has "$tmp/err" "not supported yet in this build"
-    run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push fcm
-    has "$tmp/err" "not supported yet in this build"
+    if [ "${NOTIFY_E2E_FCM:-1}" = 0 ]; then
+      run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push fcm
+      has "$tmp/err" "--push fcm: not supported in this build"
+    else
+      # Built with notify::fcm: the FCM flags are checked before anything is read.
+      run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push fcm
+      has "$tmp/err" "--push fcm needs --fcm-credentials FILE"
+      run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push log --fcm-endpoint http://127.0.0.1:1
+      has "$tmp/err" "--fcm-endpoint goes with --push fcm"
+      run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push fcm --fcm-credentials "$tmp/sa.json" \
+        --fcm-connections 0
+      has "$tmp/err" "--fcm-connections must be a whole number from 1 up"
+      NOTIFY_FCM_CREDENTIALS="$tmp/missing-sa.json" run 66 "$worker" --queue "memory:$tmp/q" --members "$members" \
+        --push fcm
+      has "$tmp/err" "cannot read the service-account file '$tmp/missing-sa.json'"
+      printf '{"project_id":"p","client_email":"e@example.com","private_key":"SECRET-NOT-A-KEY"}' >"$tmp/bad-sa.json"
+      run 65 "$worker" --queue "memory:$tmp/q" --members "$members" --push fcm --fcm-credentials "$tmp/bad-sa.json"
+      ! grep -q "SECRET-NOT-A-KEY" "$tmp/err" || fail "the private key was printed"
+      run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push fcm --fcm-credentials "$tmp/bad-sa.json" \
+        --fcm-endpoint ftp://fcm.example
+      has "$tmp/err" "endpoint must be an http:// or https:// URL"
+    fi
     run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push log --inbox https://sqs.example/inbox
     has "$tmp/err" "not supported yet in this build"
     run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push log --dead-letter https://sqs.example/dlq

@@ -1,0 +1,336 @@
+// SPDX-License-Identifier: MIT
+// notify-worker --push fcm as a process, end to end: requests published to a real
+// redis-server, the worker draining them through the FCM emulator over TLS (a throw-away
+// test CA, the service account the emulator wrote), and what the emulator recorded.
+// Faults are injected per token by the emulator's rules: 404 UNREGISTERED (the token is
+// cleared from the member store in Redis, unless it changed meanwhile), 503 (only that
+// token is sent again), a rejected service account and a fatal answer (the worker stops
+// with a non-zero status and keeps the records).
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "fcm-emulator/emulator.hpp"
+#include "notify/codec.hpp"
+#include "notify/redis/redis.hpp"
+#include "process.hpp"
+#include "redis_server.hpp"
+
+using namespace notify;
+using namespace std::chrono_literals;
+using notify::test::count_lines;
+using notify::test::eventually;
+using notify::test::FcmEmulator;
+using notify::test::Process;
+using notify::test::RedisServer;
+
+namespace {
+
+/// A Redis with sample families, the FCM emulator (TLS), and a directory for output.
+struct FcmRig {
+  static constexpr Id family_count = 3;
+
+  FcmRig() : emulator(tls()), store(options()), producer(options(), queue_options()) {
+    char tmpl[] = "/tmp/notify-worker-fcm-test-XXXXXX";
+    REQUIRE(::mkdtemp(tmpl) != nullptr);
+    dir = tmpl;
+    // Families 1..3 of three members; user 1 writes the comments, users 2 and 3 get them.
+    for (Id f = 1; f <= family_count; ++f)
+      for (Id u = 1; u <= 3; ++u)
+        REQUIRE(store.set_member(f, Member{u, "member" + std::to_string(u), token(f, u), true}).has_value());
+  }
+  ~FcmRig() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+  FcmRig(const FcmRig&) = delete;
+  FcmRig& operator=(const FcmRig&) = delete;
+
+  static notify::test::EmulatorOptions tls() {
+    notify::test::EmulatorOptions o;
+    o.tls = true;
+    return o;
+  }
+  redis::Options options() const {
+    auto o = redis::parse_url(server.url());
+    REQUIRE(o.has_value());
+    return *o;
+  }
+  static redis::QueueOptions queue_options() {
+    redis::QueueOptions q;
+    q.stream = "notify";
+    q.consumer = "test-producer";
+    return q;
+  }
+
+  /// A device token (longer than 12 characters, so events only ever show it shortened).
+  static std::string token(Id family, Id user) {
+    char key[16];
+    std::snprintf(key, sizeof key, "f%02du%02d", static_cast<int>(family), static_cast<int>(user));
+    return std::string(key) + "-device-token-" + key;
+  }
+
+  /// Publishes a comment on message 100000+i in family `family` (request id r-i).
+  void publish(int i, Id family) {
+    const CommentMessageParam param{.messageFamId = 100000 + i,
+                                    .authorId = 1,
+                                    .familyId = family,
+                                    .commentPreview = "r" + std::to_string(i)};
+    const std::vector<std::string> bodies = {encode(Request{Param{param}, "r-" + std::to_string(i), {}})};
+    REQUIRE(producer.send(bodies).has_value());
+  }
+
+  /// The request body SPEC.md ("Push") prescribes for that comment, sent to `to`.
+  static nlohmann::json expected_body(int i, const std::string& to) {
+    const std::string title = "우리가 이야기";
+    const std::string body = "member1 님이 이야기에 댓글을 작성했습니다! \"r" + std::to_string(i) + "\"";
+    return {{"message",
+             {{"token", to},
+              {"notification", {{"title", title}, {"body", body}}},
+              {"data", {{"screen", "MessageFamily"}, {"param", "{\"messageId\":" + std::to_string(100000 + i) + "}"}}},
+              {"android",
+               {{"priority", "high"},
+                {"notification",
+                 {{"title", title},
+                  {"body", body},
+                  {"icon", "default"},
+                  {"sound", "default"},
+                  {"channel_id", "500"},
+                  {"notification_priority", "PRIORITY_HIGH"}}}}},
+              {"apns", {{"payload", {{"aps", {{"sound", "default"}}}}}}}}}};
+  }
+
+  std::string out(const std::string& name) const { return dir + "/" + name + ".out"; }
+  std::string err(const std::string& name) const { return dir + "/" + name + ".err"; }
+
+  /// notify-worker --push fcm on this Redis and the emulator.
+  std::unique_ptr<Process> worker(const std::string& name, const std::string& credentials,
+                                  std::vector<std::string> extra = {}) const {
+    std::vector<std::string> argv = {NOTIFY_WORKER_PROGRAM, "--queue", server.url() + "/notify", "--members",
+                                     server.url(), "--push", "fcm", "--fcm-credentials", credentials,
+                                     "--fcm-endpoint", emulator.url(), "--ca-file", emulator.ca_file(),
+                                     "--inbox", "null", "--log-format", "text"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return std::make_unique<Process>(std::move(argv), out(name), err(name));
+  }
+
+  /// Runs a worker to its end; its exit status.
+  int run(const std::string& name, const std::string& credentials, std::vector<std::string> extra = {}) {
+    auto w = worker(name, credentials, std::move(extra));
+    const auto status = w->wait();
+    REQUIRE(status.has_value());
+    return *status;
+  }
+
+  std::size_t events(const std::string& name, const std::string& step) const {
+    return count_lines(err(name), "step=" + step + " ");
+  }
+  /// The whole stdout and stderr of a worker.
+  std::string output(const std::string& name) const {
+    std::string all;
+    for (const std::string& path : {out(name), err(name)})
+      for (const std::string& line : notify::test::read_lines(path)) all += line + "\n";
+    return all;
+  }
+
+  /// The member as `notifyctl members get` prints it.
+  nlohmann::json member(Id family, Id user) const {
+    const std::string path = dir + "/member.out";
+    Process ctl({NOTIFY_NOTIFYCTL_PROGRAM, "members", "get", "--store", server.url(), "--family",
+                 std::to_string(family), "--user", std::to_string(user)},
+                path, dir + "/member.err");
+    const auto status = ctl.wait();
+    REQUIRE(status.has_value());
+    REQUIRE(*status == 0);
+    const auto lines = notify::test::read_lines(path);
+    REQUIRE(lines.size() == 1);
+    return nlohmann::json::parse(lines[0]);
+  }
+
+  /// The emulator's records for `to`, oldest first: (HTTP status, parsed body).
+  std::vector<std::pair<int, nlohmann::json>> sent_to(const std::string& to) {
+    std::vector<std::pair<int, nlohmann::json>> out;
+    for (const auto& r : emulator.requests())
+      if (r["token"].is_string() && r["token"] == to)
+        out.emplace_back(r["status"].is_number() ? r["status"].get<int>() : 0,
+                         nlohmann::json::parse(r["body"].get<std::string>()));
+    return out;
+  }
+
+  long long xlen(const std::string& stream) {
+    auto r = producer.connection().command({"XLEN", stream});
+    REQUIRE(r.has_value());
+    return r->integer;
+  }
+  std::size_t pending() {
+    auto n = producer.pending_count();
+    REQUIRE(n.has_value());
+    return *n;
+  }
+
+  /// A copy of the emulator's service account signed by another key: its JWTs are rejected.
+  std::string foreign_service_account() {
+    const std::string key = dir + "/other.key";
+    REQUIRE(std::system(("openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out " + key +
+                         " 2>/dev/null")
+                            .c_str()) == 0);
+    std::ifstream sa_in(emulator.service_account_file());
+    nlohmann::json sa = nlohmann::json::parse(sa_in);
+    std::ifstream key_in(key);
+    sa["private_key"] = std::string(std::istreambuf_iterator<char>(key_in), {});
+    const std::string path = dir + "/foreign-service-account.json";
+    std::ofstream(path) << sa.dump(2);
+    return path;
+  }
+
+  RedisServer server;
+  FcmEmulator emulator;
+  std::string dir;
+  redis::MemberStore store;
+  redis::Queue producer;
+};
+
+}  // namespace
+
+TEST_CASE("notify-worker --push fcm sends each recipient's token exactly the SPEC body through the FCM emulator") {
+  FcmRig rig;
+  std::vector<nlohmann::json> expected;
+  for (int i = 1; i <= 6; ++i) {
+    const Id family = (i % FcmRig::family_count) + 1;
+    rig.publish(i, family);
+    for (Id user : {2, 3}) expected.push_back(FcmRig::expected_body(i, FcmRig::token(family, user)));
+  }
+  // The FCM flags may come from the environment as well.
+  ::setenv("NOTIFY_FCM_CONNECTIONS", "2", 1);
+  ::setenv("NOTIFY_FCM_STREAMS", "4", 1);
+  const int status = rig.run("w", rig.emulator.service_account_file(), {"--drain"});
+  ::unsetenv("NOTIFY_FCM_CONNECTIONS");
+  ::unsetenv("NOTIFY_FCM_STREAMS");
+  CHECK(status == 0);
+
+  std::vector<nlohmann::json> got;
+  for (const auto& r : rig.emulator.requests()) {
+    CHECK(r["status"] == 200);
+    got.push_back(nlohmann::json::parse(r["body"].get<std::string>()));
+  }
+  const auto by_text = [](const nlohmann::json& a, const nlohmann::json& b) { return a.dump() < b.dump(); };
+  std::sort(got.begin(), got.end(), by_text);
+  std::sort(expected.begin(), expected.end(), by_text);
+  CHECK(got.size() == 12);
+  CHECK(got == expected);  // one request per token, nothing for the author, nothing twice
+
+  CHECK(rig.events("w", "sent") == 12);
+  CHECK(rig.events("w", "done") == 6);
+  CHECK(rig.events("w", "started") == 1);
+  CHECK(rig.emulator.stats()["tokens_issued"] == 1);
+  CHECK(rig.emulator.stats()["max_sessions_open"].get<int>() <= 2);
+  CHECK(rig.pending() == 0);
+  CHECK(rig.xlen("notify") == 0);
+  // Neither the private key, nor the access token, nor a whole device token is logged.
+  const std::string output = rig.output("w");
+  CHECK(output.find("PRIVATE KEY") == std::string::npos);
+  CHECK(output.find("Bearer") == std::string::npos);
+  CHECK(output.find(FcmRig::token(2, 2)) == std::string::npos);
+  CHECK(output.find("token=f02u02...2u02") != std::string::npos);  // shortened
+}
+
+TEST_CASE("a token FCM answers UNREGISTERED for is cleared in the Redis member store, unless it changed meanwhile") {
+  FcmRig rig;
+  const std::string changed = "f01u03-the-new-device-token";
+  // User 2's token is dead; user 3's is too, but its answer comes late, after the app has
+  // registered a new token for user 3.
+  rig.emulator.faults(nlohmann::json::array(
+      {{{"match", "^f01u02"}, {"action", "unregistered"}},
+       {{"match", "^f01u03"}, {"action", "unregistered"}, {"latency_ms", 3000}}}));
+  rig.publish(1, 1);
+  auto w = rig.worker("w", rig.emulator.service_account_file(), {"--drain"});
+  REQUIRE(eventually([&] { return !rig.sent_to(FcmRig::token(1, 3)).empty(); }));
+  REQUIRE(rig.store.set_member(1, Member{3, "member3", changed, true}).has_value());
+  const auto status = w->wait();
+  REQUIRE(status.has_value());
+  CHECK(*status == 0);
+
+  CHECK(rig.events("w", "invalid_token") == 2);
+  CHECK(rig.events("w", "done") == 1);
+  CHECK(rig.member(1, 2)["fcmToken"] == "");
+  CHECK(rig.member(1, 2)["userName"] == "member2");  // the member itself stays
+  CHECK(rig.member(1, 3)["fcmToken"] == changed);
+  CHECK(rig.member(1, 1)["fcmToken"] == FcmRig::token(1, 1));
+  // A dead token is not tried again.
+  CHECK(rig.sent_to(FcmRig::token(1, 2)).size() == 1);
+  CHECK(rig.xlen("notify:dead") == 0);
+}
+
+TEST_CASE("a 503 for one token leads to a retry that sends only that token again") {
+  FcmRig rig;
+  rig.emulator.faults(nlohmann::json::array({{{"match", "^f01u03"}, {"action", "unavailable"}, {"times", 1}}}));
+  rig.publish(1, 1);
+  CHECK(rig.run("w", rig.emulator.service_account_file(), {"--drain"}) == 0);
+
+  const auto to_3 = rig.sent_to(FcmRig::token(1, 3));
+  REQUIRE(to_3.size() == 2);
+  CHECK(to_3[0].first == 503);
+  CHECK(to_3[1].first == 200);
+  CHECK(to_3[1].second == FcmRig::expected_body(1, FcmRig::token(1, 3)));
+  const auto to_2 = rig.sent_to(FcmRig::token(1, 2));
+  REQUIRE(to_2.size() == 1);
+  CHECK(to_2[0].first == 200);
+  CHECK(rig.emulator.requests().size() == 3);
+
+  CHECK(rig.events("w", "push_retry") == 1);
+  CHECK(rig.events("w", "retry") == 1);
+  CHECK(rig.events("w", "done") == 1);
+  CHECK(rig.pending() == 0);
+  CHECK(rig.xlen("notify:dead") == 0);
+}
+
+TEST_CASE("a service account the token endpoint rejects stops the worker with status 1 and keeps every record") {
+  FcmRig rig;
+  for (int i = 1; i <= 3; ++i) rig.publish(i, 1);
+  const std::string foreign = rig.foreign_service_account();
+  CHECK(rig.run("bad", foreign, {"--drain"}) == 1);
+
+  CHECK(rig.events("bad", "fatal") == 1);
+  CHECK(rig.output("bad").find("FCM did not accept the service account") != std::string::npos);
+  CHECK(rig.output("bad").find("PRIVATE KEY") == std::string::npos);
+  CHECK(rig.emulator.stats()["tokens_rejected"].get<int>() >= 1);
+  CHECK(rig.emulator.requests().empty());  // no push was even tried
+  // Nothing lost, nothing dead-lettered: a worker with the right account sends them all.
+  CHECK(rig.xlen("notify:dead") == 0);
+  CHECK(rig.xlen("notify") == 3);
+  CHECK(rig.run("good", rig.emulator.service_account_file(), {"--drain"}) == 0);
+  CHECK(rig.events("good", "done") == 3);
+  CHECK(rig.emulator.requests().size() == 6);
+}
+
+TEST_CASE("a fatal FCM answer mid-run stops the worker with status 1 and the record waits, not dead-lettered") {
+  FcmRig rig;
+  rig.emulator.faults(nlohmann::json::array({{{"match", "^f01u03"}, {"action", "third_party_auth"}}}));
+  rig.publish(1, 1);
+  CHECK(rig.run("w", rig.emulator.service_account_file(), {"--drain"}) == 1);
+  CHECK(rig.events("w", "push_fatal") == 1);
+  CHECK(rig.events("w", "fatal") == 1);
+  CHECK(rig.events("w", "dead_letter") == 0);
+  CHECK(rig.xlen("notify:dead") == 0);
+  CHECK(rig.pending() == 1);  // kept for a later run
+
+  // Fixed: the next run sends the token that failed, and only that one.
+  rig.emulator.faults(nlohmann::json::array());
+  CHECK(rig.run("w2", rig.emulator.service_account_file(), {"--drain"}) == 0);
+  CHECK(rig.events("w2", "done") == 1);
+  CHECK(rig.sent_to(FcmRig::token(1, 2)).size() == 1);
+  const auto to_3 = rig.sent_to(FcmRig::token(1, 3));
+  REQUIRE(to_3.size() == 2);
+  CHECK(to_3[1].first == 200);
+  CHECK(rig.pending() == 0);
+  CHECK(rig.xlen("notify:dead") == 0);
+}

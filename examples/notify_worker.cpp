@@ -27,7 +27,6 @@
 #include "notify/processor.hpp"
 #if NOTIFY_WITH_REDIS
 #include "notify/redis/redis.hpp"
-#include "redis_inbox.hpp"
 #endif
 #if NOTIFY_WITH_FCM
 #include "notify/fcm/fcm.hpp"
@@ -242,7 +241,7 @@ static_assert(notify::PushProvider<AnyPusher>);
 using QueueImpl = std::variant<notify::memory::Queue, notify::redis::Queue>;
 using StoreImpl = std::variant<notify::memory::MemberStore, notify::redis::MemberStore>;
 using LedgerImpl = std::variant<notify::memory::IdempotencyStore, notify::redis::IdempotencyStore>;
-using InboxImpl = std::variant<PrintingInbox, examples::RedisStreamInbox>;
+using InboxImpl = std::variant<PrintingInbox, notify::redis::StreamInbox>;
 constexpr bool with_redis = true;
 #else
 using QueueImpl = std::variant<notify::memory::Queue>;
@@ -554,7 +553,7 @@ int main(int argc, char** argv) {
 #if NOTIFY_WITH_REDIS
     auto address = notify::redis::parse_queue_url(inbox_flag);
     if (!address) return usage_error("--inbox: " + address.error().message);
-    inbox.impl.emplace<examples::RedisStreamInbox>(address->connection, address->stream);
+    inbox.impl.emplace<notify::redis::StreamInbox>(address->connection, address->stream);
 #endif
   } else {
     inbox.impl.emplace<PrintingInbox>(inbox_flag == "log");

@@ -21,6 +21,16 @@ inline void write_string(std::string& out, std::string_view s) {
     const auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) { ++i; continue; }
     if (c >= 0x80) {
+      // Fast path for the common well-formed 3-byte form (Hangul is U+AC00..U+D7A3):
+      // lead E1..EC, or ED below the surrogates, then two continuation bytes.
+      if (c >= 0xE1 && c <= 0xED && s.size() - i >= 3) {
+        const auto c1 = static_cast<unsigned char>(s[i + 1]);
+        const auto c2 = static_cast<unsigned char>(s[i + 2]);
+        if ((c1 & 0xC0u) == 0x80u && (c2 & 0xC0u) == 0x80u && (c != 0xED || c1 < 0xA0)) {
+          i += 3;
+          continue;
+        }
+      }
       char32_t cp = 0;
       const std::size_t n = decode_utf8(s, i, cp);
       if (n != 0) { i += n; continue; }

@@ -193,6 +193,13 @@ class PlanBuilder {
   }
 
   /// The plan, without messages that reach nobody (no device and no inbox record).
+  /// Room for `n` more recipients of message `i`, so delivering to a family allocates once.
+  void reserve(std::size_t i, std::size_t n, bool inbox) {
+    Message& msg = plan_.messages[i];
+    msg.tokens.reserve(msg.tokens.size() + n);
+    if (inbox) msg.inbox.reserve(msg.inbox.size() + n);
+  }
+
   Plan take() {
     std::erase_if(plan_.messages, [](const Message& m) { return m.tokens.empty() && m.inbox.empty(); });
     seen_.clear();
@@ -346,7 +353,10 @@ class Planner {
     std::size_t i = SIZE_MAX;
     for (const Member& m : f.members) {
       if (m.userId == except) continue;
-      if (i == SIZE_MAX) i = b_.message(title, std::move(body), link);
+      if (i == SIZE_MAX) {
+        i = b_.message(title, std::move(body), link);
+        b_.reserve(i, f.members.size(), inbox);
+      }
       b_.deliver(i, m, inbox);
     }
   }

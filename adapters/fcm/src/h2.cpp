@@ -18,6 +18,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <limits>
 #include <unordered_map>
 
 namespace notify::fcm::h2 {
@@ -135,8 +136,12 @@ struct Conn {
   BIO* wbio = nullptr;  ///< ciphertext out (owned by ssl)
   nghttp2_session* session = nullptr;
   bool settings = false;  ///< the server's SETTINGS arrived: its stream limit is known
-  bool goaway = false;
-  std::int32_t last_stream_id = 0;  ///< from GOAWAY: higher streams were not processed
+  /// No new streams: GOAWAY received, stream ids used up, or the server reset a stream (the
+  /// connection may be on its way out: a retry should not land on it). It closes once its
+  /// last stream has ended.
+  bool draining = false;
+  /// Streams above it were not processed (GOAWAY's last stream id; the maximum otherwise).
+  std::int32_t last_stream_id = std::numeric_limits<std::int32_t>::max();
   Clock::time_point connect_deadline;
   std::uint32_t watched = 0;  ///< the epoll mask set
   std::string out;            ///< bytes to write to the socket
@@ -145,7 +150,7 @@ struct Conn {
   std::unordered_map<std::int32_t, std::unique_ptr<Stream>> streams;
   std::size_t active = 0;  ///< streams not yet answered (expired ones excluded)
 
-  bool open_for_requests() const { return state == State::ready && settings && !goaway; }
+  bool open_for_requests() const { return state == State::ready && settings && !draining; }
 };
 
 struct Pool_ {
@@ -225,7 +230,7 @@ struct Pool_ {
     teardown(c);
     for (auto& [id, s] : streams) {
       if (s->expired) continue;
-      if (c.goaway && id > c.last_stream_id) requeue(std::move(s));
+      if (id > c.last_stream_id) requeue(std::move(s));
       else finish(*s, transport, error);
     }
     if (never_ready) {
@@ -470,8 +475,7 @@ struct Pool_ {
     body.read_callback = read_body;
     const std::int32_t id = nghttp2_submit_request(c.session, nullptr, headers, std::size(headers), &body, s.get());
     if (id < 0) {  // out of stream ids (or memory): this connection is done
-      c.goaway = true;
-      c.last_stream_id = 0;
+      c.draining = true;
       requeue(std::move(s));
       return false;
     }
@@ -505,7 +509,7 @@ struct Pool_ {
     std::size_t open = 0;
     std::size_t room = 0;
     for (auto& c : conns) {
-      if (!c || c->goaway) continue;
+      if (!c || c->draining) continue;
       ++open;
       const std::size_t cap = c->open_for_requests() ? limit(*c) : cfg.streams_per_connection;
       room += cap > c->active ? cap - c->active : 0;
@@ -559,7 +563,7 @@ struct Pool_ {
       if (c.state == Conn::State::connecting) continue;
       if (!flush(c)) continue;
       // A connection told to go away closes once its last stream is answered.
-      if (c.session && c.goaway && c.streams.empty() && c.out.empty()) drop(c, Transport::broken, "GOAWAY");
+      if (c.session && c.draining && c.streams.empty() && c.out.empty()) drop(c, Transport::broken, "drained");
       else if (c.session && !nghttp2_session_want_read(c.session) && !nghttp2_session_want_write(c.session))
         drop(c, Transport::broken, "the HTTP/2 session ended");
     }
@@ -597,7 +601,7 @@ struct Pool_ {
     Conn& c = conn_of(user);
     if (frame->hd.type == NGHTTP2_SETTINGS && !(frame->hd.flags & NGHTTP2_FLAG_ACK)) c.settings = true;
     if (frame->hd.type == NGHTTP2_GOAWAY) {
-      c.goaway = true;
+      c.draining = true;
       c.last_stream_id = frame->goaway.last_stream_id;
     }
     return 0;
@@ -613,9 +617,16 @@ struct Pool_ {
     if (s->expired) return 0;
     --c.active;
     Pool_& pool = *c.pool;
-    if (code == NGHTTP2_REFUSED_STREAM) pool.requeue(std::move(s));
-    else if (code == NGHTTP2_NO_ERROR && s->status > 0) pool.finish(*s, Transport::ok, {});
-    else pool.finish(*s, Transport::broken, std::string("stream reset: ") + nghttp2_http2_strerror(code));
+    if (code == NGHTTP2_REFUSED_STREAM) {
+      pool.requeue(std::move(s));
+    } else if (code == NGHTTP2_NO_ERROR && s->status > 0) {
+      pool.finish(*s, Transport::ok, {});
+    } else {
+      // Reset without an answer. Servers do that when they are about to close the
+      // connection too (Node's session.destroy() resets, then closes): no new stream here.
+      c.draining = true;
+      pool.finish(*s, Transport::broken, std::string("stream reset: ") + nghttp2_http2_strerror(code));
+    }
     return 0;
   }
 

@@ -59,7 +59,10 @@ Transport transport_of(CURLcode code) {
 
 bool is_cleartext(std::string_view url) { return url.substr(0, 7) == "http://"; }
 
-// Two behaviours of libcurl 7.88 (Debian 12) shape this file:
+// Two clients carry messages:send: the nghttp2 one (h2.hpp, the default) and libcurl multi
+// (HttpClient::curl). Access tokens always come through libcurl; both share one epoll loop.
+//
+// Two behaviours of libcurl 7.88 (Debian 12) shape the curl client:
 //  - it breaks a cleartext HTTP/2 (prior knowledge) connection when it reuses it (curl
 //    issue #10634, fixed in 8.0): there, each cleartext request gets its own connection;
 //  - it ends every finished stream whose answer had no content-length with RST_STREAM.

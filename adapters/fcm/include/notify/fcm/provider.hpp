@@ -72,7 +72,9 @@ struct Stats {
 ///    renewed (one renewal however many pushes are in flight);
 ///  - a push whose stream or connection broke (reset, GOAWAY, closed) is sent again at
 ///    once on a fresh stream. FCM may already have taken it: the caller's own retry would
-///    repeat it just the same, only later.
+///    repeat it just the same, only later. (With the nghttp2 client, a stream the server
+///    did not process, refused or above a GOAWAY's last stream id, is simply queued again
+///    and is not counted as a retry.)
 /// Everything else that may pass later (timeouts, refused connections, 429, 5xx) comes
 /// back as PushStatus::retry, with FCM's Retry-After, for the caller's backoff. After a
 /// fatal answer (credentials, configuration) pushes not yet started come back as retry

@@ -250,7 +250,9 @@ class PushProvider::Impl {
   /// Drives the multi handle until `idle()` holds and nothing is in flight.
   template <class Idle>
   void run(Idle idle) {
-    epoll_event events[64];
+    // What arrived while no call was running (a GOAWAY, a closed connection) is handled
+    // before any push is given to a connection.
+    if (pool_) poll(0);
     for (;;) {
       const auto now = Clock::now();
       if (batch_ && in_flight_ == 0) batch_->release_all();  // nothing left to wait for
@@ -278,24 +280,30 @@ class PushProvider::Impl {
         const auto left = std::chrono::ceil<std::chrono::milliseconds>(pool_->next_deadline() - Clock::now()).count();
         wait_ms = static_cast<int>(std::clamp<std::int64_t>(left, 0, wait_ms));
       }
-      const int n = epoll_wait(epoll_, events, 64, wait_ms);
-      int running = 0;
-      for (int i = 0; i < n; ++i) {
-        const std::uint32_t e = events[i].events;
-        if (events[i].data.u64 & h2::epoll_tag) {
-          pool_->on_event(events[i].data.u64 & ~h2::epoll_tag, e);
-          continue;
-        }
-        const int mask = ((e & EPOLLIN) ? CURL_CSELECT_IN : 0) | ((e & EPOLLOUT) ? CURL_CSELECT_OUT : 0) |
-                         ((e & (EPOLLERR | EPOLLHUP)) ? CURL_CSELECT_ERR : 0);
-        curl_multi_socket_action(multi_, events[i].data.fd, mask, &running);
-      }
-      if (timer_ && Clock::now() >= *timer_) {
-        timer_.reset();
-        curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running);
-      }
-      collect();
+      poll(wait_ms);
     }
+  }
+
+  /// Waits up to `wait_ms` for readiness and hands the events to curl or the nghttp2 pool.
+  void poll(int wait_ms) {
+    epoll_event events[64];
+    const int n = epoll_wait(epoll_, events, 64, wait_ms);
+    int running = 0;
+    for (int i = 0; i < n; ++i) {
+      const std::uint32_t e = events[i].events;
+      if (events[i].data.u64 & h2::epoll_tag) {
+        pool_->on_event(events[i].data.u64 & ~h2::epoll_tag, e);
+        continue;
+      }
+      const int mask = ((e & EPOLLIN) ? CURL_CSELECT_IN : 0) | ((e & EPOLLOUT) ? CURL_CSELECT_OUT : 0) |
+                       ((e & (EPOLLERR | EPOLLHUP)) ? CURL_CSELECT_ERR : 0);
+      curl_multi_socket_action(multi_, events[i].data.fd, mask, &running);
+    }
+    if (timer_ && Clock::now() >= *timer_) {
+      timer_.reset();
+      curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running);
+    }
+    collect();
   }
 
   /// curl says which sockets to watch; the mask last set is kept as the socket's pointer

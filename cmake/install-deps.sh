@@ -8,6 +8,7 @@ packages=(
   cmake g++ make pkg-config git
   libhiredis-dev redis-server        # adapters/redis and its integration tests
   libcurl4-openssl-dev libssl-dev openssl ca-certificates  # adapters/fcm and its test PKI
+  libnghttp2-dev                    # adapters/fcm: the HTTP/2 client for messages:send
   nghttp2-client                    # h2load: the FCM emulator's ceiling in bench_fcm
   nlohmann-json3-dev doctest-dev libbenchmark-dev
   clang libclang-rt-14-dev          # libFuzzer and the sanitizers' runtime for fuzzing

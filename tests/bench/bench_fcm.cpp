@@ -4,6 +4,7 @@
 //
 //   bench_fcm [--pushes N] [--batch B] [--runs R] [--connections C] [--streams S]
 //             [--latency MS[,MS...]] [--h2load-requests N] [--no-h2load]
+//             [--client nghttp2|curl] [--content-length]
 //
 // For each injected latency: pushes/s, CPU seconds (user + system, this process only)
 // per 10,000 pushes, as medians over the runs, and the process's peak RSS so far; then
@@ -37,6 +38,7 @@ struct Config {
   std::size_t h2load_requests = 100000;
   bool h2load = true;
   bool content_length = false;
+  notify::fcm::HttpClient client = notify::fcm::HttpClient::nghttp2;
 };
 
 Config parse(int argc, char** argv) {
@@ -58,6 +60,14 @@ Config parse(int argc, char** argv) {
     else if (a == "--h2load-requests") c.h2load_requests = std::stoul(next());
     else if (a == "--no-h2load") c.h2load = false;
     else if (a == "--content-length") c.content_length = true;
+    else if (a == "--client") {
+      const std::string v = next();
+      if (v != "nghttp2" && v != "curl") {
+        std::fprintf(stderr, "--client is nghttp2 or curl\n");
+        std::exit(2);
+      }
+      c.client = v == "curl" ? notify::fcm::HttpClient::curl : notify::fcm::HttpClient::nghttp2;
+    }
     else if (a == "--latency") {
       c.latencies.clear();
       std::string list = next();
@@ -173,9 +183,9 @@ int main(int argc, char** argv) {
   message.body = "오늘의 이야기가 도착했습니다!";
   message.link = {notify::Screen::MessageHome, notify::LinkKey::none, 0};
 
-  std::printf("bench_fcm: %zu pushes per run in batches of %zu, %d runs, %zu connections x %zu streams, TLS%s\n",
-              c.pushes, c.batch, c.runs, c.connections, c.streams,
-              c.content_length ? ", answers with content-length" : "");
+  std::printf("bench_fcm: %s client, %zu pushes per run in batches of %zu, %d runs, %zu connections x %zu streams, TLS%s\n",
+              c.client == notify::fcm::HttpClient::curl ? "libcurl" : "nghttp2", c.pushes, c.batch, c.runs,
+              c.connections, c.streams, c.content_length ? ", answers with content-length" : "");
   std::printf("%-10s %12s %18s %14s %12s\n", "latency", "pushes/s", "CPU s/10k pushes", "peak RSS MB", "failed");
   for (int latency : c.latencies) {
     notify::test::FcmEmulator emu(notify::test::EmulatorOptions{
@@ -187,6 +197,7 @@ int main(int argc, char** argv) {
     o.ca_file = emu.ca_file();
     o.connections = c.connections;
     o.streams_per_connection = c.streams;
+    o.transport = c.client;
     auto provider = notify::fcm::PushProvider::create(std::move(*sa), o);
     if (!provider) {
       std::fprintf(stderr, "%s\n", provider.error().message.c_str());

@@ -15,6 +15,7 @@
 
 #include "notify/fcm/errors.hpp"
 #include "notify/fcm/message.hpp"
+#include "h2.hpp"
 
 namespace notify::fcm {
 namespace {
@@ -58,7 +59,10 @@ Transport transport_of(CURLcode code) {
 
 bool is_cleartext(std::string_view url) { return url.substr(0, 7) == "http://"; }
 
-// Two behaviours of libcurl 7.88 (Debian 12) shape this file:
+// Two clients carry messages:send: the nghttp2 one (h2.hpp, the default) and libcurl multi
+// (HttpClient::curl). Access tokens always come through libcurl; both share one epoll loop.
+//
+// Two behaviours of libcurl 7.88 (Debian 12) shape the curl client:
 //  - it breaks a cleartext HTTP/2 (prior knowledge) connection when it reuses it (curl
 //    issue #10634, fixed in 8.0): there, each cleartext request gets its own connection;
 //  - it ends every finished stream whose answer had no content-length with RST_STREAM.
@@ -179,6 +183,15 @@ class PushProvider::Impl {
     curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, static_cast<long>(opt_.connections + 2));
     if (!token_headers_.add("Content-Type: application/x-www-form-urlencoded"))
       return Error{Errc::configuration, "fcm: out of memory", {}};
+    if (opt_.transport == HttpClient::nghttp2) {
+      auto target = h2::parse_url(send_url_);
+      if (!target) return target.error();
+      auto pool = h2::Pool::create(h2::Config{std::move(*target), opt_.ca_file, opt_.connections,
+                                              opt_.streams_per_connection, opt_.connect_timeout, opt_.request_timeout},
+                                   epoll_);
+      if (!pool) return pool.error();
+      pool_ = std::move(*pool);
+    }
     return {};
   }
 
@@ -189,9 +202,11 @@ class PushProvider::Impl {
     for (auto& t : transfers_)
       if (multi_ && t->easy) curl_multi_remove_handle(multi_, t->easy);
     transfers_.clear();
+    pool_.reset();
     if (multi_) curl_multi_cleanup(multi_);
     if (epoll_ >= 0) close(epoll_);
     wipe(token_);
+    wipe(bearer_);
   }
 
   std::vector<PushResult> send(std::span<const Push> pushes) {
@@ -235,7 +250,9 @@ class PushProvider::Impl {
   /// Drives the multi handle until `idle()` holds and nothing is in flight.
   template <class Idle>
   void run(Idle idle) {
-    epoll_event events[64];
+    // What arrived while no call was running (a GOAWAY, a closed connection) is handled
+    // before any push is given to a connection.
+    if (pool_) poll(0);
     for (;;) {
       const auto now = Clock::now();
       if (batch_ && in_flight_ == 0) batch_->release_all();  // nothing left to wait for
@@ -248,26 +265,45 @@ class PushProvider::Impl {
           batch_->todo.pop_front();
         }
       }
+      if (pool_) {
+        // One write per connection for everything ready; answers may free room at once.
+        pool_->pump();
+        if (collect_h2()) continue;
+      }
       if (in_flight_ == 0 && !refreshing_ && idle()) return;
       int wait_ms = 100;
       if (timer_) {
         const auto left = std::chrono::ceil<std::chrono::milliseconds>(*timer_ - Clock::now()).count();
         wait_ms = static_cast<int>(std::clamp<std::int64_t>(left, 0, wait_ms));
       }
-      const int n = epoll_wait(epoll_, events, 64, wait_ms);
-      int running = 0;
-      for (int i = 0; i < n; ++i) {
-        const std::uint32_t e = events[i].events;
-        const int mask = ((e & EPOLLIN) ? CURL_CSELECT_IN : 0) | ((e & EPOLLOUT) ? CURL_CSELECT_OUT : 0) |
-                         ((e & (EPOLLERR | EPOLLHUP)) ? CURL_CSELECT_ERR : 0);
-        curl_multi_socket_action(multi_, events[i].data.fd, mask, &running);
+      if (pool_ && pool_->pending() > 0) {
+        const auto left = std::chrono::ceil<std::chrono::milliseconds>(pool_->next_deadline() - Clock::now()).count();
+        wait_ms = static_cast<int>(std::clamp<std::int64_t>(left, 0, wait_ms));
       }
-      if (timer_ && Clock::now() >= *timer_) {
-        timer_.reset();
-        curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running);
-      }
-      collect();
+      poll(wait_ms);
     }
+  }
+
+  /// Waits up to `wait_ms` for readiness and hands the events to curl or the nghttp2 pool.
+  void poll(int wait_ms) {
+    epoll_event events[64];
+    const int n = epoll_wait(epoll_, events, 64, wait_ms);
+    int running = 0;
+    for (int i = 0; i < n; ++i) {
+      const std::uint32_t e = events[i].events;
+      if (events[i].data.u64 & h2::epoll_tag) {
+        pool_->on_event(events[i].data.u64 & ~h2::epoll_tag, e);
+        continue;
+      }
+      const int mask = ((e & EPOLLIN) ? CURL_CSELECT_IN : 0) | ((e & EPOLLOUT) ? CURL_CSELECT_OUT : 0) |
+                       ((e & (EPOLLERR | EPOLLHUP)) ? CURL_CSELECT_ERR : 0);
+      curl_multi_socket_action(multi_, events[i].data.fd, mask, &running);
+    }
+    if (timer_ && Clock::now() >= *timer_) {
+      timer_.reset();
+      curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running);
+    }
+    collect();
   }
 
   /// curl says which sockets to watch; the mask last set is kept as the socket's pointer
@@ -335,21 +371,60 @@ class PushProvider::Impl {
     return r;
   }
 
-  void push_done(Transfer& t, CURLcode code) {
+  /// Handles the answers the nghttp2 pool has; false if there was none.
+  bool collect_h2() {
+    done_.clear();
+    pool_->take(done_);
+    for (const h2::Done& d : done_) {
+      Reply reply;
+      reply.transport = d.transport;
+      reply.status = d.status;
+      reply.body = d.body;
+      if (d.status < 200 || d.status >= 300) reply.retry_after = d.retry_after;
+      reply.error = d.error;
+      const auto index = static_cast<std::size_t>(d.tag & 0xffffffffu);
+      if (handled(index, d.tag >> 32, reply)) continue;
+      if (reply.transport == Transport::broken && !batch_->resent[index]) {
+        // The connection is gone already: the next try goes on another one.
+        batch_->resent[index] = true;
+        ++stats_.connection_retries;
+        batch_->todo.push_back(index);
+        continue;
+      }
+      record(index, reply);
+    }
+    return !done_.empty();
+  }
+
+  /// The outcomes both clients share: false if the push still needs its result.
+  bool handled(std::size_t index, std::uint64_t generation, const Reply& reply) {
     --in_flight_;
     Batch& b = *batch_;
-    const Reply reply = reply_of(t, code);
-    if (!b.renewed[t.index] && needs_new_token(reply)) {
+    if (!b.renewed[index] && needs_new_token(reply)) {
       // The token was revoked or expired early: renew it (once) and send this push again.
-      b.renewed[t.index] = true;
+      b.renewed[index] = true;
       ++stats_.auth_retries;
-      if (t.generation == generation_) {
+      if ((generation & 0xffffffffu) == (generation_ & 0xffffffffu)) {
         wipe(token_);
+        wipe(bearer_);
         expires_at_ = {};
       }
-      b.todo.push_front(t.index);
-      return;
+      b.todo.push_front(index);
+      return true;
     }
+    return false;
+  }
+
+  void record(std::size_t index, const Reply& reply) {
+    PushResult& r = batch_->results[index];
+    r = classify(reply);
+    if (r.status == PushStatus::fatal && !fatal_) fatal_ = r.detail;
+  }
+
+  void push_done(Transfer& t, CURLcode code) {
+    Batch& b = *batch_;
+    const Reply reply = reply_of(t, code);
+    if (handled(t.index, t.generation, reply)) return;
     if (!b.resent[t.index] && reply.transport == Transport::broken) {
       // The stream or its connection broke (reset, GOAWAY, closed): send it once more at
       // once rather than making the whole record wait. If the connection itself died, wait
@@ -362,9 +437,7 @@ class PushProvider::Impl {
       else b.parked[s].push_back(t.index);
       return;
     }
-    PushResult& r = b.results[t.index];
-    r = classify(reply);
-    if (r.status == PushStatus::fatal && !fatal_) fatal_ = r.detail;
+    record(t.index, reply);
   }
 
   void token_done(Transfer& t, CURLcode code) {
@@ -392,6 +465,8 @@ class PushProvider::Impl {
     headers_ = std::move(headers);
     wipe(token_);
     token_ = std::move(token.value);
+    wipe(bearer_);
+    bearer_ = "Bearer " + token_;
     ++generation_;
     const auto now = Clock::now();
     expires_at_ = now + token.expires_in;
@@ -425,8 +500,17 @@ class PushProvider::Impl {
   }
 
   void start_push(std::size_t i) {
-    Transfer* t = acquire();
     Batch& b = *batch_;
+    if (pool_) {
+      const Push& p = b.pushes[i];
+      std::string body;
+      b.bodies.try_emplace(p.message, *p.message, body_options_).first->second.render(body, p.token);
+      pool_->post((generation_ << 32) | i, std::move(body), bearer_);
+      ++in_flight_;
+      ++stats_.requests;
+      return;
+    }
+    Transfer* t = acquire();
     if (!t) {
       b.results[i] = {PushStatus::retry, {}, "fcm: cannot create a curl handle"};
       return;
@@ -517,7 +601,10 @@ class PushProvider::Impl {
   std::unique_ptr<HeaderList> headers_;  ///< for the current access token
   std::vector<std::unique_ptr<HeaderList>> retired_;
   std::string token_;
+  std::string bearer_;  ///< "Bearer <token>" for the nghttp2 client
   std::uint64_t generation_ = 0;
+  std::unique_ptr<h2::Pool> pool_;  ///< the nghttp2 client, when chosen
+  std::vector<h2::Done> done_;
   Clock::time_point expires_at_{};
   Clock::time_point renew_at_{};
   bool refreshing_ = false;

@@ -6,7 +6,9 @@
 
 #include <doctest/doctest.h>
 
+#include <cstdlib>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "fcm-emulator/emulator.hpp"
@@ -19,9 +21,16 @@ namespace fcmtest {
 using notify::test::EmulatorOptions;
 using notify::test::FcmEmulator;
 
+/// The HTTP/2 client under test: nghttp2 unless NOTIFY_FCM_CLIENT=curl.
+inline notify::fcm::HttpClient client_under_test() {
+  const char* env = std::getenv("NOTIFY_FCM_CLIENT");
+  return env && std::string_view(env) == "curl" ? notify::fcm::HttpClient::curl : notify::fcm::HttpClient::nghttp2;
+}
+
 /// Provider options aimed at an emulator.
 inline notify::fcm::Options options_for(const FcmEmulator& emu) {
   notify::fcm::Options o;
+  o.transport = client_under_test();
   o.endpoint = emu.url();
   if (emu.options().tls) o.ca_file = emu.ca_file();
   o.connections = 2;

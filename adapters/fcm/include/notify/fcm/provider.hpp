@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-/// notify::fcm::PushProvider: FCM HTTP v1 over multiplexed HTTP/2 (libcurl multi behind a
-/// pimpl, so this header needs neither curl nor OpenSSL).
+/// notify::fcm::PushProvider: FCM HTTP v1 over multiplexed HTTP/2 (nghttp2 + OpenSSL, or
+/// libcurl multi, behind a pimpl: this header needs neither nghttp2, curl nor OpenSSL).
 
 #include <chrono>
 #include <cstddef>
@@ -22,10 +22,19 @@ namespace notify::fcm {
 /// The real FCM API.
 inline constexpr std::string_view default_endpoint = "https://fcm.googleapis.com";
 
+/// The HTTP/2 client that carries messages:send (access tokens always come through libcurl).
+enum class HttpClient : std::uint8_t {
+  nghttp2,  ///< nghttp2 sessions over OpenSSL or plain sockets: few system calls per push
+  curl,     ///< libcurl multi; on libcurl before 8.0 h2c connections are not reused and
+            ///< streams answered without content-length end with RST_STREAM
+};
+
 struct Options {
+  HttpClient transport = HttpClient::nghttp2;
   /// Base URL of the FCM API. An `http://` URL speaks HTTP/2 in cleartext (prior
-  /// knowledge), for tests (with libcurl before 8.0, one request per connection: it cannot
-  /// reuse such a connection); `https://` always verifies the server's certificate.
+  /// knowledge), for tests (with the curl client before libcurl 8.0, one request per
+  /// connection: it cannot reuse such a connection); `https://` always verifies the
+  /// server's certificate (ALPN h2, SNI, host name or IP address checked).
   std::string endpoint = std::string(default_endpoint);
   /// Overrides the service account's project_id when not empty.
   std::string project_id;
@@ -33,8 +42,9 @@ struct Options {
   std::string ca_file;
   /// HTTP/2 connections to the endpoint, kept open across send() calls.
   std::size_t connections = 8;
-  /// Concurrent streams per connection (the server's own limit applies too). libcurl's
-  /// work per wake-up grows with the streams of a connection: prefer more connections.
+  /// Concurrent streams per connection (the server's own limit applies too). With the curl
+  /// client, libcurl's work per wake-up grows with the streams of a connection: prefer
+  /// more connections there.
   std::size_t streams_per_connection = 50;
   /// Time allowed for one request, from queueing to the last byte of the answer.
   std::chrono::milliseconds request_timeout{15000};
@@ -62,7 +72,9 @@ struct Stats {
 ///    renewed (one renewal however many pushes are in flight);
 ///  - a push whose stream or connection broke (reset, GOAWAY, closed) is sent again at
 ///    once on a fresh stream. FCM may already have taken it: the caller's own retry would
-///    repeat it just the same, only later.
+///    repeat it just the same, only later. (With the nghttp2 client, a stream the server
+///    did not process, refused or above a GOAWAY's last stream id, is simply queued again
+///    and is not counted as a retry.)
 /// Everything else that may pass later (timeouts, refused connections, 429, 5xx) comes
 /// back as PushStatus::retry, with FCM's Retry-After, for the caller's backoff. After a
 /// fatal answer (credentials, configuration) pushes not yet started come back as retry

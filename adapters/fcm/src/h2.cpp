@@ -1,0 +1,718 @@
+// SPDX-License-Identifier: MIT
+#include "h2.hpp"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <nghttp2/nghttp2.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <limits>
+#include <unordered_map>
+
+namespace notify::fcm::h2 {
+namespace {
+
+/// Answers larger than this are cut off (FCM's are a few hundred bytes).
+constexpr std::size_t max_response_bytes = 64 * 1024;
+/// Frames are serialized while less than this waits to be written.
+constexpr std::size_t max_pending_output = 256 * 1024;
+/// Deadlines (connect, request) are checked this often.
+constexpr std::chrono::milliseconds check_interval{20};
+
+std::string errno_text(int e) { return std::strerror(e); }
+
+std::string openssl_text() {
+  const unsigned long e = ERR_get_error();
+  ERR_clear_error();
+  if (e == 0) return "TLS handshake failed";
+  std::array<char, 256> buf{};
+  ERR_error_string_n(e, buf.data(), buf.size());
+  return buf.data();
+}
+
+bool is_ip_literal(const std::string& host) {
+  in6_addr a6{};
+  in_addr a4{};
+  return inet_pton(AF_INET, host.c_str(), &a4) == 1 || inet_pton(AF_INET6, host.c_str(), &a6) == 1;
+}
+
+nghttp2_nv header(std::string_view name, std::string_view value, std::uint8_t flags = NGHTTP2_NV_FLAG_NONE) {
+  // nghttp2 copies names and values unless told otherwise: the views need not outlive the call.
+  return {reinterpret_cast<std::uint8_t*>(const_cast<char*>(name.data())),
+          reinterpret_cast<std::uint8_t*>(const_cast<char*>(value.data())), name.size(), value.size(), flags};
+}
+
+}  // namespace
+
+Result<Target> parse_url(std::string_view url) {
+  Target t;
+  if (url.substr(0, 8) == "https://") {
+    url.remove_prefix(8);
+  } else if (url.substr(0, 7) == "http://") {
+    t.tls = false;
+    url.remove_prefix(7);
+  } else {
+    return Error{Errc::configuration, "fcm: the URL must start with http:// or https://", "endpoint"};
+  }
+  const std::size_t slash = url.find('/');
+  const std::string_view authority = url.substr(0, slash);
+  t.path = slash == std::string_view::npos ? "/" : std::string(url.substr(slash));
+  t.authority = std::string(authority);
+  std::string_view host = authority;
+  std::string_view port;
+  if (host.substr(0, 1) == "[") {
+    const std::size_t close = host.find(']');
+    if (close == std::string_view::npos) return Error{Errc::configuration, "fcm: bad IPv6 address in URL", "endpoint"};
+    if (close + 1 < host.size() && host[close + 1] == ':') port = host.substr(close + 2);
+    host = host.substr(1, close - 1);
+  } else if (const std::size_t colon = host.rfind(':'); colon != std::string_view::npos) {
+    port = host.substr(colon + 1);
+    host = host.substr(0, colon);
+  }
+  if (host.empty()) return Error{Errc::configuration, "fcm: no host in URL", "endpoint"};
+  t.host = std::string(host);
+  t.port = port.empty() ? (t.tls ? "443" : "80") : std::string(port);
+  return t;
+}
+
+namespace {
+
+struct Stream {
+  std::uint64_t tag = 0;
+  std::string body;
+  std::shared_ptr<const std::string> authorization;
+  Clock::time_point deadline;
+  std::size_t sent = 0;  ///< body bytes handed to nghttp2
+  std::int32_t id = -1;
+  int status = 0;
+  bool expired = false;  ///< answered as a timeout; waits for nghttp2 to let go of it
+  std::string response;
+  std::string retry_after;
+
+  void reset_for_retry() {
+    sent = 0;
+    id = -1;
+    status = 0;
+    response.clear();
+    retry_after.clear();
+  }
+};
+
+struct Pool_;
+
+/// Hands nghttp2 the next piece of a request body.
+ssize_t read_body(nghttp2_session*, std::int32_t, std::uint8_t* buf, std::size_t length, std::uint32_t* flags,
+                  nghttp2_data_source* source, void*) {
+  auto* s = static_cast<Stream*>(source->ptr);
+  const std::size_t n = std::min(length, s->body.size() - s->sent);
+  std::memcpy(buf, s->body.data() + s->sent, n);
+  s->sent += n;
+  if (s->sent == s->body.size()) *flags |= NGHTTP2_DATA_FLAG_EOF;
+  return static_cast<ssize_t>(n);
+}
+
+/// One TCP connection, its TLS state and its nghttp2 session.
+struct Conn {
+  enum class State : std::uint8_t { connecting, handshaking, ready };
+
+  Pool_* pool = nullptr;
+  std::size_t slot = 0;
+  State state = State::connecting;
+  int fd = -1;
+  SSL* ssl = nullptr;
+  BIO* rbio = nullptr;  ///< ciphertext in (owned by ssl)
+  BIO* wbio = nullptr;  ///< ciphertext out (owned by ssl)
+  nghttp2_session* session = nullptr;
+  bool settings = false;  ///< the server's SETTINGS arrived: its stream limit is known
+  /// No new streams: GOAWAY received, stream ids used up, or the server reset a stream (the
+  /// connection may be on its way out: a retry should not land on it). It closes once its
+  /// last stream has ended.
+  bool draining = false;
+  /// Streams above it were not processed (GOAWAY's last stream id; the maximum otherwise).
+  std::int32_t last_stream_id = std::numeric_limits<std::int32_t>::max();
+  Clock::time_point connect_deadline;
+  std::uint32_t watched = 0;  ///< the epoll mask set
+  std::string out;            ///< bytes to write to the socket
+  std::size_t out_done = 0;
+  std::string plain;  ///< frames waiting to be encrypted (TLS)
+  std::unordered_map<std::int32_t, std::unique_ptr<Stream>> streams;
+  std::size_t active = 0;  ///< streams not yet answered (expired ones excluded)
+
+  bool open_for_requests() const { return state == State::ready && settings && !draining; }
+};
+
+struct Pool_ {
+  Config cfg;
+  int epoll_fd = -1;
+  SSL_CTX* ctx = nullptr;
+  nghttp2_session_callbacks* callbacks = nullptr;
+  nghttp2_option* option = nullptr;
+  std::vector<std::unique_ptr<Conn>> conns;  ///< by slot; null: free
+  std::deque<std::unique_ptr<Stream>> queue;
+  std::vector<Done> done;
+  std::shared_ptr<const std::string> authorization;
+  std::size_t in_flight = 0;  ///< requests posted and not yet done
+  Clock::time_point next_check{};
+  std::vector<char> rbuf = std::vector<char>(64 * 1024);
+  std::vector<char> pbuf = std::vector<char>(64 * 1024);
+
+  ~Pool_() {
+    for (auto& c : conns)
+      if (c) teardown(*c);
+    if (callbacks) nghttp2_session_callbacks_del(callbacks);
+    if (option) nghttp2_option_del(option);
+    if (ctx) SSL_CTX_free(ctx);
+  }
+
+  // ---- results
+
+  void finish(Stream& s, Transport transport, std::string error) {
+    Done d;
+    d.tag = s.tag;
+    d.transport = transport;
+    d.error = std::move(error);
+    if (transport == Transport::ok) {
+      d.status = s.status;
+      d.body = std::move(s.response);
+      d.retry_after = std::move(s.retry_after);
+    }
+    done.push_back(std::move(d));
+    --in_flight;
+  }
+
+  void requeue(std::unique_ptr<Stream> s) {
+    s->reset_for_retry();
+    queue.push_front(std::move(s));
+  }
+
+  // ---- connections
+
+  void watch(Conn& c, std::uint32_t mask) {
+    if (mask == c.watched) return;
+    epoll_event ev{};
+    ev.events = mask;
+    ev.data.u64 = epoll_tag | c.slot;
+    epoll_ctl(epoll_fd, c.watched ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c.fd, &ev);
+    c.watched = mask;
+  }
+
+  /// Closes the socket and frees the session; the streams left are the caller's business.
+  void teardown(Conn& c) {
+    if (c.fd >= 0) {
+      if (c.watched) epoll_ctl(epoll_fd, EPOLL_CTL_DEL, c.fd, nullptr);
+      close(c.fd);
+      c.fd = -1;
+    }
+    if (c.session) nghttp2_session_del(c.session);
+    c.session = nullptr;
+    if (c.ssl) SSL_free(c.ssl);
+    c.ssl = nullptr;
+  }
+
+  /// Ends a connection: streams the server did not process go back to the queue, the
+  /// others end as `transport`. A connection that never became ready fails the queue too
+  /// (the next one would most likely fail the same way).
+  void drop(Conn& c, Transport transport, const std::string& error) {
+    const bool never_ready = c.state != Conn::State::ready;
+    auto streams = std::move(c.streams);
+    teardown(c);
+    for (auto& [id, s] : streams) {
+      if (s->expired) continue;
+      if (id > c.last_stream_id) requeue(std::move(s));
+      else finish(*s, transport, error);
+    }
+    if (never_ready) {
+      for (auto& s : queue) finish(*s, transport, error);
+      queue.clear();
+    }
+    conns[c.slot].reset();
+  }
+
+  void open_conn(std::size_t slot) {
+    auto conn = std::make_unique<Conn>();
+    Conn& c = *conn;
+    c.pool = this;
+    c.slot = slot;
+    c.connect_deadline = Clock::now() + cfg.connect_timeout;
+    conns[slot] = std::move(conn);
+
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* res = nullptr;
+    if (const int rc = getaddrinfo(cfg.target.host.c_str(), cfg.target.port.c_str(), &hints, &res); rc != 0) {
+      drop(c, Transport::connect, "cannot resolve " + cfg.target.host + ": " + gai_strerror(rc));
+      return;
+    }
+    int err = 0;
+    for (addrinfo* a = res; a; a = a->ai_next) {
+      c.fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
+      if (c.fd < 0) {
+        err = errno;
+        continue;
+      }
+      const int one = 1;
+      setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      if (connect(c.fd, a->ai_addr, a->ai_addrlen) == 0 || errno == EINPROGRESS) break;
+      err = errno;
+      close(c.fd);
+      c.fd = -1;
+    }
+    freeaddrinfo(res);
+    if (c.fd < 0) {
+      drop(c, Transport::connect, "cannot connect to " + cfg.target.authority + ": " + errno_text(err));
+      return;
+    }
+    watch(c, EPOLLIN | EPOLLOUT);  // writable: connected (or failed)
+  }
+
+  void connected(Conn& c) {
+    if (!cfg.target.tls) {
+      start_session(c);
+      return;
+    }
+    c.ssl = SSL_new(ctx);
+    c.rbio = BIO_new(BIO_s_mem());
+    c.wbio = BIO_new(BIO_s_mem());
+    if (!c.ssl || !c.rbio || !c.wbio) {
+      if (c.rbio) BIO_free(c.rbio);
+      if (c.wbio) BIO_free(c.wbio);
+      drop(c, Transport::setup, "out of memory");
+      return;
+    }
+    BIO_set_mem_eof_return(c.rbio, -1);  // empty means "wait", not end of stream
+    SSL_set_bio(c.ssl, c.rbio, c.wbio);
+    SSL_set_connect_state(c.ssl);
+    const std::string& host = cfg.target.host;
+    if (is_ip_literal(host)) {
+      X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c.ssl), host.c_str());
+    } else {
+      SSL_set_tlsext_host_name(c.ssl, host.c_str());
+      SSL_set1_host(c.ssl, host.c_str());
+    }
+    c.state = Conn::State::handshaking;
+    handshake(c);
+  }
+
+  /// One handshake step; false if the connection was dropped.
+  bool handshake(Conn& c) {
+    ERR_clear_error();
+    const int rc = SSL_do_handshake(c.ssl);
+    if (rc == 1) {
+      const unsigned char* alpn = nullptr;
+      unsigned int len = 0;
+      SSL_get0_alpn_selected(c.ssl, &alpn, &len);
+      if (len != 2 || std::memcmp(alpn, "h2", 2) != 0) {
+        drop(c, Transport::tls, "the server did not agree to HTTP/2 (ALPN h2)");
+        return false;
+      }
+      start_session(c);
+      return c.session != nullptr;
+    }
+    const int e = SSL_get_error(c.ssl, rc);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) return true;
+    if (const long v = SSL_get_verify_result(c.ssl); v != X509_V_OK) {
+      drop(c, Transport::tls, std::string("certificate verify failed: ") + X509_verify_cert_error_string(v));
+      return false;
+    }
+    drop(c, Transport::connect, openssl_text());
+    return false;
+  }
+
+  void start_session(Conn& c) {
+    if (nghttp2_session_client_new2(&c.session, callbacks, &c, option) != 0) {
+      c.session = nullptr;
+      drop(c, Transport::setup, "cannot create an HTTP/2 session");
+      return;
+    }
+    const nghttp2_settings_entry settings[] = {{NGHTTP2_SETTINGS_ENABLE_PUSH, 0}};
+    nghttp2_submit_settings(c.session, NGHTTP2_FLAG_NONE, settings, std::size(settings));
+    c.state = Conn::State::ready;
+  }
+
+  /// Serializes what nghttp2 has ready, encrypts it, writes it in one go. False if dropped.
+  bool flush(Conn& c) {
+    if (c.session) {
+      std::string& sink = c.ssl ? c.plain : c.out;
+      while (c.out.size() - c.out_done + sink.size() < max_pending_output) {
+        const std::uint8_t* data = nullptr;
+        const auto n = nghttp2_session_mem_send(c.session, &data);
+        if (n < 0) {
+          drop(c, Transport::broken, nghttp2_strerror(static_cast<int>(n)));
+          return false;
+        }
+        if (n == 0) break;
+        sink.append(reinterpret_cast<const char*>(data), static_cast<std::size_t>(n));
+      }
+    }
+    if (c.ssl) {
+      if (!c.plain.empty()) {
+        ERR_clear_error();
+        // A memory BIO takes everything: the write cannot be partial.
+        if (SSL_write(c.ssl, c.plain.data(), static_cast<int>(c.plain.size())) <= 0) {
+          drop(c, Transport::broken, openssl_text());
+          return false;
+        }
+        c.plain.clear();
+      }
+      while (const std::size_t pending = BIO_ctrl_pending(c.wbio)) {
+        const std::size_t at = c.out.size();
+        c.out.resize(at + pending);
+        const int n = BIO_read(c.wbio, c.out.data() + at, static_cast<int>(pending));
+        c.out.resize(at + static_cast<std::size_t>(std::max(n, 0)));
+        if (n <= 0) break;
+      }
+    }
+    if (c.out_done < c.out.size()) {
+      const ssize_t n = send(c.fd, c.out.data() + c.out_done, c.out.size() - c.out_done, MSG_NOSIGNAL);
+      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        drop(c, Transport::broken, "write: " + errno_text(errno));
+        return false;
+      }
+      if (n > 0) c.out_done += static_cast<std::size_t>(n);
+      if (c.out_done == c.out.size()) {
+        c.out.clear();
+        c.out_done = 0;
+      }
+    }
+    watch(c, EPOLLIN | (c.out.empty() ? 0u : std::uint32_t{EPOLLOUT}));
+    return true;
+  }
+
+  /// Feeds HTTP/2 bytes to the session; false if dropped.
+  bool receive(Conn& c, const char* data, std::size_t n) {
+    const auto rc = nghttp2_session_mem_recv(c.session, reinterpret_cast<const std::uint8_t*>(data), n);
+    if (rc < 0) {
+      drop(c, Transport::broken, nghttp2_strerror(static_cast<int>(rc)));
+      return false;
+    }
+    return true;
+  }
+
+  void readable(Conn& c) {
+    const ssize_t n = read(c.fd, rbuf.data(), rbuf.size());
+    if (n == 0) {
+      drop(c, Transport::broken, "connection closed by the server");
+      return;
+    }
+    if (n < 0) {
+      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) drop(c, Transport::broken, "read: " + errno_text(errno));
+      return;
+    }
+    if (!c.ssl) {
+      receive(c, rbuf.data(), static_cast<std::size_t>(n));
+      return;
+    }
+    BIO_write(c.rbio, rbuf.data(), static_cast<int>(n));
+    if (c.state == Conn::State::handshaking && (!handshake(c) || c.state != Conn::State::ready)) return;
+    for (;;) {
+      ERR_clear_error();
+      const int got = SSL_read(c.ssl, pbuf.data(), static_cast<int>(pbuf.size()));
+      if (got > 0) {
+        if (!receive(c, pbuf.data(), static_cast<std::size_t>(got))) return;
+        continue;
+      }
+      const int e = SSL_get_error(c.ssl, got);
+      if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) return;
+      drop(c, Transport::broken, e == SSL_ERROR_ZERO_RETURN ? std::string("connection closed by the server") : openssl_text());
+      return;
+    }
+  }
+
+  void on_event(std::uint64_t slot, std::uint32_t events) {
+    if (slot >= conns.size() || !conns[slot]) return;  // dropped earlier in this round
+    Conn& c = *conns[slot];
+    if (c.state == Conn::State::connecting) {
+      if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
+      int err = 0;
+      socklen_t len = sizeof err;
+      getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+      if (err != 0) {
+        drop(c, Transport::connect, "cannot connect to " + cfg.target.authority + ": " + errno_text(err));
+        return;
+      }
+      connected(c);
+      return;
+    }
+    if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) readable(c);
+  }
+
+  // ---- requests
+
+  static Conn& conn_of(void* user) { return *static_cast<Conn*>(user); }
+
+  static Stream* stream_of(Conn& c, std::int32_t id) {
+    const auto it = c.streams.find(id);
+    return it == c.streams.end() ? nullptr : it->second.get();
+  }
+
+  bool submit(Conn& c, std::unique_ptr<Stream> s) {
+    const std::string length = std::to_string(s->body.size());
+    const bool tls = cfg.target.tls;
+    const nghttp2_nv headers[] = {
+        header(":method", "POST"),
+        header(":scheme", tls ? "https" : "http"),
+        header(":authority", cfg.target.authority),
+        header(":path", cfg.target.path),
+        header("content-type", "application/json"),
+        header("content-length", length, NGHTTP2_NV_FLAG_NO_INDEX),
+        header("authorization", *s->authorization),
+    };
+    nghttp2_data_provider body{};
+    body.source.ptr = s.get();
+    body.read_callback = read_body;
+    const std::int32_t id = nghttp2_submit_request(c.session, nullptr, headers, std::size(headers), &body, s.get());
+    if (id < 0) {  // out of stream ids (or memory): this connection is done
+      c.draining = true;
+      requeue(std::move(s));
+      return false;
+    }
+    s->id = id;
+    c.streams.emplace(id, std::move(s));
+    ++c.active;
+    return true;
+  }
+
+  std::size_t limit(const Conn& c) const {
+    const std::uint32_t server = nghttp2_session_get_remote_settings(c.session, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
+    return std::min<std::size_t>(cfg.streams_per_connection, server);
+  }
+
+  /// Gives queued requests to the ready connection with the fewest streams.
+  void assign() {
+    while (!queue.empty()) {
+      Conn* best = nullptr;
+      for (auto& c : conns)
+        if (c && c->open_for_requests() && c->active < limit(*c) && (!best || c->active < best->active)) best = c.get();
+      if (!best) return;
+      auto s = std::move(queue.front());
+      queue.pop_front();
+      submit(*best, std::move(s));
+    }
+  }
+
+  /// Opens connections while the queue needs more room than the open ones will offer.
+  void grow() {
+    if (queue.empty()) return;
+    std::size_t open = 0;
+    std::size_t room = 0;
+    for (auto& c : conns) {
+      if (!c || c->draining) continue;
+      ++open;
+      const std::size_t cap = c->open_for_requests() ? limit(*c) : cfg.streams_per_connection;
+      room += cap > c->active ? cap - c->active : 0;
+    }
+    for (std::size_t slot = 0; open < cfg.connections && room < queue.size(); ++slot) {
+      if (slot == conns.size()) conns.emplace_back();
+      if (conns[slot]) continue;
+      open_conn(slot);
+      ++open;
+      room += cfg.streams_per_connection;
+      if (queue.empty()) return;  // the attempt failed at once and took the queue with it
+    }
+  }
+
+  void expire(Clock::time_point now) {
+    if (now < next_check) return;
+    next_check = now + check_interval;
+    for (auto it = queue.begin(); it != queue.end();) {
+      if ((*it)->deadline <= now) {
+        finish(**it, Transport::timeout, "no answer within the request timeout");
+        it = queue.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    for (auto& cp : conns) {
+      if (!cp) continue;
+      Conn& c = *cp;
+      if (c.state != Conn::State::ready) {
+        if (now >= c.connect_deadline) drop(c, Transport::timeout, "connect timeout");
+        continue;
+      }
+      for (auto& [id, s] : c.streams) {
+        if (s->expired || s->deadline > now) continue;
+        s->expired = true;
+        --c.active;
+        finish(*s, Transport::timeout, "no answer within the request timeout");
+        nghttp2_submit_rst_stream(c.session, NGHTTP2_FLAG_NONE, id, NGHTTP2_CANCEL);
+      }
+    }
+  }
+
+  void pump() {
+    const auto now = Clock::now();
+    expire(now);
+    grow();
+    assign();
+    for (std::size_t slot = 0; slot < conns.size(); ++slot) {
+      if (!conns[slot]) continue;
+      Conn& c = *conns[slot];
+      if (c.state == Conn::State::connecting) continue;
+      if (!flush(c)) continue;
+      // A connection told to go away closes once its last stream is answered.
+      if (c.session && c.draining && c.streams.empty() && c.out.empty()) drop(c, Transport::broken, "drained");
+      else if (c.session && !nghttp2_session_want_read(c.session) && !nghttp2_session_want_write(c.session))
+        drop(c, Transport::broken, "the HTTP/2 session ended");
+    }
+    if (!queue.empty()) grow();  // a connection dropped above: replace it now
+  }
+
+  // ---- nghttp2 callbacks
+
+  static int on_header(nghttp2_session*, const nghttp2_frame* frame, const std::uint8_t* name, std::size_t namelen,
+                       const std::uint8_t* value, std::size_t valuelen, std::uint8_t, void* user) {
+    if (frame->hd.type != NGHTTP2_HEADERS) return 0;
+    Stream* s = stream_of(conn_of(user), frame->hd.stream_id);
+    if (!s) return 0;
+    const std::string_view n(reinterpret_cast<const char*>(name), namelen);
+    const std::string_view v(reinterpret_cast<const char*>(value), valuelen);
+    if (n == ":status") std::from_chars(v.data(), v.data() + v.size(), s->status);
+    else if (n == "retry-after") s->retry_after = v;
+    return 0;
+  }
+
+  static int on_data(nghttp2_session* session, std::uint8_t, std::int32_t id, const std::uint8_t* data, std::size_t len,
+                     void* user) {
+    Stream* s = stream_of(conn_of(user), id);
+    if (!s) return 0;
+    if (s->response.size() + len > max_response_bytes) {
+      s->status = 0;  // ends as broken
+      nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, id, NGHTTP2_CANCEL);
+      return 0;
+    }
+    s->response.append(reinterpret_cast<const char*>(data), len);
+    return 0;
+  }
+
+  static int on_frame(nghttp2_session*, const nghttp2_frame* frame, void* user) {
+    Conn& c = conn_of(user);
+    if (frame->hd.type == NGHTTP2_SETTINGS && !(frame->hd.flags & NGHTTP2_FLAG_ACK)) c.settings = true;
+    if (frame->hd.type == NGHTTP2_GOAWAY) {
+      c.draining = true;
+      c.last_stream_id = frame->goaway.last_stream_id;
+    }
+    return 0;
+  }
+
+  /// A stream ended: answered, reset, or refused before the server processed it.
+  static int on_close(nghttp2_session*, std::int32_t id, std::uint32_t code, void* user) {
+    Conn& c = conn_of(user);
+    const auto it = c.streams.find(id);
+    if (it == c.streams.end()) return 0;
+    auto s = std::move(it->second);
+    c.streams.erase(it);
+    if (s->expired) return 0;
+    --c.active;
+    Pool_& pool = *c.pool;
+    if (code == NGHTTP2_REFUSED_STREAM) {
+      pool.requeue(std::move(s));
+    } else if (code == NGHTTP2_NO_ERROR && s->status > 0) {
+      pool.finish(*s, Transport::ok, {});
+    } else {
+      // Reset without an answer. Servers do that when they are about to close the
+      // connection too (Node's session.destroy() resets, then closes): no new stream here.
+      c.draining = true;
+      pool.finish(*s, Transport::broken, std::string("stream reset: ") + nghttp2_http2_strerror(code));
+    }
+    return 0;
+  }
+
+  /// A request nghttp2 could not send (e.g. after GOAWAY): it never reached the server.
+  static int on_not_sent(nghttp2_session*, const nghttp2_frame* frame, int, void* user) {
+    if (frame->hd.type != NGHTTP2_HEADERS) return 0;
+    Conn& c = conn_of(user);
+    const auto it = c.streams.find(frame->hd.stream_id);
+    if (it == c.streams.end()) return 0;
+    auto s = std::move(it->second);
+    c.streams.erase(it);
+    if (s->expired) return 0;
+    --c.active;
+    c.pool->requeue(std::move(s));
+    return 0;
+  }
+};
+
+}  // namespace
+
+struct Pool::Impl : Pool_ {};
+
+Result<std::unique_ptr<Pool>> Pool::create(Config config, int epoll_fd) {
+  auto impl = std::make_unique<Impl>();
+  impl->cfg = std::move(config);
+  impl->epoll_fd = epoll_fd;
+  impl->cfg.connections = std::max<std::size_t>(1, impl->cfg.connections);
+  if (impl->cfg.target.tls) {
+    SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+    if (!ctx) return Error{Errc::configuration, "fcm: cannot create a TLS context", {}};
+    impl->ctx = ctx;
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+    static constexpr unsigned char alpn[] = {2, 'h', '2'};
+    if (SSL_CTX_set_alpn_protos(ctx, alpn, sizeof alpn) != 0)
+      return Error{Errc::configuration, "fcm: cannot set ALPN", {}};
+    const bool loaded = impl->cfg.ca_file.empty() ? SSL_CTX_set_default_verify_paths(ctx) == 1
+                                                  : SSL_CTX_load_verify_locations(ctx, impl->cfg.ca_file.c_str(), nullptr) == 1;
+    if (!loaded) {
+      ERR_clear_error();
+      return Error{Errc::configuration, "fcm: cannot read the CA certificates " + impl->cfg.ca_file, "ca_file"};
+    }
+  }
+  nghttp2_session_callbacks* cb = nullptr;
+  if (nghttp2_session_callbacks_new(&cb) != 0) return Error{Errc::configuration, "fcm: out of memory", {}};
+  impl->callbacks = cb;
+  nghttp2_session_callbacks_set_on_header_callback(cb, Pool_::on_header);
+  nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, Pool_::on_data);
+  nghttp2_session_callbacks_set_on_frame_recv_callback(cb, Pool_::on_frame);
+  nghttp2_session_callbacks_set_on_stream_close_callback(cb, Pool_::on_close);
+  nghttp2_session_callbacks_set_on_frame_not_send_callback(cb, Pool_::on_not_sent);
+  if (nghttp2_option_new(&impl->option) != 0) return Error{Errc::configuration, "fcm: out of memory", {}};
+  // Until the server's SETTINGS arrive no request is started, so its limit is always known.
+  nghttp2_option_set_peer_max_concurrent_streams(impl->option, 1);
+  return std::unique_ptr<Pool>(new Pool(std::move(impl)));
+}
+
+Pool::Pool(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Pool::~Pool() = default;
+
+void Pool::post(std::uint64_t tag, std::string body, std::string_view authorization) {
+  Impl& p = *impl_;
+  if (!p.authorization || *p.authorization != authorization)
+    p.authorization = std::make_shared<const std::string>(authorization);
+  auto s = std::make_unique<Stream>();
+  s->tag = tag;
+  s->body = std::move(body);
+  s->authorization = p.authorization;
+  s->deadline = Clock::now() + p.cfg.request_timeout;
+  p.queue.push_back(std::move(s));
+  ++p.in_flight;
+}
+
+void Pool::on_event(std::uint64_t slot, std::uint32_t events) { impl_->on_event(slot, events); }
+void Pool::pump() { impl_->pump(); }
+
+void Pool::take(std::vector<Done>& out) {
+  for (Done& d : impl_->done) out.push_back(std::move(d));
+  impl_->done.clear();
+}
+
+Clock::time_point Pool::next_deadline() const {
+  if (impl_->in_flight == 0) return Clock::time_point::max();
+  return std::max(impl_->next_check, Clock::now());
+}
+
+std::size_t Pool::pending() const { return impl_->in_flight; }
+
+}  // namespace notify::fcm::h2

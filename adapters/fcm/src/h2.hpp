@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// A small HTTP/2 client for one origin, on nghttp2 (framing) and OpenSSL (TLS through
+// memory BIOs), driven by the caller's epoll loop. Private to notify::fcm: this header
+// includes neither nghttp2 nor OpenSSL.
+//
+// A pool of up to N connections, each an nghttp2 client session carrying up to M streams
+// (fewer if the server's SETTINGS_MAX_CONCURRENT_STREAMS says so). Per connection and loop
+// iteration: at most one read() per readiness event and one write() for every frame ready.
+// Connections stay open between calls; a connection that broke or received GOAWAY is
+// replaced on demand. Requests the server did not process (above GOAWAY's last stream id,
+// REFUSED_STREAM) are queued again; the others on a broken connection end as broken.
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "notify/fcm/errors.hpp"
+#include "notify/result.hpp"
+
+namespace notify::fcm::h2 {
+
+using Clock = std::chrono::steady_clock;
+
+/// epoll data of the pool's sockets carry this bit (the rest is the connection's slot).
+inline constexpr std::uint64_t epoll_tag = std::uint64_t{1} << 63;
+
+struct Target {
+  bool tls = true;
+  std::string host;       ///< without brackets for IPv6
+  std::string port;
+  std::string authority;  ///< host[:port] as in the URL
+  std::string path;       ///< from the first '/', "/" when absent
+};
+
+/// Splits an http:// or https:// URL.
+Result<Target> parse_url(std::string_view url);
+
+struct Config {
+  Target target;
+  std::string ca_file;  ///< empty: the system's CAs
+  std::size_t connections = 8;
+  std::size_t streams_per_connection = 50;
+  std::chrono::milliseconds connect_timeout{5000};
+  std::chrono::milliseconds request_timeout{15000};
+};
+
+/// A finished request.
+struct Done {
+  std::uint64_t tag = 0;
+  Transport transport = Transport::ok;
+  int status = 0;
+  std::string body;
+  std::string retry_after;
+  std::string error;
+};
+
+class Pool {
+ public:
+  /// `epoll_fd` is the caller's; the pool adds its sockets with data.u64 = epoll_tag | slot.
+  static Result<std::unique_ptr<Pool>> create(Config config, int epoll_fd);
+  ~Pool();
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
+
+  /// Queues a POST of `body` to the target's path; its Done comes back from take().
+  void post(std::uint64_t tag, std::string body, std::string_view authorization);
+
+  /// A readiness event for data.u64 & ~epoll_tag.
+  void on_event(std::uint64_t slot, std::uint32_t events);
+
+  /// Opens connections as needed, starts queued requests, writes what is ready, expires
+  /// what took too long. Call once per loop iteration, after the events.
+  void pump();
+
+  /// Moves the finished requests out (appends to `out`).
+  void take(std::vector<Done>& out);
+
+  /// When pump() must run again at the latest.
+  Clock::time_point next_deadline() const;
+
+  std::size_t pending() const;  ///< requests queued or in flight
+
+ private:
+  struct Impl;
+  explicit Pool(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace notify::fcm::h2

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: MIT
+// What the nghttp2 client does better than libcurl 7.88: cleartext connections reused, no
+// RST_STREAM after answers, connections opened only when the open ones are full, refused
+// streams after GOAWAY sent again without counting as broken.
+#include "common.hpp"
+
+using namespace fcmtest;
+using namespace std::chrono_literals;
+using notify::PushStatus;
+
+namespace {
+
+notify::fcm::Options nghttp2_options(const FcmEmulator& emu) {
+  auto o = options_for(emu);
+  o.transport = notify::fcm::HttpClient::nghttp2;
+  return o;
+}
+
+std::vector<notify::PushResult> send_to(notify::fcm::PushProvider& provider, const std::vector<std::string>& toks) {
+  const std::vector<notify::Message> messages{message_to(views(toks))};
+  return provider.send(pushes_of(messages));
+}
+
+}  // namespace
+
+TEST_CASE("the nghttp2 client keeps one cleartext connection for many requests and resets no stream") {
+  FcmEmulator emu;
+  auto o = nghttp2_options(emu);
+  o.connections = 1;
+  o.streams_per_connection = 10;
+  auto provider = provider_for(emu, o);
+  CHECK(count(send_to(provider, tokens("a-", 300)), PushStatus::sent) == 300);
+  CHECK(count(send_to(provider, tokens("b-", 300)), PushStatus::sent) == 300);
+  const auto stats = emu.stats();
+  CHECK(stats["requests"] == 600);
+  CHECK(stats["sessions_opened"] == 3);  // the token request's, the pushes' one, this stats call's
+  CHECK(stats["streams_reset"] == 0);
+  CHECK(stats["max_streams_per_session"].get<int>() <= 10);
+}
+
+TEST_CASE("the nghttp2 client opens another connection only when the open ones have no free stream") {
+  FcmEmulator emu(EmulatorOptions{.tls = true, .latency_ms = 20});
+  auto o = nghttp2_options(emu);
+  o.connections = 4;
+  o.streams_per_connection = 50;
+  auto provider = provider_for(emu, o);
+  CHECK(count(send_to(provider, tokens("a-", 40)), PushStatus::sent) == 40);
+  CHECK(emu.stats()["sessions_opened"] == 3);  // the token request's, one for the pushes, this stats call's
+  CHECK(count(send_to(provider, tokens("b-", 400)), PushStatus::sent) == 400);
+  const auto stats = emu.stats();
+  CHECK(stats["sessions_opened"] == 3 + 3 + 1);  // three more for the pushes, one more stats call
+  CHECK(stats["max_concurrent_streams"].get<int>() > 50);
+  CHECK(stats["max_concurrent_streams"].get<int>() <= 200);
+}
+
+TEST_CASE("streams refused after a GOAWAY are sent again on a new connection without counting as broken") {
+  FcmEmulator emu(EmulatorOptions{.latency_ms = 20});
+  emu.faults({{{"match", "^goaway"}, {"action", "goaway"}, {"times", 1}}});
+  auto o = nghttp2_options(emu);
+  o.connections = 1;
+  o.streams_per_connection = 5;
+  auto provider = provider_for(emu, o);
+  std::vector<std::string> toks = tokens("tok-", 30);
+  toks.insert(toks.begin() + 3, "goaway-1");
+  CHECK(count(send_to(provider, toks), PushStatus::sent) == toks.size());
+  CHECK(provider.stats().connection_retries == 0);
+  CHECK(emu.stats()["requests"] == toks.size());  // each exactly once
+}
+
+TEST_CASE("a timed-out request resets only its own stream: the connection carries on") {
+  FcmEmulator emu;
+  emu.faults({{{"match", "^slow"}, {"action", "ok"}, {"latency_ms", 2000}}});
+  auto o = nghttp2_options(emu);
+  o.connections = 1;
+  o.request_timeout = 300ms;
+  auto provider = provider_for(emu, o);
+  const auto first = send_to(provider, {"slow-1", "fast-1"});
+  CHECK(first[0].status == PushStatus::retry);
+  CHECK(first[0].detail.find("timeout") != std::string::npos);
+  CHECK(first[1].status == PushStatus::sent);
+  CHECK(count(send_to(provider, tokens("after-", 20)), PushStatus::sent) == 20);
+  const auto stats = emu.stats();
+  CHECK(stats["sessions_opened"] == 4);  // the faults call, the token request, the pushes' one, this stats call
+  CHECK(stats["streams_reset"] == 1);
+}
+
+TEST_CASE("the nghttp2 client reports a refused connection as retry") {
+  int port = 0;
+  {
+    FcmEmulator emu;
+    port = emu.port();
+  }
+  // The emulator is gone: nothing listens there any more. The token still comes from a live one.
+  FcmEmulator live;
+  auto o = nghttp2_options(live);
+  o.endpoint = "http://127.0.0.1:" + std::to_string(port);
+  auto provider = provider_for(live, o);
+  for (const auto& r : send_to(provider, tokens("tok-", 3))) {
+    CHECK(r.status == PushStatus::retry);
+    CHECK(r.detail.find("connection failed") != std::string::npos);
+  }
+}

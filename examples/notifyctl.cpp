@@ -369,21 +369,33 @@ int members_import(int argc, char** argv) {
   return cli::exit_ok;
 }
 
+/// The store, family and user of a `members set|get` call; empty (with exit_code set) on error.
+struct MemberTarget {
+  notify::redis::Options store;
+  notify::Id family = 0;
+  notify::Id user = 0;
+};
+std::optional<MemberTarget> member_target(const cli::Options& opts, int& exit_code) {
+  auto options = store_options(opts, exit_code);
+  if (!options) return std::nullopt;
+  const auto family = id_flag(opts, "family", exit_code);
+  if (!family) return std::nullopt;
+  const auto user = id_flag(opts, "user", exit_code);
+  if (!user) return std::nullopt;
+  return MemberTarget{std::move(*options), *family, *user};
+}
+
 int members_set(int argc, char** argv) {
   cli::Options opts{{"store"}, {"family"}, {"user"}, {"name"}, {"token"}, {"mkt", false}};
   if (auto err = opts.parse(argc, argv, 3); !err.empty()) return usage_error(err);
   if (!opts.has("store") || !opts.has("family") || !opts.has("user") || !opts.has("name"))
     return usage_error("members set needs --store, --family, --user and --name");
   int exit_code = cli::exit_ok;
-  const auto options = store_options(opts, exit_code);
-  if (!options) return exit_code;
-  const auto family = id_flag(opts, "family", exit_code);
-  if (!family) return exit_code;
-  const auto user = id_flag(opts, "user", exit_code);
-  if (!user) return exit_code;
-  notify::redis::MemberStore store(*options);
-  const notify::Member member{*user, opts.value("name"), opts.value_or("token", ""), opts.has("mkt")};
-  if (auto r = store.set_member(*family, member); !r) return redis_failed("members set", r.error());
+  const auto target = member_target(opts, exit_code);
+  if (!target) return exit_code;
+  notify::redis::MemberStore store(target->store);
+  const notify::Member member{target->user, opts.value("name"), opts.value_or("token", ""), opts.has("mkt")};
+  if (auto r = store.set_member(target->family, member); !r) return redis_failed("members set", r.error());
   return cli::exit_ok;
 }
 
@@ -393,14 +405,10 @@ int members_get(int argc, char** argv) {
   if (!opts.has("store") || !opts.has("family") || !opts.has("user"))
     return usage_error("members get needs --store, --family and --user");
   int exit_code = cli::exit_ok;
-  const auto options = store_options(opts, exit_code);
-  if (!options) return exit_code;
-  const auto family = id_flag(opts, "family", exit_code);
-  if (!family) return exit_code;
-  const auto user = id_flag(opts, "user", exit_code);
-  if (!user) return exit_code;
-  notify::redis::MemberStore store(*options);
-  auto member = store.get_member(*family, *user);
+  const auto target = member_target(opts, exit_code);
+  if (!target) return exit_code;
+  notify::redis::MemberStore store(target->store);
+  auto member = store.get_member(target->family, target->user);
   if (!member) {
     if (member.error().code == notify::Errc::invalid_member) {
       cli::complain(program, member.error().path + ": " + member.error().message);
@@ -409,7 +417,7 @@ int members_get(int argc, char** argv) {
     return redis_failed("members get", member.error());
   }
   if (!*member) {
-    cli::complain(program, notify::family_key(*family) + " has no " + notify::member_field(*user));
+    cli::complain(program, notify::family_key(target->family) + " has no " + notify::member_field(target->user));
     return cli::exit_failure;
   }
   std::cout << notify::encode_member(**member) << '\n';

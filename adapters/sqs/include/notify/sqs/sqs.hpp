@@ -1,0 +1,6 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+/// The SQS adapter: everything of notify::sqs (link notify::sqs).
+
+#include "notify/sqs/sigv4.hpp"        // IWYU pragma: export

@@ -3,4 +3,5 @@
 
 /// The SQS adapter: everything of notify::sqs (link notify::sqs).
 
+#include "notify/sqs/credentials.hpp"  // IWYU pragma: export
 #include "notify/sqs/sigv4.hpp"        // IWYU pragma: export

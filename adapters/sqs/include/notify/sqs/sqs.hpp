@@ -1,0 +1,7 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+/// The SQS adapter: everything of notify::sqs (link notify::sqs).
+
+#include "notify/sqs/credentials.hpp"  // IWYU pragma: export
+#include "notify/sqs/sigv4.hpp"        // IWYU pragma: export

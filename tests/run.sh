@@ -21,9 +21,9 @@ count() {  # count <name> <command...>: runs a stage, tallies it
 
 stage "dependencies"
 bash cmake/install-deps.sh
-if [ -f tests/schema/package.json ]; then
-  (cd tests/schema && npm ci --no-audit --no-fund --loglevel=error)
-fi
+for node_tools in tests/schema tests/support/sqs; do  # ajv; local-aws-sqs
+  (cd "$node_tools" && npm ci --no-audit --no-fund --loglevel=error)
+done
 
 stage "build (warnings are errors) and ctest"
 cmake -S . -B "$build/release" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNOTIFY_WERROR=ON -DNOTIFY_BUILD_BENCHMARKS=ON >/dev/null

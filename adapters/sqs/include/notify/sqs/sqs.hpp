@@ -5,3 +5,5 @@
 
 #include "notify/sqs/credentials.hpp"  // IWYU pragma: export
 #include "notify/sqs/sigv4.hpp"        // IWYU pragma: export
+#include "notify/sqs/client.hpp"       // IWYU pragma: export
+#include "notify/sqs/queue.hpp"        // IWYU pragma: export

@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+/// notify::Queue on Amazon SQS (standard or FIFO), JSON protocol.
+///
+///   receive   ReceiveMessage (long poll up to 20 s, at most 10, every system attribute)
+///   settle    done: DeleteMessageBatch; retry: ChangeMessageVisibilityBatch to the delay;
+///             dead_letter: SendMessageBatch to the dead-letter queue with the reason, then
+///             DeleteMessageBatch. Each batch answer is read entry by entry.
+///   send      SendMessageBatch (10 entries, the size limit) with the request id as the
+///             `notify-rid` message attribute; on a FIFO queue MessageGroupId is
+///             notify::message_group(request) and MessageDeduplicationId the request id.
+///
+/// The request id is the envelope "id" when the body has one, else a fresh unique id; a
+/// received record's id is its `notify-rid` (the SQS MessageId for messages sent by others),
+/// so a message sent twice by a retried producer call keeps one id and is pushed once.
+/// Dead letters carry `notify-reason`, `notify-deliveries`, `notify-origin` (the queue URL),
+/// `notify-sent-at` and `notify-dead-at` message attributes.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "notify/sqs/client.hpp"
+#include "notify/transport.hpp"
+
+namespace notify::sqs {
+
+struct QueueOptions {
+  ClientOptions client;
+  /// The visibility timeout asked for on receive; 0: the queue's own setting.
+  std::chrono::seconds visibility_timeout{0};
+  /// The dead-letter queue's URL; empty: the target of the queue's RedrivePolicy, read
+  /// once when first needed. With neither, dead-lettering fails and the record stays.
+  std::string dead_letter_url;
+  /// SQS limits (1 MiB since 2025; some queues may still have 256 KiB).
+  std::size_t max_message_bytes = 1024 * 1024;
+  std::size_t max_batch_bytes = 1024 * 1024;
+};
+
+/// One message of the dead-letter queue.
+struct DeadLetter {
+  std::string entry_id;  ///< its MessageId in the dead-letter queue (for redrive)
+  std::string id;        ///< the request id
+  std::string body;
+  std::string reason;
+  int deliveries = 0;
+  std::int64_t sent_at_ms = 0;
+  std::int64_t dead_at_ms = 0;
+  std::string origin;  ///< the queue URL it came from
+};
+
+class Queue {
+ public:
+  /// Checks the URL and the credentials' presence; makes no call.
+  static Result<Queue> open(std::string_view url, QueueOptions options = {});
+  /// The same with the given credentials (tests, fixed keys).
+  static Result<Queue> open(std::string_view url, CredentialProvider credentials, QueueOptions options = {});
+
+  /// Up to min(max, 10) records, waiting up to `wait` (rounded up to seconds, at most 20).
+  Result<std::vector<QueueRecord>> receive(std::size_t max, std::chrono::milliseconds wait);
+  /// Deletes, delays or dead-letters each record. Entries that failed are named in the
+  /// error; they come back when their visibility timeout ends.
+  Result<void> settle(std::span<const Settlement> settlements);
+  /// Sends bodies in batches. A body above max_message_bytes fails the call before anything is sent.
+  Result<void> send(std::span<const std::string> bodies);
+
+  /// Messages visible, in flight or delayed (approximate, as SQS counts them).
+  Result<std::size_t> pending_count();
+  /// pending_count() for run_worker's drain; a failure counts as "some".
+  std::size_t pending();
+
+  /// Up to `max` dead letters, left in the dead-letter queue.
+  Result<std::vector<DeadLetter>> dead_letters(std::size_t max = 100);
+  /// Sends the given dead letters (by entry_id or request id) back to this queue and
+  /// deletes them from the dead-letter queue; with no ids, up to `max`. Returns how many moved.
+  Result<std::size_t> redrive(std::span<const std::string> ids, std::size_t max = 100);
+
+  /// The dead-letter queue's URL (from the options or the RedrivePolicy).
+  Result<std::string> dead_letter_url();
+
+  const QueueUrl& url() const noexcept { return url_; }
+  bool fifo() const noexcept { return url_.fifo(); }
+  Client& client() noexcept { return client_; }
+  const QueueOptions& options() const noexcept { return opt_; }
+
+ private:
+  Queue(QueueUrl url, Client client, QueueOptions options);
+
+  struct Outgoing {
+    std::string body;
+    std::string rid;
+    std::string group;        // FIFO only
+    std::string dedup;        // FIFO only
+    std::vector<std::pair<std::string, std::string>> strings;  // extra String attributes
+    std::vector<std::pair<std::string, std::int64_t>> numbers;  // extra Number attributes
+  };
+  /// Sends to `queue_url` in batches; the indexes of `out` that were sent are set in `sent`.
+  Result<void> send_batches(const std::string& queue_url, bool fifo, std::span<const Outgoing> out,
+                            std::vector<bool>& sent);
+  /// Deletes / changes visibility for (receipt, seconds) pairs; failures are appended to `failures`.
+  void delete_batches(const std::string& queue_url, std::span<const std::string> receipts, std::vector<Error>& failures);
+  void visibility_batches(const std::string& queue_url, std::span<const std::pair<std::string, long>> entries,
+                          std::vector<Error>& failures);
+  /// Receives up to `max` messages of the dead-letter queue, hidden for `hide`.
+  Result<std::vector<nlohmann::json>> take_dead(std::size_t max, std::chrono::seconds hide);
+  std::string fresh_id();
+
+  QueueUrl url_;
+  Client client_;
+  QueueOptions opt_;
+  std::optional<std::string> dead_letter_url_;
+  std::uint64_t id_seed_ = 0;
+  std::uint64_t id_counter_ = 0;
+};
+
+static_assert(notify::Queue<Queue>);
+
+/// notify::InboxSink that sends each request's inbox body to an SQS queue (notify-worker's
+/// `--inbox https://...`). A failure leaves the caller to retry, so a body may arrive twice
+/// when only the answer was lost (the main API keys inbox rows by content).
+class QueueInbox {
+ public:
+  explicit QueueInbox(Queue queue) : queue_(std::move(queue)) {}
+  Result<void> publish(std::span<const std::string> bodies) { return queue_.send(bodies); }
+  Queue& queue() noexcept { return queue_; }
+
+ private:
+  Queue queue_;
+};
+
+static_assert(notify::InboxSink<QueueInbox>);
+
+}  // namespace notify::sqs

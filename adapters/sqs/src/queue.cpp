@@ -1,0 +1,474 @@
+// SPDX-License-Identifier: MIT
+// notify::sqs::Queue: receive, settle, send, dead letters.
+
+#include "notify/sqs/queue.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <random>
+#include <utility>
+
+#include "notify/codec.hpp"
+#include "notify/producer.hpp"
+#include "notify/sqs/sigv4.hpp"
+
+namespace notify::sqs {
+
+namespace {
+
+using json = nlohmann::json;
+
+constexpr std::size_t batch_limit = 10;               // entries per SQS batch call
+constexpr std::size_t attribute_overhead = 512;       // names, types, ids per entry (bytes, generous)
+constexpr std::size_t max_reason_bytes = 32 * 1024;   // a dead letter's reason, at most
+constexpr long max_visibility_seconds = 43200;        // 12 h
+
+std::int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+std::string string_field(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+std::int64_t number_text(const std::string& s) {
+  std::int64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return 0;
+    v = v * 10 + (c - '0');
+  }
+  return v;
+}
+
+/// A message attribute's string value (String and Number types both carry StringValue).
+std::string attribute(const json& message, const char* name) {
+  auto attrs = message.find("MessageAttributes");
+  if (attrs == message.end() || !attrs->is_object()) return {};
+  auto it = attrs->find(name);
+  return it != attrs->end() && it->is_object() ? string_field(*it, "StringValue") : std::string();
+}
+
+std::string system_attribute(const json& message, const char* name) {
+  auto attrs = message.find("Attributes");
+  return attrs != message.end() && attrs->is_object() ? string_field(*attrs, name) : std::string();
+}
+
+/// Cuts a string to at most `n` bytes at a UTF-8 boundary.
+std::string cut_utf8(std::string s, std::size_t n) {
+  if (s.size() <= n) return s;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  s.resize(n);
+  return s;
+}
+
+/// The first error of a batch, with how many entries failed.
+Result<void> summarise(std::string_view what, const std::vector<Error>& failures) {
+  if (failures.empty()) return {};
+  Error e = failures.front();
+  if (failures.size() > 1) e.message += " (and " + std::to_string(failures.size() - 1) + " more " + std::string(what) + " failure(s))";
+  return e;
+}
+
+/// Reads a batch answer's `Failed` list: one Error per failed entry, keyed by entry Id.
+std::vector<std::pair<std::string, AwsError>> failed_entries(const json& answer) {
+  std::vector<std::pair<std::string, AwsError>> out;
+  auto failed = answer.find("Failed");
+  if (failed == answer.end() || !failed->is_array()) return out;
+  for (const json& f : *failed) {
+    AwsError e;
+    e.code = string_field(f, "Code");
+    e.message = string_field(f, "Message");
+    auto sf = f.find("SenderFault");
+    e.sender_fault = sf == f.end() || !sf->is_boolean() || sf->get<bool>();
+    e.status = e.sender_fault ? 400 : 500;
+    out.emplace_back(string_field(f, "Id"), std::move(e));
+  }
+  return out;
+}
+
+json receive_request(const std::string& url, std::size_t max, std::chrono::seconds wait, std::chrono::seconds hide,
+                     json attribute_names) {
+  json r = {{"QueueUrl", url},
+            {"MaxNumberOfMessages", std::clamp<std::size_t>(max, 1, batch_limit)},
+            {"WaitTimeSeconds", std::clamp<long long>(wait.count(), 0, 20)},
+            // Both spellings: AttributeNames is the older, still-supported one.
+            {"AttributeNames", json::array({"All"})},
+            {"MessageSystemAttributeNames", json::array({"All"})},
+            {"MessageAttributeNames", std::move(attribute_names)}};
+  if (hide.count() > 0) r["VisibilityTimeout"] = hide.count();
+  return r;
+}
+
+json messages_of(json& answer) {
+  auto it = answer.find("Messages");
+  return it != answer.end() && it->is_array() ? std::move(*it) : json::array();
+}
+
+}  // namespace
+
+Queue::Queue(QueueUrl url, Client client, QueueOptions options)
+    : url_(std::move(url)), client_(std::move(client)), opt_(std::move(options)) {
+  if (!opt_.dead_letter_url.empty()) dead_letter_url_ = opt_.dead_letter_url;
+  id_seed_ = std::random_device{}();
+  id_seed_ = (id_seed_ << 32) ^ std::random_device{}() ^ static_cast<std::uint64_t>(now_ms());
+}
+
+Result<Queue> Queue::open(std::string_view url, QueueOptions options) {
+  auto credentials = CredentialProvider::from_environment();
+  if (!credentials) return credentials.error();
+  return open(url, std::move(*credentials), std::move(options));
+}
+
+Result<Queue> Queue::open(std::string_view url, CredentialProvider credentials, QueueOptions options) {
+  auto parsed = parse_queue_url(url);
+  if (!parsed) return parsed.error();
+  if (!options.dead_letter_url.empty()) {
+    if (auto dl = parse_queue_url(options.dead_letter_url); !dl) return dl.error();
+  }
+  std::string endpoint = resolve_endpoint(*parsed, options.client);
+  std::string region = resolve_region(*parsed, options.client);
+  Client client(std::move(endpoint), std::move(region), std::move(credentials), options.client);
+  return Queue(std::move(*parsed), std::move(client), std::move(options));
+}
+
+std::string Queue::fresh_id() {
+  ++id_counter_;
+  return "sqs-" + detail::hex64(id_seed_) + "-" + std::to_string(id_counter_);
+}
+
+// ---- receive ------------------------------------------------------------------------
+
+Result<std::vector<QueueRecord>> Queue::receive(std::size_t max, std::chrono::milliseconds wait) {
+  auto seconds = std::chrono::ceil<std::chrono::seconds>(wait);
+  auto answer = client_.call("ReceiveMessage",
+                             receive_request(url_.url, max, seconds, opt_.visibility_timeout, json::array({"notify-rid"})),
+                             std::chrono::duration_cast<std::chrono::milliseconds>(std::min(seconds, std::chrono::seconds(20))));
+  if (!answer) return answer.error();
+  std::vector<QueueRecord> out;
+  for (const json& m : messages_of(*answer)) {
+    QueueRecord r;
+    r.id = attribute(m, "notify-rid");
+    if (r.id.empty()) r.id = string_field(m, "MessageId");
+    r.receipt = string_field(m, "ReceiptHandle");
+    r.body = string_field(m, "Body");
+    r.receive_count = static_cast<int>(std::max<std::int64_t>(1, number_text(system_attribute(m, "ApproximateReceiveCount"))));
+    r.sent_at_ms = number_text(system_attribute(m, "SentTimestamp"));
+    r.group = system_attribute(m, "MessageGroupId");
+    if (r.receipt.empty()) return Error{Errc::protocol_error, "SQS ReceiveMessage: a message without ReceiptHandle", {}};
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+// ---- send ---------------------------------------------------------------------------
+
+Result<void> Queue::send_batches(const std::string& queue_url, bool fifo, std::span<const Outgoing> out,
+                                 std::vector<bool>& sent) {
+  sent.assign(out.size(), false);
+  std::vector<Error> failures;
+  std::size_t from = 0;
+  while (from < out.size()) {
+    // One batch: at most 10 entries and max_batch_bytes.
+    std::size_t to = from, bytes = 0;
+    while (to < out.size() && to - from < batch_limit) {
+      std::size_t size = out[to].body.size() + attribute_overhead;
+      if (to > from && bytes + size > opt_.max_batch_bytes) break;
+      bytes += size;
+      ++to;
+    }
+    json entries = json::array();
+    for (std::size_t i = from; i < to; ++i) {
+      const Outgoing& o = out[i];
+      json attrs = {{"notify-rid", {{"DataType", "String"}, {"StringValue", o.rid}}}};
+      for (const auto& [name, value] : o.strings) attrs[name] = {{"DataType", "String"}, {"StringValue", value}};
+      for (const auto& [name, value] : o.numbers)
+        attrs[name] = {{"DataType", "Number"}, {"StringValue", std::to_string(value)}};
+      json e = {{"Id", std::to_string(i)}, {"MessageBody", o.body}, {"MessageAttributes", std::move(attrs)}};
+      if (fifo) {
+        e["MessageGroupId"] = o.group;
+        e["MessageDeduplicationId"] = o.dedup;
+      }
+      entries.push_back(std::move(e));
+    }
+    // Entries the service failed on its side are sent again (a few times); the rest report.
+    json request = {{"QueueUrl", queue_url}, {"Entries", std::move(entries)}};
+    for (int attempt = 1;; ++attempt) {
+      auto answer = client_.call("SendMessageBatch", request);
+      if (!answer) {
+        failures.push_back(answer.error());
+        break;
+      }
+      auto failed = failed_entries(*answer);
+      json retry = json::array();
+      for (const json& e : request["Entries"]) {
+        std::string id = e["Id"].get<std::string>();
+        auto f = std::find_if(failed.begin(), failed.end(), [&](const auto& p) { return p.first == id; });
+        if (f == failed.end()) {
+          sent[static_cast<std::size_t>(std::stoul(id))] = true;
+        } else if (!f->second.sender_fault && attempt < 3) {
+          retry.push_back(e);
+        } else {
+          failures.push_back(to_error("SendMessageBatch", f->second));
+        }
+      }
+      if (retry.empty()) break;
+      request["Entries"] = std::move(retry);
+    }
+    from = to;
+  }
+  return summarise("send", failures);
+}
+
+Result<void> Queue::send(std::span<const std::string> bodies) {
+  std::vector<Outgoing> out;
+  out.reserve(bodies.size());
+  for (const std::string& body : bodies) {
+    if (body.size() > opt_.max_message_bytes)
+      return Error{Errc::body_too_large,
+                   "SQS send: a body of " + std::to_string(body.size()) + " bytes is above the queue's limit of " +
+                       std::to_string(opt_.max_message_bytes) + " bytes (nothing was sent)",
+                   {}};
+    Outgoing o;
+    o.body = body;
+    auto request = notify::decode(body);
+    if (request && !request->id.empty()) o.rid = request->id;
+    else o.rid = fresh_id();
+    if (fifo()) {
+      o.group = request ? message_group(*request) : "other";
+      o.dedup = o.rid;
+    }
+    out.push_back(std::move(o));
+  }
+  std::vector<bool> sent;
+  return send_batches(url_.url, fifo(), out, sent);
+}
+
+// ---- settle -------------------------------------------------------------------------
+
+void Queue::delete_batches(const std::string& queue_url, std::span<const std::string> receipts,
+                           std::vector<Error>& failures) {
+  for (std::size_t from = 0; from < receipts.size(); from += batch_limit) {
+    json entries = json::array();
+    for (std::size_t i = from; i < std::min(receipts.size(), from + batch_limit); ++i)
+      entries.push_back({{"Id", std::to_string(i)}, {"ReceiptHandle", receipts[i]}});
+    auto answer = client_.call("DeleteMessageBatch", {{"QueueUrl", queue_url}, {"Entries", std::move(entries)}});
+    if (!answer) {
+      failures.push_back(answer.error());
+      continue;
+    }
+    for (const auto& [id, e] : failed_entries(*answer)) failures.push_back(to_error("DeleteMessageBatch", e));
+  }
+}
+
+void Queue::visibility_batches(const std::string& queue_url, std::span<const std::pair<std::string, long>> entries_in,
+                               std::vector<Error>& failures) {
+  for (std::size_t from = 0; from < entries_in.size(); from += batch_limit) {
+    json entries = json::array();
+    for (std::size_t i = from; i < std::min(entries_in.size(), from + batch_limit); ++i)
+      entries.push_back({{"Id", std::to_string(i)},
+                         {"ReceiptHandle", entries_in[i].first},
+                         {"VisibilityTimeout", entries_in[i].second}});
+    auto answer = client_.call("ChangeMessageVisibilityBatch", {{"QueueUrl", queue_url}, {"Entries", std::move(entries)}});
+    if (!answer) {
+      failures.push_back(answer.error());
+      continue;
+    }
+    for (const auto& [id, e] : failed_entries(*answer)) failures.push_back(to_error("ChangeMessageVisibilityBatch", e));
+  }
+}
+
+Result<std::string> Queue::dead_letter_url() {
+  if (dead_letter_url_) return *dead_letter_url_;
+  auto answer = client_.call("GetQueueAttributes", {{"QueueUrl", url_.url}, {"AttributeNames", json::array({"RedrivePolicy"})}});
+  if (!answer) return answer.error();
+  std::string policy_text;
+  if (auto attrs = answer->find("Attributes"); attrs != answer->end() && attrs->is_object())
+    policy_text = string_field(*attrs, "RedrivePolicy");
+  auto policy = json::parse(policy_text, nullptr, false);
+  std::string arn = policy.is_object() ? string_field(policy, "deadLetterTargetArn") : std::string();
+  if (arn.empty())
+    return Error{Errc::configuration,
+                 "SQS queue " + url_.name + " has no dead-letter queue: give one (--dead-letter URL) or set its RedrivePolicy",
+                 {}};
+  auto url = url_from_arn(arn, url_);
+  if (!url) return url.error();
+  dead_letter_url_ = *url;
+  return *url;
+}
+
+Result<void> Queue::settle(std::span<const Settlement> settlements) {
+  std::vector<std::string> done;
+  std::vector<std::pair<std::string, long>> later;
+  std::vector<const Settlement*> dead;
+  for (const Settlement& s : settlements) {
+    switch (s.outcome.disposition) {
+      case Disposition::done: done.push_back(s.record->receipt); break;
+      case Disposition::retry: {
+        auto seconds = std::chrono::ceil<std::chrono::seconds>(s.outcome.delay).count();
+        later.emplace_back(s.record->receipt, static_cast<long>(std::clamp<long long>(seconds, 0, max_visibility_seconds)));
+        break;
+      }
+      case Disposition::dead_letter: dead.push_back(&s); break;
+    }
+  }
+  std::vector<Error> failures;
+  if (!dead.empty()) {
+    auto dl = dead_letter_url();
+    if (!dl) {
+      failures.push_back(dl.error());
+    } else {
+      auto dl_url = parse_queue_url(*dl);
+      bool dl_fifo = dl_url && dl_url->fifo();
+      std::vector<Outgoing> out;
+      const std::int64_t now = now_ms();
+      for (const Settlement* s : dead) {
+        const QueueRecord& r = *s->record;
+        Outgoing o;
+        o.body = r.body;
+        o.rid = r.id;
+        std::size_t room = opt_.max_message_bytes > r.body.size() + 4 * attribute_overhead
+                               ? opt_.max_message_bytes - r.body.size() - 4 * attribute_overhead
+                               : 0;
+        o.strings = {{"notify-reason", cut_utf8(s->outcome.reason.empty() ? "unknown" : s->outcome.reason,
+                                                std::max<std::size_t>(1, std::min(room, max_reason_bytes)))},
+                     {"notify-origin", url_.url}};
+        o.numbers = {{"notify-deliveries", r.receive_count}, {"notify-sent-at", r.sent_at_ms}, {"notify-dead-at", now}};
+        if (dl_fifo) {
+          o.group = r.group.empty() ? "dead-letter" : r.group;
+          o.dedup = sha256_hex(r.receipt);  // one per delivery: a settle retried is not sent twice
+        }
+        out.push_back(std::move(o));
+      }
+      std::vector<bool> sent;
+      if (auto r = send_batches(*dl, dl_fifo, out, sent); !r) failures.push_back(r.error());
+      for (std::size_t i = 0; i < dead.size(); ++i)
+        if (sent[i]) done.push_back(dead[i]->record->receipt);  // in the dead-letter queue: remove here
+    }
+  }
+  delete_batches(url_.url, done, failures);
+  visibility_batches(url_.url, later, failures);
+  return summarise("settle", failures);
+}
+
+// ---- counts and dead letters -------------------------------------------------------
+
+Result<std::size_t> Queue::pending_count() {
+  auto answer = client_.call("GetQueueAttributes",
+                             {{"QueueUrl", url_.url},
+                              {"AttributeNames", json::array({"ApproximateNumberOfMessages",
+                                                              "ApproximateNumberOfMessagesNotVisible",
+                                                              "ApproximateNumberOfMessagesDelayed"})}});
+  if (!answer) return answer.error();
+  std::size_t total = 0;
+  if (auto attrs = answer->find("Attributes"); attrs != answer->end() && attrs->is_object())
+    for (const char* name : {"ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
+                             "ApproximateNumberOfMessagesDelayed"})
+      total += static_cast<std::size_t>(number_text(string_field(*attrs, name)));
+  return total;
+}
+
+std::size_t Queue::pending() {
+  auto n = pending_count();
+  return n ? *n : 1;
+}
+
+Result<std::vector<json>> Queue::take_dead(std::size_t max, std::chrono::seconds hide) {
+  auto dl = dead_letter_url();
+  if (!dl) return dl.error();
+  std::vector<json> out;
+  while (out.size() < max) {
+    auto answer = client_.call("ReceiveMessage",
+                               receive_request(*dl, max - out.size(), std::chrono::seconds(0), hide, json::array({"All"})));
+    if (!answer) return answer.error();
+    json messages = messages_of(*answer);
+    if (messages.empty()) break;
+    for (json& m : messages) out.push_back(std::move(m));
+  }
+  return out;
+}
+
+namespace {
+
+DeadLetter dead_letter_of(const json& m) {
+  DeadLetter d;
+  d.entry_id = string_field(m, "MessageId");
+  d.id = attribute(m, "notify-rid");
+  if (d.id.empty()) d.id = d.entry_id;
+  d.body = string_field(m, "Body");
+  d.reason = attribute(m, "notify-reason");
+  d.deliveries = static_cast<int>(number_text(attribute(m, "notify-deliveries")));
+  if (d.deliveries == 0) d.deliveries = static_cast<int>(number_text(system_attribute(m, "ApproximateReceiveCount")));
+  d.sent_at_ms = number_text(attribute(m, "notify-sent-at"));
+  d.dead_at_ms = number_text(attribute(m, "notify-dead-at"));
+  d.origin = attribute(m, "notify-origin");
+  if (d.reason.empty()) d.reason = "moved by the queue's redrive policy (maxReceiveCount)";
+  return d;
+}
+
+}  // namespace
+
+Result<std::vector<DeadLetter>> Queue::dead_letters(std::size_t max) {
+  auto taken = take_dead(max, std::chrono::seconds(30));
+  if (!taken) return taken.error();
+  std::vector<DeadLetter> out;
+  std::vector<std::pair<std::string, long>> release;
+  for (const json& m : *taken) {
+    out.push_back(dead_letter_of(m));
+    release.emplace_back(string_field(m, "ReceiptHandle"), 0L);
+  }
+  std::vector<Error> failures;
+  visibility_batches(*dead_letter_url_, release, failures);
+  if (auto r = summarise("release", failures); !r) return r.error();
+  return out;
+}
+
+Result<std::size_t> Queue::redrive(std::span<const std::string> ids, std::size_t max) {
+  auto taken = take_dead(ids.empty() ? max : std::max<std::size_t>(max, 1000), std::chrono::seconds(60));
+  if (!taken) return taken.error();
+  std::vector<Outgoing> out;
+  std::vector<std::string> moved_receipts;
+  std::vector<std::pair<std::string, long>> release;
+  for (const json& m : *taken) {
+    DeadLetter d = dead_letter_of(m);
+    bool ours = d.origin.empty() || d.origin == url_.url;
+    bool chosen = ids.empty() ? out.size() < max
+                              : std::find_if(ids.begin(), ids.end(), [&](const std::string& id) {
+                                  return id == d.entry_id || id == d.id;
+                                }) != ids.end();
+    if (!ours || !chosen) {
+      release.emplace_back(string_field(m, "ReceiptHandle"), 0L);
+      continue;
+    }
+    Outgoing o;
+    o.body = d.body;
+    o.rid = d.id;
+    if (fifo()) {
+      std::string group = system_attribute(m, "MessageGroupId");
+      o.group = group.empty() ? "redrive" : group;
+      o.dedup = sha256_hex(string_field(m, "ReceiptHandle"));
+    }
+    out.push_back(std::move(o));
+    moved_receipts.push_back(string_field(m, "ReceiptHandle"));
+  }
+  std::vector<Error> failures;
+  std::vector<bool> sent;
+  if (auto r = send_batches(url_.url, fifo(), out, sent); !r) failures.push_back(r.error());
+  std::vector<std::string> remove;
+  std::size_t moved = 0;
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    if (sent[i]) {
+      remove.push_back(moved_receipts[i]);
+      ++moved;
+    } else {
+      release.emplace_back(moved_receipts[i], 0L);
+    }
+  }
+  delete_batches(*dead_letter_url_, remove, failures);
+  visibility_batches(*dead_letter_url_, release, failures);
+  if (auto r = summarise("redrive", failures); !r) return r.error();
+  return moved;
+}
+
+}  // namespace notify::sqs

@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+/// Test helper: starts tests/support/sqs/server.mjs (the npm package local-aws-sqs behind a
+/// front that checks SigV4 signatures and injects faults) and talks to its control
+/// endpoints. Stops it on destruction; it also exits when this process dies (its stdin
+/// closes). Needs node, `npm ci` done in tests/support/sqs, and NOTIFY_SQS_SERVER_DIR.
+
+#include <curl/curl.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace notify::test {
+
+class SqsServer {
+ public:
+  /// The credentials the server accepts.
+  static constexpr const char* access_key_id = "AKIDNOTIFYTEST";
+  static constexpr const char* secret = "notify-test-secret";
+  static constexpr const char* region = "us-east-1";
+
+  SqsServer() { start(); }
+  SqsServer(const SqsServer&) = delete;
+  SqsServer& operator=(const SqsServer&) = delete;
+  ~SqsServer() { stop(); }
+
+  /// Where signed calls go (the checking front).
+  const std::string& endpoint() const { return endpoint_; }
+  /// The URL prefix of the server's queue URLs (`<direct>/123456789012/<name>`).
+  const std::string& direct() const { return direct_; }
+  std::string queue_url(const std::string& name) const { return direct_ + "/123456789012/" + name; }
+
+  nlohmann::json stats() { return nlohmann::json::parse(control("/_test/stats")); }
+  void reset() { control("/_test/reset", "{}"); }
+  /// Fault rules, e.g. {{{"target","SendMessageBatch"},{"action","status500"},{"times",1}}}.
+  void faults(const nlohmann::json& rules) { control("/_test/faults", nlohmann::json{{"rules", rules}}.dump()); }
+  /// Requests seen for one operation (all attempts).
+  int requests(const std::string& operation) {
+    auto s = stats();
+    return s["requests"].contains(operation) ? s["requests"][operation].get<int>() : 0;
+  }
+
+  std::string control(const std::string& path, const std::string& body = {}) {
+    CURL* e = curl_easy_init();
+    std::string out;
+    const std::string target = endpoint_ + path;
+    curl_easy_setopt(e, CURLOPT_URL, target.c_str());
+    if (!body.empty()) {
+      curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+      curl_easy_setopt(e, CURLOPT_POSTFIELDS, body.c_str());
+    }
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, +[](char* p, std::size_t s, std::size_t n, void* u) {
+      static_cast<std::string*>(u)->append(p, s * n);
+      return s * n;
+    });
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, &out);
+    const CURLcode rc = curl_easy_perform(e);
+    curl_easy_cleanup(e);
+    if (rc != CURLE_OK) throw std::runtime_error("sqs server control " + path + ": " + curl_easy_strerror(rc));
+    return out;
+  }
+
+ private:
+  void start() {
+    int out[2], in[2];
+    if (pipe2(out, O_CLOEXEC) != 0 || pipe2(in, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+    std::vector<std::string> args = {"node", std::string(NOTIFY_SQS_SERVER_DIR) + "/server.mjs",
+                                     "--access-key-id", access_key_id, "--secret", secret, "--region", region};
+    pid_ = fork();
+    if (pid_ < 0) throw std::runtime_error("fork failed");
+    if (pid_ == 0) {
+      dup2(out[1], STDOUT_FILENO);
+      dup2(in[0], STDIN_FILENO);
+      close(out[0]);
+      close(out[1]);
+      close(in[0]);
+      close(in[1]);
+      std::vector<char*> argv;
+      for (std::string& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execvp("node", argv.data());
+      _exit(127);
+    }
+    close(out[1]);
+    close(in[0]);
+    stdin_ = in[1];
+    std::string line;
+    char c = 0;
+    while (read(out[0], &c, 1) == 1 && c != '\n') line += c;
+    close(out[0]);
+    auto ready = nlohmann::json::parse(line, nullptr, false);
+    if (!ready.is_object() || !ready.contains("endpoint")) {
+      stop();
+      throw std::runtime_error("the SQS server did not start (node installed? npm ci in tests/support/sqs?)");
+    }
+    endpoint_ = ready["endpoint"].get<std::string>();
+    direct_ = ready["direct"].get<std::string>();
+  }
+
+  void stop() {
+    if (pid_ > 0) {
+      kill(pid_, SIGTERM);
+      waitpid(pid_, nullptr, 0);
+      pid_ = -1;
+    }
+    if (stdin_ >= 0) {
+      close(stdin_);
+      stdin_ = -1;
+    }
+  }
+
+  pid_t pid_ = -1;
+  int stdin_ = -1;
+  std::string endpoint_, direct_;
+};
+
+}  // namespace notify::test

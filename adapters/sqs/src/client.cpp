@@ -48,6 +48,7 @@ constexpr std::array throttling_codes = {
     std::string_view("RequestThrottledException"), std::string_view("TooManyRequestsException"),
     std::string_view("RequestLimitExceeded"), std::string_view("SlowDown"),
     std::string_view("KmsThrottled"),       std::string_view("KMS.ThrottlingException"),
+    std::string_view("OverLimit"),  // too many messages in flight: settles will make room
 };
 
 constexpr std::array credential_codes = {

@@ -31,6 +31,9 @@
 #if NOTIFY_WITH_FCM
 #include "notify/fcm/fcm.hpp"
 #endif
+#if NOTIFY_WITH_SQS
+#include "notify/sqs/sqs.hpp"
+#endif
 
 namespace {
 
@@ -41,6 +44,10 @@ constexpr std::string_view usage_text = R"(usage: notify-worker --queue URL --me
   --queue URL             redis://HOST:PORT/STREAM[?db=N]: a Redis Streams queue, consumer
                           group "notify" (streams STREAM:high then STREAM, retries in
                           STREAM:delayed, dead letters in STREAM:dead);
+                          https://sqs.REGION.amazonaws.com/ACCOUNT/NAME[.fifo]: an SQS
+                          queue (retries by visibility timeout, dead letters to the
+                          queue's RedrivePolicy target or --dead-letter); credentials and
+                          region from AWS_* variables or the container endpoint;
                           memory:FILE: a JSON-lines file of request bodies ('-' is stdin)
   --members URL|FILE      redis://HOST:PORT[/DB]: the member store (hashes family:<id>);
                           the "already sent" markers (notify:sent:*) live there too;
@@ -59,8 +66,9 @@ constexpr std::string_view usage_text = R"(usage: notify-worker --queue URL --me
   --inbox log|null|URL    inbox records: log (default) prints them to stdout, null drops
                           them, redis://HOST:PORT/STREAM appends each request's records to
                           that stream (one entry per request, field "body")
-  --dead-letter NAME      the Redis queue keeps dead letters in STREAM:dead; this flag may
-                          only name that stream (NAME or redis://HOST:PORT/NAME)
+  --dead-letter NAME|URL  SQS: the dead-letter queue's URL (default: the queue's
+                          RedrivePolicy target); Redis: the queue keeps dead letters in
+                          STREAM:dead, and this flag may only name that stream
   --drain                 exit 0 once the queue is empty and nothing is in flight
   --log-format text|json  events on stderr, one per line (default text: key=value pairs)
   --batch-size N          records per receive, 1 to 10 (default 10)
@@ -72,7 +80,7 @@ constexpr std::string_view usage_text = R"(usage: notify-worker --queue URL --me
 
 Every flag can also be set as NOTIFY_<FLAG> (NOTIFY_PUSH=log, NOTIFY_DRAIN=1,
 NOTIFY_CLAIM_IDLE_MS=500, NOTIFY_FCM_CREDENTIALS=FILE, ...); the command line wins.
-SQS is not supported yet in this build. Credentials, access tokens and full device tokens
+Credentials, access tokens and full device tokens
 are never logged (events show tokens shortened).
 SIGTERM or SIGINT: finish and settle the batch in flight, then exit 0.
 
@@ -237,14 +245,24 @@ struct AnyPusher {
 static_assert(notify::PushProvider<AnyPusher>);
 
 // The transports this build can use, chosen at run time from the flags.
-#if NOTIFY_WITH_REDIS
+#if NOTIFY_WITH_REDIS && NOTIFY_WITH_SQS
+using QueueImpl = std::variant<notify::memory::Queue, notify::redis::Queue, notify::sqs::Queue>;
+#elif NOTIFY_WITH_REDIS
 using QueueImpl = std::variant<notify::memory::Queue, notify::redis::Queue>;
+#else
+using QueueImpl = std::variant<notify::memory::Queue>;
+#endif
+#if NOTIFY_WITH_SQS
+constexpr bool with_sqs = true;
+#else
+constexpr bool with_sqs = false;
+#endif
+#if NOTIFY_WITH_REDIS
 using StoreImpl = std::variant<notify::memory::MemberStore, notify::redis::MemberStore>;
 using LedgerImpl = std::variant<notify::memory::IdempotencyStore, notify::redis::IdempotencyStore>;
 using InboxImpl = std::variant<PrintingInbox, notify::redis::StreamInbox>;
 constexpr bool with_redis = true;
 #else
-using QueueImpl = std::variant<notify::memory::Queue>;
 using StoreImpl = std::variant<notify::memory::MemberStore>;
 using LedgerImpl = std::variant<notify::memory::IdempotencyStore>;
 using InboxImpl = std::variant<PrintingInbox>;
@@ -336,11 +354,12 @@ static_assert(notify::IdempotencyStore<AnyLedger>);
 static_assert(notify::InboxSink<AnyInbox>);
 
 /// What kind of place a flag names.
-enum class Scheme : std::uint8_t { memory, file, redis, other };
+enum class Scheme : std::uint8_t { memory, file, redis, sqs, other };
 
 Scheme scheme_of(std::string_view location) {
   if (location.substr(0, 7) == "memory:") return Scheme::memory;
   if (location.substr(0, 8) == "redis://" || location.substr(0, 7) == "unix://") return Scheme::redis;
+  if (location.starts_with("https://") || location.starts_with("http://")) return Scheme::sqs;
   if (location.find("://") != std::string_view::npos) return Scheme::other;
   return Scheme::file;
 }
@@ -415,20 +434,25 @@ int main(int argc, char** argv) {
   // Which transports.
   const std::string& queue_flag = opts.value("queue");
   const Scheme queue_scheme = scheme_of(queue_flag);
-  if (queue_scheme == Scheme::other || (queue_scheme == Scheme::redis && !with_redis))
+  if (queue_scheme == Scheme::other || (queue_scheme == Scheme::redis && !with_redis) ||
+      (queue_scheme == Scheme::sqs && !with_sqs))
     return not_supported("queue " + queue_flag);
-  if (queue_scheme == Scheme::file) return usage_error("--queue must be redis://HOST:PORT/STREAM or memory:FILE");
+  if (queue_scheme == Scheme::file)
+    return usage_error("--queue must be redis://HOST:PORT/STREAM, an SQS queue URL or memory:FILE");
   const std::string& members_flag = opts.value("members");
   const Scheme members_scheme = scheme_of(members_flag);
-  if (members_scheme == Scheme::other || (members_scheme == Scheme::redis && !with_redis))
+  if (members_scheme == Scheme::other || members_scheme == Scheme::sqs || (members_scheme == Scheme::redis && !with_redis))
     return not_supported("member store " + members_flag);
   const std::string inbox_flag = opts.value_or("inbox", "log");
   const Scheme inbox_scheme = scheme_of(inbox_flag);
-  if (inbox_scheme == Scheme::other || (inbox_scheme == Scheme::redis && !with_redis))
+  if (inbox_scheme == Scheme::other || inbox_scheme == Scheme::sqs || (inbox_scheme == Scheme::redis && !with_redis))
     return not_supported("--inbox " + inbox_flag);
   if (inbox_scheme != Scheme::redis && inbox_flag != "log" && inbox_flag != "null")
     return usage_error("--inbox must be log, null or redis://HOST:PORT/STREAM");
-  if (opts.has("dead-letter") && queue_scheme != Scheme::redis) return not_supported("--dead-letter");
+  if (opts.has("dead-letter") && queue_scheme != Scheme::redis && queue_scheme != Scheme::sqs)
+    return not_supported("--dead-letter");
+  if (opts.has("claim-idle-ms") && queue_scheme == Scheme::sqs)
+    return usage_error("--claim-idle-ms goes with Redis and memory queues (an SQS queue's visibility timeout does that)");
 
   const std::string& push = opts.value("push");
   if (push == "fcm" && !with_fcm) {
@@ -560,7 +584,23 @@ int main(int argc, char** argv) {
   }
 
   // The queue.
-  if (queue_scheme == Scheme::redis) {
+  if (queue_scheme == Scheme::sqs) {
+#if NOTIFY_WITH_SQS
+    notify::sqs::QueueOptions options;
+    if (opts.has("dead-letter")) options.dead_letter_url = opts.value("dead-letter");
+    auto q = notify::sqs::Queue::open(queue_flag, options);
+    if (!q) {
+      cli::complain(program, "--queue " + queue_flag + ": " + q.error().message);
+      return q.error().code == notify::Errc::configuration ? cli::exit_usage : cli::exit_failure;
+    }
+    // Dead letters need a place: found now rather than when the first one comes.
+    if (auto dl = q->dead_letter_url(); !dl) {
+      cli::complain(program, "--queue " + queue_flag + ": " + dl.error().message);
+      return notify::is_transient(dl.error().code) ? cli::exit_failure : cli::exit_usage;
+    }
+    queue.impl.emplace<notify::sqs::Queue>(std::move(*q));
+#endif
+  } else if (queue_scheme == Scheme::redis) {
 #if NOTIFY_WITH_REDIS
     auto address = notify::redis::parse_queue_url(queue_flag);
     if (!address) return usage_error("--queue: " + address.error().message);

@@ -3,9 +3,9 @@
 //   render    print the plan of one request against a members file
 //   validate  check one request (exit 0, or 2 with the errors as JSON)
 //   schema    print the JSON Schema of the wire format
-//   publish   send requests to a Redis queue, each checked first
+//   publish   send requests to a queue (Redis stream or SQS), each checked first
 //   members   import, set, get or remove members of the Redis member store
-//   dlq       list or redrive the Redis queue's dead letters
+//   dlq       list or redrive a queue's dead letters
 // Each subcommand is one function in the table at the bottom. publish, members and dlq
 // need notify::redis; without it they say so and exit 64.
 
@@ -24,8 +24,12 @@
 #include "notify/json_schema.hpp"
 #include "notify/members.hpp"
 #include "notify/plan.hpp"
+#include "notify/producer.hpp"
 #if NOTIFY_WITH_REDIS
 #include "notify/redis/redis.hpp"
+#endif
+#if NOTIFY_WITH_SQS
+#include "notify/sqs/sqs.hpp"
 #endif
 
 namespace {
@@ -48,9 +52,14 @@ commands:
       Print the JSON Schema (draft 2020-12) of a request.
 
   publish --queue QUEUE --type TYPE --param JSON [--id ID] [--priority high|normal]
+          [--max-families N]
       Build one request, check it, send it. If it is invalid, print the errors as
-      render does and exit 2.
+      render does and exit 2. A bulk request (MESSAGE_TODAY, MESSAGE_BIRTHDAY,
+      TIMECAPSULE_OPEN, NOTIFY_BIRTHDAY) over more than N families (default 100, 0:
+      never) is sent as several requests of at most N families; with an id, part i
+      gets the id ID.i.
   publish --queue QUEUE --file FILE|- [--priority high|normal] [--skip-invalid|--no-validate]
+          [--max-families N]
       Send one request per non-blank line of a JSON-lines file. Every line is checked
       first; an invalid one prints {"line": N, "errors": [...]} on stdout, and then
       nothing is sent (exit 2) unless --skip-invalid (the valid lines are sent, exit 0).
@@ -64,18 +73,22 @@ commands:
       Print the member's stored JSON; exit 1 if there is no such member.
   members remove --store STORE --family ID [--user ID]
       Remove one member (HDEL), or the whole family (UNLINK).
-  dlq list --queue QUEUE [--max N]
+  dlq list --queue QUEUE [--max N] [--dead-letter URL]
       Print the oldest N dead letters (default 100), one JSON object per line:
       {"id", "requestId", "reason", "deliveries", "deadAt", "origin", "body"}.
-  dlq redrive --queue QUEUE (--id ID | --all)
-      Move dead letters (by the id dlq list prints) back to the stream they came
+  dlq redrive --queue QUEUE (--id ID | --all) [--dead-letter URL]
+      Move dead letters (by the id dlq list prints) back to the queue they came
       from, with a fresh delivery count; exit 1 if --id names none.
 
-QUEUE is redis://HOST:PORT/STREAM[?db=N] (the worker's --queue); STORE is
+QUEUE is redis://HOST:PORT/STREAM[?db=N] or an SQS queue URL (https://sqs.REGION.
+amazonaws.com/ACCOUNT/NAME; the worker's --queue). SQS uses the AWS_* environment
+(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION, the container
+credentials endpoint, AWS_ENDPOINT_URL_SQS); its dead-letter queue is the queue's
+RedrivePolicy target unless --dead-letter names one; --priority is Redis only. STORE is
 redis://HOST:PORT[/DB] (the worker's --members). FILE '-' reads stdin.
 exit status: 0 ok, 1 not found, 2 invalid request ({"errors":[{"path","code",
 "message"}]} on stdout), 64 usage, 65 malformed members file or stored member,
-66 unreadable file, 69 Redis failed or cannot be reached.
+66 unreadable file, 69 Redis or SQS failed or cannot be reached.
 )";
 
 int usage_error(std::string_view message) {
@@ -196,18 +209,122 @@ int schema(int argc, char** argv) {
 
 #if NOTIFY_WITH_REDIS
 
-/// Reports a failed Redis call; the exit status for it.
+/// Reports a failed Redis or SQS call; the exit status for it.
 int redis_failed(std::string_view what, const notify::Error& e) {
   cli::complain(program, std::string(what) + ": " + e.message);
   return cli::exit_unavailable;
 }
 
+/// The queue publish and dlq work on: a Redis stream or an SQS queue.
+struct QueueTarget {
+  std::optional<notify::redis::Queue> redis;
+#if NOTIFY_WITH_SQS
+  std::optional<notify::sqs::Queue> sqs;
+#endif
+  std::string where;  ///< for messages: the stream or queue URL
+
+  notify::Result<void> send(std::span<const std::string> bodies, notify::redis::Priority priority) {
+#if NOTIFY_WITH_SQS
+    if (sqs) return sqs->send(bodies);
+#endif
+    return redis->send(bodies, priority);
+  }
+
+  /// The dead letters as dlq list prints them.
+  notify::Result<std::vector<nlohmann::ordered_json>> dead_letters(std::size_t max) {
+    std::vector<nlohmann::ordered_json> out;
+    auto print = [&](const auto& letters) {
+      for (const auto& d : letters) {
+        nlohmann::ordered_json j;
+        j["id"] = d.entry_id;
+        j["requestId"] = d.id;
+        j["reason"] = d.reason;
+        j["deliveries"] = d.deliveries;
+        j["deadAt"] = d.dead_at_ms;
+        j["origin"] = d.origin;
+        j["body"] = d.body;
+        out.push_back(std::move(j));
+      }
+    };
+#if NOTIFY_WITH_SQS
+    if (sqs) {
+      auto letters = sqs->dead_letters(max);
+      if (!letters) return letters.error();
+      print(*letters);
+      return out;
+    }
+#endif
+    auto letters = redis->dead_letters(max);
+    if (!letters) return letters.error();
+    print(*letters);
+    return out;
+  }
+
+  notify::Result<std::size_t> redrive(std::span<const std::string> ids, std::size_t max) {
+#if NOTIFY_WITH_SQS
+    if (sqs) return sqs->redrive(ids, max);
+#endif
+    return redis->redrive(ids, max);
+  }
+
+  /// How many dead letters there are now (bounds redrive --all).
+  notify::Result<std::size_t> dead_count() {
+#if NOTIFY_WITH_SQS
+    if (sqs) {
+      auto url = sqs->dead_letter_url();
+      if (!url) return url.error();
+      notify::sqs::QueueOptions o = sqs->options();
+      o.dead_letter_url.clear();
+      auto dead = notify::sqs::Queue::open(*url, o);
+      if (!dead) return dead.error();
+      return dead->pending_count();
+    }
+#endif
+    auto length = redis->connection().command({"XLEN", redis->dead_letter_stream()});
+    if (!length) return length.error();
+    return static_cast<std::size_t>(std::max<long long>(length->integer, 0));
+  }
+
+  std::string dead_where() {
+#if NOTIFY_WITH_SQS
+    if (sqs) {
+      auto url = sqs->dead_letter_url();
+      return url ? *url : "the dead-letter queue";
+    }
+#endif
+    return redis->dead_letter_stream();
+  }
+};
+
 /// The --queue of publish and dlq, or nullopt after a usage error (in `exit_code`).
-std::optional<notify::redis::QueueAddress> queue_address(const cli::Options& opts, int& exit_code) {
+std::optional<QueueTarget> open_queue(const cli::Options& opts, int& exit_code) {
   const std::string& url = opts.value("queue");
-  if (url.substr(0, 8) != "redis://" && url.find("://") != std::string::npos) {
-    cli::complain(program, "queue " + url + ": only redis:// queues are supported in this build");
+  QueueTarget target;
+  if (url.starts_with("https://") || url.starts_with("http://")) {
+#if NOTIFY_WITH_SQS
+    notify::sqs::QueueOptions options;
+    if (opts.has("dead-letter")) options.dead_letter_url = opts.value("dead-letter");
+    auto q = notify::sqs::Queue::open(url, options);
+    if (!q) {
+      cli::complain(program, "--queue " + url + ": " + q.error().message);
+      exit_code = q.error().code == notify::Errc::configuration ? cli::exit_usage : cli::exit_unavailable;
+      return std::nullopt;
+    }
+    target.sqs.emplace(std::move(*q));
+    target.where = url;
+    return target;
+#else
+    cli::complain(program, "queue " + url + ": SQS is not supported in this build (notify::sqs was not built)");
     exit_code = cli::exit_usage;
+    return std::nullopt;
+#endif
+  }
+  if (!url.starts_with("redis://") && url.find("://") != std::string::npos) {
+    exit_code = usage_error("--queue " + url + ": a redis:// or SQS (https://) queue URL is needed");
+    return std::nullopt;
+  }
+  if (opts.has("dead-letter")) {
+    exit_code = usage_error("--dead-letter goes with SQS queues (a Redis queue's is always STREAM:dead)");
     return std::nullopt;
   }
   auto address = notify::redis::parse_queue_url(url);
@@ -215,7 +332,11 @@ std::optional<notify::redis::QueueAddress> queue_address(const cli::Options& opt
     exit_code = usage_error("--queue: " + address.error().message);
     return std::nullopt;
   }
-  return std::move(*address);
+  notify::redis::QueueOptions options;
+  options.stream = address->stream;
+  target.redis.emplace(address->connection, options);
+  target.where = notify::redis::describe(address->connection) + "/" + address->stream;
+  return target;
 }
 
 /// The --store of members, or nullopt after a usage error (in `exit_code`).
@@ -237,7 +358,7 @@ std::optional<notify::Id> id_flag(const cli::Options& opts, std::string_view nam
 
 int publish(int argc, char** argv) {
   cli::Options opts{{"queue"}, {"type"}, {"param"}, {"id"}, {"file"}, {"priority"}, {"skip-invalid", false},
-                    {"no-validate", false}};
+                    {"no-validate", false}, {"max-families"}, {"dead-letter"}};
   if (auto err = opts.parse(argc, argv, 2); !err.empty()) return usage_error(err);
   const bool from_flags = opts.has("type") || opts.has("param") || opts.has("id");
   if (!opts.has("queue")) return usage_error("publish needs --queue");
@@ -249,9 +370,17 @@ int publish(int argc, char** argv) {
   const std::string priority_name = opts.value_or("priority", "normal");
   if (priority_name != "high" && priority_name != "normal") return usage_error("--priority must be high or normal");
   const auto priority = priority_name == "high" ? notify::redis::Priority::high : notify::redis::Priority::normal;
+  std::size_t max_families = 100;
+  if (opts.has("max-families")) {
+    const auto n = cli::parse_number(opts.value("max-families"), 0);
+    if (!n || *n > 1000000) return usage_error("--max-families must be 0 to 1000000");
+    max_families = static_cast<std::size_t>(*n);
+  }
   int exit_code = cli::exit_ok;
-  const auto address = queue_address(opts, exit_code);
-  if (!address) return exit_code;
+  auto queue = open_queue(opts, exit_code);
+  if (!queue) return exit_code;
+  if (queue->redis == std::nullopt && opts.has("priority"))
+    return usage_error("--priority goes with Redis queues; with SQS, publish urgent requests to their own queue");
 
   std::vector<std::string> bodies;
   std::size_t invalid = 0;
@@ -301,19 +430,35 @@ int publish(int argc, char** argv) {
     }
   }
 
-  notify::redis::QueueOptions options;
-  options.stream = address->stream;
-  notify::redis::Queue queue(address->connection, options);
-  constexpr std::size_t chunk = 500;  // requests per round trip
-  const std::string where = notify::redis::describe(address->connection) + "/" + queue.stream(priority);
-  for (std::size_t from = 0; from < bodies.size(); from += chunk) {
-    const std::span<const std::string> part(bodies.data() + from, std::min(chunk, bodies.size() - from));
-    if (auto r = queue.send(part, priority); !r)
+  // Bulk requests over many families go out as several smaller ones.
+  std::vector<std::string> outgoing;
+  outgoing.reserve(bodies.size());
+  for (std::string& body : bodies) {
+    auto decoded = notify::decode(body);
+    if (!decoded || max_families == 0) {
+      outgoing.push_back(std::move(body));
+      continue;
+    }
+    auto parts = notify::split_by_families(*decoded, max_families);
+    if (parts.size() == 1) {
+      outgoing.push_back(std::move(body));
+      continue;
+    }
+    for (const notify::Request& part : parts) outgoing.push_back(notify::encode(part));
+  }
+  constexpr std::size_t chunk = 500;  // requests per call
+  std::string where = queue->where;
+  if (queue->redis) where = queue->redis->stream(priority);
+  for (std::size_t from = 0; from < outgoing.size(); from += chunk) {
+    const std::span<const std::string> part(outgoing.data() + from, std::min(chunk, outgoing.size() - from));
+    if (auto r = queue->send(part, priority); !r)
       return redis_failed("publish to " + where + " (" + std::to_string(from) + " of " +
-                              std::to_string(bodies.size()) + " sent before)",
+                              std::to_string(outgoing.size()) + " sent before)",
                           r.error());
   }
-  std::string summary = "published " + std::to_string(bodies.size()) + " request(s) to " + where;
+  std::string summary = "published " + std::to_string(outgoing.size()) + " request(s) to " + where;
+  if (outgoing.size() != bodies.size())
+    summary += " (" + std::to_string(bodies.size()) + " before splitting bulk requests)";
   if (invalid > 0) summary += ", skipped " + std::to_string(invalid) + " invalid line(s)";
   cli::complain(program, summary);
   return cli::exit_ok;
@@ -459,7 +604,7 @@ bool is_entry_id(std::string_view id) {
 }
 
 int dlq_list(int argc, char** argv) {
-  cli::Options opts{{"queue"}, {"max"}};
+  cli::Options opts{{"queue"}, {"max"}, {"dead-letter"}};
   if (auto err = opts.parse(argc, argv, 3); !err.empty()) return usage_error(err);
   if (!opts.has("queue")) return usage_error("dlq list needs --queue");
   std::size_t max = 100;
@@ -469,67 +614,52 @@ int dlq_list(int argc, char** argv) {
     max = static_cast<std::size_t>(*n);
   }
   int exit_code = cli::exit_ok;
-  const auto address = queue_address(opts, exit_code);
-  if (!address) return exit_code;
-  notify::redis::QueueOptions options;
-  options.stream = address->stream;
-  notify::redis::Queue queue(address->connection, options);
-  auto letters = queue.dead_letters(max);
+  auto queue = open_queue(opts, exit_code);
+  if (!queue) return exit_code;
+  auto letters = queue->dead_letters(max);
   if (!letters) return redis_failed("dlq list", letters.error());
-  for (const notify::redis::DeadLetter& d : *letters) {
-    nlohmann::ordered_json j;
-    j["id"] = d.entry_id;
-    j["requestId"] = d.id;
-    j["reason"] = d.reason;
-    j["deliveries"] = d.deliveries;
-    j["deadAt"] = d.dead_at_ms;
-    j["origin"] = d.origin;
-    j["body"] = d.body;
+  for (const nlohmann::ordered_json& j : *letters)
     std::cout << j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << '\n';
-  }
   return cli::exit_ok;
 }
 
 int dlq_redrive(int argc, char** argv) {
-  cli::Options opts{{"queue"}, {"id"}, {"all", false}};
+  cli::Options opts{{"queue"}, {"id"}, {"all", false}, {"dead-letter"}};
   if (auto err = opts.parse(argc, argv, 3); !err.empty()) return usage_error(err);
   if (!opts.has("queue")) return usage_error("dlq redrive needs --queue");
   if (opts.has("id") == opts.has("all")) return usage_error("dlq redrive needs --id ID or --all");
-  if (opts.has("id") && !is_entry_id(opts.value("id")))
+  const bool on_redis = opts.value("queue").starts_with("redis://");
+  if (on_redis && opts.has("id") && !is_entry_id(opts.value("id")))
     return usage_error("--id must be a dead letter's id as dlq list prints it (such as 1700000000000-0)");
   int exit_code = cli::exit_ok;
-  const auto address = queue_address(opts, exit_code);
-  if (!address) return exit_code;
-  notify::redis::QueueOptions options;
-  options.stream = address->stream;
-  notify::redis::Queue queue(address->connection, options);
+  auto queue = open_queue(opts, exit_code);
+  if (!queue) return exit_code;
 
   std::size_t moved = 0;
   if (opts.has("id")) {
     const std::string id = opts.value("id");
-    auto r = queue.redrive(std::span<const std::string>(&id, 1));
+    auto r = queue->redrive(std::span<const std::string>(&id, 1), 1);
     if (!r) return redis_failed("dlq redrive", r.error());
     if (*r == 0) {
-      cli::complain(program, "no dead letter with id " + id + " in " + queue.dead_letter_stream());
+      cli::complain(program, "no dead letter with id " + id + " in " + queue->dead_where());
       return cli::exit_failure;
     }
     moved = *r;
   } else {
     // In chunks, each one script call; at most as many as were there at the start, so
     // letters dead again meanwhile are not moved round and round.
-    auto length = queue.connection().command({"XLEN", queue.dead_letter_stream()});
-    if (!length) return redis_failed("dlq redrive", length.error());
-    const auto total = static_cast<std::size_t>(std::max<long long>(length->integer, 0));
+    auto count = queue->dead_count();
+    if (!count) return redis_failed("dlq redrive", count.error());
+    const std::size_t total = *count;
     constexpr std::size_t chunk = 100;
     while (moved < total) {
-      auto r = queue.redrive({}, std::min(chunk, total - moved));
+      auto r = queue->redrive({}, std::min(chunk, total - moved));
       if (!r) return redis_failed("dlq redrive (" + std::to_string(moved) + " moved before)", r.error());
       moved += *r;
       if (*r == 0) break;
     }
   }
-  cli::complain(program, "moved " + std::to_string(moved) + " dead letter(s) back from " +
-                             queue.dead_letter_stream());
+  cli::complain(program, "moved " + std::to_string(moved) + " dead letter(s) back from " + queue->dead_where());
   return cli::exit_ok;
 }
 

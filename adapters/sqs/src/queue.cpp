@@ -116,6 +116,7 @@ Queue::Queue(QueueUrl url, Client client, QueueOptions options)
 }
 
 Result<Queue> Queue::open(std::string_view url, QueueOptions options) {
+  if (auto parsed = parse_queue_url(url); !parsed) return parsed.error();  // before asking for credentials
   auto credentials = CredentialProvider::from_environment();
   if (!credentials) return credentials.error();
   return open(url, std::move(*credentials), std::move(options));

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
@@ -113,6 +114,37 @@ inline bool eventually(const std::function<bool()>& ready, std::chrono::millisec
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return true;
+}
+
+/// How often each (shortened token, messageId) was pushed, from `--push log` lines.
+using PushCounts = std::map<std::string, int>;
+
+/// The pushes in the given worker outputs; each push line must carry a messageId param.
+inline PushCounts count_pushes(const std::vector<std::string>& out_paths) {
+  PushCounts counts;
+  for (const std::string& path : out_paths)
+    for (const std::string& line : read_lines(path)) {
+      if (line.rfind("push token=", 0) != 0) continue;
+      const auto token_end = line.find(" title=");
+      const auto id_at = line.find("{\"messageId\":");
+      if (token_end == std::string::npos || id_at == std::string::npos)
+        throw std::runtime_error("a push line without token or messageId: " + line);
+      const std::string token = line.substr(11, token_end - 11);
+      const std::string id = line.substr(id_at + 13, line.find('}', id_at) - id_at - 13);
+      ++counts[token + " " + id];
+    }
+  return counts;
+}
+
+/// A readable diff of push counts, for failure messages.
+inline std::string differences(const PushCounts& got, const PushCounts& expected) {
+  std::string out;
+  for (const auto& [key, n] : expected)
+    if (auto it = got.find(key); it == got.end() || it->second != n)
+      out += key + ": " + std::to_string(it == got.end() ? 0 : it->second) + " pushes\n";
+  for (const auto& [key, n] : got)
+    if (!expected.contains(key)) out += key + ": unexpected, " + std::to_string(n) + " pushes\n";
+  return out;
 }
 
 }  // namespace notify::test

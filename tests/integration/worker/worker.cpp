@@ -32,8 +32,8 @@ using notify::test::RedisServer;
 
 namespace {
 
-/// How often each (token, request) was pushed.
-using PushCounts = std::map<std::string, int>;
+using notify::test::differences;
+using notify::test::PushCounts;
 
 /// A Redis with sample families, a producer, and a directory for the workers' output.
 struct Rig {
@@ -104,19 +104,9 @@ struct Rig {
 
   /// The pushes in the named workers' outputs.
   PushCounts pushes(std::initializer_list<std::string> names) const {
-    PushCounts counts;
-    for (const std::string& name : names)
-      for (const std::string& line : notify::test::read_lines(out(name))) {
-        if (line.rfind("push token=", 0) != 0) continue;
-        const auto token_end = line.find(" title=");
-        const auto id_at = line.find("{\"messageId\":");
-        REQUIRE(token_end != std::string::npos);
-        REQUIRE(id_at != std::string::npos);
-        const std::string token = line.substr(11, token_end - 11);
-        const std::string id = line.substr(id_at + 13, line.find('}', id_at) - id_at - 13);
-        ++counts[token + " " + id];
-      }
-    return counts;
+    std::vector<std::string> paths;
+    for (const std::string& name : names) paths.push_back(out(name));
+    return notify::test::count_pushes(paths);
   }
 
   /// The requests of a worker's events of one step ("received", "done", ...).
@@ -154,17 +144,6 @@ struct Rig {
   redis::Queue producer;
   PushCounts expected;
 };
-
-/// A readable diff of push counts, for failure messages.
-std::string differences(const PushCounts& got, const PushCounts& expected) {
-  std::string out;
-  for (const auto& [key, n] : expected)
-    if (auto it = got.find(key); it == got.end() || it->second != n)
-      out += key + ": " + std::to_string(it == got.end() ? 0 : it->second) + " pushes\n";
-  for (const auto& [key, n] : got)
-    if (!expected.contains(key)) out += key + ": unexpected, " + std::to_string(n) + " pushes\n";
-  return out;
-}
 
 }  // namespace
 

@@ -7,16 +7,22 @@
 //   request, and nlohmann/json reads the same request from that text;
 // - decoding under tighter Limits only ever rejects more, never decodes differently;
 // - a parsed member value survives encode_member -> parse_member;
-// - clean_text yields valid UTF-8 without unwanted characters, within its bound.
+// - clean_text yields valid UTF-8 without unwanted characters, within its bound;
+// - splitting a request by families (producer.hpp) gives valid parts within the bound
+//   whose families together are the request's, each family in one part only, and the
+//   FIFO message group is well-formed.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "notify/codec.hpp"
 #include "notify/json.hpp"
 #include "notify/members.hpp"
+#include "notify/producer.hpp"
 #include "notify/result.hpp"
 #include "notify/text.hpp"
 
@@ -80,6 +86,32 @@ void check_request(std::string_view input, const notify::Request& request) {
   NOTIFY_ASSERT(nlohmann::json(request) == j);
 }
 
+void check_split(const notify::Request& request) {
+  const std::string group = notify::message_group(request);
+  NOTIFY_ASSERT(!group.empty() && group.size() <= 128);
+  const std::vector<notify::Id> families = notify::families_of(request);
+  for (std::size_t max : {std::size_t{1}, std::size_t{2}, std::size_t{7}}) {
+    const auto parts = notify::split_by_families(request, max);
+    NOTIFY_ASSERT(!parts.empty());
+    if (parts.size() == 1) {
+      NOTIFY_ASSERT(parts.front() == request);
+      continue;
+    }
+    std::vector<notify::Id> seen;
+    for (const notify::Request& part : parts) {
+      NOTIFY_ASSERT(part.type() == request.type());
+      NOTIFY_ASSERT(notify::validate(part).empty());
+      NOTIFY_ASSERT(request.id.empty() == part.id.empty());
+      const auto mine = notify::families_of(part);
+      NOTIFY_ASSERT(!mine.empty() && mine.size() <= max);
+      seen.insert(seen.end(), mine.begin(), mine.end());
+    }
+    std::sort(seen.begin(), seen.end());
+    NOTIFY_ASSERT(std::adjacent_find(seen.begin(), seen.end()) == seen.end());  // one part per family
+    NOTIFY_ASSERT(seen == families);
+  }
+}
+
 void check_member(std::string_view input) {
   const auto member = notify::parse_member(7, input);
   if (!member) {
@@ -137,7 +169,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view input(reinterpret_cast<const char*>(data), size);
 
   const auto decoded = notify::decode(input);
-  if (decoded) check_request(input, *decoded);
+  if (decoded) {
+    check_request(input, *decoded);
+    check_split(*decoded);
+  }
   else check_errors(decoded.error());
 
   const notify::Limits tight = tight_limits();

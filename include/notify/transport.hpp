@@ -25,7 +25,7 @@ struct QueueRecord {
   std::string body;
   int receive_count = 1;          ///< deliveries so far, this one included
   std::int64_t sent_at_ms = 0;    ///< when the producer sent it (Unix ms), 0 if unknown
-  std::string group;              ///< the FIFO message group (SQS FIFO queues), empty otherwise
+  std::string group{};            ///< the FIFO message group (SQS FIFO queues), empty otherwise
 };
 
 /// What should happen to a record after processing.

@@ -107,7 +107,7 @@ inline std::optional<Id> parse_member_field(std::string_view field) noexcept { r
 /// mktPushAgreed (or the legacy spelling mktPushAreed) defaults to false.
 inline Result<Member> parse_member(Id userId, std::string_view json) {
   using detail::JsonKind;
-  detail::JsonReader r(json, 4);
+  detail::JsonReader r(json, 32);
   Member m;
   m.userId = userId;
   bool has_name = false;
@@ -136,8 +136,10 @@ inline Result<Member> parse_member(Id userId, std::string_view json) {
       has_name |= is_name;
     } else if (key == "mktPushAgreed" || key == "mktPushAreed") {
       if (k == JsonKind::null) { r.read_null(); continue; }
-      if (k != JsonKind::boolean) return bad("mktPushAgreed is not a boolean");
-      r.read_bool(m.mktPushAgreed);
+      // Consent is only ever given by a real `true`: any other value reads as "no" and
+      // never costs the member their (non-marketing) notifications.
+      if (k == JsonKind::boolean) r.read_bool(m.mktPushAgreed);
+      else if (!r.skip_value()) break;
     } else if (!r.skip_value()) {
       break;
     }

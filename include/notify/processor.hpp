@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <unordered_map>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -95,11 +96,17 @@ inline std::string delivery_key(std::string_view request_id, const Message& m, s
   return key;
 }
 
-/// The idempotency key of a request's inbox records.
-inline std::string inbox_key(std::string_view request_id) { return std::string(request_id) + ":inbox"; }
+/// The idempotency key of a request's inbox records: the request id plus a hash of the
+/// inbox body, so two different requests that share an id both get theirs.
+inline std::string inbox_key(std::string_view request_id, std::string_view inbox_body) {
+  std::string key(request_id);
+  key += ":inbox:";
+  key += detail::hex64(detail::fnv1a(0xcbf29ce484222325ull, inbox_body));
+  return key;
+}
 
 /// Processes batches: decode, one member lookup, plan, skip what was already delivered,
-/// push, clean dead tokens, publish inbox records, remember, and decide each outcome.
+/// push, clean dead tokens, remember, publish inbox records, and decide each outcome.
 template <MemberStore Store, PushProvider Pusher, InboxSink Inbox, IdempotencyStore Ledger>
 class BatchProcessor {
  public:
@@ -128,13 +135,20 @@ class BatchProcessor {
       }
       it.request = std::move(*decoded);
       it.request_id = it.request->id.empty() ? batch[i].id : it.request->id;
+      // Producer ids and queue ids live in separate key spaces. A record with neither
+      // has no idempotency across its redeliveries: its keys (unique in this batch) never
+      // reach the ledger, so they cannot match another record's markers.
+      it.keyed = !it.request->id.empty() || !batch[i].id.empty();
+      it.key_id = !it.request->id.empty() ? "e:" + it.request->id
+                  : !batch[i].id.empty()  ? "q:" + batch[i].id
+                                          : "n:" + std::to_string(i);
       emit("received", it);
       append_family_ids(*it.request, family_ids);
     }
     std::sort(family_ids.begin(), family_ids.end());
     family_ids.erase(std::unique(family_ids.begin(), family_ids.end()), family_ids.end());
 
-    if (!family_ids.empty() || any_valid(items)) run(items, family_ids);
+    if (any_valid(items)) run(items, family_ids);
 
     std::vector<Outcome> out;
     out.reserve(items.size());
@@ -146,14 +160,18 @@ class BatchProcessor {
   struct Item {
     const QueueRecord* record = nullptr;
     std::optional<Request> request;
-    std::string request_id;
+    std::string request_id;  // for logs: the envelope id, else the queue's id
+    std::string key_id;      // the idempotency namespace of this request
+    bool keyed = false;      // key_id names the request beyond this batch (ledger in use)
     Plan plan;
+    std::string inbox_body;  // encode_inbox(plan), when there are inbox records
     Outcome outcome;
     bool pending = false;  // some delivery must be retried
-    bool blocked = false;  // ... because of a fatal (configuration) error
+    bool outage = false;   // ... because a service (or our configuration) failed, not this record
     std::chrono::milliseconds retry_after{0};
     std::string retry_reason;
     std::string failure;  // a permanent failure of some push
+    std::vector<std::size_t> twins;  // earlier copies in this batch that make some of our deliveries
   };
 
   static bool any_valid(const std::vector<Item>& items) {
@@ -169,7 +187,7 @@ class BatchProcessor {
     // Every delivery of the batch, and the keys to check in one round trip.
     std::vector<std::string> keys;
     struct Ref { std::size_t item; const Message* message; std::string_view token; };
-    std::vector<Ref> refs;  // refs[k] belongs to keys[k]; token empty = inbox
+    std::vector<Ref> refs;  // refs[k] belongs to keys[k]; no message = the inbox records
     for (std::size_t i = 0; i < items.size(); ++i) {
       Item& it = items[i];
       if (!it.request) continue;
@@ -178,27 +196,56 @@ class BatchProcessor {
                                   std::to_string(it.plan.inbox_count()) + " inbox");
       for (const Message& m : it.plan.messages)
         for (std::string_view t : m.tokens) {
-          keys.push_back(delivery_key(it.request_id, m, t));
+          keys.push_back(delivery_key(it.key_id, m, t));
           refs.push_back({i, &m, t});
         }
       if (it.plan.inbox_count() > 0) {
-        keys.push_back(inbox_key(it.request_id));
+        it.inbox_body = encode_inbox(it.plan);
+        keys.push_back(inbox_key(it.key_id, it.inbox_body));
         refs.push_back({i, nullptr, {}});
       }
     }
     std::vector<bool> seen(keys.size(), false);
-    if (!keys.empty()) {
-      auto r = ledger_.seen(keys);
-      if (!r) return retry_all(items, r.error());
-      if (r->size() == keys.size()) seen = std::move(*r);
+    {
+      std::vector<std::string> asked;  // the keys of keyed requests, in order
+      std::vector<std::size_t> asked_at;
+      for (std::size_t k = 0; k < keys.size(); ++k)
+        if (items[refs[k].item].keyed) {
+          asked.push_back(keys[k]);
+          asked_at.push_back(k);
+        }
+      if (!asked.empty()) {
+        auto r = ledger_.seen(asked);
+        if (!r) return retry_all(items, r.error());
+        // An answer that does not fit the question cannot say what was sent: trust none of it.
+        if (r->size() != asked.size())
+          return retry_all(items, Error{Errc::unavailable,
+                                        "idempotency store answered " + std::to_string(r->size()) + " of " +
+                                            std::to_string(asked.size()) + " keys",
+                                        {}});
+        for (std::size_t a = 0; a < asked.size(); ++a) seen[asked_at[a]] = (*r)[a];
+      }
     }
     // A request sent twice (same envelope id) may arrive twice in one batch: the ledger
-    // knows neither copy yet, so only the first makes each delivery. Markers the ledger
-    // has not taken yet count as seen too.
+    // knows neither copy yet, so only the first makes each delivery, and the later copy
+    // shares its fate (see settle_twins). Markers the ledger has not taken yet count as
+    // seen too.
     {
-      std::unordered_set<std::string_view> first;
-      for (std::size_t k = 0; k < keys.size(); ++k)
-        if (!seen[k] && (unremembered_.contains(keys[k]) || !first.insert(keys[k]).second)) seen[k] = true;
+      std::unordered_map<std::string_view, std::size_t> first;
+      for (std::size_t k = 0; k < keys.size(); ++k) {
+        if (seen[k]) continue;
+        if (unremembered_.contains(keys[k])) {
+          seen[k] = true;
+          continue;
+        }
+        const auto [at, inserted] = first.emplace(keys[k], refs[k].item);
+        if (!inserted) {
+          seen[k] = true;
+          std::vector<std::size_t>& twins = items[refs[k].item].twins;
+          if (at->second != refs[k].item && std::find(twins.begin(), twins.end(), at->second) == twins.end())
+            twins.push_back(at->second);
+        }
+      }
     }
 
     // Pushes not yet made.
@@ -216,22 +263,32 @@ class BatchProcessor {
     std::vector<std::string> done_keys;
     if (!pushes.empty()) {
       const std::vector<PushResult> results = pusher_.send(pushes);
+      // A retry is an outage (not the record's own failure) when the provider says so, or
+      // when pushes to several devices all failed and none went out: the provider, or
+      // the way to it, is down. A lone device that keeps failing is its record's problem.
+      const bool none_out = std::none_of(results.begin(), results.end(), [](const PushResult& r) {
+        return r.status == PushStatus::sent || r.status == PushStatus::invalid_token || r.status == PushStatus::failed;
+      });
+      const bool outage = none_out && std::any_of(pushes.begin(), pushes.end(), [&](const Push& p) {
+                            return p.token != pushes.front().token;
+                          });
       for (std::size_t p = 0; p < pushes.size(); ++p) {
         const std::size_t k = push_key[p];
         Item& it = items[refs[k].item];
-        const PushResult r = p < results.size() ? results[p] : PushResult{PushStatus::retry, {}, "no result from provider"};
+        const PushResult r = p < results.size() ? results[p] : PushResult{PushStatus::retry, {}, "no result from provider", true};
         switch (r.status) {
           case PushStatus::sent:
-            done_keys.push_back(keys[k]);
+            if (it.keyed) done_keys.push_back(keys[k]);
             emit("sent", it, pushes[p].token, r.detail);
             break;
           case PushStatus::invalid_token:
             emit("invalid_token", it, pushes[p].token, r.detail);
             forget_token(families, pushes[p].token, it);
-            done_keys.push_back(keys[k]);
+            if (it.keyed) done_keys.push_back(keys[k]);
             break;
           case PushStatus::retry:
             it.pending = true;
+            it.outage |= outage || r.outage;
             it.retry_after = std::max(it.retry_after, r.retry_after);
             it.retry_reason = r.detail;
             emit("push_retry", it, pushes[p].token, r.detail);
@@ -242,7 +299,7 @@ class BatchProcessor {
             break;
           case PushStatus::fatal:
             it.pending = true;
-            it.blocked = true;
+            it.outage = true;
             it.retry_reason = r.detail;
             if (!fatal_) fatal_ = Error{Errc::configuration, r.detail, {}};
             emit("push_fatal", it, pushes[p].token, r.detail);
@@ -250,43 +307,37 @@ class BatchProcessor {
         }
       }
     }
+    // Markers go in right after the pushes (before the inbox), so a crash from here on
+    // repeats nothing that was sent.
+    remember(std::move(done_keys));
 
     // Inbox records, once per request.
     std::vector<std::string> bodies;
     std::vector<std::size_t> inbox_refs;
     for (std::size_t k = 0; k < refs.size(); ++k)
       if (!refs[k].message && !seen[k]) {
-        bodies.push_back(encode_inbox(items[refs[k].item].plan));
+        bodies.push_back(items[refs[k].item].inbox_body);
         inbox_refs.push_back(k);
       }
     if (!bodies.empty()) {
       auto r = inbox_.publish(bodies);
+      std::vector<std::string> inbox_keys;
       for (std::size_t k : inbox_refs) {
         Item& it = items[refs[k].item];
         if (r) {
-          done_keys.push_back(keys[k]);
+          if (it.keyed) inbox_keys.push_back(keys[k]);
           emit("inbox_published", it);
         } else {
           it.pending = true;
+          it.outage = true;
           it.retry_reason = "inbox: " + r.error().message;
           emit("inbox_retry", it, {}, r.error().message);
         }
       }
+      if (!inbox_keys.empty()) remember(std::move(inbox_keys));
     }
 
-    if (!done_keys.empty() || !unremembered_.empty()) {
-      // Markers the ledger could not take are kept here (and count as seen) until a
-      // later batch stores them, so a retried record never repeats a push meanwhile.
-      done_keys.insert(done_keys.end(), unremembered_.begin(), unremembered_.end());
-      if (auto r = ledger_.remember(done_keys, opt_.idempotency_ttl)) {
-        unremembered_.clear();
-      } else {
-        emit_plain("ledger_error", {}, r.error().message);
-        for (std::string& k : done_keys)
-          if (unremembered_.size() < max_unremembered) unremembered_.insert(std::move(k));
-      }
-    }
-
+    settle_twins(items);
     for (Item& it : items) {
       if (!it.request) continue;
       if (it.pending) schedule_retry(it, it.retry_reason);
@@ -295,6 +346,36 @@ class BatchProcessor {
         it.outcome = {Disposition::done, {}, {}};
         emit("done", it);
       }
+    }
+  }
+
+  /// A later copy whose deliveries an earlier copy made is not acked while that copy
+  /// still has to retry: it retries too, so neither copy's budget decides alone. Earlier
+  /// copies come first, so a chain of copies is settled in one pass.
+  static void settle_twins(std::vector<Item>& items) {
+    for (Item& it : items)
+      for (std::size_t t : it.twins) {
+        const Item& first = items[t];
+        if (!first.pending) continue;
+        if (!it.pending) it.retry_reason = first.retry_reason;
+        it.pending = true;
+        it.outage |= first.outage;
+        it.retry_after = std::max(it.retry_after, first.retry_after);
+      }
+  }
+
+  /// Stores markers in one round trip. Markers the ledger could not take are kept here
+  /// (and count as seen) until a later batch stores them, so a retried record never
+  /// repeats a push meanwhile.
+  void remember(std::vector<std::string> keys) {
+    if (keys.empty() && unremembered_.empty()) return;
+    keys.insert(keys.end(), unremembered_.begin(), unremembered_.end());
+    if (auto r = ledger_.remember(keys, opt_.idempotency_ttl)) {
+      unremembered_.clear();
+    } else {
+      emit_plain("ledger_error", {}, r.error().message);
+      for (std::string& k : keys)
+        if (unremembered_.size() < max_unremembered) unremembered_.insert(std::move(k));
     }
   }
 
@@ -307,23 +388,28 @@ class BatchProcessor {
         }
   }
 
+  /// A service failed for the whole batch: every valid record is retried as an outage.
   void retry_all(std::vector<Item>& items, const Error& e) {
-    const bool blocked = !is_transient(e.code);
-    if (blocked && !fatal_) fatal_ = e;
+    if (!is_transient(e.code) && !fatal_) fatal_ = e;
     for (Item& it : items)
       if (it.request) {
-        it.blocked = blocked;
+        it.outage = true;
         schedule_retry(it, e.message);
       }
   }
 
-  /// A record blocked by our own configuration is never dead-lettered for it: the
-  /// worker stops, and the record waits for a fixed deployment.
+  /// An outage (a service down, or our own configuration) never dead-letters a record:
+  /// only its own failures count toward max_deliveries, not the deliveries the queue
+  /// reports as earlier outages (QueueRecord::outages).
   void schedule_retry(Item& it, const std::string& reason) {
-    if (!it.blocked && it.record->receive_count >= opt_.max_deliveries) {
-      return dead_letter(it, "gave up after " + std::to_string(it.record->receive_count) + " deliveries: " + reason);
+    const int own = it.record->receive_count - std::max(it.record->outages, 0);
+    if (!it.outage && own >= opt_.max_deliveries) {
+      std::string why = "gave up after " + std::to_string(own) + " deliveries";
+      if (it.record->outages > 0) why += " (and " + std::to_string(it.record->outages) + " in outages)";
+      return dead_letter(it, why + ": " + reason);
     }
-    it.outcome = {Disposition::retry, std::max(backoff(it.record->receive_count), it.retry_after), reason};
+    it.outcome = {Disposition::retry, std::max(backoff(it.record->receive_count), it.retry_after), reason,
+                  it.outage};
     emit("retry", it, {}, reason);
   }
 
@@ -337,10 +423,15 @@ class BatchProcessor {
     const int shift = std::clamp(receive_count - 1, 0, 20);
     const auto full = std::min(opt_.max_delay, opt_.base_delay * (std::int64_t{1} << shift));
     const auto half = full.count() / 2;
+    const std::uint64_t r = next_random();
+    return std::chrono::milliseconds(half + (half > 0 ? static_cast<std::int64_t>(r % static_cast<std::uint64_t>(half + 1)) : 0));
+  }
+
+  std::uint64_t next_random() noexcept {
     rng_ ^= rng_ << 13;
     rng_ ^= rng_ >> 7;
     rng_ ^= rng_ << 17;
-    return std::chrono::milliseconds(half + (half > 0 ? static_cast<std::int64_t>(rng_ % static_cast<std::uint64_t>(half + 1)) : 0));
+    return rng_;
   }
 
   void emit(std::string_view step, const Item& it, std::string_view token = {}, std::string_view detail = {}) {

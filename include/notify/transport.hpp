@@ -25,7 +25,10 @@ struct QueueRecord {
   std::string body;
   int receive_count = 1;          ///< deliveries so far, this one included
   std::int64_t sent_at_ms = 0;    ///< when the producer sent it (Unix ms), 0 if unknown
-  std::string group;              ///< the FIFO message group (SQS FIFO queues), empty otherwise
+  std::string group{};            ///< the FIFO message group (SQS FIFO queues), empty otherwise
+  /// How many of the earlier deliveries ended in an outage retry (Outcome::outage): they
+  /// do not count toward dead-lettering. 0 for queues that cannot tell.
+  int outages = 0;
 };
 
 /// What should happen to a record after processing.
@@ -45,6 +48,9 @@ struct Outcome {
   Disposition disposition = Disposition::done;
   std::chrono::milliseconds delay{0};
   std::string reason;  ///< why it is retried or dead-lettered (JSON errors for invalid input)
+  /// The retry is due to an outage (a service down, our configuration), not to this
+  /// record: a queue that dead-letters after N deliveries must not count it.
+  bool outage = false;
 };
 
 /// A record paired with its outcome, for Queue::settle.
@@ -109,6 +115,9 @@ struct PushResult {
   PushStatus status = PushStatus::sent;
   std::chrono::milliseconds retry_after{0};
   std::string detail;  ///< the provider's message name when sent, the reason otherwise
+  /// A retry because the provider (or the way to it) failed, not this push: down,
+  /// unreachable, overloaded. Such retries never dead-letter a record.
+  bool outage = false;
 };
 
 /// A push provider: one result per push, in order.

@@ -112,6 +112,28 @@ TEST_CASE("every FCM answer and transport failure maps to the documented push ou
   }
 }
 
+TEST_CASE("an unreachable or failing FCM is flagged as an outage, a quota or an answer about the push is not") {
+  const std::string quota = fcm_error(429, "RESOURCE_EXHAUSTED", "QUOTA_EXCEEDED", "Quota exceeded.");
+  const std::string unavailable = fcm_error(503, "UNAVAILABLE", "UNAVAILABLE", "The service is currently unavailable.");
+  const std::string internal = fcm_error(500, "INTERNAL", "INTERNAL", "Internal error encountered.");
+  const std::string bad_payload = fcm_error(400, "INVALID_ARGUMENT", "INVALID_ARGUMENT", "Invalid value");
+  for (const Reply& outage : {http(503, unavailable), http(500, internal), http(502, "<html>bad gateway</html>"),
+                              http(408, ""), failure(Transport::timeout, "Operation timed out"),
+                              failure(Transport::connect, "Connection refused"), failure(Transport::broken, "Stream error")}) {
+    CAPTURE(outage.status);
+    CAPTURE(outage.error);
+    const auto r = classify(outage, now);
+    CHECK(r.status == PushStatus::retry);
+    CHECK(r.outage);
+  }
+  // A quota may be one device's: only when every push of a batch hits it does the
+  // processor take it for an outage.
+  for (const Reply& own : {http(429, quota), http(400, bad_payload), http(200, R"({"name":"projects/p/messages/1"})")}) {
+    CAPTURE(own.status);
+    CHECK_FALSE(classify(own, now).outage);
+  }
+}
+
 TEST_CASE("a sent push keeps FCM's message name as its detail") {
   CHECK(classify(http(200, R"({"name":"projects/p/messages/0:123%abc"})"), now).detail ==
         "projects/p/messages/0:123%abc");

@@ -109,9 +109,35 @@ TEST_CASE("stored member fields of the wrong type are invalid") {
   check_invalid(3, R"({"userName":["엄마"]})");
   check_invalid(3, R"({"userName":"엄마","fcmToken":7})");
   check_invalid(3, R"({"userName":"엄마","fcmToken":{}})");
-  check_invalid(3, R"({"userName":"엄마","mktPushAgreed":"true"})");
-  check_invalid(3, R"({"userName":"엄마","mktPushAgreed":1})");
-  check_invalid(3, R"({"userName":"엄마","mktPushAreed":"yes"})");
+}
+
+TEST_CASE("a mktPushAgreed that is not a boolean reads as no consent and keeps the member") {
+  // Only a real `true` is consent; a wrong type must not cost the member their other pushes.
+  for (std::string_view json : {R"({"userName":"엄마","fcmToken":"t","mktPushAgreed":"true"})",
+                                R"({"userName":"엄마","fcmToken":"t","mktPushAgreed":1})",
+                                R"({"userName":"엄마","fcmToken":"t","mktPushAreed":"yes"})",
+                                R"({"userName":"엄마","fcmToken":"t","mktPushAgreed":{"v":[true]}})",
+                                R"({"mktPushAgreed":[true],"userName":"엄마","fcmToken":"t"})"}) {
+    CAPTURE(json);
+    const auto r = parse_member(3, json);
+    REQUIRE(r.has_value());
+    CHECK(*r == Member{3, "엄마", "t", false});
+  }
+  // ... but it must still be JSON.
+  check_invalid(3, R"({"userName":"엄마","mktPushAgreed":tru})");
+  check_invalid(3, R"({"userName":"엄마","mktPushAgreed":[1,]})");
+}
+
+TEST_CASE("unknown fields of a stored member may nest up to 32 levels") {
+  const auto nested = [](int containers) {  // an "extra" field of `containers` nested arrays/objects
+    std::string v = "1";
+    for (int i = 0; i < containers; ++i) v = (i % 2 ? "{\"k\":" : "[") + v + (i % 2 ? "}" : "]");
+    return R"({"userName":"엄마","fcmToken":"t","extra":)" + v + "}";
+  };
+  const auto deep = parse_member(3, nested(31));  // 31 inside the member object: 32 levels
+  REQUIRE(deep.has_value());
+  CHECK(*deep == Member{3, "엄마", "t", false});
+  check_invalid(3, nested(32));
 }
 
 TEST_CASE("a stored member value that is not JSON is invalid") {

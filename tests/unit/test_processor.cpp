@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <nlohmann/json.hpp>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -469,7 +470,7 @@ TEST_CASE("a fatal push answer flags the processor and keeps the record for late
 
 TEST_CASE("a record still failing after max_deliveries is dead-lettered as given up") {
   Rig rig;
-  rig.pusher.faults.fail_always();
+  rig.pusher.fail_token(kid_token, PushStatus::retry);  // this record's own failure: 아빠 still gets it
   rig.send(comment(1));
 
   for (int delivery = 1; delivery < 5; ++delivery) {
@@ -477,17 +478,114 @@ TEST_CASE("a record still failing after max_deliveries is dead-lettered as given
     const auto out = rig.pass();
     REQUIRE(out.size() == 1);
     CHECK(out[0].disposition == Disposition::retry);
+    CHECK_FALSE(out[0].outage);
   }
   const auto last = rig.pass();
   REQUIRE(last.size() == 1);
   CHECK(last[0].disposition == Disposition::dead_letter);
-  CHECK(contains(last[0].reason, "gave up after 5 deliveries"));
-  CHECK(contains(last[0].reason, "injected failure"));
+  CHECK(contains(last[0].reason, "gave up after 5 deliveries: injected retry"));
   const auto dead = rig.queue.dead_letters();
   REQUIRE(dead.size() == 1);
   CHECK(dead[0].record.receive_count == 5);
   CHECK(rig.queue.pending() == 0);
-  CHECK(rig.pusher.sent().empty());
+  CHECK(rig.pusher.count(dad_token) == 1);  // once, not once per delivery
+  CHECK(rig.pusher.count(kid_token) == 0);
+  CHECK(rig.inbox.published().size() == 1);
+}
+
+TEST_CASE("an outage is retried however many deliveries it lasts, flagged as one, and never dead-lettered") {
+  notify::ProcessorOptions o = fast_options();
+  o.max_deliveries = 3;
+  Rig rig(o);
+  SUBCASE("the push provider is down: every push answers retry") { rig.pusher.faults.fail_always(); }
+  SUBCASE("every push answers fatal") {
+    rig.pusher.fail_token(dad_token, PushStatus::fatal);
+    rig.pusher.fail_token(kid_token, PushStatus::fatal);
+  }
+  SUBCASE("the member store is down") { rig.store.faults.fail_always(); }
+  SUBCASE("the member store rejects our credentials") { rig.store.faults.fail_always(notify::Errc::unauthenticated); }
+  SUBCASE("the ledger is down") { rig.ledger.faults.fail_always(); }
+  SUBCASE("the inbox is down") { rig.inbox.faults.fail_always(); }
+  rig.send(comment(1));
+
+  for (int delivery = 1; delivery <= 10; ++delivery) {
+    CAPTURE(delivery);
+    const auto out = rig.pass();
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].disposition == Disposition::retry);
+    CHECK(out[0].outage);
+  }
+  CHECK(rig.queue.dead_letters().empty());
+  CHECK(rig.queue.pending() == 1);
+
+  // Over: delivered, and each push once.
+  rig.pusher.clear_token(dad_token);
+  rig.pusher.clear_token(kid_token);
+  rig.pusher.faults.clear();
+  rig.store.faults.clear();
+  rig.ledger.faults.clear();
+  rig.inbox.faults.clear();
+  const auto out = rig.pass();
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].disposition == Disposition::done);
+  CHECK(rig.pusher.count(dad_token) == 1);
+  CHECK(rig.pusher.count(kid_token) == 1);
+  CHECK(rig.inbox.published().size() == 1);
+  CHECK(rig.queue.acked() == 1);
+}
+
+TEST_CASE("an outage at any delivery count is retried, not dead-lettered") {
+  Rig rig;
+  rig.pusher.faults.fail_always();
+  for (int count : {1, 5, 6, 40}) {
+    CAPTURE(count);
+    const notify::QueueRecord r = record(comment(1), count);
+    const auto out = rig.processor.process(std::span(&r, 1));
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].disposition == Disposition::retry);
+    CHECK(out[0].outage);
+    CHECK(contains(out[0].reason, "injected failure"));
+  }
+}
+
+TEST_CASE("deliveries lost to an outage do not use up a record's own retries") {
+  notify::ProcessorOptions o = fast_options();
+  o.max_deliveries = 3;
+  Rig rig(o);
+  rig.pusher.faults.fail_always();
+  rig.send(comment(1));
+  for (int delivery = 1; delivery <= 4; ++delivery) CHECK(rig.pass()[0].outage);
+
+  // The provider is back, but one token keeps failing: three deliveries of its own.
+  rig.pusher.faults.clear();
+  rig.pusher.fail_token(kid_token, PushStatus::retry);
+  for (int own = 1; own < 3; ++own) {
+    CAPTURE(own);
+    const auto out = rig.pass();
+    CHECK(out[0].disposition == Disposition::retry);
+    CHECK_FALSE(out[0].outage);
+  }
+  const auto last = rig.pass();
+  CHECK(last[0].disposition == Disposition::dead_letter);
+  CHECK(contains(last[0].reason, "gave up after 3 deliveries (and 4 in outages): injected retry"));
+  const auto dead = rig.queue.dead_letters();
+  REQUIRE(dead.size() == 1);
+  CHECK(dead[0].record.receive_count == 7);
+  CHECK(rig.pusher.count(dad_token) == 1);
+}
+
+TEST_CASE("a push failing for one record while others of the batch go out is that record's failure, not an outage") {
+  Rig rig;
+  rig.add(7, 1, "할머니", "token-grandma-ffffffff-0004");
+  rig.add(7, 2, "할아버지", "token-grandpa-gggggggg-0005");
+  rig.pusher.fail_token("token-grandpa-gggggggg-0005", PushStatus::retry);
+  const notify::QueueRecord batch[] = {record(comment(1), 1, "m1"),
+                                       record(R"({"type":"EMOTION_CHOSEN","param":{"familyId":7,"userId":1}})", 1, "m2")};
+  const auto out = rig.processor.process(batch);
+  REQUIRE(out.size() == 2);
+  CHECK(out[0].disposition == Disposition::done);
+  CHECK(out[1].disposition == Disposition::retry);
+  CHECK_FALSE(out[1].outage);
 }
 
 TEST_CASE("a crash before settling redelivers the record and the ledger prevents duplicates") {
@@ -576,7 +674,7 @@ TEST_CASE("without an envelope id two equal bodies are two requests and both are
   CHECK(rig.inbox.published().size() == 2);
 }
 
-TEST_CASE("a duplicate in one batch leaves a failed delivery to the copy that attempted it") {
+TEST_CASE("a duplicate in one batch retries together with the copy that attempted its deliveries") {
   Rig rig;
   rig.pusher.fail_token(kid_token, PushStatus::retry);
   const std::string body = comment(1, 1, "comment-29001-v1");
@@ -585,15 +683,45 @@ TEST_CASE("a duplicate in one batch leaves a failed delivery to the copy that at
   const auto out = rig.pass();
   REQUIRE(out.size() == 2);
   CHECK(out[0].disposition == Disposition::retry);
-  CHECK(out[1].disposition == Disposition::done);  // nothing of its own left to deliver
+  CHECK(out[1].disposition == Disposition::retry);  // not acked while its twin's delivery is still owed
+  CHECK(out[1].reason == out[0].reason);
+  CHECK_FALSE(out[1].outage);
   CHECK(rig.pusher.count(dad_token) == 1);
-  CHECK(rig.queue.pending() == 1);
+  CHECK(rig.pusher.faults.calls() == 1);
+  CHECK(rig.queue.pending() == 2);
 
   rig.pusher.clear_token(kid_token);
   while (rig.queue.pending() > 0) rig.pass();
+  CHECK(rig.queue.acked() == 2);
+  CHECK(rig.queue.dead_letters().empty());
   CHECK(rig.pusher.count(dad_token) == 1);
   CHECK(rig.pusher.count(kid_token) == 1);
   CHECK(rig.inbox.published().size() == 1);
+}
+
+TEST_CASE("a duplicate in one batch shares its twin's outage and is not dead-lettered for it") {
+  Rig rig;
+  rig.pusher.faults.fail_always();
+  const std::string body = comment(1, 1, "comment-29001-v1");
+  const notify::QueueRecord batch[] = {record(body, 1, "m1"), record(body, 9, "m2")};
+  const auto out = rig.processor.process(batch);
+  REQUIRE(out.size() == 2);
+  CHECK(out[0].disposition == Disposition::retry);
+  CHECK(out[0].outage);
+  CHECK(out[1].disposition == Disposition::retry);  // past max_deliveries, but the failure is an outage
+  CHECK(out[1].outage);
+}
+
+TEST_CASE("a duplicate in one batch is done when its first copy has nothing left to retry") {
+  Rig rig;
+  rig.pusher.fail_token(kid_token, PushStatus::failed);
+  const std::string body = comment(1, 1, "comment-29001-v1");
+  const notify::QueueRecord batch[] = {record(body, 1, "m1"), record(body, 1, "m2")};
+  const auto out = rig.processor.process(batch);
+  REQUIRE(out.size() == 2);
+  CHECK(out[0].disposition == Disposition::dead_letter);  // the copy that met the failure keeps the reason
+  CHECK(out[1].disposition == Disposition::done);
+  CHECK(rig.pusher.count(dad_token) == 1);
 }
 
 TEST_CASE("stored member values that cannot be read are skipped and the others are still notified") {
@@ -660,4 +788,146 @@ TEST_CASE("each step emits an event and device tokens appear only shortened") {
   CHECK(rig.count_events("already_sent") == 1);  // 아빠 (민지's token is gone)
   CHECK(rig.count_events("sent") == 1);          // 할머니
   CHECK(rig.count_events("done") == 1);
+}
+
+namespace {
+/// An inbox sink whose publish kills the worker (an exception nobody catches), to see
+/// what a crash between the pushes and the inbox leaves behind.
+struct CrashingInbox {
+  mem::InboxSink inner;
+  bool crash = true;
+  notify::Result<void> publish(std::span<const std::string> bodies) {
+    if (crash) throw std::runtime_error("worker killed during the inbox publish");
+    return inner.publish(bodies);
+  }
+};
+
+/// A ledger whose seen() answers one key too few or too many.
+struct MiscountingLedger {
+  mem::IdempotencyStore inner;
+  int off_by = -1;
+  notify::Result<std::vector<bool>> seen(std::span<const std::string> keys) {
+    auto r = inner.seen(keys);
+    if (r && off_by < 0 && !r->empty()) r->pop_back();
+    if (r && off_by > 0) r->push_back(false);
+    return r;
+  }
+  notify::Result<void> remember(std::span<const std::string> keys, std::chrono::seconds ttl) {
+    return inner.remember(keys, ttl);
+  }
+};
+}  // namespace
+
+TEST_CASE("push markers are stored before the inbox publish: a worker killed there repeats no push") {
+  mem::Queue queue;
+  mem::MemberStore store;
+  mem::PushProvider pusher;
+  CrashingInbox inbox;
+  mem::IdempotencyStore ledger;
+  REQUIRE(store.set_member(3, notify::Member{1, "엄마", mom_token, false}));
+  REQUIRE(store.set_member(3, notify::Member{2, "아빠", dad_token, false}));
+  REQUIRE(store.set_member(3, notify::Member{3, "민지", kid_token, false}));
+  REQUIRE(queue.send(comment(1)));
+
+  {
+    notify::BatchProcessor dying(store, pusher, inbox, ledger, fast_options());
+    auto batch = queue.receive(10, 0ms);
+    REQUIRE(batch);
+    CHECK_THROWS(dying.process(*batch));
+  }
+  CHECK(pusher.count(dad_token) == 1);
+  CHECK(pusher.count(kid_token) == 1);
+  CHECK(ledger.size() == 2);  // both pushes remembered before the crash
+
+  // Another worker gets the record: the inbox goes out, no push is repeated.
+  queue.redeliver_unsettled();
+  inbox.crash = false;
+  notify::BatchProcessor next(store, pusher, inbox, ledger, fast_options());
+  auto batch = queue.receive(10, 0ms);
+  REQUIRE(batch);
+  REQUIRE(batch->size() == 1);
+  const auto out = next.process(*batch);
+  CHECK(out[0].disposition == Disposition::done);
+  CHECK(pusher.count(dad_token) == 1);
+  CHECK(pusher.count(kid_token) == 1);
+  CHECK(inbox.inner.published().size() == 1);
+}
+
+TEST_CASE("two different requests that share an envelope id both get their pushes and their inbox") {
+  Rig rig;
+  rig.send(comment(29001, 1, "same-id"));
+  rig.send(comment(29002, 1, "same-id"));
+  SUBCASE("in one batch") {
+    const auto out = rig.pass(10);
+    REQUIRE(out.size() == 2);
+    CHECK(out[0].disposition == Disposition::done);
+    CHECK(out[1].disposition == Disposition::done);
+  }
+  SUBCASE("in two batches") {
+    CHECK(rig.pass(1)[0].disposition == Disposition::done);
+    CHECK(rig.pass(1)[0].disposition == Disposition::done);
+  }
+  CHECK(rig.pusher.count(dad_token) == 2);
+  CHECK(rig.pusher.count(kid_token) == 2);
+  CHECK(rig.inbox.published().size() == 2);
+  CHECK(rig.count_events("already_sent") == 0);
+
+  CHECK(notify::inbox_key("e:a", "[1]") != notify::inbox_key("e:a", "[2]"));
+  CHECK(notify::inbox_key("e:a", "[1]") == notify::inbox_key("e:a", "[1]"));
+  CHECK(notify::inbox_key("e:a", "[1]") != notify::inbox_key("e:b", "[1]"));
+}
+
+TEST_CASE("an envelope id equal to another record's queue id does not share its markers") {
+  Rig rig;
+  rig.send(comment(1));             // no envelope id: keyed by its queue id, m1
+  rig.send(comment(1, 1, "m1"));    // the same content, with envelope id "m1"
+  SUBCASE("in one batch") { CHECK(rig.pass(10).size() == 2); }
+  SUBCASE("in two batches") {
+    CHECK(rig.pass(1)[0].disposition == Disposition::done);
+    CHECK(rig.pass(1)[0].disposition == Disposition::done);
+  }
+  CHECK(rig.queue.acked() == 2);
+  CHECK(rig.pusher.count(dad_token) == 2);
+  CHECK(rig.pusher.count(kid_token) == 2);
+  CHECK(rig.inbox.published().size() == 2);
+}
+
+TEST_CASE("a record with neither an envelope id nor a queue id never meets another record's markers") {
+  Rig rig;
+  const notify::QueueRecord r = record(comment(1), 1, "");
+  CHECK(rig.processor.process(std::span(&r, 1))[0].disposition == Disposition::done);
+  CHECK(rig.processor.process(std::span(&r, 1))[0].disposition == Disposition::done);
+  // A restarted worker as well.
+  notify::BatchProcessor restarted(rig.store, rig.pusher, rig.inbox, rig.ledger, fast_options());
+  CHECK(restarted.process(std::span(&r, 1))[0].disposition == Disposition::done);
+  const notify::QueueRecord two[] = {r, r};
+  for (const Outcome& o : restarted.process(two)) CHECK(o.disposition == Disposition::done);
+  CHECK(rig.pusher.count(dad_token) == 5);
+  CHECK(rig.inbox.published().size() == 5);
+  CHECK(rig.ledger.faults.calls() == 0);  // nothing to look up or remember for it
+  CHECK(rig.ledger.size() == 0);
+}
+
+TEST_CASE("a ledger answer of the wrong size retries the batch as an outage and pushes nothing") {
+  BasicRig<MiscountingLedger> rig;
+  SUBCASE("too few") { rig.ledger.off_by = -1; }
+  SUBCASE("too many") { rig.ledger.off_by = 1; }
+  rig.send(comment(1));
+  rig.send(story(3));
+  const auto out = rig.pass();
+  REQUIRE(out.size() == 2);
+  for (const Outcome& o : out) {
+    CHECK(o.disposition == Disposition::retry);
+    CHECK(o.outage);
+    CHECK(contains(o.reason, "idempotency store answered"));
+  }
+  CHECK_FALSE(rig.processor.fatal().has_value());
+  CHECK(rig.pusher.faults.calls() == 0);
+  CHECK(rig.inbox.faults.calls() == 0);
+
+  rig.ledger.off_by = 0;
+  const auto again = rig.pass();
+  REQUIRE(again.size() == 2);
+  for (const Outcome& o : again) CHECK(o.disposition == Disposition::done);
+  CHECK(rig.pusher.count(dad_token) == 2);
 }

@@ -24,6 +24,7 @@ using notify::PushStatus;
 
 const std::string mom_token = "token-mom-aaaaaaaaaaaaaaaa-0001";
 const std::string dad_token = "token-dad-bbbbbbbbbbbbbbbb-0002";
+const std::string kid_token = "token-kid-cccccccccccccccc-0003";
 
 notify::WorkerOptions draining() {
   notify::WorkerOptions o;
@@ -202,7 +203,9 @@ TEST_CASE("a transient receive failure is retried; a permanent one ends the work
 
 TEST_CASE("a draining worker dead-letters what keeps failing and still returns") {
   Worker w;
-  w.pusher.faults.fail_always();
+  // 민지's token keeps failing while 아빠's goes out: the record's own failure.
+  REQUIRE(w.store.set_member(3, notify::Member{3, "민지", kid_token, false}));
+  w.pusher.fail_token(kid_token, PushStatus::retry);
   w.send_emotion();
   const auto r = run_worker(w.queue, w.processor, w.stop, draining());
   CHECK(r.has_value());
@@ -212,4 +215,18 @@ TEST_CASE("a draining worker dead-letters what keeps failing and still returns")
   CHECK(dead[0].record.receive_count == 5);
   CHECK(dead[0].reason.rfind("gave up after 5 deliveries", 0) == 0);
   CHECK(w.pusher.faults.calls() == 5);
+  CHECK(w.pusher.count(dad_token) == 1);  // once, not once per delivery
+  CHECK(w.pusher.count(kid_token) == 0);
+}
+
+TEST_CASE("a draining worker waits out an outage longer than max_deliveries and then delivers") {
+  Worker w;
+  for (std::size_t call = 1; call <= 8; ++call) w.pusher.faults.fail_call(call);  // the provider is down
+  w.send_emotion();
+  const auto r = run_worker(w.queue, w.processor, w.stop, draining());
+  CHECK(r.has_value());
+  CHECK(w.queue.dead_letters().empty());
+  CHECK(w.queue.acked() == 1);
+  CHECK(w.pusher.faults.calls() == 9);
+  CHECK(w.pusher.count(dad_token) == 1);
 }

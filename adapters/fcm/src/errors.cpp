@@ -191,7 +191,7 @@ PushResult classify(const Reply& reply, std::chrono::system_clock::time_point no
     case Transport::ok: break;
     case Transport::timeout:
     case Transport::connect:
-    case Transport::broken: return {retry, {}, describe(reply)};
+    case Transport::broken: return {retry, {}, describe(reply), true};  // FCM unreachable: an outage
     case Transport::tls:
     case Transport::setup: return {fatal, {}, describe(reply)};
   }
@@ -205,7 +205,7 @@ PushResult classify(const Reply& reply, std::chrono::system_clock::time_point no
   if (code == "QUOTA_EXCEEDED" || code == "RESOURCE_EXHAUSTED" || reply.status == 429)
     return {retry, retry_delay(reply, now, default_quota_delay), why};
   if (code == "UNAVAILABLE" || code == "INTERNAL" || reply.status >= 500 || reply.status == 408)
-    return {retry, retry_delay(reply, now, std::chrono::seconds(0)), why};
+    return {retry, retry_delay(reply, now, std::chrono::seconds(0)), why, true};  // FCM's own failure
   if (code == "THIRD_PARTY_AUTH_ERROR" || code == "UNAUTHENTICATED" || code == "PERMISSION_DENIED" ||
       reply.status == 401 || reply.status == 403 || reply.status == 404)
     return {fatal, {}, why};

@@ -512,7 +512,7 @@ class PushProvider::Impl {
     }
     Transfer* t = acquire();
     if (!t) {
-      b.results[i] = {PushStatus::retry, {}, "fcm: cannot create a curl handle"};
+      b.results[i] = {PushStatus::retry, {}, "fcm: cannot create a curl handle", true};
       return;
     }
     const Push& p = b.pushes[i];
@@ -541,14 +541,15 @@ class PushProvider::Impl {
   /// Pushes still waiting when the access token cannot be had.
   void fail_waiting(const Error& e) {
     const PushStatus status = is_transient(e.code) ? PushStatus::retry : PushStatus::fatal;
-    for (std::size_t i : batch_->todo) batch_->results[i] = {status, {}, "fcm: " + e.message};
+    for (std::size_t i : batch_->todo) batch_->results[i] = {status, {}, "fcm: " + e.message, true};
     batch_->todo.clear();
     if (status == PushStatus::fatal && !fatal_) fatal_ = e.message;
   }
 
   /// After a fatal answer nothing more is sent: the waiting pushes come back for later.
   void give_back_waiting() {
-    for (std::size_t i : batch_->todo) batch_->results[i] = {PushStatus::retry, {}, "fcm: not sent after: " + *fatal_};
+    for (std::size_t i : batch_->todo)
+      batch_->results[i] = {PushStatus::retry, {}, "fcm: not sent after: " + *fatal_, true};
     batch_->todo.clear();
   }
 

@@ -23,15 +23,16 @@ using Clock = std::chrono::steady_clock;
 
 // KEYS: delayed, dead, the streams by priority. ARGV: group, consumer, max, claim idle ms,
 // delayed data prefix, max deliveries, delete acked ("1"/"0"). Returns {ms until the next
-// retry is due or -1, {{level, entry id, rid, body, deliveries, sent}...}}.
+// retry is due or -1, {{level, entry id, rid, body, deliveries, sent, outages}...}}.
+// Deliveries that ended in an outage retry (field o) do not count toward max deliveries.
 const Script& receive_script() {
   static const Script script(NOTIFY_LUA_NOW R"lua(
 local group, consumer, want = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', string.format('%.0f', now), 'LIMIT', 0, 100)
 for _, member in ipairs(due) do
   local data = ARGV[5] .. member
-  local f = redis.call('HMGET', data, 'stream', 'rid', 'body', 'n', 'sent')
-  if f[1] then redis.call('XADD', f[1], '*', 'rid', f[2], 'body', f[3], 'n', f[4], 'sent', f[5]) end
+  local f = redis.call('HMGET', data, 'stream', 'rid', 'body', 'n', 'sent', 'o')
+  if f[1] then redis.call('XADD', f[1], '*', 'rid', f[2], 'body', f[3], 'n', f[4], 'sent', f[5], 'o', f[6] or '0') end
   redis.call('DEL', data)
   redis.call('ZREM', KEYS[1], member)
 end
@@ -41,7 +42,8 @@ local function take(level, entry, deliveries)
   local f = {}
   for i = 1, #entry[2], 2 do f[entry[2][i]] = entry[2][i + 1] end
   local n = (tonumber(f.n) or 0) + deliveries
-  if n > tonumber(ARGV[6]) then
+  local o = tonumber(f.o) or 0
+  if n - o > tonumber(ARGV[6]) then
     redis.call('XADD', KEYS[2], '*', 'rid', f.rid or '', 'body', f.body or '',
                'reason', 'delivered ' .. n .. ' times without being settled', 'n', n, 'sent', f.sent or '0',
                'origin', KEYS[level], 'at', string.format('%.0f', now))
@@ -49,7 +51,7 @@ local function take(level, entry, deliveries)
     if ARGV[7] == '1' then redis.call('XDEL', KEYS[level], entry[1]) end
     return
   end
-  table.insert(out, {level - 3, entry[1], f.rid or '', f.body or '', n, f.sent or '0'})
+  table.insert(out, {level - 3, entry[1], f.rid or '', f.body or '', n, f.sent or '0', o})
 end
 
 for level = 3, #KEYS do
@@ -76,12 +78,14 @@ return {wait, out}
 }
 
 // KEYS: stream, delayed, the retry's data key. ARGV: group, entry id, delay ms, member,
-// rid, body, deliveries so far, sent, delete acked. Nothing happens for a stale receipt.
+// rid, body, deliveries so far, sent, delete acked, outages so far (this one included).
+// Nothing happens for a stale receipt.
 const Script& retry_script() {
   static const Script script(NOTIFY_LUA_NOW R"lua(
 if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
 if ARGV[9] == '1' then redis.call('XDEL', KEYS[1], ARGV[2]) end
-redis.call('HSET', KEYS[3], 'stream', KEYS[1], 'rid', ARGV[5], 'body', ARGV[6], 'n', ARGV[7], 'sent', ARGV[8])
+redis.call('HSET', KEYS[3], 'stream', KEYS[1], 'rid', ARGV[5], 'body', ARGV[6], 'n', ARGV[7], 'sent', ARGV[8],
+           'o', ARGV[10])
 redis.call('ZADD', KEYS[2], string.format('%.0f', now + tonumber(ARGV[3])), ARGV[4])
 return 1
 )lua");
@@ -160,6 +164,7 @@ bool fresh_record(std::size_t level, const Reply& entry, QueueRecord& out) {
     else if (name == "body") out.body = value;
     else if (name == "n") before = to_int<int>(value);
     else if (name == "sent") out.sent_at_ms = to_int<std::int64_t>(value);
+    else if (name == "o") out.outages = to_int<int>(value);
   }
   out.receive_count = before + 1;
   if (out.id.empty()) out.id = entry.elements[0].str;  // an entry added by another tool
@@ -266,13 +271,14 @@ Result<std::chrono::milliseconds> Queue::poll(std::size_t max, std::vector<Queue
   if (r->kind != Reply::Kind::array || r->elements.size() != 2 || r->elements[1].kind != Reply::Kind::array)
     return unexpected("the receive script");
   for (const Reply& e : r->elements[1].elements) {
-    if (e.kind != Reply::Kind::array || e.elements.size() != 6) return unexpected("the receive script");
+    if (e.kind != Reply::Kind::array || e.elements.size() != 7) return unexpected("the receive script");
     QueueRecord rec;
     rec.receipt = std::to_string(e.elements[0].integer) + ":" + e.elements[1].str;
     rec.id = e.elements[2].str.empty() ? e.elements[1].str : e.elements[2].str;
     rec.body = e.elements[3].str;
     rec.receive_count = static_cast<int>(e.elements[4].integer);
     rec.sent_at_ms = to_int<std::int64_t>(e.elements[5].str);
+    rec.outages = static_cast<int>(e.elements[6].integer);
     out.push_back(std::move(rec));
   }
   return std::chrono::milliseconds(r->elements[0].integer);
@@ -342,9 +348,13 @@ Result<void> Queue::settle(std::span<const Settlement> settlements) {
     const std::string& stream = streams_[level];
     const std::string entry = receipt.substr(2);
     Outcome outcome = s.outcome;
-    if (outcome.disposition == Disposition::retry && rec.receive_count >= opt_.max_deliveries) {
+    // Only the record's own failures count: an outage retry never dead-letters it.
+    const int own = rec.receive_count - std::max(rec.outages, 0);
+    if (outcome.disposition == Disposition::retry && !outcome.outage && own >= opt_.max_deliveries) {
       outcome.disposition = Disposition::dead_letter;
-      outcome.reason = "gave up after " + std::to_string(rec.receive_count) + " deliveries: " + outcome.reason;
+      std::string why = "gave up after " + std::to_string(own) + " deliveries";
+      if (rec.outages > 0) why += " (and " + std::to_string(rec.outages) + " in outages)";
+      outcome.reason = why + ": " + outcome.reason;
     }
     switch (outcome.disposition) {
       case Disposition::done:
@@ -355,7 +365,8 @@ Result<void> Queue::settle(std::span<const Settlement> settlements) {
         commands.push_back({"EVALSHA", retry_script().sha1, "3", stream, delayed_, delayed_ + ":" + rec.receipt,
                             opt_.group, entry, std::to_string(std::max<std::int64_t>(outcome.delay.count(), 0)),
                             rec.receipt, rec.id, rec.body, std::to_string(rec.receive_count),
-                            std::to_string(rec.sent_at_ms), del});
+                            std::to_string(rec.sent_at_ms), del,
+                            std::to_string(std::max(rec.outages, 0) + (outcome.outage ? 1 : 0))});
         break;
       case Disposition::dead_letter:
         commands.push_back({"EVALSHA", dead_letter_script().sha1, "2", stream, dead_, opt_.group, entry, rec.id,

@@ -157,6 +157,7 @@ Result<std::vector<QueueRecord>> Queue::receive(std::size_t max, std::chrono::mi
     r.receive_count = static_cast<int>(std::max<std::int64_t>(1, number_text(system_attribute(m, "ApproximateReceiveCount"))));
     r.sent_at_ms = number_text(system_attribute(m, "SentTimestamp"));
     r.group = system_attribute(m, "MessageGroupId");
+    if (auto it = outages_.find(r.id); it != outages_.end()) r.outages = std::min(it->second, r.receive_count - 1);
     if (r.receipt.empty()) return Error{Errc::protocol_error, "SQS ReceiveMessage: a message without ReceiptHandle", {}};
     out.push_back(std::move(r));
   }
@@ -303,7 +304,14 @@ Result<void> Queue::settle(std::span<const Settlement> settlements) {
   std::vector<std::string> done;
   std::vector<std::pair<std::string, long>> later;
   std::vector<const Settlement*> dead;
+  constexpr std::size_t max_tracked = 100000;  // a bound on the outage counts kept
   for (const Settlement& s : settlements) {
+    if (s.outcome.disposition == Disposition::retry && s.outcome.outage) {
+      if (outages_.size() >= max_tracked) outages_.clear();
+      outages_[s.record->id] = s.record->outages + 1;
+    } else {
+      outages_.erase(s.record->id);
+    }
     switch (s.outcome.disposition) {
       case Disposition::done: done.push_back(s.record->receipt); break;
       case Disposition::retry: {

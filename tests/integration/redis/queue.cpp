@@ -197,6 +197,41 @@ TEST_CASE("a record retried max_deliveries times moves to the dead-letter stream
   CHECK(q.receive(1, 200ms)->empty());
 }
 
+TEST_CASE("an outage retry is never dead-lettered however often it comes back, while the record's own failures still count") {
+  RedisServer server;
+  auto qo = queue_options("c1");
+  qo.max_deliveries = 2;
+  redis::Queue q(notify::test::options_for(server), qo);
+  REQUIRE(q.send(bodies({"waits out an outage"})).has_value());
+  Outcome outage{Disposition::retry, 0ms, "fcm unavailable"};
+  outage.outage = true;
+  for (int delivery = 1; delivery <= 4; ++delivery) {  // twice max_deliveries
+    CAPTURE(delivery);
+    auto got = receive_until(q, 1);
+    REQUIRE(got.size() == 1);
+    CHECK(got[0].receive_count == delivery);
+    CHECK(got[0].outages == delivery - 1);
+    REQUIRE(settle_all(q, got, outage).has_value());
+    CHECK(q.dead_letters()->empty());
+  }
+  // The outage is over; the record now fails on its own: max_deliveries of its own.
+  auto got = receive_until(q, 1);
+  REQUIRE(got.size() == 1);
+  CHECK(got[0].receive_count == 5);
+  CHECK(got[0].outages == 4);
+  REQUIRE(settle_all(q, got, Outcome{Disposition::retry, 0ms, "bad token"}).has_value());
+  CHECK(q.dead_letters()->empty());
+  got = receive_until(q, 1);
+  REQUIRE(got.size() == 1);
+  CHECK(got[0].receive_count == 6);
+  REQUIRE(settle_all(q, got, Outcome{Disposition::retry, 0ms, "bad token"}).has_value());
+  auto dead = q.dead_letters();
+  REQUIRE(dead->size() == 1);
+  CHECK(dead->front().deliveries == 6);
+  CHECK(dead->front().reason == "gave up after 2 deliveries (and 4 in outages): bad token");
+  CHECK(*q.pending_count() == 0);
+}
+
 TEST_CASE("a dead_letter outcome moves the record at once, and redrive brings it back") {
   RedisServer server;
   redis::Queue q(notify::test::options_for(server), queue_options("c1"));

@@ -59,7 +59,8 @@ class Faults {
   std::size_t calls_ = 0;
 };
 
-/// A queue with visibility, delayed redelivery, receive counts and a dead-letter list.
+/// A queue with visibility, delayed redelivery, receive counts (and how many deliveries
+/// ended in an outage retry) and a dead-letter list.
 class Queue {
  public:
   struct DeadLetter {
@@ -101,7 +102,7 @@ class Queue {
           ready_.pop_front();
           ++e.receive_count;
           const std::string receipt = "r" + std::to_string(++next_receipt_);
-          out.push_back(QueueRecord{e.id, receipt, e.body, e.receive_count, e.sent_at_ms, {}});
+          out.push_back(QueueRecord{e.id, receipt, e.body, e.receive_count, e.sent_at_ms, {}, e.outages});
           e.visible_again = visibility_timeout.count() > 0 ? Clock::now() + visibility_timeout : Clock::time_point::max();
           in_flight_.emplace(receipt, std::move(e));
         }
@@ -122,10 +123,11 @@ class Queue {
       switch (s.outcome.disposition) {
         case Disposition::done: ++acked_; break;
         case Disposition::retry:
+          e.outages += s.outcome.outage ? 1 : 0;
           delayed_.emplace(Clock::now() + s.outcome.delay, std::move(e));
           break;
         case Disposition::dead_letter:
-          dead_.push_back({QueueRecord{e.id, {}, e.body, e.receive_count, e.sent_at_ms, {}}, s.outcome.reason});
+          dead_.push_back({QueueRecord{e.id, {}, e.body, e.receive_count, e.sent_at_ms, {}, e.outages}, s.outcome.reason});
           break;
       }
     }
@@ -169,6 +171,7 @@ class Queue {
     std::string id;
     std::string body;
     int receive_count = 0;
+    int outages = 0;  // deliveries settled as an outage retry
     std::int64_t sent_at_ms = 0;
     Clock::time_point visible_again = Clock::time_point::max();
   };
@@ -302,7 +305,7 @@ class PushProvider {
     std::vector<PushResult> out;
     out.reserve(pushes.size());
     if (auto r = faults.enter("send"); !r) {
-      out.assign(pushes.size(), PushResult{PushStatus::retry, {}, r.error().message});
+      out.assign(pushes.size(), PushResult{PushStatus::retry, {}, r.error().message, true});  // the provider is down
       return out;
     }
     for (const Push& p : pushes) {

@@ -2,12 +2,13 @@
 #pragma once
 
 /// A queue on Redis Streams with a consumer group. Keys, for a base name `S`:
-///   `S:high`, `S`        the streams, highest priority first (entry fields: rid, body, n, sent)
+///   `S:high`, `S`        the streams, highest priority first (entry fields: rid, body, n, sent, o)
 ///   `S:delayed`          a sorted set of retries scored by due time (Unix ms, server clock),
 ///   `S:delayed:<member>` each retry's fields until it is due
 ///   `S:dead`             the dead-letter stream (fields: rid, body, reason, n, sent, origin, at)
 /// `rid` is the request id (QueueRecord::id, stable across retries), `n` how many times
-/// the request was delivered before this entry, `sent` the producer's Unix ms.
+/// the request was delivered before this entry, `o` how many of those ended in an outage
+/// retry (they do not count toward max_deliveries; absent: 0), `sent` the producer's Unix ms.
 
 #include <chrono>
 #include <cstdint>
@@ -30,7 +31,9 @@ struct QueueOptions {
   std::string group = "notify";       ///< the consumer group
   std::string consumer;               ///< this consumer's name; empty: host-pid-random
   std::size_t max_length = 1000000;   ///< XADD MAXLEN ~ (0: unbounded); keep far above any backlog
-  int max_deliveries = 5;             ///< a retry at this count, or a claim past it, dead-letters
+  /// A retry at this many deliveries, or a claim past it, dead-letters; deliveries that
+  /// ended in an outage retry (Outcome::outage) are not counted.
+  int max_deliveries = 5;
   /// Entries pending longer are taken from their consumer (presumed dead): keep it well
   /// above the longest batch, or a slow consumer's records are processed twice (the
   /// idempotency store then stops repeated pushes).

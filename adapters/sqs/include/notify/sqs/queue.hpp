@@ -3,7 +3,10 @@
 
 /// notify::Queue on Amazon SQS (standard or FIFO), JSON protocol.
 ///
-///   receive   ReceiveMessage (long poll up to 20 s, at most 10, every system attribute)
+///   receive   ReceiveMessage (long poll up to 20 s, at most 10, every system attribute);
+///             QueueRecord::outages counts the outage retries this process settled for the
+///             record (SQS keeps no such count: the queue's maxReceiveCount counts every
+///             receive, so set it well above notify's max deliveries)
 ///   settle    done: DeleteMessageBatch; retry: ChangeMessageVisibilityBatch to the delay;
 ///             dead_letter: SendMessageBatch to the dead-letter queue with the reason, then
 ///             DeleteMessageBatch. Each batch answer is read entry by entry.
@@ -24,6 +27,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "notify/sqs/client.hpp"
@@ -115,6 +119,9 @@ class Queue {
   Client client_;
   QueueOptions opt_;
   std::optional<std::string> dead_letter_url_;
+  /// Outage retries per request id, as far as this process saw them (SQS cannot carry a
+  /// count on a message): they do not count toward dead-lettering (QueueRecord::outages).
+  std::unordered_map<std::string, int> outages_;
   std::uint64_t id_seed_ = 0;
   std::uint64_t id_counter_ = 0;
 };

@@ -221,7 +221,8 @@ struct QueueTarget {
 #if NOTIFY_WITH_SQS
   std::optional<notify::sqs::Queue> sqs;
 #endif
-  std::string where;  ///< for messages: the stream or queue URL
+  std::string where;   ///< for messages: the stream or queue URL
+  std::string server;  ///< Redis: the server (no password), for messages
 
   notify::Result<void> send(std::span<const std::string> bodies, notify::redis::Priority priority) {
 #if NOTIFY_WITH_SQS
@@ -335,7 +336,8 @@ std::optional<QueueTarget> open_queue(const cli::Options& opts, int& exit_code) 
   notify::redis::QueueOptions options;
   options.stream = address->stream;
   target.redis.emplace(address->connection, options);
-  target.where = notify::redis::describe(address->connection) + "/" + address->stream;
+  target.server = notify::redis::describe(address->connection);
+  target.where = target.server + "/" + address->stream;
   return target;
 }
 
@@ -448,7 +450,7 @@ int publish(int argc, char** argv) {
   }
   constexpr std::size_t chunk = 500;  // requests per call
   std::string where = queue->where;
-  if (queue->redis) where = queue->redis->stream(priority);
+  if (queue->redis) where = queue->server + "/" + queue->redis->stream(priority);
   for (std::size_t from = 0; from < outgoing.size(); from += chunk) {
     const std::span<const std::string> part(outgoing.data() + from, std::min(chunk, outgoing.size() - from));
     if (auto r = queue->send(part, priority); !r)

@@ -101,7 +101,7 @@ class Queue {
           ready_.pop_front();
           ++e.receive_count;
           const std::string receipt = "r" + std::to_string(++next_receipt_);
-          out.push_back(QueueRecord{e.id, receipt, e.body, e.receive_count, e.sent_at_ms});
+          out.push_back(QueueRecord{e.id, receipt, e.body, e.receive_count, e.sent_at_ms, {}});
           e.visible_again = visibility_timeout.count() > 0 ? Clock::now() + visibility_timeout : Clock::time_point::max();
           in_flight_.emplace(receipt, std::move(e));
         }
@@ -125,7 +125,7 @@ class Queue {
           delayed_.emplace(Clock::now() + s.outcome.delay, std::move(e));
           break;
         case Disposition::dead_letter:
-          dead_.push_back({QueueRecord{e.id, {}, e.body, e.receive_count, e.sent_at_ms}, s.outcome.reason});
+          dead_.push_back({QueueRecord{e.id, {}, e.body, e.receive_count, e.sent_at_ms, {}}, s.outcome.reason});
           break;
       }
     }

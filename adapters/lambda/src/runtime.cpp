@@ -361,6 +361,9 @@ Result<detail::HttpResponse> RuntimeClient::request(std::string_view method, std
     head.append("Content-Type: application/json\r\nContent-Length: ").append(std::to_string(body.size())).append("\r\n");
   }
   head.append(extra_headers).append("\r\n");
+  // Small bodies go out with the head: one write, one segment.
+  const bool together = body.size() <= 64 * 1024;
+  if (together) head.append(body);
 
   // A kept-alive connection the API closed meanwhile fails on first use: reopen it once.
   for (int attempt = 0;; ++attempt) {
@@ -370,7 +373,7 @@ Result<detail::HttpResponse> RuntimeClient::request(std::string_view method, std
     Error err;
     detail::HttpResponse r;
     bool keep = true;
-    bool sent = send_all(fd_, head, err) && (body.empty() || send_all(fd_, body, err));
+    const bool sent = send_all(fd_, head, err) && (together || send_all(fd_, body, err));
     Reader in(fd_, buffer_);
     if (sent && read_response(in, r, keep, err)) {
       in.finish();

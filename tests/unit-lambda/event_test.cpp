@@ -91,7 +91,7 @@ TEST_CASE("a queue whose name ends in .fifo or a record with a MessageGroupId ma
   CHECK_FALSE(notify::lambda::is_fifo_arn(""));
 }
 
-TEST_CASE("missing attributes default to one delivery and an unknown send time; an empty batch is valid") {
+TEST_CASE("missing attributes default to one delivery and an unknown send time, and an empty batch is valid") {
   auto e = parse_sqs_event(one_record(""));
   REQUIRE(e);
   CHECK(e->records[0].receive_count == 1);

@@ -188,7 +188,7 @@ TEST_CASE("without queue access (NoSettle) retries and dead letters are both rep
   CHECK(failures(reply) == Ids({"a", "bad"}));
 }
 
-TEST_CASE("FIFO: processing stops at the first failure; it and every later record are reported") {
+TEST_CASE("FIFO: processing stops at the first failure, and it and every later record are reported") {
   Rig rig;
   rig.pusher.fail_token(dad_token, PushStatus::retry);
   const auto reply = rig.handler.handle(
@@ -202,7 +202,7 @@ TEST_CASE("FIFO: processing stops at the first failure; it and every later recor
   CHECK(rig.store.round_trips() == 2);
 }
 
-TEST_CASE("FIFO: a settled dead letter does not stop the batch; an unsettled one does") {
+TEST_CASE("FIFO: a settled dead letter does not stop the batch, an unsettled one does") {
   Rig rig;
   auto reply = rig.handler.handle(event({{"1", "bad", 1, "g"}, {"2", story(4), 1, "g"}}, "notify.fifo"));
   CHECK(failures(reply) == Ids({}));

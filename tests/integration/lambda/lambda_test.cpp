@@ -244,3 +244,16 @@ TEST_CASE("JSON logs carry the batch and each record's steps") {
   }
   CHECK(saw_done);
 }
+
+#if NOTIFY_LAMBDA_WITH_REDIS
+TEST_CASE("a member store that cannot be reached reports every record for a retry, and the runtime stays up") {
+  Rig rig;
+  // Nothing listens on port 1: the lookup fails as "unavailable", which is transient.
+  Process lambda = rig.start({{"NOTIFY_MEMBERS", "redis://127.0.0.1:1"}, {"NOTIFY_PUSH", "log"}});
+  const std::string id = rig.emulator.enqueue(sqs_event({{"a", story_4}, {"b", story_1}}));
+  CHECK(Rig::failures(rig.emulator.wait_answered(id)) == "a,b");
+  CHECK(count_lines(rig.out(), "push ") == 0);
+  CHECK(lambda.wait(100ms) == std::nullopt);  // not fatal: still serving
+  CHECK(rig.emulator.results()["initErrors"].empty());
+}
+#endif

@@ -128,7 +128,7 @@ std::string story(Id family) {
 }
 
 notify::QueueRecord record(std::string body, int receive_count = 1, std::string id = "m1") {
-  return notify::QueueRecord{std::move(id), "r-" + std::to_string(receive_count), std::move(body), receive_count, 0};
+  return notify::QueueRecord{std::move(id), "r-" + std::to_string(receive_count), std::move(body), receive_count, 0, {}};
 }
 
 bool contains(std::string_view haystack, std::string_view needle) {

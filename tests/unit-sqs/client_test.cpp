@@ -51,6 +51,8 @@ TEST_CASE("ARNs: to the URL on the same origin; another region's AWS host when i
         "https://sqs.us-east-1.amazonaws.com/123456789012/dead");
   CHECK(url_from_arn("arn:aws:sqs:eu-west-1:123456789012:dead", aws).value() ==
         "https://sqs.eu-west-1.amazonaws.com/123456789012/dead");
+  CHECK(url_from_arn("arn:aws:sqs:ap-northeast-2:123456789012:notify.fifo").value() ==
+        "https://sqs.ap-northeast-2.amazonaws.com/123456789012/notify.fifo");
   CHECK(queue_arn(aws, "us-east-1") == "arn:aws:sqs:us-east-1:123456789012:main");
   for (const char* bad : {"", "arn:aws:sns:us-east-1:1:topic", "arn:aws:sqs:us-east-1:1:", "not:an:arn"}) {
     CAPTURE(bad);

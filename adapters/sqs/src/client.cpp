@@ -135,6 +135,13 @@ std::string queue_arn(const QueueUrl& q, std::string_view region) {
   return "arn:aws:sqs:" + std::string(region) + ":" + q.account + ":" + q.name;
 }
 
+Result<std::string> url_from_arn(std::string_view arn) {
+  QueueUrl aws;
+  aws.origin = "https://sqs.amazonaws.com";  // replaced below: the ARN's region differs
+  aws.region = "-";
+  return url_from_arn(arn, aws);
+}
+
 Result<std::string> url_from_arn(std::string_view arn, const QueueUrl& like) {
   // arn:<partition>:sqs:<region>:<account>:<name>
   std::array<std::string_view, 6> parts{};

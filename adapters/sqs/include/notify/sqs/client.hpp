@@ -40,6 +40,8 @@ std::string queue_arn(const QueueUrl& q, std::string_view region);
 /// The URL of the queue an ARN names, on the same origin as `like` (so a local server's
 /// dead-letter queue resolves to the local server).
 Result<std::string> url_from_arn(std::string_view arn, const QueueUrl& like);
+/// The AWS URL of the queue an ARN names: https://sqs.<region>.amazonaws.com/<account>/<name>.
+Result<std::string> url_from_arn(std::string_view arn);
 
 /// An AWS error answer, taken apart (from `__type` / `x-amzn-query-error`).
 struct AwsError {

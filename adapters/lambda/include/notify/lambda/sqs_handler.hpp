@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+/// The Lambda handler for SQS events: parse the event, run the worker's batch processor,
+/// settle what failed, and answer with `batchItemFailures`. Header-only, generic over the
+/// processor and the settle target, so it is unit-tested with the in-memory adapters.
+
+#include <concepts>
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "notify/lambda/driver.hpp"
+#include "notify/lambda/event.hpp"
+#include "notify/processor.hpp"
+#include "notify/transport.hpp"
+
+namespace notify::lambda {
+
+/// Where the records that failed are settled before the response: the SQS queue they
+/// came from (retry: change the visibility to the retry delay; dead letter: send to the
+/// DLQ with the reason, then delete). Done records are not passed: Lambda deletes them.
+/// A target may also offer `use_source(const RecordSource&)`, called before each settle
+/// with the queue the settlements belong to.
+template <class T>
+concept SettleTarget = requires(T& t, std::span<const Settlement> settlements) {
+  { t.settle(settlements) } -> std::same_as<Result<void>>;
+};
+
+/// Report-only mode, when the function has no access to the queue: nothing is settled.
+/// Retries come back after the queue's visibility timeout (the computed delay is lost),
+/// and dead letters are reported as failures, so the queue's redrive policy moves them
+/// after maxReceiveCount deliveries: they are never lost, but the REASON is (it only
+/// appears in the logs).
+struct NoSettle {
+  Result<void> settle(std::span<const Settlement>) {
+    return Error{Errc::not_found, "no queue access configured: failures are left to SQS redelivery and redrive", {}};
+  }
+};
+
+static_assert(SettleTarget<NoSettle>);
+
+/// What the handler needs of the batch processor (notify::BatchProcessor satisfies it).
+template <class P>
+concept RecordProcessor = requires(P& p, std::span<const QueueRecord> batch) {
+  { p.process(batch) } -> std::same_as<std::vector<Outcome>>;
+  { p.fatal() } -> std::convertible_to<const std::optional<Error>&>;
+};
+
+/// Handles one SQS event per invocation.
+///
+/// Standard queue: the whole batch goes through processor.process() at once. FIFO queue
+/// (AWS's rule: stop at the first failure): records go one by one, in order; the first
+/// that is retried (or dead-lettered without the settle succeeding) stops the batch, and
+/// it and every later record are reported. A dead letter that was settled is handled,
+/// so the records behind it go on.
+///
+/// In the response, retry is always a failure (SQS redelivers it, after the delay set by
+/// the settle target); dead_letter is a failure only when its settle failed (then the
+/// queue's redrive policy is the safety net: never lost).
+///
+/// A fatal processor error (credentials, configuration) fails the whole invocation
+/// (/error) and asks the runtime to exit, so Lambda starts afresh; the records stay in
+/// the queue. A malformed event fails the whole invocation too.
+template <RecordProcessor Processor, SettleTarget Target>
+class SqsHandler {
+ public:
+  SqsHandler(Processor& processor, Target& target, EventSink events = {})
+      : processor_(processor), target_(target), events_(std::move(events)) {}
+
+  Reply operator()(const Invocation& invocation) { return handle(invocation.body, invocation.request_id); }
+
+  /// Handles one event JSON; `request_id` only labels the logs.
+  Reply handle(std::string_view event_json, std::string_view request_id = {}) {
+    auto event = parse_sqs_event(event_json);
+    if (!event) {
+      const Error& e = event.error();
+      std::string message = e.path.empty() ? e.message : e.path + ": " + e.message;
+      emit("invalid_event", request_id, message);
+      return Reply::failure(ErrorReport{"InvalidEvent", "not a valid SQS event: " + message});
+    }
+    const std::vector<QueueRecord>& records = event->records;
+    const bool fifo = event->fifo();
+    emit("batch", request_id, std::to_string(records.size()) + (fifo ? " records, fifo" : " records"));
+
+    std::vector<Outcome> outcomes;  // what the response reports; may stop short (FIFO)
+    if (!fifo) {
+      if (!records.empty()) outcomes = processor_.process(records);
+      if (processor_.fatal()) return fatal(request_id);
+      settle(*event, outcomes, 0, outcomes.size());
+    } else {
+      outcomes.reserve(records.size());
+      for (std::size_t i = 0; i < records.size(); ++i) {
+        std::vector<Outcome> one = processor_.process(std::span<const QueueRecord>(&records[i], 1));
+        if (processor_.fatal()) return fatal(request_id);
+        outcomes.push_back(one.empty() ? Outcome{Disposition::retry, {}, "no outcome from the processor"}
+                                       : std::move(one.front()));
+        if (outcomes.back().disposition == Disposition::done) continue;
+        settle(*event, outcomes, i, i + 1);
+        if (outcomes.back().disposition != Disposition::done) break;  // the rest stays unprocessed
+      }
+    }
+
+    std::string body = batch_response(records, outcomes, fifo);
+    emit("answered", request_id, body);
+    return Reply::response(std::move(body));
+  }
+
+ private:
+  /// Settles the failed records of outcomes[from, to), one call per source queue; a dead
+  /// letter that was settled becomes `done` (handled) in `outcomes`.
+  void settle(const SqsEvent& event, std::vector<Outcome>& outcomes, std::size_t from, std::size_t to) {
+    std::vector<bool> taken(to, false);
+    for (std::size_t first = from; first < to; ++first) {
+      if (taken[first] || outcomes[first].disposition == Disposition::done) continue;
+      const RecordSource& source = event.sources[first];
+      std::vector<Settlement> batch;
+      std::vector<std::size_t> index;
+      for (std::size_t i = first; i < to; ++i) {
+        if (taken[i] || outcomes[i].disposition == Disposition::done || event.sources[i].arn != source.arn) continue;
+        taken[i] = true;
+        batch.push_back({&event.records[i], outcomes[i]});
+        index.push_back(i);
+      }
+      if constexpr (requires { target_.use_source(source); }) target_.use_source(source);
+      if (auto r = target_.settle(batch); !r) {
+        emit("settle_failed", source.arn, r.error().message);
+        continue;  // every one of them is reported: SQS redelivers, the redrive policy catches dead letters
+      }
+      for (std::size_t i : index)
+        if (outcomes[i].disposition == Disposition::dead_letter) outcomes[i] = Outcome{Disposition::done, {}, {}};
+    }
+  }
+
+  Reply fatal(std::string_view request_id) {
+    const std::string message = processor_.fatal()->message;
+    emit("fatal", request_id, message);
+    return Reply::failure(ErrorReport{"ConfigurationError", message}, true);
+  }
+
+  void emit(std::string_view step, std::string_view request, std::string_view detail) {
+    if (events_) events_(Event{step, request, {}, {}, detail});
+  }
+
+  Processor& processor_;
+  Target& target_;
+  EventSink events_;
+};
+
+}  // namespace notify::lambda

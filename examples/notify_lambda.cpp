@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: MIT
+// notify-lambda: the AWS Lambda custom-runtime bootstrap (provided.al2023). Takes SQS
+// events from the Lambda Runtime API, runs the worker's batch processor on their records
+// and answers with batchItemFailures. Configured from the environment with the same
+// names as notify-worker's flags; member store, push provider and inbox are built as the
+// worker builds them (components.hpp).
+
+#include <chrono>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "cli.hpp"
+#include "components.hpp"
+#include "notify/lambda/lambda.hpp"
+#include "notify/processor.hpp"
+
+namespace {
+
+using namespace components;
+namespace lambda = notify::lambda;
+
+constexpr std::string_view program = "notify-lambda";
+
+constexpr std::string_view usage_text = R"(usage: notify-lambda   (as `bootstrap` of a provided.al2023 function)
+
+Runs as an AWS Lambda custom runtime: reads AWS_LAMBDA_RUNTIME_API, takes SQS events
+(configure the event source mapping with FunctionResponseTypes=ReportBatchItemFailures)
+and answers each with {"batchItemFailures":[...]}. Settings come from the environment
+(or the same flags on the command line, which win):
+
+  NOTIFY_MEMBERS          redis://HOST:PORT[/DB] (member store and "already sent" markers)
+                          or FILE: the member store as JSON (markers then live in this
+                          runtime only)
+  NOTIFY_PUSH             log | null | fcm
+  NOTIFY_FCM_CREDENTIALS  the service-account JSON key file (with NOTIFY_PUSH=fcm)
+  NOTIFY_FCM_ENDPOINT     the FCM API (default https://fcm.googleapis.com)
+  NOTIFY_CA_FILE          PEM CA certificates trusted instead of the system's
+  NOTIFY_FCM_CONNECTIONS, NOTIFY_FCM_STREAMS   HTTP/2 connections and streams to FCM
+  NOTIFY_INBOX            log (default) | null | redis://HOST:PORT/STREAM | an SQS queue URL
+  NOTIFY_LOG_FORMAT       text (default) | json: events on stderr, one per line
+
+A setting that cannot be used is posted to /runtime/init/error and the runtime exits 1.
+A malformed event fails its invocation (/error); a credentials or configuration failure
+while delivering fails the invocation and the runtime exits 1, so Lambda starts afresh.
+A record to retry is hidden on its queue for its retry delay (ChangeMessageVisibility)
+and reported in batchItemFailures; a dead letter is sent to the queue's dead-letter
+queue (its RedrivePolicy target) with its reason and not reported. When the queue
+cannot be used for that, both are reported (the redrive policy then moves dead
+letters). On a FIFO queue the first failure and every later record are reported.
+SQS calls use the function's credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+AWS_SESSION_TOKEN) and AWS_ENDPOINT_URL_SQS when set.
+)";
+
+/// The settle target the handler uses: the queue each failed record came from, so a
+/// retry waits its delay (ChangeMessageVisibility) and a dead letter goes to the queue's
+/// dead-letter queue with its reason (then it is deleted and not reported as a failure).
+/// Each source queue (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME from its ARN) is
+/// opened on first use and kept; credentials come from the function's role
+/// (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN). Without SQS in this
+/// build, or when the queue cannot be used, the records are reported as failures: SQS
+/// redelivers them, and its redrive policy moves dead letters (their reason only logged).
+class SourceQueue {
+ public:
+  void use_source(const lambda::RecordSource& source) { source_ = source; }
+
+  notify::Result<void> settle(std::span<const notify::Settlement> settlements) {
+#if NOTIFY_WITH_SQS
+    auto it = queues_.find(source_.arn);
+    if (it == queues_.end()) {
+      auto url = notify::sqs::url_from_arn(source_.arn);
+      if (!url) return url.error();
+      auto queue = notify::sqs::Queue::open(*url);
+      if (!queue) return queue.error();
+      it = queues_.emplace(source_.arn, std::move(*queue)).first;
+    }
+    return it->second.settle(settlements);
+#else
+    return lambda::NoSettle{}.settle(settlements);
+#endif
+  }
+
+ private:
+#if NOTIFY_WITH_SQS
+  std::map<std::string, notify::sqs::Queue> queues_;
+#endif
+  lambda::RecordSource source_;
+};
+static_assert(lambda::SettleTarget<SourceQueue>);
+
+/// Reports a setting that cannot be used to /runtime/init/error; the exit status.
+int init_failed(lambda::RuntimeClient& client, const std::string& message) {
+  cli::complain(program, message);
+  if (auto r = client.init_error(lambda::ErrorReport{"ConfigurationError", message}); !r)
+    cli::complain(program, "could not report the init error: " + r.error().message);
+  return cli::exit_failure;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i)
+    if (std::string_view a = argv[i]; a == "-h" || a == "--help") {
+      std::cout << usage_text;
+      return cli::exit_ok;
+    }
+
+  auto client = lambda::RuntimeClient::from_environment();
+  if (!client) {
+    cli::complain(program, client.error().message);
+    return cli::exit_failure;
+  }
+
+  cli::Options opts{{"members"},         {"push"},        {"log-format"},      {"inbox"},
+                    {"push-delay-ms"},   {"fcm-credentials"}, {"fcm-endpoint"}, {"ca-file"},
+                    {"fcm-connections"}, {"fcm-streams"}};
+  if (auto err = opts.parse(argc, argv, 1); !err.empty()) return init_failed(*client, err);
+  if (auto err = opts.parse_env(); !err.empty()) return init_failed(*client, err);
+  if (auto p = check_flags(opts)) return init_failed(*client, p->message);
+
+  const EventLog log(opts.value_or("log-format", "text") == "json");
+
+  // Built as the worker builds them, without network traffic: Redis connects and FCM
+  // fetches its access token on first use, so a cold start stays short.
+  std::optional<AnyPusher> pusher;
+  std::string push_description;
+  AnyStore store;
+  AnyLedger ledger;
+  AnyInbox inbox;
+  if (auto p = make_pusher(opts, pusher, push_description)) return init_failed(*client, p->message);
+  if (auto p = make_store(opts, store, ledger, log)) return init_failed(*client, p->message);
+  if (auto p = make_inbox(opts, inbox)) return init_failed(*client, p->message);
+
+  const notify::EventSink sink = [&log](const notify::Event& e) { log(e); };
+  notify::BatchProcessor processor(store, *pusher, inbox, ledger, notify::ProcessorOptions{}, sink);
+  SourceQueue settle_target;
+  lambda::SqsHandler handler(processor, settle_target, sink);
+
+  const std::string members_flag = opts.value("members");
+  const std::string inbox_flag = opts.value_or("inbox", "log");
+  log(notify::Event{"started", {}, {}, {},
+                    "runtime=" + client->endpoint() +
+                        " members=" + for_log(members_flag, scheme_of(members_flag), false) +
+                        " inbox=" + for_log(inbox_flag, scheme_of(inbox_flag), true) + " push=" + push_description});
+
+  const lambda::RunStatus status = lambda::run(*client, handler, lambda::RunOptions{}, sink);
+  log(notify::Event{"stopped", {}, {}, {},
+                    std::string(lambda::to_string(status.reason)) + ": " + status.message + " (" +
+                        std::to_string(pusher->count) + " pushes)"});
+  return status.exit_code();
+}

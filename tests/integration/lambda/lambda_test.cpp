@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: MIT
+// notify-lambda as a process against the Runtime API emulator: what it answers for each
+// event (batchItemFailures, /error, /init/error), what it pushes (--push log lines on
+// stdout), and when it exits. Members come from a file, so no Redis is needed.
+
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "lambda-runtime/emulator.hpp"
+#include "process.hpp"
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+using notify::test::count_lines;
+using notify::test::eventually;
+using notify::test::LambdaRuntimeEmulator;
+using notify::test::Process;
+
+namespace {
+
+/// The emulator, a scratch directory, and notify-lambda started with given settings.
+struct Rig {
+  LambdaRuntimeEmulator emulator;
+  std::string dir;
+
+  Rig() {
+    char tmpl[] = "/tmp/notify-lambda-test-XXXXXX";
+    REQUIRE(::mkdtemp(tmpl) != nullptr);
+    dir = tmpl;
+  }
+  ~Rig() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+  Rig(const Rig&) = delete;
+  Rig& operator=(const Rig&) = delete;
+
+  std::string out() const { return dir + "/out.txt"; }
+  std::string err() const { return dir + "/err.txt"; }
+
+  /// Starts notify-lambda with the NOTIFY_* settings given (the rest unset).
+  Process start(const std::map<std::string, std::string>& settings) {
+    for (const char* name : {"NOTIFY_MEMBERS", "NOTIFY_PUSH", "NOTIFY_INBOX", "NOTIFY_LOG_FORMAT",
+                             "NOTIFY_FCM_CREDENTIALS", "NOTIFY_FCM_ENDPOINT", "NOTIFY_CA_FILE", "NOTIFY_PUSH_DELAY_MS",
+                             "NOTIFY_FCM_CONNECTIONS", "NOTIFY_FCM_STREAMS"})
+      ::unsetenv(name);
+    for (const auto& [name, value] : settings) ::setenv(name.c_str(), value.c_str(), 1);
+    ::setenv("AWS_LAMBDA_RUNTIME_API", emulator.endpoint().c_str(), 1);
+    return Process({NOTIFY_LAMBDA_PROGRAM}, out(), err());
+  }
+  Process start() { return start({{"NOTIFY_MEMBERS", NOTIFY_MEMBERS_FILE}, {"NOTIFY_PUSH", "log"}}); }
+
+  /// The failed itemIdentifiers of a response invocation, joined with commas.
+  static std::string failures(const json& inv) {
+    REQUIRE(inv.is_object());
+    REQUIRE(inv["state"] == "response");
+    const json response = json::parse(inv["response"].get<std::string>());
+    std::string out;
+    for (const auto& f : response.at("batchItemFailures"))
+      out += (out.empty() ? "" : ",") + f.at("itemIdentifier").get<std::string>();
+    return out;
+  }
+};
+
+struct Rec {
+  std::string id;
+  std::string body;
+  std::string group = {};
+};
+
+json sqs_event(const std::vector<Rec>& records, const std::string& queue = "notify") {
+  json list = json::array();
+  for (const Rec& r : records) {
+    json attributes = {{"ApproximateReceiveCount", "1"},
+                       {"SentTimestamp", "1700000000000"},
+                       {"SenderId", "AIDAIENQZJOLO23YVJ4VO"},
+                       {"ApproximateFirstReceiveTimestamp", "1700000000001"}};
+    if (!r.group.empty()) {
+      attributes["MessageGroupId"] = r.group;
+      attributes["SequenceNumber"] = "18849496460467696128";
+      attributes["MessageDeduplicationId"] = r.id;
+    }
+    list.push_back({{"messageId", r.id},
+                    {"receiptHandle", "AQEB-" + r.id},
+                    {"body", r.body},
+                    {"attributes", attributes},
+                    {"messageAttributes", json::object()},
+                    {"md5OfBody", "7b270e59b47ff90a553787216d55d91d"},
+                    {"eventSource", "aws:sqs"},
+                    {"eventSourceARN", "arn:aws:sqs:ap-northeast-2:123456789012:" + queue},
+                    {"awsRegion", "ap-northeast-2"}});
+  }
+  return {{"Records", list}};
+}
+
+// Family 1 has 엄마 (1), 아빠 (2), 민준 (3, no token) and 지민 (5, 엄마's token); family 4 has 유진 (31).
+const std::string story_1 = R"({"type":"MESSAGE_TODAY","param":{"familyIds":[1]}})";
+const std::string story_4 = R"({"type":"MESSAGE_TODAY","param":{"familyIds":[4]}})";
+const std::string emotion_4 = R"({"type":"EMOTION_POKE","param":{"familyId":4,"userId":31}})";
+
+}  // namespace
+
+TEST_CASE("a batch that is delivered in full is answered with no failures, and the pushes are on stdout") {
+  Rig rig;
+  Process lambda = rig.start();
+  const std::string id = rig.emulator.enqueue(sqs_event({{"a", story_1}, {"b", story_4}}));
+  const json inv = rig.emulator.wait_answered(id);
+  CHECK(Rig::failures(inv) == "");
+  CHECK(eventually([&] { return count_lines(rig.out(), "push ") == 3; }, 5s));  // 엄마/지민 share a token
+  CHECK(count_lines(rig.out(), "push token=tok-yu...") == 1);
+  // It keeps serving: a second invocation on the same runtime.
+  const std::string second = rig.emulator.enqueue(sqs_event({{"c", emotion_4}}));
+  CHECK(Rig::failures(rig.emulator.wait_answered(second)) == "");
+  CHECK(eventually([&] { return count_lines(rig.out(), "push ") == 4; }, 5s));
+  CHECK(lambda.wait(10ms) == std::nullopt);  // still running (then killed)
+  CHECK(rig.emulator.results()["connections"] == 1);  // one kept-alive connection throughout
+}
+
+TEST_CASE("partial failure: only the record that could not be handled is reported") {
+  Rig rig;
+  Process lambda = rig.start();
+  const std::string id = rig.emulator.enqueue(
+      sqs_event({{"good-1", story_4}, {"invalid", R"({"type":"NOT_A_TYPE","param":{}})"}, {"good-2", story_1}}));
+  // No queue access is configured, so the dead letter is left to the queue's redrive policy.
+  CHECK(Rig::failures(rig.emulator.wait_answered(id)) == "invalid");
+  CHECK(eventually([&] { return count_lines(rig.out(), "push ") == 3; }, 5s));
+  CHECK(eventually([&] { return count_lines(rig.err(), "step=dead_letter") == 1; }, 5s));
+}
+
+TEST_CASE("FIFO: records are processed in order up to the first failure, and it and all later ones are reported") {
+  Rig rig;
+  Process lambda = rig.start();
+  const std::string id = rig.emulator.enqueue(sqs_event(
+      {{"1", story_4, "g1"}, {"2", "not json", "g1"}, {"3", story_1, "g2"}, {"4", emotion_4, "g1"}}, "notify.fifo"));
+  CHECK(Rig::failures(rig.emulator.wait_answered(id)) == "2,3,4");
+  // Only record 1 was pushed: 3 and 4 were never processed.
+  CHECK(eventually([&] { return count_lines(rig.out(), "push ") == 1; }, 5s));
+  CHECK(count_lines(rig.out(), "push token=tok-yu...") == 1);
+}
+
+TEST_CASE("a malformed event fails its invocation with /error, and the runtime goes on") {
+  Rig rig;
+  Process lambda = rig.start();
+  const std::string bad = rig.emulator.enqueue(json{{"Records", {{{"body", "x"}, {"eventSource", "aws:sqs"}}}}});
+  const json inv = rig.emulator.wait_answered(bad);
+  REQUIRE(inv.is_object());
+  CHECK(inv["state"] == "error");
+  CHECK(inv["errorType"] == "InvalidEvent");
+  const json error = json::parse(inv["error"].get<std::string>());
+  CHECK(error["errorType"] == "InvalidEvent");
+  CHECK(error["errorMessage"].get<std::string>().find("Records[0].messageId") != std::string::npos);
+  CHECK(error["stackTrace"].is_array());
+
+  const std::string not_json = rig.emulator.enqueue_raw("{oops");
+  CHECK(rig.emulator.wait_answered(not_json)["state"] == "error");
+  const std::string good = rig.emulator.enqueue(sqs_event({{"a", story_4}}));
+  CHECK(Rig::failures(rig.emulator.wait_answered(good)) == "");
+}
+
+TEST_CASE("a setting that cannot be used is posted to /init/error and the runtime exits 1") {
+  struct Case {
+    std::map<std::string, std::string> settings;
+    std::string says;
+  };
+  const Case cases[] = {
+      {{{"NOTIFY_MEMBERS", NOTIFY_MEMBERS_FILE}, {"NOTIFY_PUSH", "carrier-pigeon"}}, "--push must be"},
+      {{{"NOTIFY_PUSH", "log"}}, "--members is required"},
+      {{{"NOTIFY_MEMBERS", "/nonexistent/members.json"}, {"NOTIFY_PUSH", "log"}}, "cannot read members file"},
+      {{{"NOTIFY_MEMBERS", NOTIFY_MEMBERS_FILE}, {"NOTIFY_PUSH", "fcm"}}, "--fcm-credentials"},
+      {{{"NOTIFY_MEMBERS", NOTIFY_MEMBERS_FILE}, {"NOTIFY_PUSH", "log"}, {"NOTIFY_LOG_FORMAT", "xml"}},
+       "--log-format"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.says);
+    Rig rig;
+    Process lambda = rig.start(c.settings);
+    CHECK(lambda.wait(10s) == 1);
+    const json results = rig.emulator.results();
+    REQUIRE(results["initErrors"].size() == 1);
+    CHECK(results["initErrors"][0]["errorType"] == "ConfigurationError");
+    const json body = json::parse(results["initErrors"][0]["body"].get<std::string>());
+    CHECK(body["errorMessage"].get<std::string>().find(c.says) != std::string::npos);
+    CHECK(results["invocations"].empty());
+    CHECK(results["requests"].size() == 1);  // never asked for an invocation
+  }
+}
+
+TEST_CASE("without AWS_LAMBDA_RUNTIME_API the runtime says so and exits 1") {
+  Rig rig;
+  ::unsetenv("AWS_LAMBDA_RUNTIME_API");
+  Process lambda({NOTIFY_LAMBDA_PROGRAM}, rig.out(), rig.err());
+  CHECK(lambda.wait(10s) == 1);
+  CHECK(count_lines(rig.err(), "notify-lambda: AWS_LAMBDA_RUNTIME_API is not set") == 1);
+}
+
+TEST_CASE("a container error (500) from the Runtime API makes the runtime exit promptly") {
+  Rig rig;
+  Process lambda = rig.start();
+  rig.emulator.configure({{"post_status", 500}});
+  rig.emulator.enqueue(sqs_event({{"a", story_4}}));
+  CHECK(lambda.wait(10s) == 1);
+  CHECK(eventually([&] { return count_lines(rig.err(), "step=stopped detail=\"container_error") == 1; }, 5s));
+}
+
+TEST_CASE("events sent with chunked encoding are read whole") {
+  Rig rig;
+  rig.emulator.configure({{"chunked", true}});
+  Process lambda = rig.start();
+  const std::string id = rig.emulator.enqueue(sqs_event({{"a", story_4}, {"b", story_1}}));
+  CHECK(Rig::failures(rig.emulator.wait_answered(id)) == "");
+  CHECK(eventually([&] { return count_lines(rig.out(), "push ") == 3; }, 5s));
+}
+
+TEST_CASE("a keep-alive connection the API closed is reopened, and no invocation is lost") {
+  Rig rig;
+  rig.emulator.configure({{"drop_after_post", true}});
+  Process lambda = rig.start();
+  for (int i = 0; i < 5; ++i) {
+    CAPTURE(i);
+    const std::string id = rig.emulator.enqueue(sqs_event({{"m" + std::to_string(i), story_4}}));
+    CHECK(Rig::failures(rig.emulator.wait_answered(id)) == "");
+  }
+  CHECK(lambda.wait(10ms) == std::nullopt);
+  CHECK(rig.emulator.results()["connections"] >= 5);  // reopened after every dropped one
+}
+
+TEST_CASE("JSON logs carry the batch and each record's steps") {
+  Rig rig;
+  Process lambda = rig.start({{"NOTIFY_MEMBERS", NOTIFY_MEMBERS_FILE}, {"NOTIFY_PUSH", "null"}, {"NOTIFY_LOG_FORMAT", "json"}});
+  const std::string id = rig.emulator.enqueue(sqs_event({{"a", story_4}}));
+  CHECK(Rig::failures(rig.emulator.wait_answered(id)) == "");
+  CHECK(eventually([&] { return count_lines(rig.err(), R"({"ts":)") >= 4; }, 5s));
+  CHECK(count_lines(rig.out(), "push ") == 0);
+  bool saw_done = false;
+  for (const std::string& line : notify::test::read_lines(rig.err())) {
+    const json j = json::parse(line);
+    if (j["step"] == "done") saw_done = j["request"] == "a";
+  }
+  CHECK(saw_done);
+}
+
+#if NOTIFY_LAMBDA_WITH_REDIS
+TEST_CASE("a member store that cannot be reached reports every record for a retry, and the runtime stays up") {
+  Rig rig;
+  // Nothing listens on port 1: the lookup fails as "unavailable", which is transient.
+  Process lambda = rig.start({{"NOTIFY_MEMBERS", "redis://127.0.0.1:1"}, {"NOTIFY_PUSH", "log"}});
+  const std::string id = rig.emulator.enqueue(sqs_event({{"a", story_4}, {"b", story_1}}));
+  CHECK(Rig::failures(rig.emulator.wait_answered(id)) == "a,b");
+  CHECK(count_lines(rig.out(), "push ") == 0);
+  CHECK(lambda.wait(100ms) == std::nullopt);  // not fatal: still serving
+  CHECK(rig.emulator.results()["initErrors"].empty());
+}
+#endif

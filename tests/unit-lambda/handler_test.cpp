@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: MIT
+// The SQS handler over the worker's batch processor and the in-memory adapters, with a
+// settle target that records what it is given (and can be made to fail).
+
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <span>
+#include <string>
+#include <string_view>
+#include <initializer_list>
+#include <vector>
+
+#include "notify/lambda/sqs_handler.hpp"
+#include "notify/memory/memory.hpp"
+#include "notify/processor.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+namespace mem = notify::memory;
+using notify::Disposition;
+using notify::PushStatus;
+
+const std::string mom_token = "token-mom-aaaaaaaaaaaaaaaa-0001";
+const std::string dad_token = "token-dad-bbbbbbbbbbbbbbbb-0002";
+const std::string kid_token = "token-kid-cccccccccccccccc-0003";
+
+/// Records each settle call (with copies of what it was given) and the sources named.
+struct RecordingTarget {
+  struct Call {
+    std::string source;
+    std::vector<std::string> ids;
+    std::vector<Disposition> dispositions;
+    std::vector<std::string> reasons;
+  };
+  std::vector<Call> calls;
+  std::string current_source;
+  bool fail = false;
+
+  void use_source(const notify::lambda::RecordSource& s) { current_source = s.arn; }
+  notify::Result<void> settle(std::span<const notify::Settlement> settlements) {
+    Call c{current_source, {}, {}, {}};
+    for (const notify::Settlement& s : settlements) {
+      c.ids.push_back(s.record->id);
+      c.dispositions.push_back(s.outcome.disposition);
+      c.reasons.push_back(s.outcome.reason);
+    }
+    calls.push_back(std::move(c));
+    if (fail) return notify::Error{notify::Errc::unavailable, "settle: injected failure", {}};
+    return {};
+  }
+};
+static_assert(notify::lambda::SettleTarget<RecordingTarget>);
+
+/// A type without settle() is not a settle target.
+struct NotATarget {
+  void settle() {}
+};
+static_assert(!notify::lambda::SettleTarget<NotATarget>);
+
+using Processor = notify::BatchProcessor<mem::MemberStore, mem::PushProvider, mem::InboxSink, mem::IdempotencyStore>;
+
+struct Rig {
+  mem::MemberStore store;
+  mem::PushProvider pusher;
+  mem::InboxSink inbox;
+  mem::IdempotencyStore ledger;
+  RecordingTarget target;
+  std::vector<std::string> steps;
+  Processor processor{store, pusher, inbox, ledger, options()};
+  notify::lambda::SqsHandler<Processor, RecordingTarget> handler{
+      processor, target, [this](const notify::Event& e) { steps.emplace_back(e.step); }};
+
+  static notify::ProcessorOptions options() {
+    notify::ProcessorOptions o;
+    o.base_delay = 0ms;
+    return o;
+  }
+
+  Rig() {
+    add(3, 1, "엄마", mom_token);
+    add(3, 2, "아빠", dad_token);
+    add(3, 3, "민지", kid_token);
+    add(4, 7, "할머니", "token-granny-dddddddddddddd-0007");
+  }
+  void add(notify::Id family, notify::Id user, std::string name, std::string token) {
+    REQUIRE(store.set_member(family, notify::Member{user, std::move(name), std::move(token), false}));
+  }
+};
+
+std::string story(notify::Id family) {
+  return R"({"type":"MESSAGE_TODAY","param":{"familyIds":[)" + std::to_string(family) + "]}}";
+}
+
+struct Rec {
+  std::string id;
+  std::string body;
+  int receive_count = 1;
+  std::string group = {};
+};
+
+/// An SQS event of `records` from `queue` (a FIFO queue when it ends in .fifo).
+std::string event(const std::vector<Rec>& records, const std::string& queue = "notify") {
+  nlohmann::json list = nlohmann::json::array();
+  for (const Rec& r : records) {
+    nlohmann::json attributes = {{"ApproximateReceiveCount", std::to_string(r.receive_count)},
+                                 {"SentTimestamp", "1700000000000"}};
+    if (!r.group.empty()) attributes["MessageGroupId"] = r.group;
+    list.push_back({{"messageId", r.id},
+                    {"receiptHandle", "rh-" + r.id},
+                    {"body", r.body},
+                    {"attributes", attributes},
+                    {"messageAttributes", nlohmann::json::object()},
+                    {"eventSource", "aws:sqs"},
+                    {"eventSourceARN", "arn:aws:sqs:ap-northeast-2:123456789012:" + queue},
+                    {"awsRegion", "ap-northeast-2"}});
+  }
+  return nlohmann::json{{"Records", list}}.dump();
+}
+
+/// The reported itemIdentifiers, joined with commas.
+std::string failures(const notify::lambda::Reply& reply) {
+  REQUIRE_FALSE(reply.error);
+  const auto response = nlohmann::json::parse(reply.body);
+  std::string out;
+  for (const auto& f : response.at("batchItemFailures"))
+    out += (out.empty() ? "" : ",") + f.at("itemIdentifier").get<std::string>();
+  return out;
+}
+
+/// Expected failures, joined as failures() joins them.
+std::string Ids(std::initializer_list<std::string_view> ids) {
+  std::string out;
+  for (std::string_view id : ids) out += (out.empty() ? "" : ",") + std::string(id);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a batch that is delivered in full answers no failures and settles nothing") {
+  Rig rig;
+  const auto reply = rig.handler.handle(event({{"a", story(3)}, {"b", story(4)}}));
+  CHECK(failures(reply) == Ids({}));
+  CHECK_FALSE(reply.exit_after);
+  CHECK(rig.pusher.sent().size() == 4);
+  CHECK(rig.target.calls.empty());
+  CHECK(rig.store.round_trips() == 1);  // the whole standard batch in one lookup
+}
+
+TEST_CASE("partial failure: only the record to retry is reported, and it is settled with its delay") {
+  Rig rig;
+  rig.pusher.fail_token(dad_token, PushStatus::retry, 30s);
+  const auto reply = rig.handler.handle(event({{"a", story(3)}, {"b", story(4)}}));
+  CHECK(failures(reply) == Ids({"a"}));
+  REQUIRE(rig.target.calls.size() == 1);
+  CHECK(rig.target.calls[0].ids == std::vector<std::string>{"a"});
+  CHECK(rig.target.calls[0].dispositions == std::vector<Disposition>{Disposition::retry});
+  CHECK(rig.target.calls[0].source == "arn:aws:sqs:ap-northeast-2:123456789012:notify");
+  CHECK(rig.pusher.count("token-granny-dddddddddddddd-0007") == 1);
+}
+
+TEST_CASE("a dead letter that the target settled is not reported: it is in the dead-letter queue") {
+  Rig rig;
+  const auto reply = rig.handler.handle(event({{"bad", R"({"type":"NOPE","param":{}})"}, {"b", story(4)}}));
+  CHECK(failures(reply) == Ids({}));
+  REQUIRE(rig.target.calls.size() == 1);
+  CHECK(rig.target.calls[0].ids == std::vector<std::string>{"bad"});
+  CHECK(rig.target.calls[0].dispositions == std::vector<Disposition>{Disposition::dead_letter});
+  CHECK(rig.target.calls[0].reasons[0].find("unknown_type") != std::string::npos);
+}
+
+TEST_CASE("a dead letter whose settle failed is reported, so the queue's redrive policy keeps it") {
+  Rig rig;
+  rig.target.fail = true;
+  const auto reply = rig.handler.handle(event({{"bad", "not json"}, {"b", story(4)}}));
+  CHECK(failures(reply) == Ids({"bad"}));
+  CHECK(std::find(rig.steps.begin(), rig.steps.end(), "settle_failed") != rig.steps.end());
+}
+
+TEST_CASE("without queue access (NoSettle) retries and dead letters are both reported") {
+  Rig rig;
+  rig.pusher.fail_token(dad_token, PushStatus::retry);
+  notify::lambda::NoSettle none;
+  notify::lambda::SqsHandler<Processor, notify::lambda::NoSettle> handler(rig.processor, none);
+  const auto reply = handler.handle(event({{"a", story(3)}, {"bad", "[]"}, {"c", story(4)}}));
+  CHECK(failures(reply) == Ids({"a", "bad"}));
+}
+
+TEST_CASE("FIFO: processing stops at the first failure, and it and every later record are reported") {
+  Rig rig;
+  rig.pusher.fail_token(dad_token, PushStatus::retry);
+  const auto reply = rig.handler.handle(
+      event({{"1", story(4), 1, "g1"}, {"2", story(3), 1, "g2"}, {"3", story(4), 1, "g1"}, {"4", story(4), 1, "g3"}},
+            "notify.fifo"));
+  CHECK(failures(reply) == Ids({"2", "3", "4"}));
+  // Record 1 was delivered once; records 3 and 4 were never processed.
+  CHECK(rig.pusher.count("token-granny-dddddddddddddd-0007") == 1);
+  REQUIRE(rig.target.calls.size() == 1);
+  CHECK(rig.target.calls[0].ids == std::vector<std::string>{"2"});
+  CHECK(rig.store.round_trips() == 2);
+}
+
+TEST_CASE("FIFO: a settled dead letter does not stop the batch, an unsettled one does") {
+  Rig rig;
+  auto reply = rig.handler.handle(event({{"1", "bad", 1, "g"}, {"2", story(4), 1, "g"}}, "notify.fifo"));
+  CHECK(failures(reply) == Ids({}));
+  CHECK(rig.pusher.count("token-granny-dddddddddddddd-0007") == 1);
+
+  rig.target.fail = true;
+  reply = rig.handler.handle(event({{"3", "bad", 1, "g"}, {"4", story(3), 1, "g"}}, "notify.fifo"));
+  CHECK(failures(reply) == Ids({"3", "4"}));
+  CHECK(rig.pusher.count(mom_token) == 0);
+}
+
+TEST_CASE("a fatal processor error fails the whole invocation and asks the runtime to exit") {
+  Rig rig;
+  rig.pusher.fail_token(mom_token, PushStatus::fatal);
+  const auto reply = rig.handler.handle(event({{"a", story(3)}, {"b", story(4)}}));
+  REQUIRE(reply.error);
+  CHECK(reply.error->type == "ConfigurationError");
+  CHECK(reply.exit_after);
+  CHECK(rig.target.calls.empty());  // nothing settled: the whole batch comes back
+
+  Rig fifo;
+  fifo.store.faults.fail_always(notify::Errc::unauthenticated);
+  const auto fifo_reply = fifo.handler.handle(event({{"a", story(3), 1, "g"}}, "notify.fifo"));
+  REQUIRE(fifo_reply.error);
+  CHECK(fifo_reply.exit_after);
+}
+
+TEST_CASE("a malformed event fails the invocation with its path, and the runtime keeps going") {
+  Rig rig;
+  const auto reply = rig.handler.handle(R"({"Records":[{"receiptHandle":"r","body":"b","eventSource":"aws:sqs"}]})");
+  REQUIRE(reply.error);
+  CHECK(reply.error->type == "InvalidEvent");
+  CHECK(reply.error->message.find("Records[0].messageId") != std::string::npos);
+  CHECK_FALSE(reply.exit_after);
+  CHECK(rig.pusher.sent().empty());
+}
+
+TEST_CASE("an empty batch answers an empty failure list without touching the store") {
+  Rig rig;
+  const auto reply = rig.handler.handle(R"({"Records":[]})");
+  CHECK(failures(reply) == Ids({}));
+  CHECK(rig.store.round_trips() == 0);
+}
+
+TEST_CASE("a record delivered too often is dead-lettered and settled with the reason") {
+  Rig rig;
+  rig.pusher.fail_token(dad_token, PushStatus::retry);
+  const auto reply = rig.handler.handle(event({{"a", story(3), 5}}));
+  CHECK(failures(reply) == Ids({}));
+  REQUIRE(rig.target.calls.size() == 1);
+  CHECK(rig.target.calls[0].dispositions == std::vector<Disposition>{Disposition::dead_letter});
+  CHECK(rig.target.calls[0].reasons[0].find("gave up after 5 deliveries") != std::string::npos);
+}

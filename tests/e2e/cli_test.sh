@@ -295,8 +295,13 @@ case "$case_name" in
         --fcm-endpoint ftp://fcm.example
       has "$tmp/err" "endpoint must be an http:// or https:// URL"
     fi
-    run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push log --inbox https://sqs.example/inbox
-    has "$tmp/err" "not supported yet in this build"
+    if [ "${NOTIFY_E2E_SQS:-1}" = 0 ]; then
+      run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push log --inbox https://sqs.example/inbox
+      has "$tmp/err" "not supported yet in this build"
+    else
+      run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push log --inbox https://sqs.example/inbox
+      has "$tmp/err" "not an SQS queue URL"
+    fi
     run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push log --dead-letter https://sqs.example/dlq
     has "$tmp/err" "not supported yet in this build"
     run 64 "$worker" --queue "$tmp/q" --members "$members" --push log

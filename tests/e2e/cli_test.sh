@@ -596,8 +596,13 @@ case "$case_name" in
     run 0 "$notifyctl" publish --queue "$queue" --file "$here/requests/invalid.json" --no-validate
     run 64 "$notifyctl" publish --queue "$queue" --file "$tmp/requests.jsonl" --priority high
     has "$tmp/err" "--priority goes with Redis queues"
-    run 0 "$worker" --queue "$queue" --members "$members" --push log --drain --inbox null
+    inbox=$(sqs_create notify-inbox)
+    run 0 "$worker" --queue "$queue" --members "$members" --push log --drain --inbox "$inbox"
     has "$tmp/err" 'step=drained detail="4 records: 3 done, 0 retried, 1 dead-lettered, 0 pending;'
+    # The comment's inbox records arrived on the inbox queue, one message for the request.
+    sqs_call ReceiveMessage "{\"QueueUrl\":\"$inbox\",\"MaxNumberOfMessages\":10}" >"$tmp/inbox"
+    has "$tmp/inbox" 'receiverId'
+    equals "$(grep -o '"MessageId"' "$tmp/inbox" | wc -l)" 1 "inbox messages"
     has "$tmp/out" 'push token=tok-da...0002 title=우리가 이야기 body=엄마 님이 이야기에 댓글을 작성했습니다!'
     has "$tmp/out" 'push token=tok-yu...0031 title=우리가 이야기 body=오늘의 이야기가 도착했습니다!'
     grep -q '^dead_letter ' "$tmp/out" || fail "no dead letter printed"

@@ -15,6 +15,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <set>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
@@ -146,5 +147,34 @@ inline std::string differences(const PushCounts& got, const PushCounts& expected
     if (!expected.contains(key)) out += key + ": unexpected, " + std::to_string(n) + " pushes\n";
   return out;
 }
+
+/// The output files of the workers a test starts in `dir` (NAME.out, NAME.err) and what
+/// they say: pushes (`--push log`), and the requests of each step (`--log-format text`).
+struct WorkerFiles {
+  std::string dir;
+
+  std::string out(const std::string& name) const { return dir + "/" + name + ".out"; }
+  std::string err(const std::string& name) const { return dir + "/" + name + ".err"; }
+
+  /// The pushes in the named workers' outputs.
+  PushCounts pushes(std::initializer_list<std::string> names) const {
+    std::vector<std::string> paths;
+    for (const std::string& name : names) paths.push_back(out(name));
+    return count_pushes(paths);
+  }
+
+  /// The requests of a worker's events of one step ("received", "done", ...).
+  std::set<std::string> requests(const std::string& name, const std::string& step) const {
+    std::set<std::string> ids;
+    const std::string prefix = "step=" + step + " request=";
+    for (const std::string& line : read_lines(err(name)))
+      if (line.rfind(prefix, 0) == 0) ids.insert(line.substr(prefix.size(), line.find(' ', prefix.size()) - prefix.size()));
+    return ids;
+  }
+
+  std::size_t events(const std::string& name, const std::string& step) const {
+    return count_lines(err(name), "step=" + step + " ");
+  }
+};
 
 }  // namespace notify::test

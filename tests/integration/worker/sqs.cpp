@@ -19,6 +19,7 @@
 #include "notify/redis/redis.hpp"
 #include "notify/sqs/sqs.hpp"
 #include "process.hpp"
+#include "samples.hpp"
 #include "redis_server.hpp"
 #include "sqs_server.hpp"
 
@@ -34,7 +35,7 @@ using json = nlohmann::json;
 
 namespace {
 
-struct Rig {
+struct Rig : notify::test::WorkerFiles {
   static constexpr Id family_count = 4;
 
   /// `queue_name` is created with a dead-letter queue and the given visibility timeout.
@@ -84,28 +85,11 @@ struct Rig {
     return (*r)["QueueUrl"].get<std::string>();
   }
 
-  static std::string token(Id family, Id user) {
-    char key[16];
-    std::snprintf(key, sizeof key, "f%02du%02d", static_cast<int>(family), static_cast<int>(user));
-    return std::string(key) + "-device-token-" + key;
-  }
+  static std::string token(Id family, Id user) { return notify::test::sample_token(family, user); }
 
-  /// Publishes requests 1..n (family i % 4 + 1, messageId 100000 + i) and what each must push.
-  void publish(int n) {
-    std::vector<std::string> bodies;
-    for (int i = 1; i <= n; ++i) {
-      const Id family = (i % family_count) + 1;
-      const Id message = 100000 + i;
-      const CommentMessageParam param{
-          .messageFamId = message, .authorId = 1, .familyId = family, .commentPreview = "r" + std::to_string(i)};
-      bodies.push_back(encode(Request{Param{param}, "r-" + std::to_string(i), {}}));
-      for (Id user : {2, 3}) expected[short_token(token(family, user)) + " " + std::to_string(message)] = 1;
-    }
-    REQUIRE(producer->send(bodies).has_value());
-  }
+  /// Publishes requests 1..n (see comment_requests) and records the pushes each must lead to.
+  void publish(int n) { REQUIRE(producer->send(notify::test::comment_requests(n, family_count, expected)).has_value()); }
 
-  std::string out(const std::string& name) const { return dir + "/" + name + ".out"; }
-  std::string err(const std::string& name) const { return dir + "/" + name + ".err"; }
 
   std::unique_ptr<Process> worker(const std::string& name, std::vector<std::string> extra) const {
     std::vector<std::string> argv = {NOTIFY_WORKER_PROGRAM, "--queue", url, "--members", redis_server.url(),
@@ -114,26 +98,9 @@ struct Rig {
     return std::make_unique<Process>(std::move(argv), out(name), err(name));
   }
 
-  PushCounts pushes(std::initializer_list<std::string> names) const {
-    std::vector<std::string> paths;
-    for (const std::string& name : names) paths.push_back(out(name));
-    return notify::test::count_pushes(paths);
-  }
-
-  std::set<std::string> requests(const std::string& name, const std::string& step) const {
-    std::set<std::string> ids;
-    const std::string prefix = "step=" + step + " request=";
-    for (const std::string& line : notify::test::read_lines(err(name)))
-      if (line.rfind(prefix, 0) == 0) ids.insert(line.substr(prefix.size(), line.find(' ', prefix.size()) - prefix.size()));
-    return ids;
-  }
-  std::size_t events(const std::string& name, const std::string& step) const {
-    return notify::test::count_lines(err(name), "step=" + step + " ");
-  }
 
   RedisServer redis_server;
   SqsServer sqs;
-  std::string dir;
   std::string url;
   redis::MemberStore store;
   std::optional<sqs::Queue> producer;

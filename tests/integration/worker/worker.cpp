@@ -21,6 +21,7 @@
 #include "notify/codec.hpp"
 #include "notify/redis/redis.hpp"
 #include "process.hpp"
+#include "samples.hpp"
 #include "redis_server.hpp"
 
 using namespace notify;
@@ -36,7 +37,7 @@ using notify::test::differences;
 using notify::test::PushCounts;
 
 /// A Redis with sample families, a producer, and a directory for the workers' output.
-struct Rig {
+struct Rig : notify::test::WorkerFiles {
   static constexpr Id family_count = 6;
 
   explicit Rig(RedisServer::Config config = {})
@@ -70,29 +71,11 @@ struct Rig {
     return q;
   }
 
-  /// A device token whose shortened form (first 6 and last 4 characters) is unique.
-  static std::string token(Id family, Id user) {
-    char key[16];
-    std::snprintf(key, sizeof key, "f%02du%02d", static_cast<int>(family), static_cast<int>(user));
-    return std::string(key) + "-device-token-" + key;
-  }
+  static std::string token(Id family, Id user) { return notify::test::sample_token(family, user); }
 
-  /// Publishes requests 1..n (ids r-1..r-n) and records the pushes each must lead to.
-  void publish(int n) {
-    std::vector<std::string> bodies;
-    for (int i = 1; i <= n; ++i) {
-      const Id family = (i % family_count) + 1;
-      const Id message = 100000 + i;
-      const CommentMessageParam param{
-          .messageFamId = message, .authorId = 1, .familyId = family, .commentPreview = "r" + std::to_string(i)};
-      bodies.push_back(encode(Request{Param{param}, "r-" + std::to_string(i), {}}));
-      for (Id user : {2, 3}) expected[short_token(token(family, user)) + " " + std::to_string(message)] = 1;
-    }
-    REQUIRE(producer.send(bodies).has_value());
-  }
+  /// Publishes requests 1..n (see comment_requests) and records the pushes each must lead to.
+  void publish(int n) { REQUIRE(producer.send(notify::test::comment_requests(n, family_count, expected)).has_value()); }
 
-  std::string out(const std::string& name) const { return dir + "/" + name + ".out"; }
-  std::string err(const std::string& name) const { return dir + "/" + name + ".err"; }
 
   /// notify-worker on this Redis, stdout and stderr to files named after `name`.
   std::unique_ptr<Process> worker(const std::string& name, std::vector<std::string> extra) const {
@@ -102,25 +85,6 @@ struct Rig {
     return std::make_unique<Process>(std::move(argv), out(name), err(name));
   }
 
-  /// The pushes in the named workers' outputs.
-  PushCounts pushes(std::initializer_list<std::string> names) const {
-    std::vector<std::string> paths;
-    for (const std::string& name : names) paths.push_back(out(name));
-    return notify::test::count_pushes(paths);
-  }
-
-  /// The requests of a worker's events of one step ("received", "done", ...).
-  std::set<std::string> requests(const std::string& name, const std::string& step) const {
-    std::set<std::string> ids;
-    const std::string prefix = "step=" + step + " request=";
-    for (const std::string& line : notify::test::read_lines(err(name)))
-      if (line.rfind(prefix, 0) == 0) ids.insert(line.substr(prefix.size(), line.find(' ', prefix.size()) - prefix.size()));
-    return ids;
-  }
-
-  std::size_t events(const std::string& name, const std::string& step) const {
-    return count_lines(err(name), "step=" + step + " ");
-  }
 
   long long xlen(const std::string& stream) {
     auto r = producer.connection().command({"XLEN", stream});
@@ -139,7 +103,6 @@ struct Rig {
   }
 
   RedisServer server;
-  std::string dir;
   redis::MemberStore store;
   redis::Queue producer;
   PushCounts expected;

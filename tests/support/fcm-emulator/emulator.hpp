@@ -21,6 +21,8 @@
 #include <string>
 #include <vector>
 
+#include "../node_service.hpp"
+
 namespace notify::test {
 
 struct EmulatorOptions {
@@ -110,9 +112,7 @@ class FcmEmulator {
 
  private:
   void start() {
-    int out[2], in[2];
-    if (pipe2(out, O_CLOEXEC) != 0 || pipe2(in, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
-    std::vector<std::string> args = {"node", std::string(NOTIFY_FCM_EMULATOR_DIR) + "/emulator.js",
+    std::vector<std::string> args = {std::string(NOTIFY_FCM_EMULATOR_DIR) + "/emulator.js",
                                      "--sa-public-key", dir_ + "/sa.pub",
                                      "--project", options_.project,
                                      "--expires-in", std::to_string(options_.expires_in),
@@ -127,28 +127,7 @@ class FcmEmulator {
     }
     if (!options_.record) args.emplace_back("--no-record");
     if (options_.content_length) args.emplace_back("--content-length");
-    pid_ = fork();
-    if (pid_ < 0) throw std::runtime_error("fork failed");
-    if (pid_ == 0) {
-      dup2(out[1], STDOUT_FILENO);
-      dup2(in[0], STDIN_FILENO);
-      close(out[0]);
-      close(out[1]);
-      close(in[0]);
-      close(in[1]);
-      std::vector<char*> argv;
-      for (std::string& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execvp("node", argv.data());
-      _exit(127);
-    }
-    close(out[1]);
-    close(in[0]);
-    stdin_ = in[1];
-    std::string line;
-    char c = 0;
-    while (read(out[0], &c, 1) == 1 && c != '\n') line += c;
-    close(out[0]);
+    const std::string line = node_.start(std::move(args));
     port_ = std::atoi(line.c_str());
     if (port_ <= 0) {
       stop();
@@ -156,22 +135,11 @@ class FcmEmulator {
     }
   }
 
-  void stop() {
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      waitpid(pid_, nullptr, 0);
-      pid_ = -1;
-    }
-    if (stdin_ >= 0) {
-      close(stdin_);
-      stdin_ = -1;
-    }
-  }
+  void stop() { node_.stop(); }
 
   EmulatorOptions options_;
   std::string dir_;
-  pid_t pid_ = -1;
-  int stdin_ = -1;
+  NodeService node_;
   int port_ = 0;
 };
 

@@ -24,6 +24,8 @@
 #include <thread>
 #include <vector>
 
+#include "../node_service.hpp"
+
 namespace notify::test {
 
 class LambdaRuntimeEmulator {
@@ -103,28 +105,9 @@ class LambdaRuntimeEmulator {
 
  private:
   void start() {
-    int out[2], in[2];
-    if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(in, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
-    std::vector<std::string> args = {"node", std::string(NOTIFY_LAMBDA_EMULATOR_DIR) + "/emulator.js",
+    std::vector<std::string> args = {std::string(NOTIFY_LAMBDA_EMULATOR_DIR) + "/emulator.js",
                                      "--exit-on-stdin-close"};
-    pid_ = ::fork();
-    if (pid_ < 0) throw std::runtime_error("fork failed");
-    if (pid_ == 0) {
-      ::dup2(out[1], STDOUT_FILENO);
-      ::dup2(in[0], STDIN_FILENO);
-      std::vector<char*> argv;
-      for (std::string& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execvp("node", argv.data());
-      ::_exit(127);
-    }
-    ::close(out[1]);
-    ::close(in[0]);
-    stdin_ = in[1];
-    std::string line;
-    char c = 0;
-    while (::read(out[0], &c, 1) == 1 && c != '\n') line += c;
-    ::close(out[0]);
+    const std::string line = node_.start(std::move(args));
     port_ = std::atoi(line.c_str());
     if (port_ <= 0) {
       stop();
@@ -132,20 +115,9 @@ class LambdaRuntimeEmulator {
     }
   }
 
-  void stop() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      ::waitpid(pid_, nullptr, 0);
-      pid_ = -1;
-    }
-    if (stdin_ >= 0) {
-      ::close(stdin_);
-      stdin_ = -1;
-    }
-  }
+  void stop() { node_.stop(); }
 
-  pid_t pid_ = -1;
-  int stdin_ = -1;
+  NodeService node_;
   int port_ = 0;
 };
 

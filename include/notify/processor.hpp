@@ -464,6 +464,55 @@ struct WorkerOptions {
   std::chrono::milliseconds max_reconnect_delay{std::chrono::seconds(30)};
 };
 
+/// Processes a batch keeping the order of FIFO groups (QueueRecord::group): records
+/// without a group, and the first record of each group, go in one processor call; the
+/// second record of each group in the next, and so on. Once a record of a group is to be
+/// retried, the later records of its group are not processed: they come back right after
+/// it (retry without delay, flagged as an outage: not their own failure), so no message
+/// of a group overtakes an earlier one. A batch without groups is one call.
+template <class Processor>
+std::vector<Outcome> process_in_order(Processor& processor, std::span<const QueueRecord> batch) {
+  const bool grouped = std::any_of(batch.begin(), batch.end(), [](const QueueRecord& r) { return !r.group.empty(); });
+  if (!grouped) return processor.process(batch);
+  std::vector<Outcome> outcomes(batch.size());
+  std::vector<std::size_t> wave_of(batch.size(), 0);  // the record's place in its group
+  for (std::size_t i = 0; i < batch.size(); ++i)
+    if (!batch[i].group.empty())
+      for (std::size_t j = 0; j < i; ++j) wave_of[i] += batch[j].group == batch[i].group;
+  std::vector<std::string> stopped;  // groups with a record to retry
+  const std::size_t waves = *std::max_element(wave_of.begin(), wave_of.end()) + 1;
+  for (std::size_t wave = 0; wave < waves; ++wave) {
+    std::vector<QueueRecord> records;
+    std::vector<std::size_t> at;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (wave_of[i] != wave) continue;
+      if (std::find(stopped.begin(), stopped.end(), batch[i].group) != stopped.end()) {
+        outcomes[i] = Outcome{Disposition::retry, std::chrono::milliseconds(0),
+                              "an earlier request of its group " + batch[i].group + " is retried first", true};
+        continue;
+      }
+      records.push_back(batch[i]);
+      at.push_back(i);
+    }
+    if (records.empty()) continue;
+    std::vector<Outcome> got = processor.process(records);
+    for (std::size_t k = 0; k < at.size(); ++k) {
+      if (got[k].disposition == Disposition::retry && !batch[at[k]].group.empty())
+        stopped.push_back(batch[at[k]].group);
+      outcomes[at[k]] = std::move(got[k]);
+    }
+    if constexpr (requires { processor.fatal(); }) {
+      if (processor.fatal()) {  // the rest waits for a worker that can deliver it
+        for (std::size_t i = 0; i < batch.size(); ++i)
+          if (wave_of[i] > wave)
+            outcomes[i] = Outcome{Disposition::retry, std::chrono::milliseconds(0), "not processed: the worker stopped", true};
+        break;
+      }
+    }
+  }
+  return outcomes;
+}
+
 /// The long-running loop: receive, process, settle; stops when `stop` is set (after the
 /// batch in flight is settled), on a fatal error, or when drained.
 template <Queue Q, class Processor>
@@ -487,7 +536,7 @@ Result<void> run_worker(Q& queue, Processor& processor, const std::atomic<bool>&
       }
       return {};
     }
-    std::vector<Outcome> outcomes = processor.process(*batch);
+    std::vector<Outcome> outcomes = process_in_order(processor, std::span<const QueueRecord>(*batch));
     std::vector<Settlement> settlements;
     settlements.reserve(outcomes.size());
     for (std::size_t i = 0; i < outcomes.size(); ++i) settlements.push_back({&(*batch)[i], std::move(outcomes[i])});

@@ -230,3 +230,47 @@ TEST_CASE("a draining worker waits out an outage longer than max_deliveries and 
   CHECK(w.pusher.faults.calls() == 9);
   CHECK(w.pusher.count(dad_token) == 1);
 }
+
+TEST_CASE("FIFO groups: a record to retry holds back the later records of its group, not other groups") {
+  Worker w;
+  REQUIRE(w.store.set_member(4, notify::Member{7, "유진", kid_token, false}));
+  REQUIRE(w.store.set_member(4, notify::Member{8, "준", "token-jun-dddddddddddddddd-0008", false}));
+  w.pusher.fail_token(dad_token, PushStatus::retry);
+  auto record = [](std::string id, std::string body, std::string group) {
+    notify::QueueRecord r;
+    r.id = std::move(id);
+    r.receipt = "r-" + r.id;
+    r.body = std::move(body);
+    r.group = std::move(group);
+    return r;
+  };
+  const std::string family_3 = R"({"type":"EMOTION_CHOSEN","param":{"familyId":3,"userId":1}})";
+  const std::string family_3_poke = R"({"type":"EMOTION_POKE","param":{"familyId":3,"userId":1}})";
+  const std::string family_4 = R"({"type":"EMOTION_CHOSEN","param":{"familyId":4,"userId":7}})";
+  const std::vector<notify::QueueRecord> batch = {
+      record("a", family_3, "family-3"),       // pushes 아빠: fails, retried
+      record("b", family_4, "family-4"),       // another group: goes on
+      record("c", family_3_poke, "family-3"),  // would push 엄마: held back behind "a"
+      record("d", family_4, "family-4"),       // second of its group: processed (a duplicate push is not sent)
+  };
+  const auto outcomes = notify::process_in_order(w.processor, std::span<const notify::QueueRecord>(batch));
+  REQUIRE(outcomes.size() == 4);
+  CHECK(outcomes[0].disposition == notify::Disposition::retry);
+  CHECK_FALSE(outcomes[0].outage);
+  CHECK(outcomes[1].disposition == notify::Disposition::done);
+  CHECK(outcomes[2].disposition == notify::Disposition::retry);
+  CHECK(outcomes[2].outage);  // not its own failure: it does not count toward dead-lettering
+  CHECK(outcomes[2].delay == 0ms);
+  CHECK(outcomes[2].reason.find("family-3") != std::string::npos);
+  CHECK(outcomes[3].disposition == notify::Disposition::done);
+  CHECK(w.pusher.count(mom_token) == 0);  // "c" was not processed
+  CHECK(w.pusher.count("token-jun-dddddddddddddddd-0008") == 2);  // "b" and "d", in order
+
+  // Without groups the batch is one processor call, as before.
+  w.pusher.clear_token(dad_token);
+  const std::vector<notify::QueueRecord> plain = {record("e", family_3_poke, ""), record("f", family_3, "")};
+  const auto plain_outcomes = notify::process_in_order(w.processor, std::span<const notify::QueueRecord>(plain));
+  CHECK(plain_outcomes[0].disposition == notify::Disposition::done);
+  CHECK(plain_outcomes[1].disposition == notify::Disposition::done);
+  CHECK(w.pusher.count(mom_token) == 1);
+}

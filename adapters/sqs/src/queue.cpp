@@ -143,8 +143,11 @@ std::string Queue::fresh_id() {
 
 Result<std::vector<QueueRecord>> Queue::receive(std::size_t max, std::chrono::milliseconds wait) {
   auto seconds = std::chrono::ceil<std::chrono::seconds>(wait);
-  auto answer = client_.call("ReceiveMessage",
-                             receive_request(url_.url, max, seconds, opt_.visibility_timeout, json::array({"notify-rid"})),
+  json request = receive_request(url_.url, max, seconds, opt_.visibility_timeout, json::array({"notify-rid"}));
+  // FIFO: a receive the client sends again (its answer was lost) gets the same messages
+  // back instead of leaving them in flight, which would hold up their groups.
+  if (fifo()) request["ReceiveRequestAttemptId"] = fresh_id();
+  auto answer = client_.call("ReceiveMessage", request,
                              std::chrono::duration_cast<std::chrono::milliseconds>(std::min(seconds, std::chrono::seconds(20))));
   if (!answer) return answer.error();
   std::vector<QueueRecord> out;

@@ -108,18 +108,23 @@ elseif(MODE STREQUAL "fetch_content_git")
   set(project_dir "${tests_dir}/fetch_content")
   set(consumer_args -DNOTIFY_GIT_REPOSITORY=file://${repo} -DNOTIFY_GIT_TAG=${commit})
 
-elseif(MODE STREQUAL "find_package")
-  # A standalone notify build with only the install rules on, installed into a prefix.
+elseif(MODE STREQUAL "find_package" OR MODE STREQUAL "find_package_adapters")
+  # A standalone notify build with only the install rules on (and the adapters, for
+  # find_package_adapters), installed into a prefix.
   set(prefix "${WORK_DIR}/prefix")
+  set(with_adapters OFF)
+  if(MODE STREQUAL "find_package_adapters")
+    set(with_adapters ON)
+  endif()
   run("${CMAKE_COMMAND}" -S "${NOTIFY_SOURCE_DIR}" -B "${WORK_DIR}/notify-build" ${common_args}
-      -DNOTIFY_BUILD_TESTS=OFF -DNOTIFY_BUILD_EXAMPLES=OFF -DNOTIFY_BUILD_ADAPTERS=OFF -DNOTIFY_INSTALL=ON
+      -DNOTIFY_BUILD_TESTS=OFF -DNOTIFY_BUILD_EXAMPLES=OFF -DNOTIFY_BUILD_ADAPTERS=${with_adapters} -DNOTIFY_INSTALL=ON
       -DCMAKE_INSTALL_PREFIX=${prefix})
   run("${CMAKE_COMMAND}" --build "${WORK_DIR}/notify-build" --config ${BUILD_TYPE} --parallel 2)
   run("${CMAKE_COMMAND}" --install "${WORK_DIR}/notify-build" --config ${BUILD_TYPE} --prefix "${prefix}")
   if(NOT EXISTS "${prefix}/include/notify/notify.hpp" OR NOT EXISTS "${prefix}/include/notify/memory/memory.hpp")
     message(FATAL_ERROR "the install did not put the headers under ${prefix}/include")
   endif()
-  set(project_dir "${tests_dir}/find_package")
+  set(project_dir "${tests_dir}/${MODE}")
   set(consumer_args -DCMAKE_PREFIX_PATH=${prefix} -DNOTIFY_PREFIX=${prefix}
       -DNOTIFY_EXPECTED_VERSION=${VERSION} -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF)
 

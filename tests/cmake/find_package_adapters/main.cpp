@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: MIT
+// Uses one pure function of each installed adapter, so the program links every adapter
+// library and its dependencies. Exit status 0 only when each answers as expected.
+
+#include <notify/fcm/fcm.hpp>
+#include <notify/lambda/lambda.hpp>
+#include <notify/redis/redis.hpp>
+#include <notify/sqs/sqs.hpp>
+
+#include <cstdio>
+
+int main() {
+  auto redis = notify::redis::parse_url("redis://127.0.0.1:6379/2");
+  auto queue = notify::sqs::parse_queue_url("https://sqs.ap-northeast-2.amazonaws.com/123456789012/notify.fifo");
+  auto event = notify::lambda::parse_sqs_event(R"({"Records":[]})");
+  auto retry = notify::fcm::parse_retry_after("30", std::chrono::system_clock::now());
+  const std::string digest = notify::sqs::sha256_hex("");
+  if (!redis || !queue || queue->region != "ap-northeast-2" || !event || !retry || retry->count() != 30 ||
+      digest != "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855") {
+    std::fprintf(stderr, "notify consumer: an adapter answered wrongly\n");
+    return 1;
+  }
+  std::printf("notify consumer: ok (redis, fcm, sqs, lambda)\n");
+  return 0;
+}

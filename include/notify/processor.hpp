@@ -320,13 +320,28 @@ class BatchProcessor {
         inbox_refs.push_back(k);
       }
     if (!bodies.empty()) {
-      auto r = inbox_.publish(bodies);
+      // A body the inbox refuses for what it is (too large, not allowed) fails its own
+      // record only: the others are published one by one, and that record is
+      // dead-lettered with the reason rather than retried for ever.
+      auto refused = [](const Result<void>& r) {
+        return !r && (r.error().code == Errc::body_too_large || r.error().code == Errc::invalid_value ||
+                      r.error().code == Errc::too_long);
+      };
+      const auto all = inbox_.publish(bodies);
+      std::vector<Result<void>> each(bodies.size(), all);
+      if (refused(all) && bodies.size() > 1)
+        for (std::size_t i = 0; i < bodies.size(); ++i) each[i] = inbox_.publish(std::span<const std::string>(&bodies[i], 1));
       std::vector<std::string> inbox_keys;
-      for (std::size_t k : inbox_refs) {
+      for (std::size_t i = 0; i < inbox_refs.size(); ++i) {
+        const std::size_t k = inbox_refs[i];
         Item& it = items[refs[k].item];
+        const Result<void>& r = each[i];
         if (r) {
           if (it.keyed) inbox_keys.push_back(keys[k]);
           emit("inbox_published", it);
+        } else if (refused(r)) {
+          it.failure += (it.failure.empty() ? "inbox: " : "; inbox: ") + r.error().message;
+          emit("inbox_refused", it, {}, r.error().message);
         } else {
           it.pending = true;
           it.outage = true;
@@ -341,7 +356,8 @@ class BatchProcessor {
     for (Item& it : items) {
       if (!it.request) continue;
       if (it.pending) schedule_retry(it, it.retry_reason);
-      else if (!it.failure.empty()) dead_letter(it, "push failed: " + it.failure);
+      else if (!it.failure.empty())
+        dead_letter(it, it.failure.starts_with("inbox: ") ? it.failure : "push failed: " + it.failure);
       else {
         it.outcome = {Disposition::done, {}, {}};
         emit("done", it);

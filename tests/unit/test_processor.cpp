@@ -931,3 +931,29 @@ TEST_CASE("a ledger answer of the wrong size retries the batch as an outage and 
   for (const Outcome& o : again) CHECK(o.disposition == Disposition::done);
   CHECK(rig.pusher.count(dad_token) == 2);
 }
+
+TEST_CASE("an inbox body the inbox refuses (too large) dead-letters its own record; the others' inboxes go out") {
+  Rig rig;
+  rig.inbox.faults.fail_call(1, notify::Errc::body_too_large);  // the batch's publish
+  rig.inbox.faults.fail_call(3, notify::Errc::body_too_large);  // then the second body alone
+  rig.send(comment(29001, 1, "first"));
+  rig.send(comment(29002, 1, "second"));
+  const auto outcomes = rig.pass();
+  REQUIRE(outcomes.size() == 2);
+  CHECK(outcomes[0].disposition == Disposition::done);
+  CHECK(outcomes[1].disposition == Disposition::dead_letter);
+  CHECK_FALSE(outcomes[1].outage);
+  CHECK(contains(outcomes[1].reason, "inbox: "));
+  CHECK(contains(outcomes[1].reason, "injected failure"));
+  CHECK(rig.inbox.published().size() == 1);
+  CHECK(rig.pusher.count(dad_token) == 2);  // the pushes of both went out, once
+  CHECK(rig.queue.dead_letters().size() == 1);
+
+  // An inbox that is down is an outage: retried, never dead-lettered for it.
+  Rig down;
+  down.inbox.faults.fail_call(1, notify::Errc::unavailable);
+  down.send(comment(29003, 1, "third"));
+  const auto later = down.pass();
+  CHECK(later[0].disposition == Disposition::retry);
+  CHECK(later[0].outage);
+}

@@ -34,6 +34,7 @@ std::string string_field(const json& j, const char* key) {
 }
 
 std::int64_t number_text(const std::string& s) {
+  if (s.size() > 18) return 0;  // not a count or a timestamp of ours
   std::int64_t v = 0;
   for (char c : s) {
     if (c < '0' || c > '9') return 0;
@@ -61,6 +62,14 @@ std::string cut_utf8(std::string s, std::size_t n) {
   while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
   s.resize(n);
   return s;
+}
+
+/// Two URLs of the same queue (account and name), however each names its host.
+bool same_queue(const std::string& a, const std::string& b) {
+  if (a == b) return true;
+  auto x = parse_queue_url(a);
+  auto y = parse_queue_url(b);
+  return x && y && x->account == y->account && x->name == y->name;
 }
 
 /// The first error of a batch, with how many entries failed.
@@ -169,6 +178,14 @@ Result<std::vector<QueueRecord>> Queue::receive(std::size_t max, std::chrono::mi
 
 // ---- send ---------------------------------------------------------------------------
 
+std::size_t Queue::size_of(const Outgoing& o) {
+  // What SQS counts: the body, and each attribute's name, type and value.
+  std::size_t n = o.body.size() + std::string_view("notify-ridString").size() + o.rid.size();
+  for (const auto& [name, value] : o.strings) n += name.size() + 6 + value.size();
+  for (const auto& [name, value] : o.numbers) n += name.size() + 6 + std::to_string(value).size();
+  return n;
+}
+
 Result<void> Queue::send_batches(const std::string& queue_url, bool fifo, std::span<const Outgoing> out,
                                  std::vector<bool>& sent) {
   sent.assign(out.size(), false);
@@ -178,7 +195,7 @@ Result<void> Queue::send_batches(const std::string& queue_url, bool fifo, std::s
     // One batch: at most 10 entries and max_batch_bytes.
     std::size_t to = from, bytes = 0;
     while (to < out.size() && to - from < batch_limit) {
-      std::size_t size = out[to].body.size() + attribute_overhead;
+      std::size_t size = size_of(out[to]);
       if (to > from && bytes + size > opt_.max_batch_bytes) break;
       bytes += size;
       ++to;
@@ -206,12 +223,18 @@ Result<void> Queue::send_batches(const std::string& queue_url, bool fifo, std::s
         break;
       }
       auto failed = failed_entries(*answer);
+      std::vector<std::string> succeeded;
+      if (auto ok = answer->find("Successful"); ok != answer->end() && ok->is_array())
+        for (const json& e : *ok) succeeded.push_back(string_field(e, "Id"));
       json retry = json::array();
       for (const json& e : request["Entries"]) {
         std::string id = e["Id"].get<std::string>();
         auto f = std::find_if(failed.begin(), failed.end(), [&](const auto& p) { return p.first == id; });
-        if (f == failed.end()) {
+        if (std::find(succeeded.begin(), succeeded.end(), id) != succeeded.end()) {
           sent[static_cast<std::size_t>(std::stoul(id))] = true;
+        } else if (f == failed.end()) {
+          // Neither sent nor failed: the answer cannot be trusted for it; not sent.
+          failures.push_back({Errc::protocol_error, "SQS SendMessageBatch: entry " + id + " is in neither Successful nor Failed", {}});
         } else if (!f->second.sender_fault && attempt < 3) {
           retry.push_back(e);
         } else {
@@ -230,19 +253,21 @@ Result<void> Queue::send(std::span<const std::string> bodies) {
   std::vector<Outgoing> out;
   out.reserve(bodies.size());
   for (const std::string& body : bodies) {
-    if (body.size() > opt_.max_message_bytes)
-      return Error{Errc::body_too_large,
-                   "SQS send: a body of " + std::to_string(body.size()) + " bytes is above the queue's limit of " +
-                       std::to_string(opt_.max_message_bytes) + " bytes (nothing was sent)",
-                   {}};
     Outgoing o;
     o.body = body;
     auto request = notify::decode(body);
     if (request && !request->id.empty()) o.rid = request->id;
     else o.rid = fresh_id();
+    if (size_of(o) > opt_.max_message_bytes)
+      return Error{Errc::body_too_large,
+                   "SQS send: a message of " + std::to_string(size_of(o)) + " bytes is above the queue's limit of " +
+                       std::to_string(opt_.max_message_bytes) + " bytes (nothing was sent)",
+                   {}};
     if (fifo()) {
       o.group = request ? message_group(*request) : "other";
-      o.dedup = o.rid;
+      // The request id and the content: a resend is deduplicated, another request that
+      // reuses the id is not (SQS would drop it silently for 5 minutes).
+      o.dedup = sha256_hex(o.rid + '\n' + body);
     }
     out.push_back(std::move(o));
   }
@@ -340,8 +365,8 @@ Result<void> Queue::settle(std::span<const Settlement> settlements) {
         Outgoing o;
         o.body = r.body;
         o.rid = r.id;
-        std::size_t room = opt_.max_message_bytes > r.body.size() + 4 * attribute_overhead
-                               ? opt_.max_message_bytes - r.body.size() - 4 * attribute_overhead
+        std::size_t room = opt_.max_message_bytes > r.body.size() + attribute_overhead + url_.url.size() + r.id.size()
+                               ? opt_.max_message_bytes - r.body.size() - attribute_overhead - url_.url.size() - r.id.size()
                                : 0;
         o.strings = {{"notify-reason", cut_utf8(s->outcome.reason.empty() ? "unknown" : s->outcome.reason,
                                                 std::max<std::size_t>(1, std::min(room, max_reason_bytes)))},
@@ -391,8 +416,10 @@ Result<std::vector<json>> Queue::take_dead(std::size_t max, std::chrono::seconds
   if (!dl) return dl.error();
   std::vector<json> out;
   while (out.size() < max) {
+    // A long poll: a short one samples some of SQS's servers and may miss letters.
     auto answer = client_.call("ReceiveMessage",
-                               receive_request(*dl, max - out.size(), std::chrono::seconds(0), hide, json::array({"All"})));
+                               receive_request(*dl, max - out.size(), std::chrono::seconds(1), hide, json::array({"All"})),
+                               std::chrono::seconds(1));
     if (!answer) return answer.error();
     json messages = messages_of(*answer);
     if (messages.empty()) break;
@@ -444,7 +471,7 @@ Result<std::size_t> Queue::redrive(std::span<const std::string> ids, std::size_t
   std::vector<std::pair<std::string, long>> release;
   for (const json& m : *taken) {
     DeadLetter d = dead_letter_of(m);
-    bool ours = d.origin.empty() || d.origin == url_.url;
+    bool ours = d.origin.empty() || same_queue(d.origin, url_.url);
     bool chosen = ids.empty() ? out.size() < max
                               : std::find_if(ids.begin(), ids.end(), [&](const std::string& id) {
                                   return id == d.entry_id || id == d.id;
@@ -481,6 +508,40 @@ Result<std::size_t> Queue::redrive(std::span<const std::string> ids, std::size_t
   visibility_batches(*dead_letter_url_, release, failures);
   if (auto r = summarise("redrive", failures); !r) return r.error();
   return moved;
+}
+
+// ---- inbox ------------------------------------------------------------------------
+
+Result<void> QueueInbox::publish(std::span<const std::string> bodies) {
+  // One request's inbox records are one JSON array; an array too large for one message
+  // goes out as several, each a JSON array of whole records.
+  const std::size_t limit = queue_.options().max_message_bytes > 2 * attribute_overhead
+                                ? queue_.options().max_message_bytes - 2 * attribute_overhead
+                                : 1;
+  std::vector<std::string> out;
+  for (const std::string& body : bodies) {
+    if (body.size() <= limit) {
+      out.push_back(body);
+      continue;
+    }
+    auto records = json::parse(body, nullptr, false);
+    if (!records.is_array() || records.size() < 2) {
+      out.push_back(body);  // send() refuses it as too large
+      continue;
+    }
+    std::string part = "[";
+    for (const json& r : records) {
+      std::string one = r.dump(-1, ' ', false, json::error_handler_t::replace);
+      if (part.size() > 1 && part.size() + one.size() + 1 > limit) {
+        out.push_back(part + "]");
+        part = "[";
+      }
+      if (part.size() > 1) part += ',';
+      part += one;
+    }
+    out.push_back(part + "]");
+  }
+  return queue_.send(out);
 }
 
 }  // namespace notify::sqs

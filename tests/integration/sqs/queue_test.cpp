@@ -256,6 +256,18 @@ TEST_CASE("partial batch failures are handled entry by entry") {
     auto more = q.receive(10, 1s);
     CHECK(more->empty());  // nothing twice
   }
+  SUBCASE("a dead letter the dead-letter queue refuses stays in the queue; the other moves") {
+    auto dq = rig.open(rig.create_with_dlq("partial-dl", 5, {{"VisibilityTimeout", "1"}}));
+    REQUIRE(dq.send(std::vector<std::string>{poke(1, 1, "d1"), poke(1, 2, "d2")}).has_value());
+    auto got = receive_n(dq, 2);
+    rig.server.faults(json::array({{{"target", "SendMessageBatch"}, {"action", "refuse-entries"}, {"times", 1}}}));
+    auto r = settle_all(dq, got, Outcome{Disposition::dead_letter, 0ms, "bad"});
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().message.find("InvalidParameterValue") != std::string::npos);
+    CHECK(dq.dead_letters()->size() == 1);  // the other one
+    auto back = receive_n(dq, 1);           // the refused one was not deleted: it comes back
+    CHECK(back[0].receive_count == 2);
+  }
   SUBCASE("a delete refused for one entry is reported; the others are deleted") {
     REQUIRE(q.send(std::vector<std::string>{poke(1, 1, "a"), poke(1, 2, "b")}).has_value());
     auto got = receive_n(q, 2);
@@ -324,11 +336,14 @@ TEST_CASE("FIFO: one group per family keeps each family's order; the request id 
   for (int i = 0; i < 12; ++i) bodies.push_back(poke(i % 2 == 0 ? 10 : 20, i + 1, "o" + std::to_string(i)));
   REQUIRE(q.send(bodies).has_value());
   REQUIRE(q.send(std::vector<std::string>{bodies[0]}).has_value());  // a producer retry: deduplicated
+  // Another request reusing an id is not dropped as a duplicate.
+  bodies.push_back(poke(10, 13, "o0"));
+  REQUIRE(q.send(std::vector<std::string>{bodies.back()}).has_value());
 
   std::map<std::string, std::vector<Id>> order;  // group -> users in arrival order
   std::size_t total = 0;
   const auto deadline = Clock::now() + 15s;
-  while (total < 12 && Clock::now() < deadline) {
+  while (total < 13 && Clock::now() < deadline) {
     auto batch = q.receive(10, 1s);
     REQUIRE(batch.has_value());
     for (const auto& r : *batch) {
@@ -339,8 +354,8 @@ TEST_CASE("FIFO: one group per family keeps each family's order; the request id 
     total += batch->size();
     REQUIRE(settle_all(q, *batch, Outcome{}).has_value());
   }
-  CHECK(total == 12);
-  CHECK(order["family-10"] == std::vector<Id>{1, 3, 5, 7, 9, 11});
+  CHECK(total == 13);
+  CHECK(order["family-10"] == std::vector<Id>{1, 3, 5, 7, 9, 11, 13});
   CHECK(order["family-20"] == std::vector<Id>{2, 4, 6, 8, 10, 12});
   auto more = q.receive(10, 1s);
   CHECK(more->empty());
@@ -390,4 +405,33 @@ TEST_CASE("the batch processor over SQS: pushes once, acks, and a failed token i
   CHECK(push.sent()[1].token == "tok-3");  // only the failed token again
   CHECK(q.pending_count().value() == 0);
   CHECK(q.dead_letters()->empty());
+}
+
+TEST_CASE("an inbox array too large for one message goes out as several arrays of whole records") {
+  Rig rig;
+  auto o = options_for(rig.server);
+  o.max_message_bytes = 3000;
+  sqs::QueueInbox inbox(rig.open(rig.create("inbox"), o));
+  json records = json::array();
+  for (int i = 1; i <= 40; ++i)
+    records.push_back({{"receiverId", i}, {"title", "우리가 이야기"}, {"body", "오늘의 이야기가 도착했습니다! " + std::to_string(i)}});
+  const std::string body = records.dump();
+  REQUIRE(body.size() > 3000);
+  REQUIRE(inbox.publish(std::vector<std::string>{body, R"([{"receiverId":99,"title":"t","body":"b"}])"}).has_value());
+  std::set<int> receivers;
+  std::size_t messages = 0;
+  const auto deadline = Clock::now() + 15s;
+  while (receivers.size() < 41 && Clock::now() < deadline) {
+    const auto batch = inbox.queue().receive(10, 1s);
+    REQUIRE(batch.has_value());
+    for (const auto& r : *batch) {
+      ++messages;
+      CHECK(r.body.size() <= 3000);
+      auto part = json::parse(r.body);
+      REQUIRE(part.is_array());
+      for (const auto& rec : part) CHECK(receivers.insert(rec["receiverId"].get<int>()).second);  // each once
+    }
+  }
+  CHECK(receivers.size() == 41);
+  CHECK(messages >= 3);  // the large array in two or more parts, and the small one
 }

@@ -11,7 +11,7 @@
 //   node server.mjs [--access-key-id ID --secret KEY] [--region us-east-1]
 //
 // Control (on the endpoint, unsigned): GET /_test/stats, POST /_test/faults
-// {"rules":[{"target":"SendMessageBatch","action":"status500|throttle|fail-entries|delay","times":N,"ms":M}]},
+// {"rules":[{"target":"SendMessageBatch","action":"status500|throttle|fail-entries|refuse-entries|delay","times":N,"ms":M}]},
 // POST /_test/reset.
 
 import http from "node:http";
@@ -80,7 +80,13 @@ function takeRule(target) {
 
 function forward(req, body, res, rewrite) {
   const out = http.request(
-    { host: "127.0.0.1", port: backendPort, method: req.method, path: req.url, headers: { ...req.headers, host: `127.0.0.1:${backendPort}` } },
+    {
+      host: "127.0.0.1",
+      port: backendPort,
+      method: req.method,
+      path: req.url,
+      headers: { ...req.headers, host: `127.0.0.1:${backendPort}`, "content-length": String(body.length) },
+    },
     (r) => {
       const chunks = [];
       r.on("data", (c) => chunks.push(c));
@@ -133,12 +139,16 @@ const front = http.createServer((req, res) => {
         return answer(res, 400, { __type: "com.amazonaws.sqs#RequestThrottled", message: "injected" }, "RequestThrottled;Sender");
       case "delay":
         return setTimeout(() => forward(req, body, res), rule.ms ?? 1000);
-      case "fail-entries": {
-        // The service fails the batch's first entry on its side (SenderFault false); the rest go through.
+      case "fail-entries":
+      case "refuse-entries": {
+        // The batch's first entry fails: on the service's side (fail-entries: SenderFault
+        // false, worth sending again) or as the sender's fault (refuse-entries); the rest go through.
         const request = JSON.parse(body.toString());
         const [first, ...rest] = request.Entries;
         const forwarded = Buffer.from(JSON.stringify({ ...request, Entries: rest }));
-        const failed = { Id: first.Id, SenderFault: false, Code: "InternalError", Message: "injected" };
+        const failed = rule.action === "fail-entries"
+          ? { Id: first.Id, SenderFault: false, Code: "InternalError", Message: "injected" }
+          : { Id: first.Id, SenderFault: true, Code: "InvalidParameterValue", Message: "injected refusal" };
         if (rest.length === 0) return answer(res, 200, { Successful: [], Failed: [failed] });
         return forward(req, forwarded, res, (a) => ({ ...a, Failed: [...(a.Failed || []), failed] }));
       }

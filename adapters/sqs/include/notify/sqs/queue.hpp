@@ -12,7 +12,8 @@
 ///             DeleteMessageBatch. Each batch answer is read entry by entry.
 ///   send      SendMessageBatch (10 entries, the size limit) with the request id as the
 ///             `notify-rid` message attribute; on a FIFO queue MessageGroupId is
-///             notify::message_group(request) and MessageDeduplicationId the request id.
+///             notify::message_group(request) and MessageDeduplicationId a digest of the
+///             request id and the body.
 ///
 /// The request id is the envelope "id" when the body has one, else a fresh unique id; a
 /// received record's id is its `notify-rid` (the SQS MessageId for messages sent by others),
@@ -114,6 +115,8 @@ class Queue {
   /// Receives up to `max` messages of the dead-letter queue, hidden for `hide`.
   Result<std::vector<nlohmann::json>> take_dead(std::size_t max, std::chrono::seconds hide);
   std::string fresh_id();
+  /// A message's size as SQS counts it (body and attributes).
+  static std::size_t size_of(const Outgoing& o);
 
   QueueUrl url_;
   Client client_;
@@ -134,7 +137,9 @@ static_assert(notify::Queue<Queue>);
 class QueueInbox {
  public:
   explicit QueueInbox(Queue queue) : queue_(std::move(queue)) {}
-  Result<void> publish(std::span<const std::string> bodies) { return queue_.send(bodies); }
+  /// Sends each body as a message; an inbox array above the queue's message size goes
+  /// out as several arrays of whole records.
+  Result<void> publish(std::span<const std::string> bodies);
   Queue& queue() noexcept { return queue_; }
 
  private:

@@ -67,6 +67,19 @@ class SourceQueue {
  public:
   void use_source(const lambda::RecordSource& source) { source_ = source; }
 
+  /// Outage retries this runtime settled for these records, so they do not count toward
+  /// dead-lettering (records of a queue not opened yet have none).
+  void recall(std::span<notify::QueueRecord> records, std::span<const lambda::RecordSource> sources) const {
+#if NOTIFY_WITH_SQS
+    for (std::size_t i = 0; i < records.size() && i < sources.size(); ++i)
+      if (auto it = queues_.find(sources[i].arn); it != queues_.end())
+        it->second.recall(std::span<notify::QueueRecord>(&records[i], 1));
+#else
+    (void)records;
+    (void)sources;
+#endif
+  }
+
   notify::Result<void> settle(std::span<const notify::Settlement> settlements) {
 #if NOTIFY_WITH_SQS
     auto it = queues_.find(source_.arn);

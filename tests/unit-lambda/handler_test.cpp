@@ -197,9 +197,33 @@ TEST_CASE("FIFO: processing stops at the first failure, and it and every later r
   CHECK(failures(reply) == Ids({"2", "3", "4"}));
   // Record 1 was delivered once; records 3 and 4 were never processed.
   CHECK(rig.pusher.count("token-granny-dddddddddddddd-0007") == 1);
-  REQUIRE(rig.target.calls.size() == 1);
+  REQUIRE(rig.target.calls.size() == 2);
   CHECK(rig.target.calls[0].ids == std::vector<std::string>{"2"});
+  // The unprocessed rest is handed back at once, as an outage (not their failure).
+  CHECK(rig.target.calls[1].ids == std::vector<std::string>{"3", "4"});
+  CHECK(rig.target.calls[1].dispositions == std::vector<Disposition>{Disposition::retry, Disposition::retry});
   CHECK(rig.store.round_trips() == 2);
+}
+
+TEST_CASE("the producer's request id (notify-rid) keys the record; the response names the messageId") {
+  Rig rig;
+  rig.pusher.fail_token(dad_token, PushStatus::retry);
+  const std::string body = R"({"type":"MESSAGE_TODAY","param":{"familyIds":[3]}})";
+  auto one = [&](const std::string& message_id) {
+    return R"({"messageId":")" + message_id + R"(","receiptHandle":"h-)" + message_id + R"(","body":)" +
+           nlohmann::json(body).dump() +
+           R"(,"attributes":{"ApproximateReceiveCount":"1"},"messageAttributes":{"notify-rid":{"stringValue":"req-7","dataType":"String"}},"eventSource":"aws:sqs","eventSourceARN":"arn:aws:sqs:ap-northeast-2:123456789012:notify","awsRegion":"ap-northeast-2"})";
+  };
+  // The same request sent twice by a retried producer call: two messages, one request id.
+  const auto reply = rig.handler.handle(R"({"Records":[)" + one("m-1") + "]}");
+  CHECK(failures(reply) == Ids({"m-1"}));
+  REQUIRE(rig.target.calls.size() == 1);
+  CHECK(rig.target.calls[0].ids == std::vector<std::string>{"req-7"});
+  rig.pusher.clear_token(dad_token);
+  const auto again = rig.handler.handle(R"({"Records":[)" + one("m-2") + "]}");
+  CHECK(failures(again) == Ids({}));
+  CHECK(rig.pusher.count(mom_token) == 1);  // pushed once across both messages
+  CHECK(rig.pusher.count(dad_token) == 1);
 }
 
 TEST_CASE("FIFO: a settled dead letter does not stop the batch, an unsettled one does") {

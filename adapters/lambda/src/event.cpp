@@ -109,7 +109,14 @@ Result<SqsEvent> parse_sqs_event(std::string_view json) {
     auto id = string_field(r, "messageId", path, true);
     if (!id) return id.error();
     if ((*id)->empty()) return problem(Errc::invalid_value, path + ".messageId", "empty");
+    RecordSource src;
+    src.message_id = **id;
     q.id = std::move(**id);
+    // The producer's request id, when it sent one (notify::sqs::Queue::send does).
+    if (const auto attrs = r.find("messageAttributes"); attrs != r.end() && attrs->is_object())
+      if (const auto rid = attrs->find("notify-rid"); rid != attrs->end() && rid->is_object())
+        if (const auto v = rid->find("stringValue"); v != rid->end() && v->is_string() && !v->get<std::string>().empty())
+          q.id = v->get<std::string>();
     auto receipt = string_field(r, "receiptHandle", path, true);
     if (!receipt) return receipt.error();
     q.receipt = std::move(**receipt);
@@ -118,7 +125,6 @@ Result<SqsEvent> parse_sqs_event(std::string_view json) {
     q.body = std::move(**body);
     if (auto a = read_attributes(r, path, q); !a) return a.error();
 
-    RecordSource src;
     auto arn = string_field(r, "eventSourceARN", path, false);
     if (!arn) return arn.error();
     if (*arn) src.arn = std::move(**arn);
@@ -133,22 +139,36 @@ Result<SqsEvent> parse_sqs_event(std::string_view json) {
   return event;
 }
 
-std::string batch_response(std::span<const QueueRecord> records, std::span<const Outcome> outcomes, bool fifo) {
+namespace {
+
+template <class IdOf>
+std::string failures_of(std::size_t count, std::span<const Outcome> outcomes, bool fifo, IdOf id_of) {
   std::string out = R"({"batchItemFailures":[)";
   bool first = true;
   bool failing = false;  // FIFO: a failure was seen, everything after it is reported
-  for (std::size_t i = 0; i < records.size(); ++i) {
+  for (std::size_t i = 0; i < count; ++i) {
     const bool failed = i >= outcomes.size() || outcomes[i].disposition != Disposition::done;
     if (fifo && failed) failing = true;
     if (!(fifo ? failing : failed)) continue;
     if (!first) out += ',';
     first = false;
     out += R"({"itemIdentifier":)";
-    ::notify::detail::write_string(out, records[i].id);
+    ::notify::detail::write_string(out, id_of(i));
     out += '}';
   }
   out += "]}";
   return out;
+}
+
+}  // namespace
+
+std::string batch_response(std::span<const QueueRecord> records, std::span<const Outcome> outcomes, bool fifo) {
+  return failures_of(records.size(), outcomes, fifo, [&](std::size_t i) -> const std::string& { return records[i].id; });
+}
+
+std::string batch_response(const SqsEvent& event, std::span<const Outcome> outcomes) {
+  return failures_of(event.records.size(), outcomes, event.fifo(),
+                     [&](std::size_t i) -> const std::string& { return event.sources[i].message_id; });
 }
 
 }  // namespace notify::lambda

@@ -169,11 +169,16 @@ Result<std::vector<QueueRecord>> Queue::receive(std::size_t max, std::chrono::mi
     r.receive_count = static_cast<int>(std::max<std::int64_t>(1, number_text(system_attribute(m, "ApproximateReceiveCount"))));
     r.sent_at_ms = number_text(system_attribute(m, "SentTimestamp"));
     r.group = system_attribute(m, "MessageGroupId");
-    if (auto it = outages_.find(r.id); it != outages_.end()) r.outages = std::min(it->second, r.receive_count - 1);
+    recall(std::span<QueueRecord>(&r, 1));
     if (r.receipt.empty()) return Error{Errc::protocol_error, "SQS ReceiveMessage: a message without ReceiptHandle", {}};
     out.push_back(std::move(r));
   }
   return out;
+}
+
+void Queue::recall(std::span<QueueRecord> records) const {
+  for (QueueRecord& r : records)
+    if (auto it = outages_.find(r.id); it != outages_.end()) r.outages = std::min(it->second, r.receive_count - 1);
 }
 
 // ---- send ---------------------------------------------------------------------------

@@ -16,6 +16,7 @@ namespace notify::lambda {
 
 /// Where one record of an event came from.
 struct RecordSource {
+  std::string message_id;  ///< the SQS messageId: what batchItemFailures names
   std::string arn;     ///< eventSourceARN, e.g. arn:aws:sqs:ap-northeast-2:123456789012:notify.fifo
   std::string region;  ///< awsRegion
   bool fifo = false;   ///< the queue name ends in ".fifo", or the record has a MessageGroupId
@@ -38,7 +39,9 @@ struct SqsEvent {
 bool is_fifo_arn(std::string_view arn) noexcept;
 
 /// Reads `{"Records":[{messageId, receiptHandle, body, attributes{...}, eventSource,
-/// eventSourceARN, awsRegion, ...}]}`. QueueRecord::id is the messageId, receipt the
+/// eventSourceARN, awsRegion, ...}]}`. QueueRecord::id is the request id the producer
+/// put in the `notify-rid` message attribute (notify::sqs::Queue::send does), else the
+/// messageId, so a message a retried producer call sent twice keeps one id; receipt the
 /// receiptHandle, receive_count ApproximateReceiveCount (1 when absent), sent_at_ms
 /// SentTimestamp (0 when absent), group MessageGroupId. Unknown fields are ignored.
 ///
@@ -61,5 +64,7 @@ Result<SqsEvent> parse_sqs_event(std::string_view json);
 /// the first failure on, that record and EVERY later record of the batch are reported,
 /// failed or not, whatever their message group, so none overtakes an earlier one.
 std::string batch_response(std::span<const QueueRecord> records, std::span<const Outcome> outcomes, bool fifo);
+/// The same for a parsed event: each record named by its messageId (RecordSource::message_id).
+std::string batch_response(const SqsEvent& event, std::span<const Outcome> outcomes);
 
 }  // namespace notify::lambda

@@ -83,6 +83,9 @@ class SqsHandler {
       emit("invalid_event", request_id, message);
       return Reply::failure(ErrorReport{"InvalidEvent", "not a valid SQS event: " + message});
     }
+    // What the settle target knows of these records (outage retries it settled before).
+    if constexpr (requires { target_.recall(event->records, event->sources); })
+      target_.recall(event->records, event->sources);
     const std::vector<QueueRecord>& records = event->records;
     const bool fifo = event->fifo();
     emit("batch", request_id, std::to_string(records.size()) + (fifo ? " records, fifo" : " records"));
@@ -101,11 +104,19 @@ class SqsHandler {
                                        : std::move(one.front()));
         if (outcomes.back().disposition == Disposition::done) continue;
         settle(*event, outcomes, i, i + 1);
-        if (outcomes.back().disposition != Disposition::done) break;  // the rest stays unprocessed
+        if (outcomes.back().disposition != Disposition::done) {
+          // The rest stays unprocessed: visible again at once (the failed record holds
+          // back its own group), not counted as their failure.
+          const std::size_t processed = outcomes.size();
+          for (std::size_t k = processed; k < records.size(); ++k)
+            outcomes.push_back(Outcome{Disposition::retry, {}, "not processed: an earlier record of the batch failed", true});
+          settle(*event, outcomes, processed, records.size());
+          break;
+        }
       }
     }
 
-    std::string body = batch_response(records, outcomes, fifo);
+    std::string body = batch_response(*event, outcomes);
     emit("answered", request_id, body);
     return Reply::response(std::move(body));
   }

@@ -86,6 +86,10 @@ class Queue {
   /// deletes them from the dead-letter queue; with no ids, up to `max`. Returns how many moved.
   Result<std::size_t> redrive(std::span<const std::string> ids, std::size_t max = 100);
 
+  /// Fills in QueueRecord::outages of records received some other way (a Lambda event)
+  /// from the outage retries this queue object settled.
+  void recall(std::span<QueueRecord> records) const;
+
   /// The dead-letter queue's URL (from the options or the RedrivePolicy).
   Result<std::string> dead_letter_url();
 

@@ -53,6 +53,19 @@ struct Outcome {
   bool outage = false;
 };
 
+/// A record a queue holds in its dead-letter place, as a queue lists it for people
+/// (`notifyctl dlq list`) and for redrive.
+struct DeadLetter {
+  std::string entry_id;  ///< its id in the dead-letter stream or queue (for redrive)
+  std::string id;        ///< the request id
+  std::string body;
+  std::string reason;
+  int deliveries = 0;
+  std::int64_t sent_at_ms = 0;
+  std::int64_t dead_at_ms = 0;
+  std::string origin;  ///< the stream or queue it came from (and goes back to on redrive)
+};
+
 /// A record paired with its outcome, for Queue::settle.
 struct Settlement {
   const QueueRecord* record = nullptr;

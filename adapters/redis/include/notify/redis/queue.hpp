@@ -48,17 +48,8 @@ struct QueueAddress {
 };
 Result<QueueAddress> parse_queue_url(std::string_view url);
 
-/// One entry of the dead-letter stream.
-struct DeadLetter {
-  std::string entry_id;  ///< its id in the dead-letter stream (for redrive)
-  std::string id;        ///< the request id
-  std::string body;
-  std::string reason;
-  int deliveries = 0;
-  std::int64_t sent_at_ms = 0;
-  std::int64_t dead_at_ms = 0;
-  std::string origin;  ///< the stream it came from (and goes back to on redrive)
-};
+/// One entry of the dead-letter place (notify::DeadLetter, shared by the queues).
+using DeadLetter = notify::DeadLetter;
 
 /// notify::Queue on Redis Streams. receive() is one round trip when records are ready (a
 /// Lua script: due retries go back, entries abandoned by a crashed consumer are claimed,

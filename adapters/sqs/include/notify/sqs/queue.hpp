@@ -48,17 +48,8 @@ struct QueueOptions {
   std::size_t max_batch_bytes = 1024 * 1024;
 };
 
-/// One message of the dead-letter queue.
-struct DeadLetter {
-  std::string entry_id;  ///< its MessageId in the dead-letter queue (for redrive)
-  std::string id;        ///< the request id
-  std::string body;
-  std::string reason;
-  int deliveries = 0;
-  std::int64_t sent_at_ms = 0;
-  std::int64_t dead_at_ms = 0;
-  std::string origin;  ///< the queue URL it came from
-};
+/// One entry of the dead-letter place (notify::DeadLetter, shared by the queues).
+using DeadLetter = notify::DeadLetter;
 
 class Queue {
  public:

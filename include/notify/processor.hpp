@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <concepts>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -535,19 +536,32 @@ template <Queue Q, class Processor>
 Result<void> run_worker(Q& queue, Processor& processor, const std::atomic<bool>& stop, WorkerOptions options = {},
                         EventSink events = {}) {
   std::chrono::milliseconds delay{100};
+  // A queue error: a transient one is waited out with growing pauses, a permanent one ends the worker.
+  auto fault = [&](const Error& e) -> bool {
+    if (!is_transient(e.code)) return false;
+    if (events) events(Event{"queue_error", {}, {}, {}, e.message});
+    std::this_thread::sleep_for(delay);
+    delay = std::min(delay * 2, options.max_reconnect_delay);
+    return true;
+  };
   while (!stop.load(std::memory_order_relaxed)) {
     auto batch = queue.receive(options.batch_size, options.wait);
     if (!batch) {
-      if (!is_transient(batch.error().code)) return batch.error();
-      if (events) events(Event{"queue_error", {}, {}, {}, batch.error().message});
-      std::this_thread::sleep_for(delay);
-      delay = std::min(delay * 2, options.max_reconnect_delay);
-      continue;
+      if (fault(batch.error())) continue;
+      return batch.error();
     }
     delay = std::chrono::milliseconds(100);
     if (batch->empty()) {
       if (!options.drain) continue;
-      if constexpr (requires { queue.pending(); }) {
+      // Drained means nothing is left to come back: in flight elsewhere, delayed, or hidden.
+      if constexpr (requires { { queue.pending_count() } -> std::same_as<Result<std::size_t>>; }) {
+        auto left = queue.pending_count();
+        if (!left) {
+          if (fault(left.error())) continue;
+          return left.error();
+        }
+        if (*left > 0) continue;
+      } else if constexpr (requires { queue.pending(); }) {
         if (queue.pending() > 0) continue;
       }
       return {};

@@ -84,6 +84,25 @@ struct VisibilityQueue {
 };
 static_assert(notify::Queue<VisibilityQueue>);
 
+/// A queue that counts what is left the way the network queues do (pending_count(), which
+/// can fail), with its first answers scripted.
+struct CountingQueue {
+  mem::Queue& inner;
+  std::vector<notify::Errc> count_faults;  ///< the next pending_count() calls fail with these
+  int counts = 0;
+  notify::Result<std::vector<notify::QueueRecord>> receive(std::size_t max, std::chrono::milliseconds wait) {
+    return inner.receive(max, wait);
+  }
+  notify::Result<void> settle(std::span<const notify::Settlement> s) { return inner.settle(s); }
+  notify::Result<void> send(std::span<const std::string> bodies) { return inner.send(bodies); }
+  notify::Result<std::size_t> pending_count() {
+    if (counts++ < static_cast<int>(count_faults.size()))
+      return notify::Error{count_faults[static_cast<std::size_t>(counts - 1)], "GetQueueAttributes: scripted", {}};
+    return inner.pending();
+  }
+};
+static_assert(notify::Queue<CountingQueue>);
+
 }  // namespace
 
 TEST_CASE("a draining worker returns once the queue is empty and nothing is pending") {
@@ -273,4 +292,30 @@ TEST_CASE("FIFO groups: a record to retry holds back the later records of its gr
   CHECK(plain_outcomes[0].disposition == notify::Disposition::done);
   CHECK(plain_outcomes[1].disposition == notify::Disposition::done);
   CHECK(w.pusher.count(mom_token) == 1);
+}
+
+TEST_CASE("a draining worker waits out a failing count of what is left, and stops on a permanent one") {
+  Worker w;
+  w.send_emotion();
+  std::vector<std::string> worker_events;
+  auto log = [&](const notify::Event& e) { worker_events.emplace_back(e.step); };
+  notify::WorkerOptions o = draining();
+  o.max_reconnect_delay = 1ms;
+
+  SUBCASE("transient: counted again until the answer comes") {
+    CountingQueue q{w.queue, {notify::Errc::unavailable, notify::Errc::timeout}};
+    const auto r = run_worker(q, w.processor, w.stop, o, log);
+    CHECK(r.has_value());
+    CHECK(q.counts == 3);
+    CHECK(w.queue.acked() == 1);
+    CHECK(std::count(worker_events.begin(), worker_events.end(), "queue_error") == 2);
+  }
+  SUBCASE("permanent: the worker ends with the error instead of polling forever") {
+    CountingQueue q{w.queue, {notify::Errc::configuration}};
+    const auto r = run_worker(q, w.processor, w.stop, o, log);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code == notify::Errc::configuration);
+    CHECK(q.counts == 1);
+    CHECK(w.queue.acked() == 1);  // what was received was settled first
+  }
 }

@@ -54,6 +54,11 @@ TEST_CASE("ARNs: to the URL on the same origin; another region's AWS host when i
   CHECK(url_from_arn("arn:aws:sqs:ap-northeast-2:123456789012:notify.fifo").value() ==
         "https://sqs.ap-northeast-2.amazonaws.com/123456789012/notify.fifo");
   CHECK(queue_arn(aws, "us-east-1") == "arn:aws:sqs:us-east-1:123456789012:main");
+  CHECK(url_from_arn("arn:aws-cn:sqs:cn-north-1:123456789012:dead").value() ==
+        "https://sqs.cn-north-1.amazonaws.com.cn/123456789012/dead");
+  auto china = parse_queue_url("https://sqs.cn-northwest-1.amazonaws.com.cn/123456789012/main").value();
+  CHECK(china.region == "cn-northwest-1");
+  CHECK(queue_arn(china, china.region) == "arn:aws-cn:sqs:cn-northwest-1:123456789012:main");
   for (const char* bad : {"", "arn:aws:sns:us-east-1:1:topic", "arn:aws:sqs:us-east-1:1:", "not:an:arn"}) {
     CAPTURE(bad);
     CHECK_FALSE(url_from_arn(bad, aws).has_value());

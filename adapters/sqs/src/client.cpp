@@ -132,7 +132,8 @@ Result<QueueUrl> parse_queue_url(std::string_view url) {
 }
 
 std::string queue_arn(const QueueUrl& q, std::string_view region) {
-  return "arn:aws:sqs:" + std::string(region) + ":" + q.account + ":" + q.name;
+  const std::string_view partition = q.origin.ends_with(".amazonaws.com.cn") ? "aws-cn" : "aws";
+  return "arn:" + std::string(partition) + ":sqs:" + std::string(region) + ":" + q.account + ":" + q.name;
 }
 
 Result<std::string> url_from_arn(std::string_view arn) {
@@ -156,8 +157,10 @@ Result<std::string> url_from_arn(std::string_view arn, const QueueUrl& like) {
   if (parts[0] != "arn" || parts[2] != "sqs" || parts[4].empty() || parts[5].empty())
     return Error{Errc::invalid_value, "not an SQS queue ARN: " + std::string(arn), {}};
   std::string origin = like.origin;
-  // An AWS queue in another region lives on that region's host.
-  if (!like.region.empty() && like.region != parts[3]) origin = origin.substr(0, origin.find("://") + 3) + "sqs." + std::string(parts[3]) + ".amazonaws.com";
+  // An AWS queue in another region lives on that region's host (China's partition has its own domain).
+  if (!like.region.empty() && like.region != parts[3])
+    origin = origin.substr(0, origin.find("://") + 3) + "sqs." + std::string(parts[3]) +
+             (parts[1] == "aws-cn" ? ".amazonaws.com.cn" : ".amazonaws.com");
   return origin + "/" + std::string(parts[4]) + "/" + std::string(parts[5]);
 }
 

@@ -42,6 +42,8 @@ and answers each with {"batchItemFailures":[...]}. Settings come from the enviro
   NOTIFY_FCM_CONNECTIONS, NOTIFY_FCM_STREAMS   HTTP/2 connections and streams to FCM
   NOTIFY_INBOX            log (default) | null | redis://HOST:PORT/STREAM | an SQS queue URL
   NOTIFY_LOG_FORMAT       text (default) | json: events on stderr, one per line
+  NOTIFY_TIME_RESERVE_MS  FIFO batches: a record is not started with less time than this
+                          left before the invocation's deadline (default 5000; 0: off)
 
 A setting that cannot be used is posted to /runtime/init/error and the runtime exits 1.
 A malformed event fails its invocation (/error); a credentials or configuration failure
@@ -129,10 +131,15 @@ int main(int argc, char** argv) {
 
   cli::Options opts{{"members"},         {"push"},        {"log-format"},      {"inbox"},
                     {"push-delay-ms"},   {"fcm-credentials"}, {"fcm-endpoint"}, {"ca-file"},
-                    {"fcm-connections"}, {"fcm-streams"}};
+                    {"fcm-connections"}, {"fcm-streams"},     {"time-reserve-ms"}};
   if (auto err = opts.parse(argc, argv, 1); !err.empty()) return init_failed(*client, err);
   if (auto err = opts.parse_env(); !err.empty()) return init_failed(*client, err);
   if (auto p = check_flags(opts)) return init_failed(*client, p->message);
+  std::string number_error;
+  const auto reserve = number_flag(opts, "time-reserve-ms", 0, number_error);
+  if (!number_error.empty()) return init_failed(*client, number_error);
+  lambda::HandlerOptions handler_options;
+  if (reserve) handler_options.time_reserve = std::chrono::milliseconds(*reserve);
 
   const EventLog log(opts.value_or("log-format", "text") == "json");
 
@@ -150,7 +157,7 @@ int main(int argc, char** argv) {
   const notify::EventSink sink = [&log](const notify::Event& e) { log(e); };
   notify::BatchProcessor processor(store, *pusher, inbox, ledger, notify::ProcessorOptions{}, sink);
   SourceQueue settle_target;
-  lambda::SqsHandler handler(processor, settle_target, sink);
+  lambda::SqsHandler handler(processor, settle_target, sink, handler_options);
 
   const std::string members_flag = opts.value("members");
   const std::string inbox_flag = opts.value_or("inbox", "log");

@@ -4,7 +4,9 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <span>
 #include <string>
@@ -205,7 +207,43 @@ TEST_CASE("FIFO: processing stops at the first failure, and it and every later r
   CHECK(rig.store.round_trips() == 2);
 }
 
-TEST_CASE("the producer's request id (notify-rid) keys the record; the response names the messageId") {
+TEST_CASE("FIFO: records are not started when the invocation's time runs short, the first always runs") {
+  const std::string fifo =
+      event({{"1", story(4), 1, "g1"}, {"2", story(3), 1, "g2"}, {"3", story(4), 1, "g1"}}, "notify.fifo");
+  const std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count();
+  Rig rig;
+  // 1 s left, under the default 5 s reserve: only the first record runs.
+  const auto reply = rig.handler.handle(fifo, "req", now_ms + 1000);
+  CHECK(failures(reply) == Ids({"2", "3"}));
+  CHECK(rig.pusher.count("token-granny-dddddddddddddd-0007") == 1);
+  CHECK(rig.pusher.count(mom_token) == 0);
+  REQUIRE(rig.target.calls.size() == 1);
+  CHECK(rig.target.calls[0].ids == std::vector<std::string>{"2", "3"});
+  CHECK(rig.target.calls[0].dispositions == std::vector<Disposition>{Disposition::retry, Disposition::retry});
+  CHECK(rig.target.calls[0].reasons[0] == "not processed: the invocation's time was running out");
+  CHECK(std::count(rig.steps.begin(), rig.steps.end(), "time_short") == 1);
+
+  // A minute left, or no deadline known: all of it runs.
+  for (std::int64_t deadline : {now_ms + 60000, std::int64_t{0}}) {
+    Rig again;
+    CHECK(failures(again.handler.handle(fifo, "req", deadline)) == Ids({}));
+    CHECK(again.pusher.count(mom_token) == 1);
+    CHECK(again.pusher.count("token-granny-dddddddddddddd-0007") == 2);
+    CHECK(again.target.calls.empty());
+  }
+}
+
+TEST_CASE("a standard batch runs at once whatever time is left") {
+  Rig rig;
+  const auto reply = rig.handler.handle(event({{"1", story(4)}, {"2", story(3)}}), "req", 1);
+  CHECK(failures(reply) == Ids({}));
+  CHECK(rig.pusher.count(mom_token) == 1);
+  CHECK(rig.target.calls.empty());
+}
+
+TEST_CASE("the producer's request id (notify-rid) keys the record, the response names the messageId") {
   Rig rig;
   rig.pusher.fail_token(dad_token, PushStatus::retry);
   const std::string body = R"({"type":"MESSAGE_TODAY","param":{"familyIds":[3]}})";

@@ -65,6 +65,20 @@ TEST_CASE("FIFO: records are processed in order up to the first failure, and it 
   CHECK(count_lines(rig.out(), "push token=tok-yu...") == 1);
 }
 
+TEST_CASE("FIFO: with less time left than the reserve, only the first record runs and the rest is handed back") {
+  Rig rig;
+  // The emulator gives each invocation a 30 s deadline; a 60 s reserve is never met.
+  Process lambda = rig.start({{"NOTIFY_MEMBERS", NOTIFY_MEMBERS_FILE},
+                              {"NOTIFY_PUSH", "log"},
+                              {"NOTIFY_TIME_RESERVE_MS", "60000"}});
+  const std::string id =
+      rig.emulator.enqueue(sqs_event({{"1", story_4, "g1"}, {"2", story_1, "g2"}, {"3", emotion_4, "g1"}}, "notify.fifo"));
+  CHECK(Rig::failures(rig.emulator.wait_answered(id)) == "2,3");
+  CHECK(eventually([&] { return count_lines(rig.err(), "step=time_short") == 1; }, 5s));
+  CHECK(count_lines(rig.out(), "push ") == 1);
+  CHECK(count_lines(rig.out(), "push token=tok-yu...") == 1);
+}
+
 TEST_CASE("a malformed event fails its invocation with /error, and the runtime goes on") {
   Rig rig;
   Process lambda = rig.start();
@@ -96,6 +110,8 @@ TEST_CASE("a setting that cannot be used is posted to /init/error and the runtim
       {{{"NOTIFY_MEMBERS", NOTIFY_MEMBERS_FILE}, {"NOTIFY_PUSH", "fcm"}}, "--fcm-credentials"},
       {{{"NOTIFY_MEMBERS", NOTIFY_MEMBERS_FILE}, {"NOTIFY_PUSH", "log"}, {"NOTIFY_LOG_FORMAT", "xml"}},
        "--log-format"},
+      {{{"NOTIFY_MEMBERS", NOTIFY_MEMBERS_FILE}, {"NOTIFY_PUSH", "log"}, {"NOTIFY_TIME_RESERVE_MS", "soon"}},
+       "--time-reserve-ms must be a whole number"},
   };
   for (const Case& c : cases) {
     CAPTURE(c.says);

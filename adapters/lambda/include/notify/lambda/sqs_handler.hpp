@@ -5,8 +5,10 @@
 /// settle what failed, and answer with `batchItemFailures`. Header-only, generic over the
 /// processor and the settle target, so it is unit-tested with the in-memory adapters.
 
+#include <chrono>
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
@@ -51,6 +53,15 @@ concept RecordProcessor = requires(P& p, std::span<const QueueRecord> batch) {
   { p.fatal() } -> std::convertible_to<const std::optional<Error>&>;
 };
 
+struct HandlerOptions {
+  /// FIFO batches: a record is not started when less than this is left before the
+  /// invocation's deadline (Lambda-Runtime-Deadline-Ms); it and the rest are handed back
+  /// unprocessed, so a timeout does not cut a record off halfway and make the whole batch
+  /// come back. The first record always runs. Keep it above one record's longest run
+  /// (with FCM: its request timeout). 0 turns the check off.
+  std::chrono::milliseconds time_reserve{5000};
+};
+
 /// Handles one SQS event per invocation.
 ///
 /// Standard queue: the whole batch goes through processor.process() at once. FIFO queue
@@ -63,19 +74,25 @@ concept RecordProcessor = requires(P& p, std::span<const QueueRecord> batch) {
 /// the settle target); dead_letter is a failure only when its settle failed (then the
 /// queue's redrive policy is the safety net: never lost).
 ///
+/// A FIFO batch also stops before a record when the invocation is about to run out of
+/// time (HandlerOptions::time_reserve); the records not started are handed back at once.
+///
 /// A fatal processor error (credentials, configuration) fails the whole invocation
 /// (/error) and asks the runtime to exit, so Lambda starts afresh; the records stay in
 /// the queue. A malformed event fails the whole invocation too.
 template <RecordProcessor Processor, SettleTarget Target>
 class SqsHandler {
  public:
-  SqsHandler(Processor& processor, Target& target, EventSink events = {})
-      : processor_(processor), target_(target), events_(std::move(events)) {}
+  SqsHandler(Processor& processor, Target& target, EventSink events = {}, HandlerOptions options = {})
+      : processor_(processor), target_(target), events_(std::move(events)), options_(options) {}
 
-  Reply operator()(const Invocation& invocation) { return handle(invocation.body, invocation.request_id); }
+  Reply operator()(const Invocation& invocation) {
+    return handle(invocation.body, invocation.request_id, invocation.deadline_ms);
+  }
 
-  /// Handles one event JSON; `request_id` only labels the logs.
-  Reply handle(std::string_view event_json, std::string_view request_id = {}) {
+  /// Handles one event JSON; `request_id` only labels the logs; `deadline_ms` is the
+  /// invocation's deadline in Unix milliseconds (0: none known).
+  Reply handle(std::string_view event_json, std::string_view request_id = {}, std::int64_t deadline_ms = 0) {
     auto event = parse_sqs_event(event_json);
     if (!event) {
       const Error& e = event.error();
@@ -98,6 +115,11 @@ class SqsHandler {
     } else {
       outcomes.reserve(records.size());
       for (std::size_t i = 0; i < records.size(); ++i) {
+        if (i > 0 && running_out(deadline_ms)) {
+          emit("time_short", request_id, std::to_string(records.size() - i) + " records handed back before the deadline");
+          hand_back(*event, outcomes, "not processed: the invocation's time was running out");
+          break;
+        }
         std::vector<Outcome> one = processor_.process(std::span<const QueueRecord>(&records[i], 1));
         if (processor_.fatal()) return fatal(request_id);
         outcomes.push_back(one.empty() ? Outcome{Disposition::retry, {}, "no outcome from the processor"}
@@ -105,12 +127,7 @@ class SqsHandler {
         if (outcomes.back().disposition == Disposition::done) continue;
         settle(*event, outcomes, i, i + 1);
         if (outcomes.back().disposition != Disposition::done) {
-          // The rest stays unprocessed: visible again at once (the failed record holds
-          // back its own group), not counted as their failure.
-          const std::size_t processed = outcomes.size();
-          for (std::size_t k = processed; k < records.size(); ++k)
-            outcomes.push_back(Outcome{Disposition::retry, {}, "not processed: an earlier record of the batch failed", true});
-          settle(*event, outcomes, processed, records.size());
+          hand_back(*event, outcomes, "not processed: an earlier record of the batch failed");
           break;
         }
       }
@@ -122,6 +139,23 @@ class SqsHandler {
   }
 
  private:
+  bool running_out(std::int64_t deadline_ms) const {
+    if (deadline_ms <= 0 || options_.time_reserve.count() <= 0) return false;
+    const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    return deadline_ms - now < options_.time_reserve.count();
+  }
+
+  /// The records after outcomes' last stay unprocessed: visible again at once (a failed
+  /// record holds back its own group), as an outage, not counted as their failure.
+  void hand_back(const SqsEvent& event, std::vector<Outcome>& outcomes, const char* reason) {
+    const std::size_t processed = outcomes.size();
+    for (std::size_t k = processed; k < event.records.size(); ++k)
+      outcomes.push_back(Outcome{Disposition::retry, {}, reason, true});
+    settle(event, outcomes, processed, event.records.size());
+  }
+
   /// Settles the failed records of outcomes[from, to), one call per source queue; a dead
   /// letter that was settled becomes `done` (handled) in `outcomes`.
   void settle(const SqsEvent& event, std::vector<Outcome>& outcomes, std::size_t from, std::size_t to) {
@@ -160,6 +194,7 @@ class SqsHandler {
   Processor& processor_;
   Target& target_;
   EventSink events_;
+  HandlerOptions options_;
 };
 
 }  // namespace notify::lambda

@@ -10,7 +10,7 @@
 using notify::Errc;
 using namespace notify::sqs;
 
-TEST_CASE("queue URLs: AWS hosts give the region; local servers keep their origin") {
+TEST_CASE("queue URLs: AWS hosts give the region, local servers keep their origin") {
   auto aws = parse_queue_url("https://sqs.ap-northeast-2.amazonaws.com/123456789012/notify-requests.fifo");
   REQUIRE(aws.has_value());
   CHECK(aws->origin == "https://sqs.ap-northeast-2.amazonaws.com");
@@ -42,7 +42,7 @@ TEST_CASE("queue URLs: AWS hosts give the region; local servers keep their origi
   CHECK_FALSE(is_queue_url("redis://x/q"));
 }
 
-TEST_CASE("ARNs: to the URL on the same origin; another region's AWS host when it differs") {
+TEST_CASE("ARNs: to the URL on the same origin, another region's AWS host when it differs") {
   auto local = parse_queue_url("http://127.0.0.1:9324/123456789012/main").value();
   CHECK(url_from_arn("arn:aws:sqs:us-east-1:123456789012:main-dead", local).value() ==
         "http://127.0.0.1:9324/123456789012/main-dead");

@@ -166,7 +166,7 @@ TEST_CASE("a failing push provider makes the record come back later, and the nex
   CHECK(rig.queue.pending() == 0);
 }
 
-TEST_CASE("a retried record is not re-sent to tokens that already got it; the failed token gets it once it recovers") {
+TEST_CASE("a retried record is not re-sent to tokens that already got it, the failed token gets it once it recovers") {
   Rig rig;
   rig.pusher.fail_token(kid_token, PushStatus::retry);
   rig.send(comment(29001));
@@ -342,7 +342,7 @@ TEST_CASE("a failing ledger lookup retries the record and pushes nothing") {
   CHECK(rig.inbox.published().size() == 1);
 }
 
-TEST_CASE("a failing inbox publish retries the record without repeating its pushes; the inbox goes out once") {
+TEST_CASE("a failing inbox publish retries the record without repeating its pushes, the inbox goes out once") {
   Rig rig;
   rig.inbox.faults.fail_call(1);
   rig.send(comment(1));
@@ -428,7 +428,7 @@ TEST_CASE("a token changed since the lookup is not cleared when the old one turn
   CHECK(kid->fcmToken == "token-kid-brand-new-device-9999");
 }
 
-TEST_CASE("a permanently failed push dead-letters the record with the reason; other tokens are still sent") {
+TEST_CASE("a permanently failed push dead-letters the record with the reason, other tokens are still sent") {
   Rig rig;
   rig.pusher.fail_token(kid_token, PushStatus::failed);
   rig.send(comment(1));
@@ -932,7 +932,7 @@ TEST_CASE("a ledger answer of the wrong size retries the batch as an outage and 
   CHECK(rig.pusher.count(dad_token) == 2);
 }
 
-TEST_CASE("an inbox body the inbox refuses (too large) dead-letters its own record; the others' inboxes go out") {
+TEST_CASE("an inbox body the inbox refuses (too large) dead-letters its own record, the others' inboxes go out") {
   Rig rig;
   rig.inbox.faults.fail_call(1, notify::Errc::body_too_large);  // the batch's publish
   rig.inbox.faults.fail_call(3, notify::Errc::body_too_large);  // then the second body alone

@@ -39,7 +39,7 @@ TEST_CASE("families_of: single-family params, lists, and entries with families")
         std::vector<Id>{4});
 }
 
-TEST_CASE("message_group: one family keeps its own group; a multi-family request gets a stable digest") {
+TEST_CASE("message_group: one family keeps its own group, a multi-family request gets a stable digest") {
   Request a = decoded(R"({"type":"COMMENT_MESSAGE","param":{"familyId":3,"messageFamId":1,"authorId":2}})");
   Request b = decoded(R"({"type":"PEDIA_ANSWER","param":{"familyId":3,"ownerId":4}})");
   CHECK(notify::message_group(a) == "family-3");
@@ -78,7 +78,7 @@ TEST_CASE("split_by_families: MESSAGE_TODAY in parts of N families, order kept, 
   for (const Request& p : parts) CHECK(*notify::decode(notify::encode(p)) == p);
 }
 
-TEST_CASE("split_by_families: entries of one family stay together; small requests come back unchanged") {
+TEST_CASE("split_by_families: entries of one family stay together, small requests come back unchanged") {
   Request r = decoded(
       R"({"type":"NOTIFY_BIRTHDAY","param":{"familyIdsWithBirthdayUserId":[{"familyId":1,"birthdayUserId":1},{"familyId":2,"birthdayUserId":2},{"familyId":1,"birthdayUserId":3},{"familyId":3,"birthdayUserId":4}]}})");
   auto parts = notify::split_by_families(r, 2);

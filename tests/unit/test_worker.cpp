@@ -196,7 +196,7 @@ TEST_CASE("a failing settle loses no record and repeats no push") {
   CHECK(std::count(w.steps.begin(), w.steps.end(), "already_sent") == 3);
 }
 
-TEST_CASE("a transient receive failure is retried; a permanent one ends the worker with the error") {
+TEST_CASE("a transient receive failure is retried, a permanent one ends the worker with the error") {
   Worker w;
   w.send_emotion();
   std::vector<std::string> worker_events;

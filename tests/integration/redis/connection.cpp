@@ -197,7 +197,7 @@ TEST_CASE("a unix socket URL with ?db= connects and selects that database") {
   CHECK(db0.command({"GET", "where"})->is_nil());
 }
 
-TEST_CASE("a password and an ACL user authenticate; wrong credentials are refused and not transient") {
+TEST_CASE("a password and an ACL user authenticate, wrong credentials are refused and not transient") {
   RedisServer server({.persistent = false, .password = "s3cret", .args = {}});
   auto o = notify::test::options_for(server);
 

@@ -93,7 +93,7 @@ Result<void> settle_all(sqs::Queue& q, const std::vector<QueueRecord>& batch, Ou
 
 }  // namespace
 
-TEST_CASE("send, receive, ack: ids, receive counts and timestamps; nothing left after the ack") {
+TEST_CASE("send, receive, ack: ids, receive counts and timestamps, nothing left after the ack") {
   Rig rig;
   auto q = rig.open(rig.create("plain"));
   std::vector<std::string> bodies = {poke(1, 2, "req-1"), poke(1, 3), R"({"not":"a request"})"};
@@ -170,7 +170,7 @@ TEST_CASE("retry later: the record stays hidden for the delay, then comes back w
   CHECK(back[0].receipt != first[0].receipt);
 }
 
-TEST_CASE("dead-letter: the record goes to the dead-letter queue with its reason; list and redrive bring it back") {
+TEST_CASE("dead-letter: the record goes to the dead-letter queue with its reason, list and redrive bring it back") {
   Rig rig;
   auto q = rig.open(rig.create_with_dlq("work"));
   REQUIRE(q.send(std::vector<std::string>{poke(4, 5, "bad-1"), poke(4, 6, "good-1")}).has_value());
@@ -217,7 +217,7 @@ TEST_CASE("without a dead-letter queue, dead-lettering fails and the record stay
   CHECK(back[0].id == "keep-me");
 }
 
-TEST_CASE("a record never settled (its worker died) comes back; the redrive policy moves it after maxReceiveCount") {
+TEST_CASE("a record never settled (its worker died) comes back, the redrive policy moves it after maxReceiveCount") {
   Rig rig;
   auto q = rig.open(rig.create_with_dlq("poison", 2, {{"VisibilityTimeout", "1"}}));
   REQUIRE(q.send(std::vector<std::string>{poke(1, 1, "p1")}).has_value());
@@ -284,7 +284,7 @@ TEST_CASE("partial batch failures are handled entry by entry") {
   }
 }
 
-TEST_CASE("throttling and 5xx answers are retried with backoff; a lasting outage is a transient error") {
+TEST_CASE("throttling and 5xx answers are retried with backoff, a lasting outage is a transient error") {
   Rig rig;
   auto q = rig.open(rig.create("flaky"));
   REQUIRE(q.send(std::vector<std::string>{poke(1, 1, "f1")}).has_value());
@@ -304,7 +304,7 @@ TEST_CASE("throttling and 5xx answers are retried with backoff; a lasting outage
   CHECK(rig.server.requests("DeleteMessageBatch") == 3);  // max_attempts
 }
 
-TEST_CASE("batches respect 10 entries and the size limit; an oversized body sends nothing") {
+TEST_CASE("batches respect 10 entries and the size limit, an oversized body sends nothing") {
   Rig rig;
   auto o = options_for(rig.server);
   o.max_batch_bytes = 4000;
@@ -328,7 +328,7 @@ TEST_CASE("batches respect 10 entries and the size limit; an oversized body send
   CHECK(q.pending_count().value() == 0);
 }
 
-TEST_CASE("FIFO: one group per family keeps each family's order; the request id deduplicates") {
+TEST_CASE("FIFO: one group per family keeps each family's order, the request id deduplicates") {
   Rig rig;
   auto q = rig.open(rig.create_with_dlq("ordered.fifo"));
   REQUIRE(q.fifo());

@@ -6,7 +6,6 @@
 /// endpoints. Stops it on destruction; it also exits when this process dies (its stdin
 /// closes). Needs node, `npm ci` done in tests/support/sqs, and NOTIFY_SQS_SERVER_DIR.
 
-#include <curl/curl.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -17,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "http_call.hpp"
 #include "node_service.hpp"
 
 namespace notify::test {
@@ -49,24 +49,9 @@ class SqsServer {
     return s["requests"].contains(operation) ? s["requests"][operation].get<int>() : 0;
   }
 
+  /// A POST when `body` is given, else a GET.
   std::string control(const std::string& path, const std::string& body = {}) {
-    CURL* e = curl_easy_init();
-    std::string out;
-    const std::string target = endpoint_ + path;
-    curl_easy_setopt(e, CURLOPT_URL, target.c_str());
-    if (!body.empty()) {
-      curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
-      curl_easy_setopt(e, CURLOPT_POSTFIELDS, body.c_str());
-    }
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, +[](char* p, std::size_t s, std::size_t n, void* u) {
-      static_cast<std::string*>(u)->append(p, s * n);
-      return s * n;
-    });
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, &out);
-    const CURLcode rc = curl_easy_perform(e);
-    curl_easy_cleanup(e);
-    if (rc != CURLE_OK) throw std::runtime_error("sqs server control " + path + ": " + curl_easy_strerror(rc));
-    return out;
+    return http_call(endpoint_ + path, HttpCall{body.empty() ? "GET" : "POST", body, {}, CURL_HTTP_VERSION_NONE, {}});
   }
 
  private:

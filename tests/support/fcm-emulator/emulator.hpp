@@ -7,7 +7,6 @@
 /// destruction; the emulator also exits when this process dies (its stdin closes).
 /// Needs node and openssl on PATH, and NOTIFY_FCM_EMULATOR_DIR defined to this folder.
 
-#include <curl/curl.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -21,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "../http_call.hpp"
 #include "../node_service.hpp"
 
 namespace notify::test {
@@ -84,30 +84,10 @@ class FcmEmulator {
   /// One request to the emulator; returns the answer body, throws on a transport error.
   std::string control(const std::string& method, const std::string& path, const std::string& body = {},
                       const std::vector<std::string>& headers = {}) {
-    CURL* e = curl_easy_init();
-    curl_slist* list = nullptr;
-    for (const std::string& h : headers) list = curl_slist_append(list, h.c_str());
-    if (list) curl_easy_setopt(e, CURLOPT_HTTPHEADER, list);
-    std::string out;
-    const std::string target = url() + path;
-    curl_easy_setopt(e, CURLOPT_URL, target.c_str());
-    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, options_.tls ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
-    if (options_.tls) curl_easy_setopt(e, CURLOPT_CAINFO, ca_file().c_str());
-    if (method == "POST") {
-      curl_easy_setopt(e, CURLOPT_POST, 1L);
-      curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
-      curl_easy_setopt(e, CURLOPT_POSTFIELDS, body.c_str());
-    }
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, +[](char* p, std::size_t s, std::size_t n, void* u) {
-      static_cast<std::string*>(u)->append(p, s * n);
-      return s * n;
-    });
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, &out);
-    const CURLcode rc = curl_easy_perform(e);
-    curl_easy_cleanup(e);
-    curl_slist_free_all(list);
-    if (rc != CURLE_OK) throw std::runtime_error("emulator control " + path + ": " + curl_easy_strerror(rc));
-    return out;
+    return http_call(url() + path,
+                     HttpCall{method, body, headers,
+                              options_.tls ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE,
+                              options_.tls ? ca_file() : std::string()});
   }
 
  private:

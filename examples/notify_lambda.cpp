@@ -43,7 +43,8 @@ and answers each with {"batchItemFailures":[...]}. Settings come from the enviro
   NOTIFY_INBOX            log (default) | null | redis://HOST:PORT/STREAM | an SQS queue URL
   NOTIFY_LOG_FORMAT       text (default) | json: events on stderr, one per line
   NOTIFY_TIME_RESERVE_MS  FIFO batches: a record is not started with less time than this
-                          left before the invocation's deadline (default 5000; 0: off)
+                          left before the invocation's deadline (default 5000, at most
+                          half the invocation's time; 0: off)
 
 A setting that cannot be used is posted to /runtime/init/error and the runtime exits 1.
 A malformed event fails its invocation (/error); a credentials or configuration failure

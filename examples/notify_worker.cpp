@@ -160,7 +160,17 @@ class AnyQueue {
   notify::Result<void> send(std::span<const std::string> bodies) {
     return std::visit([&](auto& q) { return q.send(bodies); }, impl);
   }
-  /// Records that will still come back (for --drain); a failure counts as "some".
+  /// Records that will still come back (for --drain); run_worker waits out a transient
+  /// failure to count them and stops on a permanent one.
+  notify::Result<std::size_t> pending_count() {
+    return std::visit(
+        [](auto& q) -> notify::Result<std::size_t> {
+          if constexpr (requires { q.pending_count(); }) return q.pending_count();
+          else return q.pending();  // the memory queue cannot fail
+        },
+        impl);
+  }
+  /// pending_count() for the summary; a failure counts as "some".
   std::size_t pending() {
     return std::visit([](auto& q) -> std::size_t { return q.pending(); }, impl);
   }

@@ -550,9 +550,11 @@ Result<void> run_worker(Q& queue, Processor& processor, const std::atomic<bool>&
       if (fault(batch.error())) continue;
       return batch.error();
     }
-    delay = std::chrono::milliseconds(100);
     if (batch->empty()) {
-      if (!options.drain) continue;
+      if (!options.drain) {
+        delay = std::chrono::milliseconds(100);
+        continue;
+      }
       // Drained means nothing is left to come back: in flight elsewhere, delayed, or hidden.
       if constexpr (requires { { queue.pending_count() } -> std::same_as<Result<std::size_t>>; }) {
         auto left = queue.pending_count();
@@ -560,12 +562,14 @@ Result<void> run_worker(Q& queue, Processor& processor, const std::atomic<bool>&
           if (fault(left.error())) continue;
           return left.error();
         }
+        delay = std::chrono::milliseconds(100);  // reset only once counting works again
         if (*left > 0) continue;
       } else if constexpr (requires { queue.pending(); }) {
         if (queue.pending() > 0) continue;
       }
       return {};
     }
+    delay = std::chrono::milliseconds(100);
     std::vector<Outcome> outcomes = process_in_order(processor, std::span<const QueueRecord>(*batch));
     std::vector<Settlement> settlements;
     settlements.reserve(outcomes.size());

@@ -132,7 +132,10 @@ Result<QueueUrl> parse_queue_url(std::string_view url) {
 }
 
 std::string queue_arn(const QueueUrl& q, std::string_view region) {
-  const std::string_view partition = q.origin.ends_with(".amazonaws.com.cn") ? "aws-cn" : "aws";
+  // The partition follows from the region: China's and GovCloud's have their own.
+  const std::string_view partition = region.starts_with("cn-")       ? "aws-cn"
+                                     : region.starts_with("us-gov-") ? "aws-us-gov"
+                                                                     : "aws";
   return "arn:" + std::string(partition) + ":sqs:" + std::string(region) + ":" + q.account + ":" + q.name;
 }
 

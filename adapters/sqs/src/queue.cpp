@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 #include <random>
 #include <utility>
 
@@ -413,7 +414,7 @@ Result<std::size_t> Queue::pending_count() {
 
 std::size_t Queue::pending() {
   auto n = pending_count();
-  return n ? *n : 1;
+  return n ? *n : std::numeric_limits<std::size_t>::max();
 }
 
 Result<std::vector<json>> Queue::take_dead(std::size_t max, std::chrono::seconds hide) {

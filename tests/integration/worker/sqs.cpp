@@ -133,6 +133,22 @@ TEST_CASE("on SQS, a worker killed mid-batch leaves its records to come back aft
   CHECK(rig.sqs.stats()["signatureFailures"] == 0);
 }
 
+TEST_CASE("on SQS, a draining worker that may not count the queue's messages stops with the error") {
+  Rig rig("notify-count-refused");
+  rig.publish(3);
+  // Every GetQueueAttributes is refused, as for a role without sqs:GetQueueAttributes
+  // (the dead-letter queue is named, so the worker need not read the redrive policy).
+  rig.sqs.faults(json::array({{{"target", "GetQueueAttributes"}, {"action", "access-denied"}, {"times", 1000}}}));
+  auto worker = rig.worker("w", {"--drain", "--dead-letter", rig.sqs.queue_url("notify-count-refused-dead")});
+  REQUIRE(worker->wait(60s) == 1);  // not a drain that polls forever
+  const PushCounts pushed = rig.pushes({"w"});
+  CHECK_MESSAGE(pushed == rig.expected, differences(pushed, rig.expected));  // what it received was delivered first
+  bool said = false;
+  for (const std::string& line : notify::test::read_lines(rig.err("w")))
+    said = said || (line.starts_with("notify-worker: stopped: ") && line.find("AccessDenied") != std::string::npos);
+  CHECK(said);
+}
+
 TEST_CASE("on SQS, two workers share a queue and no push is sent twice") {
   Rig rig("shared");
   rig.publish(40);

@@ -11,7 +11,7 @@
 //   node server.mjs [--access-key-id ID --secret KEY] [--region us-east-1]
 //
 // Control (on the endpoint, unsigned): GET /_test/stats, POST /_test/faults
-// {"rules":[{"target":"SendMessageBatch","action":"status500|throttle|fail-entries|refuse-entries|delay","times":N,"ms":M}]},
+// {"rules":[{"target":"SendMessageBatch","action":"status500|throttle|access-denied|fail-entries|refuse-entries|delay","times":N,"ms":M}]},
 // POST /_test/reset.
 
 import http from "node:http";
@@ -137,6 +137,8 @@ const front = http.createServer((req, res) => {
         return answer(res, 500, { __type: "com.amazonaws.sqs#InternalError", message: "injected" }, "InternalError;Receiver");
       case "throttle":
         return answer(res, 400, { __type: "com.amazonaws.sqs#RequestThrottled", message: "injected" }, "RequestThrottled;Sender");
+      case "access-denied":
+        return answer(res, 400, { __type: "com.amazonaws.sqs#AccessDenied", message: "injected" }, "AccessDenied;Sender");
       case "delay":
         return setTimeout(() => forward(req, body, res), rule.ms ?? 1000);
       case "fail-entries":

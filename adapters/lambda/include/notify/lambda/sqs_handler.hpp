@@ -5,10 +5,12 @@
 /// settle what failed, and answer with `batchItemFailures`. Header-only, generic over the
 /// processor and the settle target, so it is unit-tested with the in-memory adapters.
 
+#include <algorithm>
 #include <chrono>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -53,13 +55,22 @@ concept RecordProcessor = requires(P& p, std::span<const QueueRecord> batch) {
   { p.fatal() } -> std::convertible_to<const std::optional<Error>&>;
 };
 
+/// The wall clock in Unix milliseconds, the clock of Lambda-Runtime-Deadline-Ms.
+inline std::int64_t unix_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 struct HandlerOptions {
   /// FIFO batches: a record is not started when less than this is left before the
   /// invocation's deadline (Lambda-Runtime-Deadline-Ms); it and the rest are handed back
   /// unprocessed, so a timeout does not cut a record off halfway and make the whole batch
-  /// come back. The first record always runs. Keep it above one record's longest run
-  /// (with FCM: its request timeout). 0 turns the check off.
+  /// come back. At most half the time the invocation had when it started is reserved, so
+  /// a short function timeout still gets through a batch; the first record always runs.
+  /// Keep it above one record's longest run (with FCM: its request timeout). 0: no check.
   std::chrono::milliseconds time_reserve{5000};
+  /// The clock compared with the deadline (tests replace it).
+  std::function<std::int64_t()> now_ms = unix_now_ms;
 };
 
 /// Handles one SQS event per invocation.
@@ -113,9 +124,10 @@ class SqsHandler {
       if (processor_.fatal()) return fatal(request_id);
       settle(*event, outcomes, 0, outcomes.size());
     } else {
+      const std::int64_t reserve_ms = reserve_for(deadline_ms);
       outcomes.reserve(records.size());
       for (std::size_t i = 0; i < records.size(); ++i) {
-        if (i > 0 && running_out(deadline_ms)) {
+        if (i > 0 && running_out(deadline_ms, reserve_ms)) {
           emit("time_short", request_id, std::to_string(records.size() - i) + " records handed back before the deadline");
           hand_back(*event, outcomes, "not processed: the invocation's time was running out");
           break;
@@ -139,12 +151,16 @@ class SqsHandler {
   }
 
  private:
-  bool running_out(std::int64_t deadline_ms) const {
-    if (deadline_ms <= 0 || options_.time_reserve.count() <= 0) return false;
-    const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                         std::chrono::system_clock::now().time_since_epoch())
-                         .count();
-    return deadline_ms - now < options_.time_reserve.count();
+  /// The time to keep in hand for an invocation with this deadline, or -1: no check.
+  std::int64_t reserve_for(std::int64_t deadline_ms) const {
+    if (deadline_ms <= 0 || options_.time_reserve.count() <= 0) return -1;
+    const std::int64_t half = std::max<std::int64_t>(0, (deadline_ms - options_.now_ms()) / 2);
+    return std::min<std::int64_t>(options_.time_reserve.count(), half);
+  }
+
+  /// True when less than `reserve_ms` is left (and there is a check at all).
+  bool running_out(std::int64_t deadline_ms, std::int64_t reserve_ms) const {
+    return reserve_ms >= 0 && deadline_ms - options_.now_ms() < reserve_ms;
   }
 
   /// The records after outcomes' last stay unprocessed: visible again at once (a failed

@@ -68,8 +68,7 @@ class Queue {
 
   /// Records that will still come back: delivered and unsettled, or delayed.
   Result<std::size_t> pending_count();
-  /// pending_count() for run_worker's drain; a failure counts as "some" so a drain never
-  /// ends early.
+  /// pending_count() where a failure counts as "some" (the maximum, shown as unknown).
   std::size_t pending();
 
   /// The oldest dead letters, up to `max`.

@@ -68,7 +68,7 @@ class Queue {
 
   /// Messages visible, in flight or delayed (approximate, as SQS counts them).
   Result<std::size_t> pending_count();
-  /// pending_count() for run_worker's drain; a failure counts as "some".
+  /// pending_count() where a failure counts as "some" (the maximum, shown as unknown).
   std::size_t pending();
 
   /// Up to `max` dead letters, left in the dead-letter queue.

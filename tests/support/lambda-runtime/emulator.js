@@ -29,6 +29,7 @@
 //                          {"chunked": true}   send next's event with chunked encoding;
 //                          {"drop_after_post": true}  close the connection silently after
 //                                              each answered post (tests the client's reconnect)
+//                          {"timeout_ms": N}   later invocations' deadlines are N ms after next
 // POST /_emulator/reset    forgets everything
 //
 // Times are milliseconds from process.hrtime (monotonic), also printed in results as
@@ -212,6 +213,7 @@ const server = http.createServer((req, res) => {
       if (c.post_status !== undefined) state.config.post_status.push(c.post_status);
       if (c.chunked !== undefined) state.config.chunked = !!c.chunked;
       if (c.drop_after_post !== undefined) state.config.drop_after_post = !!c.drop_after_post;
+      if (c.timeout_ms !== undefined) opts.timeoutMs = Number(c.timeout_ms);
       answer(req, res, 200, { status: 'OK' });
     });
     return;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The main of every doctest binary. ctest runs each TEST_CASE as `--test-case=<name>`;
 // doctest answers "0 test cases, success" when that filter matches nothing (a name that
-// CMake's list syntax split at a ';' once hid 18 tests this way). So a run with a test
+// CMake's list syntax split at a ';' once hid 17 tests this way). So a run with a test
 // case filter that matched no test case fails here.
 
 #define DOCTEST_CONFIG_IMPLEMENT
@@ -32,13 +32,24 @@ struct MatchCounter : doctest::IReporter {
 };
 REGISTER_LISTENER("match_counter", 1, MatchCounter);
 
+/// An option's name and value as doctest reads them: any number of leading dashes and an
+/// optional "dt-" prefix ("--tc=x", "-test-case=x", "--dt-tc=x" are all the same option).
+std::string_view option_of(std::string_view arg) {
+  while (arg.starts_with('-')) arg.remove_prefix(1);
+  if (arg.starts_with("dt-")) arg.remove_prefix(3);
+  return arg;
+}
+
+/// True when the run was asked for named test cases (and is not a --no-run).
 bool names_test_cases(int argc, char** argv) {
+  bool named = false;
   for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    for (std::string_view flag : {"--test-case=", "-tc=", "--dt-test-case=", "--dt-tc="})
-      if (arg.starts_with(flag)) return true;
+    const std::string_view option = option_of(argv[i]);
+    if (option == "no-run" || option == "nr" || option.starts_with("no-run=") || option.starts_with("nr=")) return false;
+    for (std::string_view flag : {"test-case=", "tc="})
+      if (option.starts_with(flag) && option.size() > flag.size()) named = true;
   }
-  return false;
+  return named;
 }
 
 }  // namespace

@@ -59,6 +59,10 @@ TEST_CASE("ARNs: to the URL on the same origin, another region's AWS host when i
   auto china = parse_queue_url("https://sqs.cn-northwest-1.amazonaws.com.cn/123456789012/main").value();
   CHECK(china.region == "cn-northwest-1");
   CHECK(queue_arn(china, china.region) == "arn:aws-cn:sqs:cn-northwest-1:123456789012:main");
+  auto gov = parse_queue_url("https://sqs.us-gov-west-1.amazonaws.com/123456789012/main").value();
+  CHECK(queue_arn(gov, gov.region) == "arn:aws-us-gov:sqs:us-gov-west-1:123456789012:main");
+  CHECK(url_from_arn("arn:aws-us-gov:sqs:us-gov-east-1:123456789012:dead", gov).value() ==
+        "https://sqs.us-gov-east-1.amazonaws.com/123456789012/dead");
   for (const char* bad : {"", "arn:aws:sns:us-east-1:1:topic", "arn:aws:sqs:us-east-1:1:", "not:an:arn"}) {
     CAPTURE(bad);
     CHECK_FALSE(url_from_arn(bad, aws).has_value());

@@ -163,12 +163,7 @@ class AnyQueue {
   /// Records that will still come back (for --drain); run_worker waits out a transient
   /// failure to count them and stops on a permanent one.
   notify::Result<std::size_t> pending_count() {
-    return std::visit(
-        [](auto& q) -> notify::Result<std::size_t> {
-          if constexpr (requires { q.pending_count(); }) return q.pending_count();
-          else return q.pending();  // the memory queue cannot fail
-        },
-        impl);
+    return std::visit([](auto& q) { return q.pending_count(); }, impl);
   }
   /// pending_count() for the summary; a failure counts as "some".
   std::size_t pending() {

@@ -564,8 +564,6 @@ Result<void> run_worker(Q& queue, Processor& processor, const std::atomic<bool>&
         }
         delay = std::chrono::milliseconds(100);  // reset only once counting works again
         if (*left > 0) continue;
-      } else if constexpr (requires { queue.pending(); }) {
-        if (queue.pending() > 0) continue;
       }
       return {};
     }

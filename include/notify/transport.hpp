@@ -53,6 +53,13 @@ struct Outcome {
   bool outage = false;
 };
 
+/// The wall clock in Unix milliseconds: the clock of the queues' sent-at and dead-at times
+/// and of Lambda's invocation deadline.
+inline std::int64_t unix_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 /// A record a queue holds in its dead-letter place, as a queue lists it for people
 /// (`notifyctl dlq list`) and for redrive.
 struct DeadLetter {

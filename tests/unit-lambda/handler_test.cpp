@@ -73,7 +73,7 @@ struct Rig {
   RecordingTarget target;
   std::vector<std::string> steps;
   Processor processor{store, pusher, inbox, ledger, options()};
-  std::function<std::int64_t()> clock = notify::lambda::unix_now_ms;  ///< what the handler takes for now
+  std::function<std::int64_t()> clock = notify::unix_now_ms;  ///< what the handler takes for now
   std::chrono::milliseconds time_reserve;
   notify::lambda::SqsHandler<Processor, RecordingTarget> handler{
       processor, target, [this](const notify::Event& e) { steps.emplace_back(e.step); },

@@ -80,7 +80,7 @@ struct VisibilityQueue {
   }
   notify::Result<void> settle(std::span<const notify::Settlement> s) { return inner.settle(s); }
   notify::Result<void> send(std::span<const std::string> bodies) { return inner.send(bodies); }
-  std::size_t pending() const { return inner.pending(); }
+  notify::Result<std::size_t> pending_count() const { return inner.pending_count(); }
 };
 static_assert(notify::Queue<VisibilityQueue>);
 

@@ -144,11 +144,6 @@ Int to_int(std::string_view s) {
   return v;
 }
 
-std::int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
 // A record from a raw stream entry [id, [field, value, ...]] delivered for the first time.
 bool fresh_record(std::size_t level, const Reply& entry, QueueRecord& out) {
   if (entry.kind != Reply::Kind::array || entry.elements.size() != 2) return false;
@@ -218,7 +213,7 @@ std::string Queue::request_id(const std::string& body) {
 
 Result<void> Queue::send(std::span<const std::string> bodies, Priority priority) {
   const std::string& stream = streams_[static_cast<std::size_t>(priority)];
-  const std::string sent = std::to_string(now_ms());
+  const std::string sent = std::to_string(unix_now_ms());
   std::vector<Command> commands;
   commands.reserve(bodies.size());
   for (const std::string& body : bodies) {

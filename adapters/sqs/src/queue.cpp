@@ -24,11 +24,6 @@ constexpr std::size_t attribute_overhead = 512;       // names, types, ids per e
 constexpr std::size_t max_reason_bytes = 32 * 1024;   // a dead letter's reason, at most
 constexpr long max_visibility_seconds = 43200;        // 12 h
 
-std::int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
 std::string string_field(const json& j, const char* key) {
   auto it = j.find(key);
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
@@ -122,7 +117,7 @@ Queue::Queue(QueueUrl url, Client client, QueueOptions options)
     : url_(std::move(url)), client_(std::move(client)), opt_(std::move(options)) {
   if (!opt_.dead_letter_url.empty()) dead_letter_url_ = opt_.dead_letter_url;
   id_seed_ = std::random_device{}();
-  id_seed_ = (id_seed_ << 32) ^ std::random_device{}() ^ static_cast<std::uint64_t>(now_ms());
+  id_seed_ = (id_seed_ << 32) ^ std::random_device{}() ^ static_cast<std::uint64_t>(unix_now_ms());
 }
 
 Result<Queue> Queue::open(std::string_view url, QueueOptions options) {
@@ -365,7 +360,7 @@ Result<void> Queue::settle(std::span<const Settlement> settlements) {
       auto dl_url = parse_queue_url(*dl);
       bool dl_fifo = dl_url && dl_url->fifo();
       std::vector<Outgoing> out;
-      const std::int64_t now = now_ms();
+      const std::int64_t now = unix_now_ms();
       for (const Settlement* s : dead) {
         const QueueRecord& r = *s->record;
         Outgoing o;

@@ -55,12 +55,6 @@ concept RecordProcessor = requires(P& p, std::span<const QueueRecord> batch) {
   { p.fatal() } -> std::convertible_to<const std::optional<Error>&>;
 };
 
-/// The wall clock in Unix milliseconds, the clock of Lambda-Runtime-Deadline-Ms.
-inline std::int64_t unix_now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 struct HandlerOptions {
   /// FIFO batches: a record is not started when less than this is left before the
   /// invocation's deadline (Lambda-Runtime-Deadline-Ms); it and the rest are handed back

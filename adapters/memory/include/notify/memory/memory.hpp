@@ -82,7 +82,7 @@ class Queue {
       Entry e;
       e.id = "m" + std::to_string(++next_id_);
       e.body = b;
-      e.sent_at_ms = now_ms();
+      e.sent_at_ms = unix_now_ms();
       ready_.push_back(std::move(e));
     }
     return {};
@@ -146,6 +146,8 @@ class Queue {
     std::lock_guard lock(mu_);
     return in_flight_.size() + delayed_.size();
   }
+  /// pending() as the network queues count it, for run_worker's drain (never fails here).
+  Result<std::size_t> pending_count() const { return pending(); }
   std::size_t ready() const {
     std::lock_guard lock(mu_);
     return ready_.size();
@@ -175,11 +177,6 @@ class Queue {
     std::int64_t sent_at_ms = 0;
     Clock::time_point visible_again = Clock::time_point::max();
   };
-
-  static std::int64_t now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  }
 
   void promote_delayed() {
     const auto now = Clock::now();

@@ -88,6 +88,17 @@ concept Queue = requires(Q& q, std::size_t max, std::chrono::milliseconds wait, 
   { q.send(bodies) } -> std::same_as<Result<void>>;
 };
 
+/// A queue that can keep records a worker holds from going to another worker while it
+/// works on them (Redis: re-claiming its own entries; SQS: extending their visibility).
+/// keep_alive() answers, per record, whether this worker still holds it: a record taken
+/// over meanwhile is false and must not be settled here. lease_interval() is how often
+/// the leases need renewing.
+template <class Q>
+concept LeasedQueue = Queue<Q> && requires(Q& q, std::span<const QueueRecord* const> records) {
+  { q.keep_alive(records) } -> std::same_as<Result<std::vector<bool>>>;
+  { q.lease_interval() } -> std::same_as<std::chrono::milliseconds>;
+};
+
 /// The families of a lookup, plus the stored values that could not be read (skipped).
 struct FamilyLookup {
   Families families;
@@ -131,19 +142,44 @@ constexpr std::string_view to_string(PushStatus s) noexcept {
   return "";
 }
 
+/// How far the cause of a retry reaches: this push only, every push to its device (a
+/// device's message rate), or every push through the provider (down, project quota).
+enum class RetryScope : std::uint8_t { push, token, provider };
+
 struct PushResult {
   PushStatus status = PushStatus::sent;
   std::chrono::milliseconds retry_after{0};
   std::string detail;  ///< the provider's message name when sent, the reason otherwise
   /// A retry because the provider (or the way to it) failed, not this push: down,
-  /// unreachable, overloaded. Such retries never dead-letter a record.
+  /// unreachable, overloaded, throttled. Such retries never dead-letter a record.
   bool outage = false;
+  /// For a retry: whom `retry_after` (and the condition behind it) applies to.
+  RetryScope scope = RetryScope::push;
 };
 
 /// A push provider: one result per push, in order.
 template <class P>
 concept PushProvider = requires(P& p, std::span<const Push> pushes) {
   { p.send(pushes) } -> std::same_as<std::vector<PushResult>>;
+};
+
+/// An answer of an AsyncPushProvider, under the tag its push was submitted with.
+struct PushDone {
+  std::uint64_t tag = 0;
+  PushResult result;
+};
+
+/// A push provider that takes pushes one at a time and answers each as it completes, so
+/// the pushes of many records share its connections. submit() never waits on the
+/// network; poll() appends the answers that are ready, waiting up to `wait` only while
+/// there is none; in_flight() counts pushes submitted and not yet answered. What a
+/// submitted Push points to (message, token) must stay valid until it is answered.
+template <class P>
+concept AsyncPushProvider = requires(P& p, const Push& push, std::uint64_t tag, std::chrono::milliseconds wait,
+                                     std::vector<PushDone>& out) {
+  { p.submit(push, tag) } -> std::same_as<void>;
+  { p.poll(wait, out) } -> std::same_as<void>;
+  { p.in_flight() } -> std::same_as<std::size_t>;
 };
 
 /// Where inbox records go: one JSON array body per request.

@@ -14,7 +14,8 @@
 #include <variant>
 #include <vector>
 
-#include "notify/processor.hpp"
+#include "notify/delivery_keys.hpp"
+#include "notify/plan.hpp"
 #include "notify/schema.hpp"
 
 namespace notify {
@@ -48,7 +49,7 @@ inline Id family_of(const BirthdayEntry& e) noexcept { return e.familyId; }
 inline std::string part_id(const std::string& id, std::size_t n, std::size_t max_bytes = Limits{}.max_request_id_bytes) {
   std::string suffix = "." + std::to_string(n);
   if (id.size() + suffix.size() <= max_bytes) return id + suffix;
-  return "split-" + hex64(fnv1a(0xcbf29ce484222325ull, id)) + suffix;
+  return "split-" + hex64(Digest64{}.add(id).value()) + suffix;
 }
 
 template <class P>
@@ -76,9 +77,9 @@ inline std::vector<Id> families_of(const Request& request) {
 inline std::string message_group(const Request& request) {
   std::vector<Id> ids = families_of(request);
   if (ids.size() == 1) return "family-" + std::to_string(ids.front());
-  std::uint64_t h = 0xcbf29ce484222325ull;
-  for (Id id : ids) h = detail::fnv1a(h, std::to_string(id));
-  return "families-" + detail::hex64(h);
+  Digest64 d;
+  for (Id id : ids) d.add(std::to_string(id));
+  return "families-" + hex64(d.value());
 }
 
 /// Splits a bulk request (MESSAGE_TODAY, MESSAGE_BIRTHDAY, TIMECAPSULE_OPEN, NOTIFY_BIRTHDAY)

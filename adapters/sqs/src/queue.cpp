@@ -141,7 +141,7 @@ Result<Queue> Queue::open(std::string_view url, CredentialProvider credentials, 
 
 std::string Queue::fresh_id() {
   ++id_counter_;
-  return "sqs-" + detail::hex64(id_seed_) + "-" + std::to_string(id_counter_);
+  return "sqs-" + notify::hex64(id_seed_) + "-" + std::to_string(id_counter_);
 }
 
 // ---- receive ------------------------------------------------------------------------

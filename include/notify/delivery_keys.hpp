@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+/// Idempotency keys: which deliveries of a request were made. A key names the request
+/// and digests what was delivered, so a redelivered record never repeats a push and two
+/// different messages of one request never share a key.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "notify/plan.hpp"
+
+namespace notify {
+
+/// A 64-bit FNV-1a digest of a sequence of strings, each followed by a separator, so
+/// "ab"+"c" and "a"+"bc" differ. Not cryptographic: for keys and names only.
+class Digest64 {
+ public:
+  constexpr Digest64& add(std::string_view s) noexcept {
+    for (unsigned char c : s) h_ = (h_ ^ c) * prime;
+    h_ = (h_ ^ 0xFF) * prime;
+    return *this;
+  }
+  constexpr std::uint64_t value() const noexcept { return h_; }
+
+ private:
+  static constexpr std::uint64_t prime = 0x100000001b3ull;
+  std::uint64_t h_ = 0xcbf29ce484222325ull;
+};
+
+/// 16 lower-case hex digits.
+inline std::string hex64(std::uint64_t v) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string s(16, '0');
+  for (int i = 15; i >= 0; --i, v >>= 4) s[static_cast<std::size_t>(i)] = digits[v & 0xF];
+  return s;
+}
+
+/// The idempotency key of one delivery: a request id plus a digest of content and token,
+/// so the same token may still get two different messages of one request.
+inline std::string delivery_key(std::string_view request_id, const Message& m, std::string_view token) {
+  Digest64 d;
+  d.add(m.title).add(m.body).add(to_string(m.link.screen)).add(m.link.param_json()).add(token);
+  std::string key(request_id);
+  key += ':';
+  key += hex64(d.value());
+  return key;
+}
+
+/// The idempotency key of a request's inbox records: the request id plus a digest of the
+/// inbox body, so two different requests that share an id both get theirs.
+inline std::string inbox_key(std::string_view request_id, std::string_view inbox_body) {
+  std::string key(request_id);
+  key += ":inbox:";
+  key += hex64(Digest64{}.add(inbox_body).value());
+  return key;
+}
+
+}  // namespace notify

@@ -1,0 +1,959 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+/// The delivery engine's core: records in, pushes out, each record decided (done / retry /
+/// dead-letter) as soon as its own deliveries are. Many records and pushes are in flight
+/// at once; pushes of different records share the provider's connections.
+///
+/// A record's way through: admit (decode, ONE member lookup for everything admitted
+/// together, plan, ONE ledger check) -> its pushes wait their turn (FIFO group, throttled
+/// device, paused provider) -> submitted -> answered -> inbox records published ->
+/// decided. "Already sent" markers are written as answers arrive, coalesced into one
+/// write every `marker_batch` answers or `marker_interval`, and always before a record is
+/// decided; so a crash repeats at most the pushes in flight and the markers not yet
+/// written. Throttling (429) and outages are service conditions: they pace or pause the
+/// sending and, when `hold` is on, the push waits in the engine and goes out again once
+/// the provider takes pushes (a circuit breaker with a half-open probe), instead of the
+/// record going back to the queue with a grown backoff. Nothing here does I/O except
+/// through the transport concepts.
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <type_traits>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "notify/codec.hpp"
+#include "notify/delivery_keys.hpp"
+#include "notify/detail/json_writer.hpp"
+#include "notify/events.hpp"
+#include "notify/plan.hpp"
+#include "notify/retry_policy.hpp"
+#include "notify/transport.hpp"
+
+namespace notify {
+
+struct ProcessorOptions : RetryPolicy {
+  Limits limits;
+  /// How long "sent" markers are kept: longer than any record can keep coming back.
+  std::chrono::seconds idempotency_ttl{std::chrono::hours(24)};
+  /// Records held at once (received and not yet decided); the worker receives no more.
+  std::size_t max_records_in_flight = 256;
+  /// Pushes submitted to the provider and not yet answered, at most; the rest wait. The
+  /// pacer lowers this when the provider throttles and raises it again after.
+  std::size_t max_pushes_in_flight = 1000;
+  /// Markers are written once this many wait, or the oldest has waited `marker_interval`.
+  std::size_t marker_batch = 64;
+  std::chrono::milliseconds marker_interval{5};
+  /// How long a push may wait in the worker through an outage or throttling before its
+  /// record goes back to the queue (a retry that does not count toward dead-lettering).
+  std::chrono::milliseconds max_hold{std::chrono::minutes(2)};
+  /// The circuit breaker's pause after a provider-wide failure: it doubles while probes
+  /// fail, up to the maximum, so sending resumes within that long of the provider's return.
+  std::chrono::milliseconds probe_delay{250};
+  std::chrono::milliseconds max_probe_delay{std::chrono::seconds(2)};
+  /// Events below this level are not emitted at all (per-push events are debug).
+  Level log_level = Level::debug;
+};
+
+namespace detail {
+
+inline std::string errors_json(const Errors& errors) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < errors.size(); ++i) {
+    if (i) out += ',';
+    out += "{\"path\":";
+    write_string(out, errors[i].path);
+    out += ",\"code\":";
+    write_string(out, to_string(errors[i].code));
+    out += ",\"message\":";
+    write_string(out, errors[i].message);
+    out += '}';
+  }
+  out += ']';
+  return out;
+}
+
+}  // namespace detail
+
+/// Any PushProvider seen as an AsyncPushProvider: the pushes submitted since the last
+/// poll go out in one send() call when polled.
+template <PushProvider P>
+class SequentialPushes {
+ public:
+  explicit SequentialPushes(P& provider) : provider_(provider) {}
+
+  void submit(const Push& push, std::uint64_t tag) {
+    pushes_.push_back(push);
+    tags_.push_back(tag);
+  }
+  void poll(std::chrono::milliseconds, std::vector<PushDone>& out) {
+    if (pushes_.empty()) return;
+    const std::vector<PushResult> results = provider_.send(pushes_);
+    for (std::size_t i = 0; i < tags_.size(); ++i)
+      out.push_back({tags_[i], i < results.size() ? results[i]
+                                                  : PushResult{PushStatus::retry, {}, "no result from provider", true}});
+    pushes_.clear();
+    tags_.clear();
+  }
+  std::size_t in_flight() const noexcept { return pushes_.size(); }
+
+ private:
+  P& provider_;
+  std::vector<Push> pushes_;
+  std::vector<std::uint64_t> tags_;
+};
+
+/// A record the pipeline has decided, with its outcome.
+struct Decided {
+  QueueRecord record;
+  Outcome outcome;
+  std::uint64_t order = 0;  ///< admission order
+};
+
+/// Counters since construction.
+struct PipelineStats {
+  std::uint64_t admitted = 0;
+  std::uint64_t decided = 0;
+  std::uint64_t pushes_submitted = 0;
+  std::uint64_t pushes_held = 0;       ///< answers that made a push wait and go again
+  std::uint64_t marker_writes = 0;     ///< ledger round trips that stored markers
+  std::uint64_t breaker_trips = 0;     ///< provider-wide pauses
+  std::size_t window = 0;              ///< the pacer's current limit of pushes in flight
+};
+
+template <MemberStore Store, class Pusher, InboxSink Inbox, IdempotencyStore Ledger>
+  requires PushProvider<Pusher> || AsyncPushProvider<Pusher>
+class Pipeline {
+  using Clock = std::chrono::steady_clock;
+
+ public:
+  Pipeline(Store& store, Pusher& pusher, Inbox& inbox, Ledger& ledger, ProcessorOptions options = {},
+           EventSink events = {})
+      : store_(store), pusher_(pusher), adapter_(make_adapter(pusher)), inbox_(inbox), ledger_(ledger),
+        opt_(std::move(options)), events_(std::move(events)) {
+    window_ = std::max<std::size_t>(1, opt_.max_pushes_in_flight);
+  }
+
+  /// Whether outage and throttling answers make a push wait here and go again (the
+  /// long-running worker), or decide the record as a retry at once (a single batch).
+  void hold(bool on) noexcept { hold_ = on; }
+
+  /// Decodes, looks up and plans `records` (one member lookup, one ledger check for all),
+  /// and lines up their pushes. Invalid records are decided at once. A record whose
+  /// receipt is already held is a second delivery of it: dropped.
+  /// Returns each record's flight id (0: dropped as a second delivery).
+  std::vector<std::uint64_t> admit(std::vector<QueueRecord> records) {
+    std::vector<std::uint64_t> ids(records.size(), 0);
+    std::vector<Flight*> admitted;
+    std::vector<Id> family_ids;
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      QueueRecord& rec = records[i];
+      if (!rec.receipt.empty() && receipts_.contains(rec.receipt)) {
+        emit_plain("duplicate_delivery", rec.id, "already held", Level::info);
+        continue;
+      }
+      auto owned = std::make_unique<Flight>();
+      Flight& f = *owned;
+      f.id = next_flight_++;
+      ids[i] = f.id;
+      f.record = std::move(rec);
+      f.since = Clock::now();
+      flights_.emplace(f.id, std::move(owned));
+      ++stats_.admitted;
+      auto decoded = decode(f.record.body, opt_.limits);
+      if (!decoded) {
+        const std::string why = detail::errors_json(decoded.error());
+        emit("invalid", f, {}, why, Level::warn);
+        dead_letter(f, why);
+        continue;
+      }
+      f.request = std::move(*decoded);
+      f.request_id = f.request->id.empty() ? f.record.id : f.request->id;
+      // Producer ids and queue ids live in separate key spaces. A record with neither
+      // has no idempotency across its redeliveries: its keys are unique to this flight.
+      f.keyed = !f.request->id.empty() || !f.record.id.empty();
+      f.key_id = !f.request->id.empty() ? "e:" + f.request->id
+                 : !f.record.id.empty() ? "q:" + f.record.id
+                                        : "n:" + std::to_string(f.id);
+      emit("received", f);
+      append_family_ids(*f.request, family_ids);
+      admitted.push_back(&f);
+    }
+    for (std::uint64_t id : ids)  // copies within one batch are twins, not second deliveries
+      if (auto it = flights_.find(id); id != 0 && it != flights_.end() && !it->second->record.receipt.empty())
+        receipts_.insert(it->second->record.receipt);
+    if (admitted.empty()) return ids;
+    std::sort(family_ids.begin(), family_ids.end());
+    family_ids.erase(std::unique(family_ids.begin(), family_ids.end()), family_ids.end());
+    plan_and_check(admitted, family_ids);
+    return ids;
+  }
+
+  /// Submits what may go, waits up to `wait` for answers (less when something else falls
+  /// due), handles them, and decides the records that are complete.
+  void step(std::chrono::milliseconds wait) {
+    submit_due();
+    std::vector<PushDone>& answers = answers_;
+    answers.clear();
+    auto& provider = this->provider();
+    if (provider.in_flight() > 0) {
+      provider.poll(bounded_wait(wait), answers);
+    } else if (wait.count() > 0 && !later_.empty()) {
+      std::this_thread::sleep_for(bounded_wait(wait));
+    }
+    for (PushDone& d : answers) answered(d.tag, d.result);
+    finish();
+  }
+
+  /// Stops holding pushes: those waiting through an outage or throttling are given back
+  /// (their records retried without counting), and so are FIFO records still waiting for
+  /// an earlier one. Pushes already submitted are still answered.
+  void give_back(std::string_view why) {
+    hold_ = false;
+    stopping_ = true;
+    std::vector<std::uint64_t> tags;
+    for (auto& [due, tag] : later_) tags.push_back(tag);
+    later_.clear();
+    std::deque<std::uint64_t> ready;
+    for (std::uint64_t tag : ready_) {
+      auto it = slots_.find(tag);
+      if (it != slots_.end() && it->second.held) tags.push_back(tag);
+      else ready.push_back(tag);
+    }
+    ready_ = std::move(ready);
+    for (std::uint64_t tag : tags) unsent(tag, std::string(why), true);
+    std::vector<std::uint64_t> gated;
+    for (auto& [id, f] : flights_)
+      if (f->gated && !f->decided) gated.push_back(id);
+    std::sort(gated.begin(), gated.end());
+    for (std::uint64_t id : gated)
+      if (auto it = flights_.find(id); it != flights_.end() && !it->second->decided) gate_out(*it->second, std::string(why));
+    finish();
+  }
+
+  /// The records decided since the last call, oldest admission first.
+  std::vector<Decided> take_decided() { return std::exchange(decided_, {}); }
+
+  /// Records held (admitted and not yet decided).
+  std::size_t held() const noexcept { return flights_.size(); }
+  bool idle() const noexcept { return flights_.empty() && decided_.empty(); }
+  /// Room for more records.
+  std::size_t room() const noexcept {
+    return flights_.size() >= opt_.max_records_in_flight ? 0 : opt_.max_records_in_flight - flights_.size();
+  }
+  /// Whether pushes are waiting for the provider (a pause, a throttled device, the window).
+  bool backlogged() const noexcept { return !ready_.empty() || !later_.empty(); }
+
+  /// The records whose leases should be kept alive.
+  std::vector<const QueueRecord*> leased() const {
+    std::vector<const QueueRecord*> out;
+    out.reserve(flights_.size());
+    for (const auto& [id, f] : flights_)
+      if (!f->decided && !f->lost) out.push_back(&f->record);
+    return out;
+  }
+
+  /// The queue says another worker took this record over: stop working on it, and never
+  /// decide it here. Pushes already submitted are still answered (and remembered).
+  void lost(const QueueRecord* record) {
+    for (auto& [id, f] : flights_)
+      if (&f->record == record && !f->lost) {
+        f->lost = true;
+        emit("lease_lost", *f, {}, {}, Level::warn);
+        std::erase_if(ready_, [&](std::uint64_t tag) { return drop_slot_of(tag, f->id); });
+        std::erase_if(later_, [&](const auto& e) { return drop_slot_of(e.second, f->id); });
+        for (auto it = f->parked.begin(); it != f->parked.end(); ++it) drop_slot_of(*it, f->id);
+        f->parked.clear();
+      }
+    finish();
+  }
+
+  /// Writes the markers waiting to be written now.
+  void flush_markers() { remember(); }
+
+  /// A credentials or configuration error: the worker must stop.
+  const std::optional<Error>& fatal() const noexcept { return fatal_; }
+  void clear_fatal() noexcept { fatal_.reset(); }
+
+  const PipelineStats& stats() noexcept {
+    stats_.window = window_;
+    return stats_;
+  }
+  const ProcessorOptions& options() const noexcept { return opt_; }
+
+ private:
+  struct Flight {
+    std::uint64_t id = 0;
+    QueueRecord record;
+    std::optional<Request> request;
+    std::string request_id;  // for logs: the envelope id, else the queue's id
+    std::string key_id;      // the idempotency namespace of this request
+    bool keyed = false;      // key_id names the request beyond this flight (ledger in use)
+    Plan plan;
+    std::string inbox_body;
+    std::string inbox_key;  // empty: no inbox records to publish (none, or already published)
+    Clock::time_point since;
+    std::size_t unanswered = 0;          // pushes not yet decided
+    std::vector<std::uint64_t> parked;   // push tags waiting for the FIFO gate
+    std::vector<std::uint64_t> owners;   // earlier flights making some of our deliveries
+    std::vector<std::uint64_t> dependents;
+    std::shared_ptr<const Families> families;  // as looked up, for cleaning dead tokens up
+    std::size_t owners_left = 0;
+    bool gated = false;    // FIFO: an earlier record of its group is still held
+    bool planned = false;  // member lookup and ledger check done
+    bool lost = false;     // taken over by another worker: never decided here
+    bool decided = false;
+    bool pending = false;  // some delivery must be retried
+    bool outage = false;   // ... because a service (or our configuration) failed, not this record
+    std::chrono::milliseconds retry_after{0};
+    std::string retry_reason;
+    std::string failure;  // a permanent failure of some push
+    Outcome outcome;
+  };
+
+  struct Slot {
+    std::uint64_t flight = 0;
+    const Message* message = nullptr;
+    std::string_view token;
+    std::string key;     // its marker
+    bool claimed = false;  // owns `key` in claims_ (no other flight makes this delivery)
+    bool held = false;     // waited through an outage or throttling at least once
+  };
+
+  using Adapter = std::conditional_t<AsyncPushProvider<Pusher>, std::nullptr_t, SequentialPushes<Pusher>>;
+  static Adapter make_adapter(Pusher& p) {
+    if constexpr (AsyncPushProvider<Pusher>) return nullptr;
+    else return SequentialPushes<Pusher>(p);
+  }
+  auto& provider() {
+    if constexpr (AsyncPushProvider<Pusher>) return pusher_;
+    else return adapter_;
+  }
+
+  // ---- admission ----------------------------------------------------------------------
+
+  void plan_and_check(const std::vector<Flight*>& flights, const std::vector<Id>& family_ids) {
+    auto lookup = store_.families(family_ids);
+    if (!lookup) return retry_all(flights, lookup.error());
+    for (const Error& e : lookup->problems) emit_plain("member_skipped", e.path, e.message, Level::warn);
+    auto families_held = std::make_shared<const Families>(std::move(lookup->families));
+    const Families& families = *families_held;
+
+    // Every delivery of these records, and the keys to check in one round trip.
+    struct Ref { Flight* flight; const Message* message; std::string_view token; std::string key; };
+    std::vector<Ref> refs;  // no message = the inbox records
+    for (Flight* f : flights) {
+      f->plan = plan(*f->request, families);
+      f->planned = true;
+      if (wants(Level::info))
+        emit("planned", *f, {},
+             std::to_string(f->plan.push_count()) + " pushes, " + std::to_string(f->plan.inbox_count()) + " inbox");
+      for (const Message& m : f->plan.messages)
+        for (std::string_view t : m.tokens) refs.push_back({f, &m, t, delivery_key(f->key_id, m, t)});
+      if (f->plan.inbox_count() > 0) {
+        f->inbox_body = encode_inbox(f->plan);
+        refs.push_back({f, nullptr, {}, inbox_key(f->key_id, f->inbox_body)});
+      }
+      f->families = families_held;
+    }
+    std::vector<bool> seen(refs.size(), false);
+    {
+      std::vector<std::string> asked;  // the keys of keyed requests, in order
+      std::vector<std::size_t> asked_at;
+      for (std::size_t k = 0; k < refs.size(); ++k)
+        if (refs[k].flight->keyed) {
+          asked.push_back(refs[k].key);
+          asked_at.push_back(k);
+        }
+      if (!asked.empty()) {
+        auto r = ledger_.seen(asked);
+        if (!r) return retry_all(flights, r.error());
+        // An answer that does not fit the question cannot say what was sent: trust none of it.
+        if (r->size() != asked.size())
+          return retry_all(flights, Error{Errc::unavailable,
+                                          "idempotency store answered " + std::to_string(r->size()) + " of " +
+                                              std::to_string(asked.size()) + " keys",
+                                          {}});
+        for (std::size_t a = 0; a < asked.size(); ++a) seen[asked_at[a]] = (*r)[a];
+      }
+    }
+    for (std::size_t k = 0; k < refs.size(); ++k) {
+      Ref& ref = refs[k];
+      Flight& f = *ref.flight;
+      if (seen[k] || unremembered_.contains(ref.key)) {
+        if (ref.message) emit("already_sent", f, ref.token, {}, Level::debug);
+        continue;
+      }
+      // A delivery another held flight makes (a request sent twice, same envelope id):
+      // only that flight makes it, and this one shares its fate (see decide()).
+      if (auto owner = claims_.find(ref.key); owner != claims_.end() && owner->second != f.id) {
+        depend(f, owner->second);
+        if (ref.message) emit("already_sent", f, ref.token, "by an earlier copy", Level::debug);
+        continue;
+      }
+      if (!ref.message) {
+        f.inbox_key = std::move(ref.key);
+        if (f.keyed) claims_.emplace(f.inbox_key, f.id);
+        continue;
+      }
+      const std::uint64_t tag = next_tag_++;
+      Slot& s = slots_[tag];
+      s.flight = f.id;
+      s.message = ref.message;
+      s.token = ref.token;
+      s.key = std::move(ref.key);
+      s.claimed = claims_.emplace(s.key, f.id).second;
+      ++f.unanswered;
+      f.parked.push_back(tag);
+    }
+    for (Flight* f : flights) {
+      if (!f->record.group.empty()) {
+        std::deque<std::uint64_t>& order = groups_[f->record.group];
+        f->gated = !order.empty();
+        order.push_back(f->id);
+      }
+      if (!f->gated) release(*f);
+    }
+  }
+
+  void depend(Flight& f, std::uint64_t owner) {
+    if (std::find(f.owners.begin(), f.owners.end(), owner) != f.owners.end()) return;
+    auto it = flights_.find(owner);
+    if (it == flights_.end()) return;
+    f.owners.push_back(owner);
+    ++f.owners_left;
+    it->second->dependents.push_back(f.id);
+  }
+
+  /// The record's pushes may go.
+  void release(Flight& f) {
+    for (std::uint64_t tag : f.parked) ready_.push_back(tag);
+    f.parked.clear();
+  }
+
+  // ---- sending ------------------------------------------------------------------------
+
+  void submit_due() {
+    const auto now = Clock::now();
+    while (!later_.empty() && later_.begin()->first <= now) {
+      ready_.push_back(later_.begin()->second);
+      later_.erase(later_.begin());
+    }
+    auto& provider = this->provider();
+    while (!ready_.empty() && !fatal_) {
+      if (now < paused_until_) return;
+      if (probing_) return;  // half-open: one push at a time until it is answered
+      if (provider.in_flight() >= window_) return;
+      const std::uint64_t tag = ready_.front();
+      ready_.pop_front();
+      auto it = slots_.find(tag);
+      if (it == slots_.end()) continue;
+      Slot& s = it->second;
+      if (auto t = throttled_.find(std::string(s.token)); t != throttled_.end()) {
+        if (t->second > now) {
+          if (hold_) later_.emplace(t->second, tag);
+          else unsent(tag, "device throttled", true, t->second - now);
+          continue;
+        }
+        throttled_.erase(t);
+      }
+      if (half_open_) {
+        probing_ = true;
+        probe_tag_ = tag;
+      }
+      provider.submit(Push{s.message, s.token}, tag);
+      ++stats_.pushes_submitted;
+    }
+    if (fatal_) {  // after a fatal answer nothing more is sent: the rest waits for a worker that can
+      for (std::uint64_t tag : std::exchange(ready_, {})) unsent(tag, "not sent after: " + fatal_->message, true);
+      for (auto& [due, tag] : std::exchange(later_, {})) unsent(tag, "not sent after: " + fatal_->message, true);
+    }
+  }
+
+  std::chrono::milliseconds bounded_wait(std::chrono::milliseconds wait) const {
+    auto w = wait;
+    const auto now = Clock::now();
+    auto until = [&](Clock::time_point t) {
+      w = std::min(w, std::max(std::chrono::milliseconds(0), std::chrono::ceil<std::chrono::milliseconds>(t - now)));
+    };
+    if (!markers_.empty()) until(markers_since_ + opt_.marker_interval);
+    if (!later_.empty()) until(later_.begin()->first);
+    if (!ready_.empty() && now < paused_until_) until(paused_until_);
+    return w;
+  }
+
+  /// A push answered.
+  void answered(std::uint64_t tag, const PushResult& r) {
+    auto it = slots_.find(tag);
+    if (it == slots_.end()) return;
+    Slot& s = it->second;
+    auto fit = flights_.find(s.flight);
+    if (fit == flights_.end()) {
+      slots_.erase(it);
+      return;
+    }
+    Flight& f = *fit->second;
+    const auto now = Clock::now();
+    const bool probe = probing_ && tag == probe_tag_;
+    if (probe) probing_ = false;
+    switch (r.status) {
+      case PushStatus::sent:
+      case PushStatus::invalid_token:
+        on_success(probe);
+        if (r.status == PushStatus::sent) {
+          emit("sent", f, s.token, r.detail, Level::debug);
+        } else {
+          emit("invalid_token", f, s.token, r.detail, Level::info);
+          forget_token(f, s.token);
+        }
+        if (f.keyed) add_marker(std::move(s.key), s.claimed);
+        else release_claim(s);
+        return close_slot(it, f);
+      case PushStatus::failed:
+        on_success(probe);  // the provider answered: it is up
+        f.failure = r.detail;
+        emit("push_failed", f, s.token, r.detail, Level::warn);
+        release_claim(s);
+        return close_slot(it, f);
+      case PushStatus::fatal:
+        f.pending = true;
+        f.outage = true;
+        f.retry_reason = r.detail;
+        if (!fatal_) fatal_ = Error{Errc::configuration, r.detail, {}};
+        emit("push_fatal", f, s.token, r.detail, Level::error);
+        release_claim(s);
+        return close_slot(it, f);
+      case PushStatus::retry:
+        break;
+    }
+    // A retry. It is an outage (never counted against the record) when the provider says
+    // so, or when pushes to several devices fail in a row with nothing getting through.
+    ++failures_in_a_row_;
+    if (failures_in_a_row_ == 1) first_failed_token_ = std::string(s.token);
+    else if (s.token != first_failed_token_) several_tokens_failed_ = true;
+    const bool outage = r.outage || (failures_in_a_row_ >= 2 && several_tokens_failed_);
+    if (r.scope == RetryScope::token && (r.retry_after.count() > 0 || outage)) {
+      auto& until = throttled_[std::string(s.token)];
+      until = std::max(until, now + std::max(r.retry_after, opt_.probe_delay));
+    }
+    if (hold_ && ((outage && r.scope != RetryScope::token) || probe)) trip(r, probe);
+    if (hold_ && outage && !f.lost && now - f.since < opt_.max_hold) {
+      s.held = true;
+      ++stats_.pushes_held;
+      emit("push_held", f, s.token, r.detail, Level::debug);
+      ready_.push_back(tag);  // submit_due() sends it when the pause, the device and the window allow
+      return;
+    }
+    f.pending = true;
+    f.outage |= outage;
+    f.retry_after = std::max(f.retry_after, r.retry_after);
+    f.retry_reason = r.detail;
+    emit("push_retry", f, s.token, r.detail, Level::info);
+    release_claim(s);
+    close_slot(it, f);
+  }
+
+  /// A push that will not be submitted: its record is retried (an outage, or not).
+  void unsent(std::uint64_t tag, std::string why, bool outage, Clock::duration wait = {}) {
+    auto it = slots_.find(tag);
+    if (it == slots_.end()) return;
+    auto fit = flights_.find(it->second.flight);
+    if (fit == flights_.end()) {
+      slots_.erase(it);
+      return;
+    }
+    Flight& f = *fit->second;
+    f.pending = true;
+    f.outage |= outage;
+    f.retry_after = std::max(f.retry_after, std::chrono::ceil<std::chrono::milliseconds>(wait));
+    f.retry_reason = std::move(why);
+    release_claim(it->second);
+    close_slot(it, f);
+  }
+
+  void close_slot(typename std::unordered_map<std::uint64_t, Slot>::iterator it, Flight& f) {
+    slots_.erase(it);
+    --f.unanswered;
+  }
+
+  bool drop_slot_of(std::uint64_t tag, std::uint64_t flight) {
+    auto it = slots_.find(tag);
+    if (it == slots_.end() || it->second.flight != flight) return false;
+    release_claim(it->second);
+    auto fit = flights_.find(flight);
+    if (fit != flights_.end()) --fit->second->unanswered;
+    slots_.erase(it);
+    return true;
+  }
+
+  void release_claim(const Slot& s) {
+    if (!s.claimed) return;
+    auto c = claims_.find(s.key);
+    if (c != claims_.end() && c->second == s.flight) claims_.erase(c);
+  }
+
+  // ---- pacing and the circuit breaker ---------------------------------------------------
+
+  void on_success(bool probe) {
+    failures_in_a_row_ = 0;
+    several_tokens_failed_ = false;
+    if (probe || half_open_) {
+      half_open_ = false;
+      current_probe_delay_ = opt_.probe_delay;
+      emit_plain("provider_resumed", {}, {}, Level::info);
+    }
+    // Additive increase: a window's worth of answers raises the window by an eighth.
+    if (window_ < opt_.max_pushes_in_flight && ++successes_ >= window_) {
+      successes_ = 0;
+      window_ = std::min(opt_.max_pushes_in_flight, window_ + std::max<std::size_t>(1, window_ / 8));
+    }
+  }
+
+  /// The provider as a whole is failing or throttling: pause, then probe with one push.
+  void trip(const PushResult& r, bool probe_failed) {
+    const auto now = Clock::now();
+    if (r.status == PushStatus::retry && r.outage && r.retry_after.count() > 0 && now - last_decrease_ > std::chrono::milliseconds(100)) {
+      window_ = std::max<std::size_t>(1, window_ / 2);  // multiplicative decrease on throttling
+      successes_ = 0;
+      last_decrease_ = now;
+    }
+    if (now < paused_until_ && !probe_failed) return;  // already paused
+    const auto pause = std::max(r.retry_after, current_probe_delay_);
+    if (probe_failed || !half_open_) current_probe_delay_ = std::min(opt_.max_probe_delay, current_probe_delay_ * 2);
+    paused_until_ = now + pause;
+    pause_reason_ = r.detail;
+    half_open_ = true;
+    ++stats_.breaker_trips;
+    emit_plain("provider_paused", {}, r.detail, Level::warn);
+  }
+
+  // ---- deciding -------------------------------------------------------------------------
+
+  /// Publishes the inbox records of records whose pushes are all answered, writes the
+  /// markers due, and decides every record that is complete.
+  void finish() {
+    std::vector<Flight*> complete;
+    for (auto& [id, f] : flights_)
+      if (!f->decided && f->planned && !f->gated && f->unanswered == 0 && f->parked.empty()) complete.push_back(f.get());
+    std::sort(complete.begin(), complete.end(), [](const Flight* a, const Flight* b) { return a->id < b->id; });
+    // Push markers go in before the inbox, so a crash there repeats no push.
+    if (!markers_.empty() && std::any_of(complete.begin(), complete.end(), [](const Flight* f) { return !f->inbox_key.empty(); }))
+      remember();
+    publish_inbox(complete);
+    if (!complete.empty() || markers_.size() >= opt_.marker_batch ||
+        (!markers_.empty() && Clock::now() - markers_since_ >= opt_.marker_interval))
+      remember();
+    std::vector<std::uint64_t> ids;
+    for (const Flight* f : complete) ids.push_back(f->id);
+    for (std::uint64_t id : ids) {  // deciding one may decide (and free) its copies too
+      auto it = flights_.find(id);
+      if (it == flights_.end()) continue;
+      Flight& f = *it->second;
+      if (!f.decided && f.owners_left == 0 && !f.lost) decide(f);
+    }
+    // Lost flights whose pushes are answered are simply dropped.
+    std::erase_if(flights_, [&](const auto& e) {
+      const Flight& f = *e.second;
+      if (!(f.lost && f.unanswered == 0)) return false;
+      forget_flight(f);
+      return true;
+    });
+  }
+
+  void publish_inbox(const std::vector<Flight*>& complete) {
+    std::vector<std::string> bodies;
+    std::vector<Flight*> whose;
+    for (Flight* f : complete)
+      if (!f->inbox_key.empty() && !f->lost) {
+        bodies.push_back(f->inbox_body);
+        whose.push_back(f);
+      }
+    if (bodies.empty()) return;
+    // A body the inbox refuses for what it is (too large, not allowed) fails its own
+    // record only: the others are published one by one, and that record is
+    // dead-lettered with the reason rather than retried for ever.
+    auto refused = [](const Result<void>& r) {
+      return !r && (r.error().code == Errc::body_too_large || r.error().code == Errc::invalid_value ||
+                    r.error().code == Errc::too_long);
+    };
+    const auto all = inbox_.publish(bodies);
+    std::vector<Result<void>> each(bodies.size(), all);
+    if (refused(all) && bodies.size() > 1)
+      for (std::size_t i = 0; i < bodies.size(); ++i) each[i] = inbox_.publish(std::span<const std::string>(&bodies[i], 1));
+    for (std::size_t i = 0; i < whose.size(); ++i) {
+      Flight& f = *whose[i];
+      const Result<void>& r = each[i];
+      if (r) {
+        emit("inbox_published", f);
+        if (f.keyed) add_marker(std::move(f.inbox_key), true);
+        else claims_.erase(f.inbox_key);
+      } else if (refused(r)) {
+        f.failure += (f.failure.empty() ? "inbox: " : "; inbox: ") + r.error().message;
+        emit("inbox_refused", f, {}, r.error().message, Level::warn);
+        claims_.erase(f.inbox_key);
+      } else {
+        f.pending = true;
+        f.outage = true;
+        f.retry_reason = "inbox: " + r.error().message;
+        emit("inbox_retry", f, {}, r.error().message, Level::warn);
+        claims_.erase(f.inbox_key);
+      }
+      f.inbox_key.clear();
+    }
+  }
+
+  void add_marker(std::string key, bool claimed) {
+    if (markers_.empty()) markers_since_ = Clock::now();
+    markers_.push_back({std::move(key), claimed});
+  }
+
+  /// Stores the markers waiting in one round trip. Markers the ledger could not take are
+  /// kept here (and count as seen) until a later write stores them, so a retried record
+  /// never repeats a push meanwhile.
+  void remember() {
+    if (markers_.empty() && unremembered_.empty()) return;
+    std::vector<std::string> keys;
+    keys.reserve(markers_.size() + unremembered_.size());
+    for (const auto& m : markers_) keys.push_back(m.key);
+    keys.insert(keys.end(), unremembered_.begin(), unremembered_.end());
+    ++stats_.marker_writes;
+    if (auto r = ledger_.remember(keys, opt_.idempotency_ttl)) {
+      unremembered_.clear();
+    } else {
+      emit_plain("ledger_error", {}, r.error().message, Level::warn);
+      for (const auto& m : markers_)
+        if (unremembered_.size() < max_unremembered) unremembered_.insert(m.key);
+    }
+    // Stored (or kept as seen here): no flight needs to own these deliveries any more.
+    for (const auto& m : markers_)
+      if (m.claimed) claims_.erase(m.key);
+    markers_.clear();
+  }
+
+  void decide(Flight& f) {
+    if (f.pending) schedule_retry(f, f.retry_reason);
+    else if (!f.failure.empty())
+      dead_letter(f, f.failure.starts_with("inbox: ") ? f.failure : "push failed: " + f.failure);
+    else {
+      f.outcome = {Disposition::done, {}, {}};
+      emit("done", f);
+      settle_flight(f);
+    }
+  }
+
+  /// An outage (a service down, or our own configuration) never dead-letters a record:
+  /// only its own failures count toward max_deliveries, not the deliveries the queue
+  /// reports as earlier outages (QueueRecord::outages).
+  void schedule_retry(Flight& f, const std::string& reason) {
+    const int own = f.record.receive_count - std::max(f.record.outages, 0);
+    if (!f.outage && own >= opt_.max_deliveries) {
+      std::string why = "gave up after " + std::to_string(own) + " deliveries";
+      if (f.record.outages > 0) why += " (and " + std::to_string(f.record.outages) + " in outages)";
+      return dead_letter(f, why + ": " + reason);
+    }
+    f.outcome = {Disposition::retry, std::max(opt_.backoff(f.record.receive_count, jitter_.next()), f.retry_after),
+                 reason, f.outage};
+    emit("retry", f, {}, reason, Level::info);
+    settle_flight(f);
+  }
+
+  void dead_letter(Flight& f, std::string reason) {
+    f.outcome = {Disposition::dead_letter, {}, std::move(reason)};
+    emit("dead_letter", f, {}, f.outcome.reason, Level::warn);
+    settle_flight(f);
+  }
+
+  /// The record is decided: hand it out, let its copies and its FIFO group go on.
+  void settle_flight(Flight& f) {
+    f.decided = true;
+    ++stats_.decided;
+    const bool retried = f.outcome.disposition == Disposition::retry;
+    // Copies whose deliveries this one made share its fate: they are not acked while it
+    // still has to retry.
+    for (std::uint64_t d : f.dependents) {
+      auto it = flights_.find(d);
+      if (it == flights_.end()) continue;
+      Flight& twin = *it->second;
+      if (retried) {
+        if (!twin.pending) twin.retry_reason = f.retry_reason.empty() ? f.outcome.reason : f.retry_reason;
+        twin.pending = true;
+        twin.outage |= f.outage;
+        twin.retry_after = std::max(twin.retry_after, f.retry_after);
+      }
+      if (twin.owners_left > 0) --twin.owners_left;
+    }
+    forget_flight(f);
+    const std::uint64_t id = f.id;
+    const std::string group = f.record.group;
+    decided_.push_back({std::move(f.record), std::move(f.outcome), id});
+    flights_.erase(id);
+    if (!group.empty()) next_of_group(group, id, retried);
+    // Dependents that were only waiting for this record.
+    for (;;) {
+      Flight* next = nullptr;
+      for (auto& [fid, other] : flights_)
+        if (!other->decided && other->planned && !other->gated && other->owners_left == 0 && other->unanswered == 0 &&
+            other->parked.empty() && other->inbox_key.empty() && !other->lost && !other->owners.empty()) {
+          next = other.get();
+          break;
+        }
+      if (!next) break;
+      next->owners.clear();
+      decide(*next);
+    }
+  }
+
+  /// The group's next record may go; after a retry, the later records of the group come
+  /// back right after it (an outage: not their own failure), so none overtakes it.
+  void next_of_group(const std::string& group, std::uint64_t id, bool retried) {
+    auto it = groups_.find(group);
+    if (it == groups_.end()) return;
+    std::deque<std::uint64_t>& order = it->second;
+    std::erase(order, id);
+    if (retried) {
+      for (std::uint64_t later : std::deque<std::uint64_t>(order)) {
+        auto f = flights_.find(later);
+        if (f != flights_.end() && !f->second->decided)
+          gate_out(*f->second, "an earlier request of its group " + group + " is retried first");
+      }
+      return;
+    }
+    if (order.empty()) {
+      groups_.erase(it);
+      return;
+    }
+    auto f = flights_.find(order.front());
+    if (f != flights_.end() && f->second->gated) {
+      f->second->gated = false;
+      release(*f->second);
+    }
+  }
+
+  /// A FIFO record that waited for an earlier one and is handed back unprocessed.
+  void gate_out(Flight& f, std::string why) {
+    for (std::uint64_t tag : f.parked) {
+      auto it = slots_.find(tag);
+      if (it == slots_.end()) continue;
+      release_claim(it->second);
+      slots_.erase(it);
+      --f.unanswered;
+    }
+    f.parked.clear();
+    if (!f.inbox_key.empty()) claims_.erase(f.inbox_key);
+    f.inbox_key.clear();
+    f.gated = false;
+    f.outcome = Outcome{Disposition::retry, std::chrono::milliseconds(0), std::move(why), true};
+    emit("retry", f, {}, f.outcome.reason, Level::info);
+    settle_flight(f);
+  }
+
+  void forget_flight(const Flight& f) {
+    if (!f.record.receipt.empty()) receipts_.erase(f.record.receipt);
+    if (!f.inbox_key.empty()) {
+      auto c = claims_.find(f.inbox_key);
+      if (c != claims_.end() && c->second == f.id) claims_.erase(c);
+    }
+  }
+
+  /// Services failed for these records: every one is retried as an outage.
+  void retry_all(const std::vector<Flight*>& flights, const Error& e) {
+    if (!is_transient(e.code) && !fatal_) fatal_ = e;
+    for (Flight* f : flights) {
+      f->planned = true;
+      f->outage = true;
+      f->pending = true;
+      schedule_retry(*f, e.message);
+    }
+  }
+
+  void forget_token(Flight& f, std::string_view token) {
+    if (!f.families) return;
+    for (const Family& fam : f.families->all())
+      for (const Member& m : fam.members)
+        if (m.fcmToken == token) {
+          auto r = store_.remove_token(fam.familyId, m.userId, token);
+          if (!r) emit("token_cleanup_failed", f, token, r.error().message, Level::warn);
+        }
+  }
+
+  // ---- events -------------------------------------------------------------------------
+
+  bool wants(Level level) const noexcept { return events_ && level >= opt_.log_level; }
+
+  void emit(std::string_view step, const Flight& f, std::string_view token = {}, std::string_view detail = {},
+            Level level = Level::info) {
+    if (!wants(level)) return;
+    const std::string shortened = token.empty() ? std::string() : short_token(token);
+    events_(Event{step, f.request_id.empty() ? std::string_view(f.record.id) : std::string_view(f.request_id),
+                  f.request ? to_string(f.request->type()) : std::string_view{}, shortened, detail, level});
+  }
+  void emit_plain(std::string_view step, std::string_view where, std::string_view detail, Level level) {
+    if (wants(level)) events_(Event{step, where, {}, {}, detail, level});
+  }
+
+  struct Marker {
+    std::string key;
+    bool claimed = false;
+  };
+
+  Store& store_;
+  Pusher& pusher_;
+  Adapter adapter_;
+  Inbox& inbox_;
+  Ledger& ledger_;
+  ProcessorOptions opt_;
+  EventSink events_;
+  std::optional<Error> fatal_;
+  bool hold_ = false;
+  bool stopping_ = false;
+
+  std::unordered_map<std::uint64_t, std::unique_ptr<Flight>> flights_;
+  std::uint64_t next_flight_ = 1;
+  std::unordered_set<std::string> receipts_;  // of held records
+  std::vector<Decided> decided_;
+  std::unordered_map<std::string, std::deque<std::uint64_t>> groups_;  // FIFO group -> held flights in order
+
+  std::unordered_map<std::uint64_t, Slot> slots_;  // by tag
+  std::uint64_t next_tag_ = 1;
+  std::deque<std::uint64_t> ready_;                    // may go now
+  std::multimap<Clock::time_point, std::uint64_t> later_;  // waiting for a throttled device
+  std::vector<PushDone> answers_;
+  std::unordered_map<std::string, std::uint64_t> claims_;  // delivery key -> the flight making it
+
+  std::vector<Marker> markers_;  // answered deliveries whose markers are not written yet
+  Clock::time_point markers_since_{};
+  static constexpr std::size_t max_unremembered = 100000;
+  std::unordered_set<std::string> unremembered_;
+
+  // pacing and breaking
+  std::size_t window_ = 1;
+  std::size_t successes_ = 0;
+  Clock::time_point last_decrease_{};
+  Clock::time_point paused_until_{};
+  std::string pause_reason_;
+  bool half_open_ = false;
+  bool probing_ = false;
+  std::uint64_t probe_tag_ = 0;
+  std::chrono::milliseconds current_probe_delay_ = opt_.probe_delay;
+  int failures_in_a_row_ = 0;
+  bool several_tokens_failed_ = false;
+  std::string first_failed_token_;
+  std::unordered_map<std::string, Clock::time_point> throttled_;  // device -> Retry-After
+
+  Jitter jitter_;
+  PipelineStats stats_;
+};
+
+}  // namespace notify

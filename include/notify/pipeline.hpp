@@ -115,6 +115,18 @@ class SequentialPushes {
   std::vector<std::uint64_t> tags_;
 };
 
+namespace detail {
+template <class P>
+struct AdapterOf {
+  using type = std::nullptr_t;  // already asynchronous
+};
+template <class P>
+  requires(!AsyncPushProvider<P>)
+struct AdapterOf<P> {
+  using type = SequentialPushes<P>;
+};
+}  // namespace detail
+
 /// A record the pipeline has decided, with its outcome.
 struct Decided {
   QueueRecord record;
@@ -210,7 +222,7 @@ class Pipeline {
     auto& provider = this->provider();
     if (provider.in_flight() > 0) {
       provider.poll(bounded_wait(wait), answers);
-    } else if (wait.count() > 0 && !later_.empty()) {
+    } else if (wait.count() > 0 && (!later_.empty() || (!ready_.empty() && Clock::now() < paused_until_))) {
       std::this_thread::sleep_for(bounded_wait(wait));
     }
     for (PushDone& d : answers) answered(d.tag, d.result);
@@ -332,7 +344,7 @@ class Pipeline {
     bool held = false;     // waited through an outage or throttling at least once
   };
 
-  using Adapter = std::conditional_t<AsyncPushProvider<Pusher>, std::nullptr_t, SequentialPushes<Pusher>>;
+  using Adapter = typename detail::AdapterOf<Pusher>::type;
   static Adapter make_adapter(Pusher& p) {
     if constexpr (AsyncPushProvider<Pusher>) return nullptr;
     else return SequentialPushes<Pusher>(p);

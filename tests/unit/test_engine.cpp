@@ -1,0 +1,398 @@
+// SPDX-License-Identifier: MIT
+// The engine (notify::Pipeline and run_worker) with pushes in flight: records decided one
+// by one, markers written as pushes complete, outages and throttling held in the worker,
+// FIFO groups, copies of a request across batches, leases, and the bounds.
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "notify/memory/async_pushes.hpp"
+#include "notify/memory/memory.hpp"
+#include "notify/processor.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+namespace mem = notify::memory;
+using notify::Disposition;
+using notify::Id;
+using notify::PushResult;
+using notify::PushStatus;
+using notify::RetryScope;
+
+const std::string mom_token = "token-mom-aaaaaaaaaaaaaaaa-0001";
+const std::string dad_token = "token-dad-bbbbbbbbbbbbbbbb-0002";
+const std::string kid_token = "token-kid-cccccccccccccccc-0003";
+
+/// COMMENT_MESSAGE by 엄마 in family 3: 아빠 and 민지 get a push and an inbox record.
+std::string comment(Id message, std::string_view id = {}) {
+  std::string b = R"({"type":"COMMENT_MESSAGE","param":{"familyId":3,"messageFamId":)" + std::to_string(message) +
+                  R"(,"authorId":1,"commentPreview":"잘 다녀와"})";
+  if (!id.empty()) b += R"(,"id":")" + std::string(id) + '"';
+  return b + '}';
+}
+
+/// EMOTION_CHOSEN by 엄마: a push to 아빠 and 민지.
+std::string emotion() { return R"({"type":"EMOTION_CHOSEN","param":{"familyId":3,"userId":1}})"; }
+
+notify::QueueRecord record(std::string body, std::string id, std::string group = {}, int receive_count = 1) {
+  notify::QueueRecord r;
+  r.id = id;
+  r.receipt = "receipt-" + id;
+  r.body = std::move(body);
+  r.receive_count = receive_count;
+  r.group = std::move(group);
+  return r;
+}
+
+using Engine = notify::Pipeline<mem::MemberStore, mem::AsyncPushes, mem::InboxSink, mem::IdempotencyStore>;
+
+struct Rig {
+  mem::MemberStore store;
+  mem::PushProvider inner;
+  std::unique_ptr<mem::AsyncPushes> pusher;
+  mem::InboxSink inbox;
+  mem::IdempotencyStore ledger;
+  std::vector<std::string> steps;
+  std::unique_ptr<Engine> engine;
+
+  explicit Rig(notify::ProcessorOptions o = options()) {
+    REQUIRE(store.set_member(3, notify::Member{1, "엄마", mom_token, false}));
+    REQUIRE(store.set_member(3, notify::Member{2, "아빠", dad_token, false}));
+    REQUIRE(store.set_member(3, notify::Member{3, "민지", kid_token, false}));
+    start(o);
+  }
+
+  static notify::ProcessorOptions options() {
+    notify::ProcessorOptions o;
+    o.base_delay = 10ms;
+    o.marker_batch = 1;  // every answer's marker is written at the next step
+    o.probe_delay = 1ms;
+    o.max_probe_delay = 2ms;
+    return o;
+  }
+
+  /// A fresh engine over the same transports (a worker after a crash).
+  void start(notify::ProcessorOptions o = options()) {
+    engine.reset();
+    pusher = std::make_unique<mem::AsyncPushes>(inner);  // what was in flight is gone with the worker
+    engine = std::make_unique<Engine>(store, *pusher, inbox, ledger, o,
+                                      [this](const notify::Event& e) { steps.emplace_back(e.step); });
+  }
+
+  /// Steps until `pred` holds (at most `limit` steps).
+  template <class Pred>
+  bool step_until(Pred pred, int limit = 1000) {
+    for (int i = 0; i < limit && !pred(); ++i) engine->step(1ms);
+    return pred();
+  }
+
+  std::size_t count(std::string_view step) const {
+    return static_cast<std::size_t>(std::count(steps.begin(), steps.end(), step));
+  }
+};
+
+std::vector<notify::QueueRecord> one(notify::QueueRecord r) {
+  std::vector<notify::QueueRecord> v;
+  v.push_back(std::move(r));
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("engine: a record is decided as soon as its own pushes are answered, not when its batch ends") {
+  Rig rig;
+  rig.pusher->answers_per_poll = 2;
+  std::vector<notify::QueueRecord> batch;
+  batch.push_back(record(emotion(), "a"));   // two pushes
+  batch.push_back(record(comment(7), "b"));  // two more
+  rig.engine->admit(std::move(batch));
+  CHECK(rig.engine->held() == 2);
+
+  rig.engine->step(0ms);  // the first two answers: record a's pushes
+  auto first = rig.engine->take_decided();
+  REQUIRE(first.size() == 1);
+  CHECK(first[0].record.id == "a");
+  CHECK(first[0].outcome.disposition == Disposition::done);
+  CHECK(rig.engine->held() == 1);  // b still has a push in flight
+
+  REQUIRE(rig.step_until([&] { return rig.engine->held() == 0; }));
+  auto second = rig.engine->take_decided();
+  REQUIRE(second.size() == 1);
+  CHECK(second[0].record.id == "b");
+  CHECK(second[0].outcome.disposition == Disposition::done);
+}
+
+TEST_CASE("engine: markers are written as pushes complete, so a crash repeats only the pushes in flight") {
+  Rig rig;
+  rig.pusher->answers_per_poll = 1;
+  rig.engine->admit(one(record(comment(7, "req-1"), "q1")));
+  rig.engine->step(0ms);  // one of the two pushes answered, its marker written (marker_batch 1)
+  REQUIRE(rig.inner.sent().size() == 1);
+  CHECK(rig.ledger.size() == 1);
+  CHECK(rig.pusher->in_flight() == 1);
+
+  // The worker dies here, with one push in flight; the record is delivered again.
+  rig.start();
+  rig.engine->admit(one(record(comment(7, "req-1"), "q1", {}, 2)));
+  REQUIRE(rig.step_until([&] { return rig.engine->held() == 0; }));
+  const auto out = rig.engine->take_decided();
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].outcome.disposition == Disposition::done);
+  CHECK(rig.inner.count(dad_token) == 1);  // each token got it once: the answered push was not repeated
+  CHECK(rig.inner.count(kid_token) == 1);
+  CHECK(rig.count("already_sent") == 1);
+  CHECK(rig.inbox.published().size() == 1);
+}
+
+TEST_CASE("engine: with answers coalesced, unwritten markers are bounded by marker_batch") {
+  notify::ProcessorOptions o = Rig::options();
+  o.marker_batch = 4;
+  o.marker_interval = 1h;  // only the count flushes
+  Rig rig(o);
+  rig.pusher->answers_per_poll = 1;
+  std::vector<notify::QueueRecord> batch;
+  for (int i = 0; i < 6; ++i) batch.push_back(record(comment(100 + i, "c" + std::to_string(i)), "q" + std::to_string(i)));
+  rig.engine->admit(std::move(batch));
+  std::size_t worst = 0;  // answered pushes whose markers were not written, at the end of a step
+  while (rig.engine->held() > 0) {
+    rig.engine->step(0ms);
+    const std::size_t answered = rig.inner.sent().size();
+    const std::size_t inbox_markers = rig.inbox.published().size();
+    worst = std::max(worst, answered + inbox_markers - std::min(answered + inbox_markers, rig.ledger.size()));
+  }
+  CHECK(rig.inner.sent().size() == 12);
+  CHECK(rig.ledger.size() == 18);  // 12 pushes + 6 inbox markers
+  CHECK(worst < 4);
+}
+
+TEST_CASE("engine: an outage holds the pushes in the worker; they go out once the provider answers again, uncounted") {
+  Rig rig;
+  rig.engine->hold(true);
+  rig.inner.faults.fail_call(1);  // the provider is down for the first three sends
+  rig.inner.faults.fail_call(2);
+  rig.inner.faults.fail_call(3);
+  rig.engine->admit(one(record(comment(7), "q1", {}, 5)));  // at the delivery limit already
+  REQUIRE(rig.step_until([&] { return rig.engine->held() == 0; }));
+  const auto out = rig.engine->take_decided();
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].outcome.disposition == Disposition::done);  // not retried, not dead-lettered
+  CHECK(rig.inner.count(dad_token) == 1);
+  CHECK(rig.inner.count(kid_token) == 1);
+  CHECK(rig.engine->stats().breaker_trips >= 1);
+  CHECK(rig.count("provider_paused") >= 1);
+  CHECK(rig.count("provider_resumed") >= 1);
+}
+
+TEST_CASE("engine: while the breaker is open, one probe at a time goes to the provider") {
+  Rig rig;
+  rig.engine->hold(true);
+  for (int i = 1; i <= 12; ++i) rig.inner.faults.fail_call(static_cast<std::size_t>(i));
+  std::vector<notify::QueueRecord> batch;
+  for (int i = 0; i < 5; ++i) batch.push_back(record(comment(200 + i), "q" + std::to_string(i)));
+  rig.engine->admit(std::move(batch));
+  rig.engine->step(0ms);  // all ten pushes fail: the breaker opens
+  CHECK(rig.inner.faults.calls() == 10);
+  rig.pusher->reset_max_in_flight();
+  for (int i = 0; i < 1000 && rig.inner.faults.calls() < 13; ++i) rig.engine->step(1ms);
+  CHECK(rig.pusher->max_in_flight() == 1);  // pushes in flight at once while the provider is failing
+  // After the first failure every call was a single probe, until one got through.
+  CHECK(rig.inner.faults.calls() >= 13);
+  REQUIRE(rig.step_until([&] { return rig.engine->held() == 0; }));
+  CHECK(rig.inner.sent().size() == 10);
+  for (const auto& d : rig.engine->take_decided()) CHECK(d.outcome.disposition == Disposition::done);
+}
+
+TEST_CASE("engine: a 429 is a service condition: never counted toward dead-lettering") {
+  Rig rig;  // not holding: the record comes back through the queue
+  rig.pusher->script(dad_token, PushResult{PushStatus::retry, 30s, "QUOTA_EXCEEDED", true, RetryScope::token});
+  rig.engine->admit(one(record(emotion(), "q1", {}, 5)));  // its fifth delivery
+  REQUIRE(rig.step_until([&] { return rig.engine->held() == 0; }));
+  const auto out = rig.engine->take_decided();
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].outcome.disposition == Disposition::retry);
+  CHECK(out[0].outcome.outage);
+  CHECK(out[0].outcome.delay >= 30s);  // Retry-After honoured
+}
+
+TEST_CASE("engine: Retry-After is honoured per device: later pushes to it wait, other devices go on") {
+  Rig rig;
+  rig.engine->hold(true);
+  rig.pusher->script(dad_token, PushResult{PushStatus::retry, 50ms, "QUOTA_EXCEEDED", true, RetryScope::token});
+  rig.engine->admit(one(record(comment(7), "q1")));
+  rig.engine->step(0ms);
+  CHECK(rig.inner.count(kid_token) == 1);  // the other device is not held back
+  CHECK(rig.inner.count(dad_token) == 0);
+  rig.engine->admit(one(record(emotion(), "q2")));  // another request to the throttled device
+  rig.engine->step(0ms);
+  CHECK(rig.inner.count(dad_token) == 0);  // waits for the device's Retry-After
+  CHECK(rig.engine->backlogged());
+  REQUIRE(rig.step_until([&] { return rig.engine->held() == 0; }, 10000));
+  CHECK(rig.inner.count(dad_token) == 2);
+  CHECK(rig.engine->stats().breaker_trips == 0);  // a device's rate pauses nobody else
+  for (const auto& d : rig.engine->take_decided()) CHECK(d.outcome.disposition == Disposition::done);
+}
+
+TEST_CASE("engine: a project-wide 429 pauses the provider and halves the window") {
+  notify::ProcessorOptions o = Rig::options();
+  o.max_pushes_in_flight = 8;
+  Rig rig(o);
+  rig.engine->hold(true);
+  rig.pusher->script(dad_token, PushResult{PushStatus::retry, 5ms, "QUOTA_EXCEEDED (project)", true, RetryScope::provider});
+  rig.engine->admit(one(record(comment(7), "q1")));
+  rig.engine->step(0ms);
+  CHECK(rig.engine->stats().window == 4);
+  CHECK(rig.engine->stats().breaker_trips == 1);
+  REQUIRE(rig.step_until([&] { return rig.engine->held() == 0; }, 10000));
+  CHECK(rig.inner.count(dad_token) == 1);
+  CHECK(rig.inner.count(kid_token) == 1);
+}
+
+TEST_CASE("engine: records of one FIFO group go one after the other; a retry hands the later ones back unsent") {
+  Rig rig;
+  // The next push to 아빠 (the first record's) fails on its own: not an outage.
+  rig.pusher->script(dad_token, PushResult{PushStatus::retry, {}, "INTERNAL", false, RetryScope::push});
+  std::vector<notify::QueueRecord> batch;
+  batch.push_back(record(emotion(), "first", "family-3"));
+  batch.push_back(record(comment(7), "second", "family-3"));
+  batch.push_back(record(comment(8), "other", "family-4"));
+  rig.engine->admit(std::move(batch));
+  REQUIRE(rig.step_until([&] { return rig.engine->held() == 0; }));
+  std::vector<notify::Decided> out = rig.engine->take_decided();
+  REQUIRE(out.size() == 3);
+  auto of = [&](std::string_view id) {
+    return *std::find_if(out.begin(), out.end(), [&](const notify::Decided& d) { return d.record.id == id; });
+  };
+  CHECK(of("first").outcome.disposition == Disposition::retry);
+  CHECK(of("second").outcome.disposition == Disposition::retry);
+  CHECK(of("second").outcome.outage);  // not its own failure
+  CHECK(of("second").outcome.delay == 0ms);
+  CHECK(of("other").outcome.disposition == Disposition::done);  // another group goes on
+  CHECK(rig.inner.count(dad_token) == 1);  // "other"'s: "second" never went
+  CHECK(rig.inner.count(kid_token) == 2);  // "first"'s and "other"'s
+}
+
+TEST_CASE("engine: a FIFO group's next record waits until the one before it is decided") {
+  Rig rig;
+  rig.pusher->answers_per_poll = 1;
+  std::vector<notify::QueueRecord> batch;
+  batch.push_back(record(comment(7), "first", "family-3"));
+  batch.push_back(record(emotion(), "second", "family-3"));
+  rig.engine->admit(std::move(batch));
+  rig.engine->step(0ms);
+  CHECK(rig.pusher->max_in_flight() == 2);  // only the first record's two pushes went out
+  REQUIRE(rig.step_until([&] { return rig.engine->held() == 0; }));
+  const auto out = rig.engine->take_decided();
+  REQUIRE(out.size() == 2);
+  CHECK(out[0].record.id == "first");
+  CHECK(out[1].record.id == "second");
+}
+
+TEST_CASE("engine: a copy of a request arriving while the first is in flight pushes nothing and shares its fate") {
+  Rig rig;
+  rig.pusher->answers_per_poll = 1;
+  rig.engine->admit(one(record(comment(7, "same"), "q1")));
+  rig.engine->admit(one(record(comment(7, "same"), "q2")));  // the producer sent it twice
+  REQUIRE(rig.step_until([&] { return rig.engine->held() == 0; }));
+  CHECK(rig.inner.count(dad_token) == 1);
+  CHECK(rig.inner.count(kid_token) == 1);
+  CHECK(rig.inbox.published().size() == 1);
+  const auto out = rig.engine->take_decided();
+  REQUIRE(out.size() == 2);
+  for (const auto& d : out) CHECK(d.outcome.disposition == Disposition::done);
+}
+
+TEST_CASE("engine: a copy is retried with the first when the first must retry") {
+  Rig rig;
+  rig.inner.fail_token(kid_token, PushStatus::retry);
+  rig.pusher->answers_per_poll = 1;
+  rig.engine->admit(one(record(comment(7, "same"), "q1")));
+  rig.engine->admit(one(record(comment(7, "same"), "q2")));
+  REQUIRE(rig.step_until([&] { return rig.engine->held() == 0; }));
+  const auto out = rig.engine->take_decided();
+  REQUIRE(out.size() == 2);
+  for (const auto& d : out) CHECK(d.outcome.disposition == Disposition::retry);
+  CHECK(rig.inner.count(dad_token) == 1);
+}
+
+TEST_CASE("engine: a second delivery of a record still held is dropped") {
+  Rig rig;
+  rig.pusher->answers_per_poll = 1;
+  rig.engine->admit(one(record(comment(7), "q1")));
+  const auto ids = rig.engine->admit(one(record(comment(7), "q1")));  // same receipt
+  CHECK(ids[0] == 0);
+  CHECK(rig.engine->held() == 1);
+  REQUIRE(rig.step_until([&] { return rig.engine->held() == 0; }));
+  CHECK(rig.inner.sent().size() == 2);
+}
+
+TEST_CASE("engine: a record whose lease was lost is dropped, never decided here") {
+  Rig rig;
+  rig.pusher->answers_per_poll = 1;
+  rig.engine->admit(one(record(comment(7), "q1")));
+  rig.engine->step(0ms);
+  const auto held = rig.engine->leased();
+  REQUIRE(held.size() == 1);
+  rig.engine->lost(held[0]);
+  REQUIRE(rig.step_until([&] { return rig.engine->held() == 0; }));
+  CHECK(rig.engine->take_decided().empty());
+  CHECK(rig.count("lease_lost") == 1);
+}
+
+TEST_CASE("engine: room() bounds the records held, and the window the pushes in flight") {
+  notify::ProcessorOptions o = Rig::options();
+  o.max_records_in_flight = 3;
+  o.max_pushes_in_flight = 4;
+  Rig rig(o);
+  rig.pusher->answers_per_poll = 1;
+  std::vector<notify::QueueRecord> batch;
+  for (int i = 0; i < 3; ++i) batch.push_back(record(comment(300 + i), "q" + std::to_string(i)));
+  rig.engine->admit(std::move(batch));
+  CHECK(rig.engine->room() == 0);
+  REQUIRE(rig.step_until([&] { return rig.engine->held() == 0; }));
+  CHECK(rig.pusher->max_in_flight() <= 4);
+  CHECK(rig.inner.sent().size() == 6);
+  CHECK(rig.engine->room() == 3);
+}
+
+TEST_CASE("engine: stopping gives back held pushes as uncounted retries and finishes what was submitted") {
+  Rig rig;
+  rig.engine->hold(true);
+  rig.inner.faults.fail_always();
+  rig.engine->admit(one(record(comment(7), "q1")));
+  rig.engine->step(0ms);  // fails; held in the worker
+  CHECK(rig.engine->held() == 1);
+  rig.engine->give_back("the worker is stopping");
+  REQUIRE(rig.step_until([&] { return rig.engine->held() == 0; }));
+  const auto out = rig.engine->take_decided();
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].outcome.disposition == Disposition::retry);
+  CHECK(out[0].outcome.outage);
+}
+
+TEST_CASE("run_worker: records flow through with several in flight, each settled once") {
+  mem::Queue queue;
+  Rig rig;
+  rig.pusher->answers_per_poll = 3;
+  for (int i = 0; i < 40; ++i) REQUIRE(queue.send(comment(400 + i)));
+  notify::BatchProcessor<mem::MemberStore, mem::AsyncPushes, mem::InboxSink, mem::IdempotencyStore> processor(
+      rig.store, *rig.pusher, rig.inbox, rig.ledger, Rig::options());
+  std::atomic<bool> stop{false};
+  notify::WorkerOptions wo;
+  wo.drain = true;
+  wo.wait = 5ms;
+  REQUIRE(run_worker(queue, processor, stop, wo).has_value());
+  CHECK(queue.acked() == 40);
+  CHECK(queue.pending() == 0);
+  CHECK(rig.inner.sent().size() == 80);
+  CHECK(rig.inbox.published().size() == 40);
+  CHECK(rig.pusher->max_in_flight() > 2);  // pushes of several records were in flight together
+}

@@ -29,7 +29,8 @@
 // A fault rule applies to messages:send requests whose token matches `match` (a regular
 // expression), at most `times` times when given: {"match":"^dead-","action":"unregistered"}.
 // Actions: ok (latency only), unregistered (404), invalid_token (400 about message.token),
-// invalid_argument (400 about the payload), sender_id_mismatch (403), quota (429),
+// invalid_argument (400 about the payload), sender_id_mismatch (403), quota (429, a device's
+// rate), project_quota (429 with a google.rpc.QuotaFailure naming the project),
 // internal (500), unavailable (503), third_party_auth (401), permission_denied (403),
 // reset (RST_STREAM), drop (the TCP connection is destroyed), goaway (GOAWAY after the
 // answer). `latency_ms` delays the answer; `retry_after` adds a Retry-After header (seconds).
@@ -160,6 +161,10 @@ const faultAnswers = {
     'Request contains an invalid argument.')],
   sender_id_mismatch: () => [403, fcmError(403, 'PERMISSION_DENIED', 'SENDER_ID_MISMATCH', 'SenderId mismatch')],
   quota: () => [429, fcmError(429, 'RESOURCE_EXHAUSTED', 'QUOTA_EXCEEDED', 'Quota exceeded.')],
+  project_quota: () => [429, fcmError(429, 'RESOURCE_EXHAUSTED', 'QUOTA_EXCEEDED',
+    `Quota exceeded for quota metric 'Send requests' of service 'fcm.googleapis.com' for consumer 'project:${opt.project}'.`,
+    [{ '@type': 'type.googleapis.com/google.rpc.QuotaFailure',
+       violations: [{ subject: `project:${opt.project}`, description: 'Send requests per minute exceeded.' }] }])],
   internal: () => [500, fcmError(500, 'INTERNAL', 'INTERNAL', 'Internal error encountered.')],
   unavailable: () => [503, fcmError(503, 'UNAVAILABLE', 'UNAVAILABLE', 'The service is currently unavailable.')],
   third_party_auth: () => [401, fcmError(401, 'UNAUTHENTICATED', 'THIRD_PARTY_AUTH_ERROR',

@@ -278,3 +278,37 @@ TEST_CASE("an access token that cannot be had fails the waiting pushes as outage
   }
   CHECK(emu.stats()["requests"] == 0);
 }
+
+TEST_CASE("the one-time retries work per submitted push, round after round on reused slots") {
+  FcmEmulator emu(EmulatorOptions{.latency_ms = 20});
+  emu.faults({{{"match", "^reset-0$"}, {"action", "reset"}, {"times", 1}},
+              {{"match", "^reset-1$"}, {"action", "reset"}, {"times", 1}},
+              {{"match", "^reset-2$"}, {"action", "reset"}, {"times", 1}}});
+  auto provider = provider_for(emu);
+  for (int round = 0; round < 3; ++round) {
+    CAPTURE(round);
+    const auto toks = tokens("r" + std::to_string(round) + "-", 30);
+    const std::string reset = "reset-" + std::to_string(round);
+    const notify::Message m = message_to(views(toks));
+    const notify::Message r = message_to({reset});
+    for (std::size_t i = 0; i < 15; ++i) provider.submit({&m, toks[i]}, i);
+    provider.submit({&r, reset}, 99);
+    std::vector<PushDone> out;
+    provider.poll(0ms, out);
+    if (round == 1) emu.revoke_tokens();  // the pushes in flight and those to come get a 401
+    for (std::size_t i = 15; i < toks.size(); ++i) provider.submit({&m, toks[i]}, i);
+    for (const PushDone& d : drain(provider)) out.push_back(d);
+    const auto answers = by_tag(out);
+    REQUIRE(answers.size() == toks.size() + 1);
+    for (const auto& [tag, res] : answers) {
+      CAPTURE(tag);
+      CAPTURE(res.detail);
+      CHECK(res.status == PushStatus::sent);
+    }
+    CHECK(emu.bodies_for(reset).size() == 2);  // broke once, sent again at once
+  }
+  const auto stats = provider.stats();
+  CHECK(stats.connection_retries == 3);
+  CHECK(stats.token_requests == 2);  // the first, and one renewal after the revocation
+  CHECK(stats.auth_retries >= 1);
+}

@@ -147,8 +147,9 @@ struct Slot {
   bool resent = false;          ///< already re-sent after its connection broke
 };
 
-/// A transient access-token failure is forgotten after this long, so a renewal is tried
-/// again even while pushes keep the provider busy.
+/// A transient access-token failure is forgotten this long after the failed request
+/// started, so a renewal is tried again (at most once per interval) even while pushes keep
+/// the provider busy.
 constexpr std::chrono::seconds token_retry_interval{1};
 
 }  // namespace
@@ -339,7 +340,7 @@ class PushProvider::Impl {
         release_all();     // nothing left to wait for
         retired_.clear();  // no transfer uses an old token's headers any more
       }
-      if (token_failure_ && is_transient(token_failure_->code) && now - token_failed_at_ >= token_retry_interval)
+      if (token_failure_ && is_transient(token_failure_->code) && now - refresh_started_ >= token_retry_interval)
         token_failure_.reset();
       if (!todo_.empty()) {
         if (!refreshing_ && !token_failure_ && (!token_usable(now) || now >= renew_at_)) start_refresh();
@@ -531,9 +532,9 @@ class PushProvider::Impl {
     if (reply.transport == Transport::ok && reply.status == 200) {
       auto token = parse_token_response(t.response);
       if (token) install(std::move(*token));
-      else fail_token(token.error());
+      else token_failure_ = token.error();
     } else {
-      fail_token(token_error(reply));
+      token_failure_ = token_error(reply);
     }
     wipe(t.request);  // the signed assertion
     wipe(t.response);
@@ -543,7 +544,7 @@ class PushProvider::Impl {
     auto headers = std::make_unique<HeaderList>();
     if (!headers->add("Authorization: Bearer " + token.value) || !headers->add("Content-Type: application/json") ||
         !headers->add("Accept:")) {
-      fail_token(Error{Errc::unavailable, "fcm: out of memory", {}});
+      token_failure_ = Error{Errc::unavailable, "fcm: out of memory", {}};
       return;
     }
     if (headers_) retired_.push_back(std::move(headers_));
@@ -559,16 +560,17 @@ class PushProvider::Impl {
   }
 
   void start_refresh() {
+    refresh_started_ = Clock::now();
     const auto now_unix =
         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
     auto assertion = make_assertion(account_, signer_, now_unix);
     if (!assertion) {
-      fail_token(assertion.error());
+      token_failure_ = assertion.error();
       return;
     }
     Transfer* t = acquire();
     if (!t) {
-      fail_token(Error{Errc::unavailable, "fcm: cannot create a curl handle", {}});
+      token_failure_ = Error{Errc::unavailable, "fcm: cannot create a curl handle", {}};
       return;
     }
     t->is_token = true;
@@ -582,11 +584,6 @@ class PushProvider::Impl {
     begin(*t);
     refreshing_ = true;
     ++stats_.token_requests;
-  }
-
-  void fail_token(Error e) {
-    token_failure_ = std::move(e);
-    token_failed_at_ = Clock::now();
   }
 
   void start_push(std::uint32_t i) {
@@ -710,7 +707,7 @@ class PushProvider::Impl {
   Clock::time_point renew_at_{};
   bool refreshing_ = false;
   std::optional<Error> token_failure_;
-  Clock::time_point token_failed_at_{};
+  Clock::time_point refresh_started_{};  ///< when the last access-token request began
   Stats stats_;
 };
 

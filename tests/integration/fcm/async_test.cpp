@@ -4,6 +4,7 @@
 #include <ctime>
 #include <map>
 #include <optional>
+#include <thread>
 
 #include "common.hpp"
 
@@ -311,4 +312,42 @@ TEST_CASE("the one-time retries work per submitted push, round after round on re
   CHECK(stats.connection_retries == 3);
   CHECK(stats.token_requests == 2);  // the first, and one renewal after the revocation
   CHECK(stats.auth_retries >= 1);
+}
+
+TEST_CASE("a renewal that failed for a passing reason is tried again while pushes keep the provider busy") {
+  // Tokens live 4 s and are renewed after 2 s; one push stays in flight all along, so the
+  // provider is never idle (nothing would otherwise clear the failure before the expiry).
+  FcmEmulator emu(EmulatorOptions{.expires_in = 4});
+  emu.faults({{{"match", "^slow"}, {"action", "ok"}, {"latency_ms", 7000}}});
+  auto provider = provider_for(emu);
+  const notify::Message m = message_to({"slow-1", "tok-1", "tok-2"});
+  const auto start = Clock::now();
+  provider.submit({&m, "slow-1"}, 1);
+  std::vector<PushDone> out;
+  provider.poll(200ms, out);
+  CHECK(provider.stats().token_requests == 1);
+
+  emu.configure({{"token_failures", 1}});
+  std::this_thread::sleep_until(start + 2300ms);
+  provider.submit({&m, "tok-1"}, 2);  // due for renewal: the renewal fails, the old token still serves
+  while (out.empty() && Clock::now() < start + 4s) provider.poll(100ms, out);
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].tag == 2);
+  CHECK(out[0].result.status == PushStatus::sent);
+  CHECK(provider.stats().token_requests == 2);
+
+  std::this_thread::sleep_until(start + 4500ms);  // the old token has expired
+  provider.submit({&m, "tok-2"}, 3);
+  out.clear();
+  while (out.empty() && Clock::now() < start + 6500ms) provider.poll(100ms, out);
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].tag == 3);
+  INFO(out[0].result.detail);
+  CHECK(out[0].result.status == PushStatus::sent);
+  CHECK(provider.stats().token_requests == 3);
+  CHECK(provider.in_flight() == 1);  // the slow push, still on its way
+
+  out = drain(provider);
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].result.status == PushStatus::sent);
 }

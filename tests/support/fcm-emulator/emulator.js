@@ -23,7 +23,8 @@
 // GET  /_emulator/requests                 recorded messages:send requests
 // POST /_emulator/reset                    clears records, counters and fault rules
 // POST /_emulator/faults  {"rules":[...]}  replaces the fault rules (see below)
-// POST /_emulator/config  {"expires_in":S,"latency_ms":N}
+// POST /_emulator/config  {"expires_in":S,"latency_ms":N,"token_failures":N}
+//                                          (token_failures: the next N token requests get 503)
 // POST /_emulator/revoke                   forgets every access token issued so far
 //
 // A fault rule applies to messages:send requests whose token matches `match` (a regular
@@ -108,6 +109,7 @@ const state = {
   rules: opt.faults,
   nextMessageId: 1,
   sessionSeq: 0,
+  tokenFailures: 0,
 };
 
 function newCounts() {
@@ -216,6 +218,10 @@ function checkAssertion(jwt, audience) {
 
 function handleToken(stream, headers, body) {
   ++state.counts.token_requests;
+  if (state.tokenFailures > 0) {
+    --state.tokenFailures;
+    return send(stream, 503, { error: 'temporarily_unavailable', error_description: 'emulator: token_failures' });
+  }
   const form = new URLSearchParams(body);
   const reject = (why) => {
     ++state.counts.tokens_rejected;
@@ -403,6 +409,7 @@ function handleControl(stream, method, path, raw) {
   if (method === 'POST' && path === '/_emulator/config') {
     if (input.expires_in !== undefined) opt.expiresIn = Number(input.expires_in);
     if (input.latency_ms !== undefined) opt.latencyMs = Number(input.latency_ms);
+    if (input.token_failures !== undefined) state.tokenFailures = Number(input.token_failures);
     return send(stream, 200, {});
   }
   if (method === 'POST' && path === '/_emulator/revoke') {

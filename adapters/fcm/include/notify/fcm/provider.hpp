@@ -69,7 +69,7 @@ struct Stats {
 /// Two ways in, one engine underneath:
 ///  - submit() / poll() / in_flight() (notify::AsyncPushProvider): submit() only queues a
 ///    push under the caller's tag and never touches the network; poll() sends what is
-///    queued (up to connections × streams_per_connection at once), appends every answer
+///    queued (up to connections * streams_per_connection at once), appends every answer
 ///    that is ready to `out` as {tag, result}, and waits up to `wait` only while none is
 ///    ready. Each submitted push is answered exactly once, in completion order. With
 ///    nothing in flight poll() returns at once (after handling what idle connections
@@ -92,12 +92,13 @@ struct Stats {
 /// back as PushStatus::retry, with FCM's Retry-After and its RetryScope (see classify()).
 /// After a fatal answer (credentials, configuration) pushes not yet started come back as
 /// retry (an outage) and are not sent; when the access token cannot be had, the pushes
-/// waiting for it fail (retry or fatal, as the token endpoint's answer says). Once every
+/// waiting for it fail (retry or fatal, as the token endpoint's answer says), and a token
+/// request that failed for a passing reason is repeated at most once a second. Once every
 /// push submitted so far has been answered, the next one starts afresh.
 ///
-/// Not thread-safe: submit(), poll() and in_flight() must not be called concurrently with
-/// each other. send(), connect() and stats() take a lock, so concurrent send() calls are
-/// serialized (and stats() waits for a running poll() or send()).
+/// Meant to be driven from one thread (not thread-safe by design). Every member takes one
+/// lock, so calls from several threads are serialized rather than racing: a submit() or
+/// stats() from another thread waits for a running poll() (up to its `wait`) or send().
 class PushProvider {
  public:
   /// Loads the key and prepares the connection pool; no network traffic yet.

@@ -8,6 +8,7 @@
 
 using namespace std::chrono_literals;
 using notify::PushStatus;
+using notify::RetryScope;
 using notify::fcm::classify;
 using notify::fcm::Reply;
 using notify::fcm::Transport;
@@ -54,7 +55,19 @@ struct Row {
   Reply reply;
   PushStatus status;
   std::chrono::milliseconds retry_after;
+  bool outage = false;
+  RetryScope scope = RetryScope::push;
 };
+
+/// A QuotaFailure detail with one violation about `subject`.
+std::string quota_failure(std::string_view subject) {
+  return R"({"@type":"type.googleapis.com/google.rpc.QuotaFailure","violations":[{"subject":")" + std::string(subject) +
+         R"(","description":"Quota exceeded."}]})";
+}
+
+constexpr bool outage = true;
+constexpr RetryScope token_scope = RetryScope::token;
+constexpr RetryScope provider = RetryScope::provider;
 
 }  // namespace
 
@@ -74,6 +87,11 @@ TEST_CASE("every FCM answer and transport failure maps to the documented push ou
   const std::string denied = google_error(403, "PERMISSION_DENIED", "Permission 'cloudmessaging.messages.create' denied");
   const std::string not_found = google_error(404, "NOT_FOUND", "Requested entity was not found.");
 
+  const std::string project_quota = fcm_error(429, "RESOURCE_EXHAUSTED", "QUOTA_EXCEEDED", "Quota exceeded.",
+                                              quota_failure("project_number:123456"));
+  const std::string device_quota = fcm_error(429, "RESOURCE_EXHAUSTED", "QUOTA_EXCEEDED", "Quota exceeded.",
+                                             quota_failure("device"));
+
   const std::vector<Row> rows = {
       {"200 with a name", http(200, R"({"name":"projects/p/messages/1"})"), PushStatus::sent, 0ms},
       {"404 UNREGISTERED", http(404, unregistered), PushStatus::invalid_token, 0ms},
@@ -81,25 +99,32 @@ TEST_CASE("every FCM answer and transport failure maps to the documented push ou
       {"400 saying the registration token is invalid", http(400, bad_token_text), PushStatus::invalid_token, 0ms},
       {"400 about the payload", http(400, bad_payload), PushStatus::failed, 0ms},
       {"403 SENDER_ID_MISMATCH", http(403, mismatch), PushStatus::invalid_token, 0ms},
-      {"429 with Retry-After", http(429, quota, "30"), PushStatus::retry, 30s},
-      {"429 without Retry-After", http(429, quota), PushStatus::retry, 60s},
-      {"429 without a body", http(429, ""), PushStatus::retry, 60s},
-      {"503 with Retry-After", http(503, unavailable, "5"), PushStatus::retry, 5s},
-      {"503 with an HTTP-date Retry-After", http(503, unavailable, "Wed, 21 Oct 2015 07:29:30 GMT"), PushStatus::retry, 90s},
-      {"503 without Retry-After", http(503, unavailable), PushStatus::retry, 0ms},
-      {"500 INTERNAL", http(500, internal), PushStatus::retry, 0ms},
-      {"502 from a proxy", http(502, "<html>bad gateway</html>"), PushStatus::retry, 0ms},
-      {"408", http(408, ""), PushStatus::retry, 0ms},
-      {"Retry-After beyond an hour", http(503, unavailable, "86400"), PushStatus::retry, 3600s},
+      {"429 with Retry-After", http(429, quota, "30"), PushStatus::retry, 30s, outage, token_scope},
+      {"429 with an HTTP-date Retry-After", http(429, quota, "Wed, 21 Oct 2015 07:28:45 GMT"), PushStatus::retry, 45s,
+       outage, token_scope},
+      {"429 without Retry-After", http(429, quota), PushStatus::retry, 60s, outage, token_scope},
+      {"429 without a body", http(429, ""), PushStatus::retry, 60s, outage, token_scope},
+      {"429 over the project's quota", http(429, project_quota, "20"), PushStatus::retry, 20s, outage, provider},
+      {"429 with a QuotaFailure not about the project", http(429, device_quota), PushStatus::retry, 60s, outage,
+       token_scope},
+      {"503 with Retry-After", http(503, unavailable, "5"), PushStatus::retry, 5s, outage, provider},
+      {"503 with an HTTP-date Retry-After", http(503, unavailable, "Wed, 21 Oct 2015 07:29:30 GMT"), PushStatus::retry,
+       90s, outage, provider},
+      {"503 without Retry-After", http(503, unavailable), PushStatus::retry, 0ms, outage, provider},
+      {"500 INTERNAL", http(500, internal), PushStatus::retry, 0ms, outage, provider},
+      {"502 from a proxy", http(502, "<html>bad gateway</html>"), PushStatus::retry, 0ms, outage, provider},
+      {"408", http(408, ""), PushStatus::retry, 0ms, outage, provider},
+      {"Retry-After beyond an hour", http(503, unavailable, "86400"), PushStatus::retry, 3600s, outage, provider},
       {"401 THIRD_PARTY_AUTH_ERROR", http(401, third_party), PushStatus::fatal, 0ms},
       {"401 UNAUTHENTICATED", http(401, unauthenticated), PushStatus::fatal, 0ms},
       {"403 PERMISSION_DENIED", http(403, denied), PushStatus::fatal, 0ms},
       {"404 without UNREGISTERED", http(404, not_found), PushStatus::fatal, 0ms},
       {"413 without a body", http(413, ""), PushStatus::failed, 0ms},
       {"an unexpected 301", http(301, ""), PushStatus::retry, 0ms},
-      {"a timeout", failure(Transport::timeout, "Operation timed out"), PushStatus::retry, 0ms},
-      {"a refused connection", failure(Transport::connect, "Connection refused"), PushStatus::retry, 0ms},
-      {"a reset stream", failure(Transport::broken, "Stream error"), PushStatus::retry, 0ms},
+      {"a timeout", failure(Transport::timeout, "Operation timed out"), PushStatus::retry, 0ms, outage, provider},
+      {"a refused connection", failure(Transport::connect, "Connection refused"), PushStatus::retry, 0ms, outage,
+       provider},
+      {"a reset stream", failure(Transport::broken, "Stream error"), PushStatus::retry, 0ms, outage, provider},
       {"a certificate that does not verify", failure(Transport::tls, "SSL certificate problem"), PushStatus::fatal, 0ms},
       {"a malformed URL", failure(Transport::setup, "URL using bad/illegal format"), PushStatus::fatal, 0ms},
   };
@@ -108,30 +133,55 @@ TEST_CASE("every FCM answer and transport failure maps to the documented push ou
     const auto r = classify(row.reply, now);
     CHECK(r.status == row.status);
     CHECK(r.retry_after == row.retry_after);
+    CHECK(r.outage == row.outage);
+    if (r.status == PushStatus::retry) CHECK(r.scope == row.scope);
     CHECK(!r.detail.empty());
   }
 }
 
-TEST_CASE("an unreachable or failing FCM is flagged as an outage, a quota or an answer about the push is not") {
+TEST_CASE("an unreachable, failing or throttling FCM is flagged as an outage, an answer about the push is not") {
   const std::string quota = fcm_error(429, "RESOURCE_EXHAUSTED", "QUOTA_EXCEEDED", "Quota exceeded.");
   const std::string unavailable = fcm_error(503, "UNAVAILABLE", "UNAVAILABLE", "The service is currently unavailable.");
   const std::string internal = fcm_error(500, "INTERNAL", "INTERNAL", "Internal error encountered.");
   const std::string bad_payload = fcm_error(400, "INVALID_ARGUMENT", "INVALID_ARGUMENT", "Invalid value");
-  for (const Reply& outage : {http(503, unavailable), http(500, internal), http(502, "<html>bad gateway</html>"),
-                              http(408, ""), failure(Transport::timeout, "Operation timed out"),
-                              failure(Transport::connect, "Connection refused"), failure(Transport::broken, "Stream error")}) {
-    CAPTURE(outage.status);
-    CAPTURE(outage.error);
-    const auto r = classify(outage, now);
+  // A 429 is a service condition too: throttling must never dead-letter a record.
+  for (const Reply& service : {http(429, quota), http(429, ""), http(503, unavailable), http(500, internal),
+                               http(502, "<html>bad gateway</html>"), http(408, ""),
+                               failure(Transport::timeout, "Operation timed out"),
+                               failure(Transport::connect, "Connection refused"), failure(Transport::broken, "Stream error")}) {
+    CAPTURE(service.status);
+    CAPTURE(service.error);
+    const auto r = classify(service, now);
     CHECK(r.status == PushStatus::retry);
     CHECK(r.outage);
   }
-  // A quota may be one device's: only when every push of a batch hits it does the
-  // processor take it for an outage.
-  for (const Reply& own : {http(429, quota), http(400, bad_payload), http(200, R"({"name":"projects/p/messages/1"})")}) {
+  for (const Reply& own : {http(400, bad_payload), http(404, ""), http(200, R"({"name":"projects/p/messages/1"})")}) {
     CAPTURE(own.status);
     CHECK_FALSE(classify(own, now).outage);
   }
+}
+
+TEST_CASE("a quota detail naming the project marks a project-wide quota, others do not") {
+  using notify::fcm::parse_error_body;
+  const auto with = [](std::string_view detail) {
+    return fcm_error(429, "RESOURCE_EXHAUSTED", "QUOTA_EXCEEDED", "Quota exceeded.", detail);
+  };
+  CHECK(parse_error_body(with(quota_failure("project:notify-test"))).project_quota);
+  CHECK(parse_error_body(with(quota_failure("project_number:123"))).project_quota);
+  CHECK(parse_error_body(with(quota_failure("projects/notify-test"))).project_quota);
+  CHECK_FALSE(parse_error_body(with(quota_failure("device:abc"))).project_quota);
+  CHECK_FALSE(parse_error_body(with("")).project_quota);
+  // "@type" after the violations, and Google's newer ErrorInfo form.
+  CHECK(parse_error_body(with(R"({"violations":[{"subject":"project:p"}],"@type":"type.googleapis.com/google.rpc.QuotaFailure"})"))
+            .project_quota);
+  CHECK(parse_error_body(with(R"({"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"RATE_LIMIT_EXCEEDED","domain":"googleapis.com","metadata":{"consumer":"projects/123","service":"fcm.googleapis.com"}})"))
+            .project_quota);
+  // An ErrorInfo names the consumer on other errors too: only a rate limit counts.
+  CHECK_FALSE(parse_error_body(with(R"({"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"SERVICE_DISABLED","metadata":{"consumer":"projects/123"}})"))
+                  .project_quota);
+  // A subject naming a project outside a QuotaFailure is not a quota.
+  CHECK_FALSE(parse_error_body(with(R"({"@type":"type.googleapis.com/google.rpc.PreconditionFailure","violations":[{"subject":"project:p"}]})"))
+                  .project_quota);
 }
 
 TEST_CASE("a sent push keeps FCM's message name as its detail") {

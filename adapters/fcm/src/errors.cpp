@@ -60,8 +60,62 @@ bool names_token(JsonReader& r) {
   return found;
 }
 
+/// Google names a quota's consumer "project:<id>", "project_number:<n>" or "projects/<id>".
+bool names_project(std::string_view subject) { return subject.substr(0, 7) == "project"; }
+
+/// True when some violations[].subject (google.rpc.QuotaFailure) names a project.
+bool violation_names_project(JsonReader& r) {
+  if (r.peek() != JsonKind::array) {
+    r.skip_value();
+    return false;
+  }
+  bool found = false;
+  std::string ks, scratch, subject;
+  std::string_view key;
+  r.enter();
+  while (r.next_element()) {
+    if (r.peek() != JsonKind::object) {
+      r.skip_value();
+      continue;
+    }
+    r.enter();
+    while (r.next_key(key, ks)) {
+      if (key == "subject") {
+        subject.clear();
+        read_text(r, subject, scratch);
+        found |= names_project(subject);
+      } else {
+        r.skip_value();
+      }
+    }
+  }
+  return found;
+}
+
+/// True when metadata.consumer (google.rpc.ErrorInfo) names a project.
+bool consumer_names_project(JsonReader& r) {
+  if (r.peek() != JsonKind::object) {
+    r.skip_value();
+    return false;
+  }
+  bool found = false;
+  std::string ks, scratch, consumer;
+  std::string_view key;
+  r.enter();
+  while (r.next_key(key, ks)) {
+    if (key == "consumer") {
+      consumer.clear();
+      read_text(r, consumer, scratch);
+      found |= names_project(consumer);
+    } else {
+      r.skip_value();
+    }
+  }
+  return found;
+}
+
 void read_details(JsonReader& r, ErrorBody& out, std::string& fcm_code) {
-  std::string ks, scratch, type, code;
+  std::string ks, scratch, type, code, reason;
   std::string_view key;
   r.enter();
   while (r.next_element()) {
@@ -71,14 +125,23 @@ void read_details(JsonReader& r, ErrorBody& out, std::string& fcm_code) {
     }
     type.clear();
     code.clear();
+    reason.clear();
+    bool project = false;  // "@type" may come after the fields it qualifies
     r.enter();
     while (r.next_key(key, ks)) {
       if (key == "@type") read_text(r, type, scratch);
       else if (key == "errorCode") read_text(r, code, scratch);
+      else if (key == "reason") read_text(r, reason, scratch);
       else if (key == "fieldViolations") out.about_token |= names_token(r);
+      else if (key == "violations") project |= violation_names_project(r);
+      else if (key == "metadata") project |= consumer_names_project(r);
       else r.skip_value();
     }
     if (ends_with(type, ".FcmError") && !code.empty()) fcm_code = code;
+    // Only a quota's own details count: an ErrorInfo names the consumer on other errors too.
+    if (project && (ends_with(type, "google.rpc.QuotaFailure") ||
+                    (ends_with(type, "google.rpc.ErrorInfo") && reason == "RATE_LIMIT_EXCEEDED")))
+      out.project_quota = true;
   }
 }
 
@@ -187,11 +250,13 @@ std::optional<std::chrono::seconds> parse_retry_after(std::string_view value,
 
 PushResult classify(const Reply& reply, std::chrono::system_clock::time_point now) {
   using enum PushStatus;
+  constexpr bool outage = true;
   switch (reply.transport) {
     case Transport::ok: break;
     case Transport::timeout:
     case Transport::connect:
-    case Transport::broken: return {retry, {}, describe(reply), true};  // FCM unreachable: an outage
+    case Transport::broken:  // FCM unreachable, or the way to it broke: every push is affected
+      return {retry, {}, describe(reply), outage, RetryScope::provider};
     case Transport::tls:
     case Transport::setup: return {fatal, {}, describe(reply)};
   }
@@ -202,10 +267,16 @@ PushResult classify(const Reply& reply, std::chrono::system_clock::time_point no
   const std::string_view code = e.code;
   if (code == "UNREGISTERED" || code == "SENDER_ID_MISMATCH") return {invalid_token, {}, why};
   if (code == "INVALID_ARGUMENT") return {e.about_token ? invalid_token : failed, {}, why};
-  if (code == "QUOTA_EXCEEDED" || code == "RESOURCE_EXHAUSTED" || reply.status == 429)
-    return {retry, retry_delay(reply, now, default_quota_delay), why};
+  if (code == "QUOTA_EXCEEDED" || code == "RESOURCE_EXHAUSTED" || reply.status == 429) {
+    // Throttling is a service condition, never the record's fault. FCM's QUOTA_EXCEEDED
+    // is most often one device's message rate, so by default only that token waits; a
+    // detail naming the project (QuotaFailure subject, ErrorInfo consumer) means the
+    // project's sending quota ran out, and every push must wait.
+    const RetryScope scope = e.project_quota ? RetryScope::provider : RetryScope::token;
+    return {retry, retry_delay(reply, now, default_quota_delay), why, outage, scope};
+  }
   if (code == "UNAVAILABLE" || code == "INTERNAL" || reply.status >= 500 || reply.status == 408)
-    return {retry, retry_delay(reply, now, std::chrono::seconds(0)), why, true};  // FCM's own failure
+    return {retry, retry_delay(reply, now, std::chrono::seconds(0)), why, outage, RetryScope::provider};
   if (code == "THIRD_PARTY_AUTH_ERROR" || code == "UNAUTHENTICATED" || code == "PERMISSION_DENIED" ||
       reply.status == 401 || reply.status == 403 || reply.status == 404)
     return {fatal, {}, why};

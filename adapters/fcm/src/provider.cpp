@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <deque>
+#include <iterator>
 #include <mutex>
 #include <optional>
 #include <unordered_map>
@@ -112,7 +113,7 @@ struct Transfer {
   CURL* easy = nullptr;
   Kind configured = Kind::none;  ///< what URL the handle is set up for
   bool is_token = false;
-  std::size_t index = 0;          ///< the push this answers
+  std::uint32_t index = 0;        ///< the slot of the push it carries
   std::uint64_t generation = 0;   ///< the access token it was sent with
   std::string request;
   std::string response;
@@ -126,28 +127,30 @@ struct Transfer {
   }
 };
 
-/// The state of one send() call.
-struct Batch {
-  std::span<const Push> pushes;
-  std::vector<PushResult> results;
-  std::deque<std::size_t> todo;
-  std::vector<bool> renewed;  ///< pushes already re-sent after a 401
-  std::vector<bool> resent;   ///< pushes already re-sent after their connection broke
-  std::unordered_map<const Message*, BodyTemplate> bodies;
-  /// Pushes to re-send once curl has let go of the broken connection (socket) they were on.
-  std::unordered_map<curl_socket_t, std::vector<std::size_t>> parked;
-
-  void release(curl_socket_t s) {
-    if (auto it = parked.find(s); it != parked.end()) {
-      todo.insert(todo.end(), it->second.begin(), it->second.end());
-      parked.erase(it);
-    }
-  }
-  void release_all() {
-    for (auto& [s, ids] : parked) todo.insert(todo.end(), ids.begin(), ids.end());
-    parked.clear();
-  }
+/// A message's rendering, shared by its pushes until the last of them is answered (a
+/// Message's address may be reused later by another message: the entry must not outlive
+/// its pushes).
+struct BodyEntry {
+  BodyTemplate body;
+  std::size_t refs = 0;
+  BodyEntry(const Message& m, const BodyOptions& o) : body(m, o) {}
 };
+
+/// One submitted push, from submit() (or send()) until its answer. Slots are reused
+/// through a free list; their index travels with the request.
+struct Slot {
+  Push push;
+  std::uint64_t tag = 0;        ///< the caller's tag (for send(): the index of the push)
+  BodyEntry* body = nullptr;    ///< the rendering of push.message
+  bool sync = false;            ///< a push of send(): its answer goes to send()'s results
+  bool renewed = false;         ///< already re-sent after a 401
+  bool resent = false;          ///< already re-sent after its connection broke
+};
+
+/// A transient access-token failure is forgotten this long after the failed request
+/// started, so a renewal is tried again (at most once per interval) even while pushes keep
+/// the provider busy.
+constexpr std::chrono::seconds token_retry_interval{1};
 
 }  // namespace
 
@@ -211,22 +214,39 @@ class PushProvider::Impl {
 
   std::vector<PushResult> send(std::span<const Push> pushes) {
     std::lock_guard lock(mu_);
-    Batch b;
-    b.pushes = pushes;
-    b.results.resize(pushes.size());
-    b.renewed.assign(pushes.size(), false);
-    b.resent.assign(pushes.size(), false);
+    fresh_start();
+    std::vector<PushResult> results(pushes.size());
+    sync_results_ = &results;
+    sync_left_ = 0;
     for (std::size_t i = 0; i < pushes.size(); ++i) {
-      if (pushes[i].message && !pushes[i].token.empty()) b.todo.push_back(i);
-      else b.results[i] = {PushStatus::sent, {}, "skipped: no token"};
+      if (!admit(pushes[i], i, true)) results[i] = skipped();
+      else ++sync_left_;
     }
-    batch_ = &b;
-    token_failure_.reset();
-    fatal_.reset();
-    run([&] { return b.todo.empty(); });
-    batch_ = nullptr;
-    retired_.clear();  // no transfer uses an old token's headers any more
-    return std::move(b.results);
+    drive(Clock::time_point::max(), [&] { return sync_left_ == 0; });
+    sync_results_ = nullptr;
+    return results;
+  }
+
+  void submit(const Push& push, std::uint64_t tag) {
+    std::lock_guard lock(mu_);
+    fresh_start();
+    if (!admit(push, tag, false)) ready_.push_back({tag, skipped()});
+  }
+
+  void poll(std::chrono::milliseconds wait, std::vector<PushDone>& out) {
+    std::lock_guard lock(mu_);
+    const auto now = Clock::now();
+    const auto deadline = wait <= std::chrono::milliseconds::zero() ? now
+                          : wait >= std::chrono::hours(24 * 365) ? Clock::time_point::max()
+                                                                 : now + wait;
+    drive(deadline, [&] { return !ready_.empty(); });
+    out.insert(out.end(), std::make_move_iterator(ready_.begin()), std::make_move_iterator(ready_.end()));
+    ready_.clear();
+  }
+
+  std::size_t in_flight() const {
+    std::lock_guard lock(mu_);
+    return live_ + ready_.size();
   }
 
   Result<void> connect() {
@@ -234,7 +254,7 @@ class PushProvider::Impl {
     if (token_usable(Clock::now())) return {};
     token_failure_.reset();
     start_refresh();
-    run([] { return true; });
+    drive(Clock::time_point::max(), [&] { return !refreshing_; });
     if (token_failure_) return *token_failure_;
     return {};
   }
@@ -247,22 +267,89 @@ class PushProvider::Impl {
  private:
   bool token_usable(Clock::time_point now) const { return !token_.empty() && now < expires_at_; }
 
-  /// Drives the multi handle until `idle()` holds and nothing is in flight.
-  template <class Idle>
-  void run(Idle idle) {
-    // What arrived while no call was running (a GOAWAY, a closed connection) is handled
-    // before any push is given to a connection.
-    if (pool_) poll(0);
-    for (;;) {
+  static PushResult skipped() { return {PushStatus::sent, {}, "skipped: no token"}; }
+
+  /// With nothing unanswered, the next push starts afresh, as each send() call used to:
+  /// a fatal answer or a failed access token of earlier pushes no longer holds it back.
+  void fresh_start() {
+    if (live_ != 0) return;
+    fatal_.reset();
+    token_failure_.reset();
+  }
+
+  /// Takes a push into a slot and queues it; false (and nothing taken) when it has no
+  /// message or no token.
+  bool admit(const Push& push, std::uint64_t tag, bool sync) {
+    if (!push.message || push.token.empty()) return false;
+    std::uint32_t i = 0;
+    if (!free_.empty()) {
+      i = free_.back();
+      free_.pop_back();
+    } else {
+      i = static_cast<std::uint32_t>(slots_.size());
+      slots_.emplace_back();
+    }
+    BodyEntry& body = bodies_.try_emplace(push.message, *push.message, body_options_).first->second;
+    ++body.refs;
+    slots_[i] = Slot{push, tag, &body, sync, false, false};
+    ++live_;
+    todo_.push_back(i);
+    return true;
+  }
+
+  /// Hands a push's result to whoever waits for it and frees its slot (and its message's
+  /// rendering with the last of its pushes).
+  void answer(std::uint32_t i, PushResult result) {
+    Slot& s = slots_[i];
+    if (--s.body->refs == 0) bodies_.erase(s.push.message);
+    if (s.sync) {
+      (*sync_results_)[s.tag] = std::move(result);
+      --sync_left_;
+    } else {
+      ready_.push_back({s.tag, std::move(result)});
+    }
+    s = Slot{};
+    free_.push_back(i);
+    --live_;
+  }
+
+  /// Pushes to re-send once curl has let go of the broken connection (socket) they were on.
+  void release(curl_socket_t s) {
+    if (auto it = parked_.find(s); it != parked_.end()) {
+      todo_.insert(todo_.end(), it->second.begin(), it->second.end());
+      parked_.erase(it);
+    }
+  }
+  void release_all() {
+    for (auto& [s, ids] : parked_) todo_.insert(todo_.end(), ids.begin(), ids.end());
+    parked_.clear();
+  }
+
+  /// The one loop both send() and poll() run: starts waiting pushes within the capacity,
+  /// drives the clients, and returns once `done()` holds, once nothing can come any more
+  /// (nothing on the wire, queued or being fetched), or at `deadline`. It never sleeps:
+  /// it only waits in epoll for readiness or the clients' timers.
+  template <class Done>
+  void drive(Clock::time_point deadline, Done done) {
+    // What arrived while no call was running (a GOAWAY, a closed connection, an expired
+    // curl timer) is handled before any push is given to a connection.
+    wait_events(0);
+    for (bool first = true;; first = false) {
       const auto now = Clock::now();
-      if (batch_ && in_flight_ == 0) batch_->release_all();  // nothing left to wait for
-      if (batch_ && !batch_->todo.empty()) {
+      if (on_wire_ == 0) {
+        release_all();     // nothing left to wait for
+        retired_.clear();  // no transfer uses an old token's headers any more
+      }
+      if (token_failure_ && is_transient(token_failure_->code) && now - refresh_started_ >= token_retry_interval)
+        token_failure_.reset();
+      if (!todo_.empty()) {
         if (!refreshing_ && !token_failure_ && (!token_usable(now) || now >= renew_at_)) start_refresh();
         if (!token_usable(now) && token_failure_ && !refreshing_) fail_waiting(*token_failure_);
         if (fatal_) give_back_waiting();
-        while (!batch_->todo.empty() && token_usable(now) && in_flight_ < capacity_) {
-          start_push(batch_->todo.front());
-          batch_->todo.pop_front();
+        while (!todo_.empty() && token_usable(now) && on_wire_ < capacity_) {
+          const std::uint32_t i = todo_.front();
+          todo_.pop_front();
+          start_push(i);
         }
       }
       if (pool_) {
@@ -270,22 +357,22 @@ class PushProvider::Impl {
         pool_->pump();
         if (collect_h2()) continue;
       }
-      if (in_flight_ == 0 && !refreshing_ && idle()) return;
-      int wait_ms = 100;
-      if (timer_) {
-        const auto left = std::chrono::ceil<std::chrono::milliseconds>(*timer_ - Clock::now()).count();
-        wait_ms = static_cast<int>(std::clamp<std::int64_t>(left, 0, wait_ms));
-      }
-      if (pool_ && pool_->pending() > 0) {
-        const auto left = std::chrono::ceil<std::chrono::milliseconds>(pool_->next_deadline() - Clock::now()).count();
-        wait_ms = static_cast<int>(std::clamp<std::int64_t>(left, 0, wait_ms));
-      }
-      poll(wait_ms);
+      if (done()) return;
+      if (on_wire_ == 0 && !refreshing_ && todo_.empty()) return;  // nothing can come
+      const auto left_ms = [](Clock::time_point t) {
+        const auto left = std::chrono::ceil<std::chrono::milliseconds>(t - Clock::now()).count();
+        return static_cast<int>(std::clamp<std::int64_t>(left, 0, 100));
+      };
+      int wait_ms = deadline == Clock::time_point::max() ? 100 : left_ms(deadline);
+      if (!first && wait_ms == 0) return;  // the deadline passed, after one look at the sockets
+      if (timer_) wait_ms = std::min(wait_ms, left_ms(*timer_));
+      if (pool_ && pool_->pending() > 0) wait_ms = std::min(wait_ms, left_ms(pool_->next_deadline()));
+      wait_events(wait_ms);
     }
   }
 
   /// Waits up to `wait_ms` for readiness and hands the events to curl or the nghttp2 pool.
-  void poll(int wait_ms) {
+  void wait_events(int wait_ms) {
     epoll_event events[64];
     const int n = epoll_wait(epoll_, events, 64, wait_ms);
     int running = 0;
@@ -313,7 +400,7 @@ class PushProvider::Impl {
     const auto previous = reinterpret_cast<std::uintptr_t>(assigned);  // 0: not watched yet
     if (what == CURL_POLL_REMOVE) {
       epoll_ctl(impl->epoll_, EPOLL_CTL_DEL, s, nullptr);
-      if (impl->batch_) impl->batch_->release(s);
+      impl->release(s);
       return 0;
     }
     const auto wanted = static_cast<std::uintptr_t>(what) | 0x100u;
@@ -382,13 +469,13 @@ class PushProvider::Impl {
       reply.body = d.body;
       if (d.status < 200 || d.status >= 300) reply.retry_after = d.retry_after;
       reply.error = d.error;
-      const auto index = static_cast<std::size_t>(d.tag & 0xffffffffu);
+      const auto index = static_cast<std::uint32_t>(d.tag & 0xffffffffu);
       if (handled(index, d.tag >> 32, reply)) continue;
-      if (reply.transport == Transport::broken && !batch_->resent[index]) {
+      if (reply.transport == Transport::broken && !slots_[index].resent) {
         // The connection is gone already: the next try goes on another one.
-        batch_->resent[index] = true;
+        slots_[index].resent = true;
         ++stats_.connection_retries;
-        batch_->todo.push_back(index);
+        todo_.push_back(index);
         continue;
       }
       record(index, reply);
@@ -397,44 +484,43 @@ class PushProvider::Impl {
   }
 
   /// The outcomes both clients share: false if the push still needs its result.
-  bool handled(std::size_t index, std::uint64_t generation, const Reply& reply) {
-    --in_flight_;
-    Batch& b = *batch_;
-    if (!b.renewed[index] && needs_new_token(reply)) {
+  bool handled(std::uint32_t index, std::uint64_t generation, const Reply& reply) {
+    --on_wire_;
+    Slot& s = slots_[index];
+    if (!s.renewed && needs_new_token(reply)) {
       // The token was revoked or expired early: renew it (once) and send this push again.
-      b.renewed[index] = true;
+      s.renewed = true;
       ++stats_.auth_retries;
       if ((generation & 0xffffffffu) == (generation_ & 0xffffffffu)) {
         wipe(token_);
         wipe(bearer_);
         expires_at_ = {};
       }
-      b.todo.push_front(index);
+      todo_.push_front(index);
       return true;
     }
     return false;
   }
 
-  void record(std::size_t index, const Reply& reply) {
-    PushResult& r = batch_->results[index];
-    r = classify(reply);
+  void record(std::uint32_t index, const Reply& reply) {
+    PushResult r = classify(reply);
     if (r.status == PushStatus::fatal && !fatal_) fatal_ = r.detail;
+    answer(index, std::move(r));
   }
 
   void push_done(Transfer& t, CURLcode code) {
-    Batch& b = *batch_;
     const Reply reply = reply_of(t, code);
     if (handled(t.index, t.generation, reply)) return;
-    if (!b.resent[t.index] && reply.transport == Transport::broken) {
+    if (!slots_[t.index].resent && reply.transport == Transport::broken) {
       // The stream or its connection broke (reset, GOAWAY, closed): send it once more at
       // once rather than making the whole record wait. If the connection itself died, wait
       // until curl has let go of it, so the second try does not land on it too.
-      b.resent[t.index] = true;
+      slots_[t.index].resent = true;
       ++stats_.connection_retries;
       curl_socket_t s = CURL_SOCKET_BAD;
       if (code != CURLE_HTTP2_STREAM) curl_easy_getinfo(t.easy, CURLINFO_ACTIVESOCKET, &s);
-      if (s == CURL_SOCKET_BAD) b.todo.push_back(t.index);
-      else b.parked[s].push_back(t.index);
+      if (s == CURL_SOCKET_BAD) todo_.push_back(t.index);
+      else parked_[s].push_back(t.index);
       return;
     }
     record(t.index, reply);
@@ -474,6 +560,7 @@ class PushProvider::Impl {
   }
 
   void start_refresh() {
+    refresh_started_ = Clock::now();
     const auto now_unix =
         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
     auto assertion = make_assertion(account_, signer_, now_unix);
@@ -499,34 +586,32 @@ class PushProvider::Impl {
     ++stats_.token_requests;
   }
 
-  void start_push(std::size_t i) {
-    Batch& b = *batch_;
+  void start_push(std::uint32_t i) {
+    const Slot& slot = slots_[i];
     if (pool_) {
-      const Push& p = b.pushes[i];
       std::string body;
-      b.bodies.try_emplace(p.message, *p.message, body_options_).first->second.render(body, p.token);
+      slot.body->body.render(body, slot.push.token);
       pool_->post((generation_ << 32) | i, std::move(body), bearer_);
-      ++in_flight_;
+      ++on_wire_;
       ++stats_.requests;
       return;
     }
     Transfer* t = acquire();
     if (!t) {
-      b.results[i] = {PushStatus::retry, {}, "fcm: cannot create a curl handle", true};
+      answer(i, {PushStatus::retry, {}, "fcm: cannot create a curl handle", true, RetryScope::provider});
       return;
     }
-    const Push& p = b.pushes[i];
     t->is_token = false;
     t->index = i;
     t->generation = generation_;
-    b.bodies.try_emplace(p.message, *p.message, body_options_).first->second.render(t->request, p.token);
+    slot.body->body.render(t->request, slot.push.token);
     if (t->configured != Transfer::Kind::push) {
       aim(t->easy, send_url_);
       t->configured = Transfer::Kind::push;
     }
     curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, headers_->list);
     begin(*t);
-    ++in_flight_;
+    ++on_wire_;
     ++stats_.requests;
   }
 
@@ -541,16 +626,18 @@ class PushProvider::Impl {
   /// Pushes still waiting when the access token cannot be had.
   void fail_waiting(const Error& e) {
     const PushStatus status = is_transient(e.code) ? PushStatus::retry : PushStatus::fatal;
-    for (std::size_t i : batch_->todo) batch_->results[i] = {status, {}, "fcm: " + e.message, true};
-    batch_->todo.clear();
     if (status == PushStatus::fatal && !fatal_) fatal_ = e.message;
+    std::deque<std::uint32_t> waiting;
+    waiting.swap(todo_);
+    for (std::uint32_t i : waiting) answer(i, {status, {}, "fcm: " + e.message, true, RetryScope::provider});
   }
 
   /// After a fatal answer nothing more is sent: the waiting pushes come back for later.
   void give_back_waiting() {
-    for (std::size_t i : batch_->todo)
-      batch_->results[i] = {PushStatus::retry, {}, "fcm: not sent after: " + *fatal_, true};
-    batch_->todo.clear();
+    std::deque<std::uint32_t> waiting;
+    waiting.swap(todo_);
+    for (std::uint32_t i : waiting)
+      answer(i, {PushStatus::retry, {}, "fcm: not sent after: " + *fatal_, true, RetryScope::provider});
   }
 
   Transfer* acquire() {
@@ -594,8 +681,18 @@ class PushProvider::Impl {
   std::optional<Clock::time_point> timer_;  ///< when curl wants CURL_SOCKET_TIMEOUT
   std::vector<std::unique_ptr<Transfer>> transfers_;
   std::vector<Transfer*> idle_;
-  std::size_t in_flight_ = 0;  ///< pushes in flight
-  Batch* batch_ = nullptr;
+  std::size_t on_wire_ = 0;  ///< pushes sent and not yet answered by the HTTP client
+
+  std::vector<Slot> slots_;
+  std::vector<std::uint32_t> free_;  ///< slots to reuse
+  std::size_t live_ = 0;             ///< slots in use: pushes submitted and not yet answered
+  std::deque<std::uint32_t> todo_;   ///< slots waiting to be sent
+  /// Slots to re-send once curl has let go of the broken connection (socket) they were on.
+  std::unordered_map<curl_socket_t, std::vector<std::uint32_t>> parked_;
+  std::unordered_map<const Message*, BodyEntry> bodies_;
+  std::vector<PushDone> ready_;                   ///< answers of submit()ted pushes for poll()
+  std::vector<PushResult>* sync_results_ = nullptr;  ///< send()'s results while it runs
+  std::size_t sync_left_ = 0;                     ///< send()'s pushes not yet answered
   std::optional<std::string> fatal_;
 
   HeaderList token_headers_;
@@ -610,6 +707,7 @@ class PushProvider::Impl {
   Clock::time_point renew_at_{};
   bool refreshing_ = false;
   std::optional<Error> token_failure_;
+  Clock::time_point refresh_started_{};  ///< when the last access-token request began
   Stats stats_;
 };
 
@@ -634,6 +732,9 @@ PushProvider& PushProvider::operator=(PushProvider&&) noexcept = default;
 PushProvider::~PushProvider() = default;
 
 std::vector<PushResult> PushProvider::send(std::span<const Push> pushes) { return impl_->send(pushes); }
+void PushProvider::submit(const Push& push, std::uint64_t tag) { impl_->submit(push, tag); }
+void PushProvider::poll(std::chrono::milliseconds wait, std::vector<PushDone>& out) { impl_->poll(wait, out); }
+std::size_t PushProvider::in_flight() const { return impl_->in_flight(); }
 Result<void> PushProvider::connect() { return impl_->connect(); }
 Stats PushProvider::stats() const { return impl_->stats(); }
 

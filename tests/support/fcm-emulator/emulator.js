@@ -23,13 +23,15 @@
 // GET  /_emulator/requests                 recorded messages:send requests
 // POST /_emulator/reset                    clears records, counters and fault rules
 // POST /_emulator/faults  {"rules":[...]}  replaces the fault rules (see below)
-// POST /_emulator/config  {"expires_in":S,"latency_ms":N}
+// POST /_emulator/config  {"expires_in":S,"latency_ms":N,"token_failures":N}
+//                                          (token_failures: the next N token requests get 503)
 // POST /_emulator/revoke                   forgets every access token issued so far
 //
 // A fault rule applies to messages:send requests whose token matches `match` (a regular
 // expression), at most `times` times when given: {"match":"^dead-","action":"unregistered"}.
 // Actions: ok (latency only), unregistered (404), invalid_token (400 about message.token),
-// invalid_argument (400 about the payload), sender_id_mismatch (403), quota (429),
+// invalid_argument (400 about the payload), sender_id_mismatch (403), quota (429, a device's
+// rate), project_quota (429 with a google.rpc.QuotaFailure naming the project),
 // internal (500), unavailable (503), third_party_auth (401), permission_denied (403),
 // reset (RST_STREAM), drop (the TCP connection is destroyed), goaway (GOAWAY after the
 // answer). `latency_ms` delays the answer; `retry_after` adds a Retry-After header (seconds).
@@ -107,6 +109,7 @@ const state = {
   rules: opt.faults,
   nextMessageId: 1,
   sessionSeq: 0,
+  tokenFailures: 0,
 };
 
 function newCounts() {
@@ -160,6 +163,10 @@ const faultAnswers = {
     'Request contains an invalid argument.')],
   sender_id_mismatch: () => [403, fcmError(403, 'PERMISSION_DENIED', 'SENDER_ID_MISMATCH', 'SenderId mismatch')],
   quota: () => [429, fcmError(429, 'RESOURCE_EXHAUSTED', 'QUOTA_EXCEEDED', 'Quota exceeded.')],
+  project_quota: () => [429, fcmError(429, 'RESOURCE_EXHAUSTED', 'QUOTA_EXCEEDED',
+    `Quota exceeded for quota metric 'Send requests' of service 'fcm.googleapis.com' for consumer 'project:${opt.project}'.`,
+    [{ '@type': 'type.googleapis.com/google.rpc.QuotaFailure',
+       violations: [{ subject: `project:${opt.project}`, description: 'Send requests per minute exceeded.' }] }])],
   internal: () => [500, fcmError(500, 'INTERNAL', 'INTERNAL', 'Internal error encountered.')],
   unavailable: () => [503, fcmError(503, 'UNAVAILABLE', 'UNAVAILABLE', 'The service is currently unavailable.')],
   third_party_auth: () => [401, fcmError(401, 'UNAUTHENTICATED', 'THIRD_PARTY_AUTH_ERROR',
@@ -211,6 +218,10 @@ function checkAssertion(jwt, audience) {
 
 function handleToken(stream, headers, body) {
   ++state.counts.token_requests;
+  if (state.tokenFailures > 0) {
+    --state.tokenFailures;
+    return send(stream, 503, { error: 'temporarily_unavailable', error_description: 'emulator: token_failures' });
+  }
   const form = new URLSearchParams(body);
   const reject = (why) => {
     ++state.counts.tokens_rejected;
@@ -398,6 +409,7 @@ function handleControl(stream, method, path, raw) {
   if (method === 'POST' && path === '/_emulator/config') {
     if (input.expires_in !== undefined) opt.expiresIn = Number(input.expires_in);
     if (input.latency_ms !== undefined) opt.latencyMs = Number(input.latency_ms);
+    if (input.token_failures !== undefined) state.tokenFailures = Number(input.token_failures);
     return send(stream, 200, {});
   }
   if (method === 'POST' && path === '/_emulator/revoke') {

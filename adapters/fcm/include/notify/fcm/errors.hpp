@@ -41,6 +41,10 @@ struct ErrorBody {
   std::string message;       ///< error.message, at most 200 bytes
   bool about_token = false;  ///< a BadRequest field violation names message.token, or the message
                              ///< speaks of the registration token
+  /// A quota of the whole project was exceeded: a google.rpc.QuotaFailure violation whose
+  /// subject names a project ("project:<id>", "project_number:<n>", "projects/<id>"), or a
+  /// google.rpc.ErrorInfo with reason RATE_LIMIT_EXCEEDED whose metadata.consumer does.
+  bool project_quota = false;
 };
 
 /// Reads an error body; never fails (an unreadable body gives an empty code).
@@ -51,7 +55,8 @@ ErrorBody parse_error_body(std::string_view body);
 std::optional<std::chrono::seconds> parse_retry_after(std::string_view value,
                                                       std::chrono::system_clock::time_point now);
 
-/// The delay after a 429 without Retry-After: FCM asks for at least a minute.
+/// The delay after a 429 without Retry-After: FCM asks for an initial backoff of at least a
+/// minute (kept from before the scopes existed).
 inline constexpr std::chrono::seconds default_quota_delay{60};
 /// Retry-After values are honoured up to this bound.
 inline constexpr std::chrono::seconds max_retry_after{3600};
@@ -60,12 +65,18 @@ inline constexpr std::chrono::seconds max_retry_after{3600};
 ///  2xx                                         sent (detail: the message name)
 ///  UNREGISTERED, SENDER_ID_MISMATCH,
 ///  INVALID_ARGUMENT about the token             invalid_token
-///  QUOTA_EXCEEDED / 429                         retry after Retry-After, else 60 s
+///  QUOTA_EXCEEDED / 429                         retry, outage, after Retry-After, else 60 s;
+///                                               scope token (a device's message rate), or
+///                                               provider when the project's quota ran out
 ///  UNAVAILABLE, INTERNAL, other 5xx, 408,
-///  timeouts, broken or refused connections      retry (after Retry-After when given)
+///  timeouts, broken or refused connections      retry, outage, scope provider (after
+///                                               Retry-After when given)
 ///  THIRD_PARTY_AUTH_ERROR, UNAUTHENTICATED,
 ///  PERMISSION_DENIED, other 401/403/404, TLS     fatal (credentials or configuration)
 ///  other INVALID_ARGUMENT and 4xx               failed (this payload will never pass)
+///  anything else (1xx, 3xx)                      retry, scope push, not an outage
+/// An outage is a service condition (down, unreachable, throttled): it never counts
+/// toward dead-lettering a record.
 PushResult classify(const Reply& reply, std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
 
 /// True for a 401 a fresh access token may cure (not THIRD_PARTY_AUTH_ERROR).

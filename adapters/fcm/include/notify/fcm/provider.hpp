@@ -40,7 +40,7 @@ struct Options {
   std::string project_id;
   /// A PEM file of CA certificates trusted instead of the system's (e.g. a test CA).
   std::string ca_file;
-  /// HTTP/2 connections to the endpoint, kept open across send() calls.
+  /// HTTP/2 connections to the endpoint, kept open across calls.
   std::size_t connections = 8;
   /// Concurrent streams per connection (the server's own limit applies too). With the curl
   /// client, libcurl's work per wake-up grows with the streams of a connection: prefer
@@ -66,8 +66,21 @@ struct Stats {
 /// Sends pushes to FCM, one messages:send request per token, all multiplexed over a few
 /// warm HTTP/2 connections.
 ///
-/// send() returns one result per push, in order, and only waits for the answers: it never
-/// sleeps. The retries it makes itself, at most one of each per push and call:
+/// Two ways in, one engine underneath:
+///  - submit() / poll() / in_flight() (notify::AsyncPushProvider): submit() only queues a
+///    push under the caller's tag and never touches the network; poll() sends what is
+///    queued (up to connections * streams_per_connection at once), appends every answer
+///    that is ready to `out` as {tag, result}, and waits up to `wait` only while none is
+///    ready. Each submitted push is answered exactly once, in completion order. With
+///    nothing in flight poll() returns at once (after handling what idle connections
+///    received). in_flight() counts pushes submitted and not yet returned by poll(). What
+///    a submitted Push points to (message, token) must stay valid until it is answered.
+///  - send() submits a batch and polls until all of it is answered: one result per push,
+///    in order. It may run while submitted pushes are in flight; their answers are kept
+///    for poll().
+/// Neither ever sleeps: they only wait for the network.
+///
+/// The retries made inside, at most one of each per submitted push:
 ///  - a push answered 401 UNAUTHENTICATED is sent again after the access token has been
 ///    renewed (one renewal however many pushes are in flight);
 ///  - a push whose stream or connection broke (reset, GOAWAY, closed) is sent again at
@@ -76,10 +89,16 @@ struct Stats {
 ///    did not process, refused or above a GOAWAY's last stream id, is simply queued again
 ///    and is not counted as a retry.)
 /// Everything else that may pass later (timeouts, refused connections, 429, 5xx) comes
-/// back as PushStatus::retry, with FCM's Retry-After, for the caller's backoff. After a
-/// fatal answer (credentials, configuration) pushes not yet started come back as retry
-/// and are not sent.
-/// Not thread-safe to share without care: concurrent send() calls are serialized.
+/// back as PushStatus::retry, with FCM's Retry-After and its RetryScope (see classify()).
+/// After a fatal answer (credentials, configuration) pushes not yet started come back as
+/// retry (an outage) and are not sent; when the access token cannot be had, the pushes
+/// waiting for it fail (retry or fatal, as the token endpoint's answer says), and a token
+/// request that failed for a passing reason is repeated at most once a second. Once every
+/// push submitted so far has been answered, the next one starts afresh.
+///
+/// Meant to be driven from one thread (not thread-safe by design). Every member takes one
+/// lock, so calls from several threads are serialized rather than racing: a submit() or
+/// stats() from another thread waits for a running poll() (up to its `wait`) or send().
 class PushProvider {
  public:
   /// Loads the key and prepares the connection pool; no network traffic yet.
@@ -89,7 +108,19 @@ class PushProvider {
   PushProvider& operator=(PushProvider&&) noexcept;
   ~PushProvider();
 
+  /// One result per push, in order, once every push is answered.
   std::vector<PushResult> send(std::span<const Push> pushes);
+
+  /// Queues one push under `tag`; never waits on the network. A push without a message or
+  /// a token is answered at once as sent ("skipped: no token").
+  void submit(const Push& push, std::uint64_t tag);
+
+  /// Sends what is queued and appends the answers that are ready; waits up to `wait` only
+  /// while none is, and returns at once when nothing is in flight.
+  void poll(std::chrono::milliseconds wait, std::vector<PushDone>& out);
+
+  /// Pushes submitted and not yet returned by poll().
+  std::size_t in_flight() const;
 
   /// Obtains an access token now unless a valid one is cached: checks the credentials
   /// at start-up rather than at the first push.
@@ -104,5 +135,6 @@ class PushProvider {
 };
 
 static_assert(notify::PushProvider<PushProvider>);
+static_assert(notify::AsyncPushProvider<PushProvider>);
 
 }  // namespace notify::fcm

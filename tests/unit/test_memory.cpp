@@ -197,7 +197,7 @@ TEST_CASE("the memory queue is a LeasedQueue whose lease interval is a third of 
   CHECK(q.lease_interval() == 1ms);
 }
 
-TEST_CASE("keep_alive keeps a record hidden past its visibility timeout; let go, it comes back") {
+TEST_CASE("keep_alive keeps a record hidden past its visibility timeout, and once let go it comes back") {
   mem::Queue q;
   q.visibility_timeout = 300ms;
   REQUIRE(q.send(std::string("slow work")));
@@ -242,7 +242,7 @@ TEST_CASE("a lease that ran out is lost even before another receive takes the re
   CHECK(take(q).size() == 1);
 }
 
-TEST_CASE("keep_alive without a visibility timeout answers per record; redelivery and faults end leases") {
+TEST_CASE("keep_alive without a visibility timeout answers per record, and redelivery or a fault ends the leases") {
   mem::Queue q;
   REQUIRE(q.send(std::vector<std::string>{"a", "b"}));
   const auto held = take(q);

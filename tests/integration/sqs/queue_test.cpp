@@ -448,7 +448,7 @@ std::vector<const QueueRecord*> pointers(const std::vector<QueueRecord>& records
 
 }  // namespace
 
-TEST_CASE("keep_alive keeps messages hidden past their visibility timeout; a deleted or invalid receipt is false") {
+TEST_CASE("keep_alive keeps messages hidden past their visibility timeout, and a deleted or invalid receipt is false") {
   static_assert(notify::LeasedQueue<sqs::Queue>);
   Rig rig;
   const std::string url = rig.create("leased", {{"VisibilityTimeout", "2"}});

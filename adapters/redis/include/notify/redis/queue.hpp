@@ -35,7 +35,8 @@ struct QueueOptions {
   /// ended in an outage retry (Outcome::outage) are not counted.
   int max_deliveries = 5;
   /// Entries pending longer are taken from their consumer (presumed dead): keep it well
-  /// above the longest batch, or a slow consumer's records are processed twice (the
+  /// above the longest batch, or keep the batch's leases alive (keep_alive() every
+  /// lease_interval()), or a slow consumer's records are processed twice (the
   /// idempotency store then stops repeated pushes).
   std::chrono::milliseconds claim_idle{30000};
   bool delete_acked = true;           ///< XDEL settled entries so the streams hold only live ones

@@ -494,7 +494,7 @@ TEST_CASE("lease_interval is a third of claim_idle, at least 100 ms, and the que
 TEST_CASE("keep_alive holds entries past claim_idle so another consumer does not claim them") {
   RedisServer server;
   auto qo = queue_options("holder");
-  qo.claim_idle = 300ms;
+  qo.claim_idle = 600ms;  // renewed every 200 ms: a stall of 400 ms is tolerated
   redis::Queue holder(notify::test::options_for(server), qo);
   qo.consumer = "other";
   redis::Queue other(notify::test::options_for(server), qo);
@@ -532,7 +532,7 @@ TEST_CASE("keep_alive holds entries past claim_idle so another consumer does not
 TEST_CASE("keep_alive answers false for an entry another consumer claimed, and does not take it back") {
   RedisServer server;
   auto qo = queue_options("slow");
-  qo.claim_idle = 100ms;
+  qo.claim_idle = 300ms;
   redis::Queue slow(notify::test::options_for(server), qo);
   qo.consumer = "taker";
   redis::Queue taker(notify::test::options_for(server), qo);
@@ -543,7 +543,7 @@ TEST_CASE("keep_alive answers false for an entry another consumer claimed, and d
   // "a" is settled, "b" kept alive, "c" left to go idle and be claimed.
   REQUIRE(settle_all(slow, {(*mine)[0]}).has_value());
   const QueueRecord* b[] = {&(*mine)[1]};
-  const auto until = Clock::now() + 4 * qo.claim_idle;
+  const auto until = Clock::now() + 2 * qo.claim_idle;
   std::vector<QueueRecord> taken;
   while (Clock::now() < until || taken.empty()) {
     REQUIRE(slow.keep_alive(b)->front());
@@ -552,7 +552,7 @@ TEST_CASE("keep_alive answers false for an entry another consumer claimed, and d
       REQUIRE(got.has_value());
       for (QueueRecord& r : *got) taken.push_back(std::move(r));
     }
-    std::this_thread::sleep_for(slow.lease_interval());
+    std::this_thread::sleep_for(30ms);  // well within the lease, to check a claim soon after it is due
     REQUIRE(Clock::now() < until + 5s);
   }
   REQUIRE(taken.size() == 1);

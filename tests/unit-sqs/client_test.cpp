@@ -127,6 +127,35 @@ TEST_CASE("what an error means: throttling and 5xx are transient, credentials an
   CHECK(notify::is_transient(error.code));
 }
 
+TEST_CASE("a receipt SQS no longer honours is told apart from failures worth retrying") {
+  struct Row {
+    const char* code;
+    const char* message;
+    bool sender_fault;
+    bool lost;
+  };
+  const Row rows[] = {
+      {"ReceiptHandleIsInvalid", "The input receipt handle is not valid.", true, true},
+      {"AWS.SimpleQueueService.ReceiptHandleIsInvalid", "", true, true},
+      {"MessageNotInflight", "The message referred to isn't in flight.", true, true},
+      {"AWS.SimpleQueueService.MessageNotInflight", "", true, true},
+      {"InvalidParameterValue",
+       "Value abc for parameter ReceiptHandle is invalid. Reason: Message does not exist or is not available for "
+       "visibility timeout change.",
+       true, true},
+      {"InvalidParameterValue", "Value 99999 for parameter VisibilityTimeout is invalid.", true, false},
+      {"InternalError", "ReceiptHandle", false, false},
+      {"RequestThrottled", "", true, false},
+      {"ServiceUnavailable", "", false, false},
+      {"AccessDenied", "", true, false},
+  };
+  for (const Row& r : rows) {
+    CAPTURE(r.code);
+    CAPTURE(r.message);
+    CHECK(is_lost_receipt(AwsError{400, r.code, r.message, r.sender_fault}) == r.lost);
+  }
+}
+
 TEST_CASE("endpoint and region: explicit options first, then the URL") {
   auto aws = parse_queue_url("https://sqs.eu-central-1.amazonaws.com/1/q").value();
   ClientOptions o;

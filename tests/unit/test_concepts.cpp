@@ -44,6 +44,22 @@ struct QueueWithBoolSettle {
   bool settle(std::span<const notify::Settlement>);
   Result<void> send(std::span<const std::string>);
 };
+using Leases = std::span<const notify::QueueRecord* const>;
+struct FullLeasedQueue : FullQueue {
+  Result<std::vector<bool>> keep_alive(Leases);
+  Ms lease_interval();
+};
+struct LeasedQueueWithoutInterval : FullQueue {
+  Result<std::vector<bool>> keep_alive(Leases);
+};
+struct LeasedQueueWithVoidKeepAlive : FullQueue {
+  Result<void> keep_alive(Leases);
+  Ms lease_interval();
+};
+struct LeasedQueueWithSecondsInterval : FullQueue {
+  Result<std::vector<bool>> keep_alive(Leases);
+  std::chrono::seconds lease_interval();
+};
 
 struct FullStore {
   Result<notify::FamilyLookup> families(std::span<const Id>);
@@ -158,6 +174,16 @@ TEST_CASE("a queue missing receive, settle or send is not a Queue") {
   CHECK_FALSE(notify::Queue<QueueWithoutSettle>);
   CHECK_FALSE(notify::Queue<QueueWithoutSend>);
   CHECK_FALSE(notify::Queue<QueueWithBoolSettle>);
+}
+
+TEST_CASE("a LeasedQueue is a Queue with keep_alive (one bool per record) and lease_interval in ms") {
+  static_assert(notify::LeasedQueue<FullLeasedQueue>);
+  static_assert(notify::LeasedQueue<notify::memory::Queue>);
+  CHECK(notify::LeasedQueue<FullLeasedQueue>);
+  CHECK_FALSE(notify::LeasedQueue<FullQueue>);
+  CHECK_FALSE(notify::LeasedQueue<LeasedQueueWithoutInterval>);
+  CHECK_FALSE(notify::LeasedQueue<LeasedQueueWithVoidKeepAlive>);
+  CHECK_FALSE(notify::LeasedQueue<LeasedQueueWithSecondsInterval>);
 }
 
 TEST_CASE("a member store missing any of its five calls is not a MemberStore") {

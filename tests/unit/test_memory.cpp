@@ -7,6 +7,7 @@
 #include <chrono>
 #include <span>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "notify/memory/memory.hpp"
@@ -184,6 +185,82 @@ TEST_CASE("a failing settle leaves the records in flight") {
   CHECK_FALSE(q.settle(std::span(&s, 1)).has_value());
   CHECK(q.acked() == 0);
   CHECK(q.pending() == 1);
+}
+
+TEST_CASE("the memory queue is a LeasedQueue whose lease interval is a third of its visibility timeout") {
+  static_assert(notify::LeasedQueue<mem::Queue>);
+  mem::Queue q;
+  CHECK(q.lease_interval() == std::chrono::minutes(1));  // records never become visible again
+  q.visibility_timeout = 300ms;
+  CHECK(q.lease_interval() == 100ms);
+  q.visibility_timeout = 2ms;
+  CHECK(q.lease_interval() == 1ms);
+}
+
+TEST_CASE("keep_alive keeps a record hidden past its visibility timeout, and once let go it comes back") {
+  mem::Queue q;
+  q.visibility_timeout = 300ms;
+  REQUIRE(q.send(std::string("slow work")));
+  const auto held = take(q);
+  REQUIRE(held.size() == 1);
+  const notify::QueueRecord* records[] = {&held[0]};
+
+  const auto until = mem::Clock::now() + 2 * q.visibility_timeout;
+  while (mem::Clock::now() < until) {
+    const auto alive = q.keep_alive(records);
+    REQUIRE(alive.has_value());
+    CHECK(*alive == std::vector<bool>{true});
+    CHECK(take(q).empty());
+    std::this_thread::sleep_for(30ms);
+  }
+  CHECK(q.pending() == 1);
+  CHECK(q.renewals() >= 5);
+
+  std::this_thread::sleep_for(q.visibility_timeout + 100ms);  // no more renewals
+  const auto again = take(q);
+  REQUIRE(again.size() == 1);
+  CHECK(again[0].id == held[0].id);
+  CHECK(again[0].receive_count == 2);
+  CHECK(*q.keep_alive(records) == std::vector<bool>{false});  // handed to another receive
+  const notify::QueueRecord* both[] = {&held[0], &again[0]};
+  CHECK(*q.keep_alive(both) == std::vector<bool>{false, true});
+  settle(q, again[0], Disposition::done);
+  CHECK(*q.keep_alive(both) == std::vector<bool>{false, false});  // settled
+  CHECK(q.acked() == 1);
+}
+
+TEST_CASE("a lease that ran out is lost even before another receive takes the record") {
+  mem::Queue q;
+  q.visibility_timeout = 20ms;
+  REQUIRE(q.send(std::string("x")));
+  const auto held = take(q);
+  REQUIRE(held.size() == 1);
+  std::this_thread::sleep_for(60ms);
+  const notify::QueueRecord* records[] = {&held[0], nullptr};
+  CHECK(*q.keep_alive(records) == std::vector<bool>{false, false});
+  CHECK(q.ready() == 1);  // visible again, for anyone
+  CHECK(take(q).size() == 1);
+}
+
+TEST_CASE("keep_alive without a visibility timeout answers per record, and redelivery or a fault ends the leases") {
+  mem::Queue q;
+  REQUIRE(q.send(std::vector<std::string>{"a", "b"}));
+  const auto held = take(q);
+  REQUIRE(held.size() == 2);
+  notify::QueueRecord stranger = held[0];
+  stranger.receipt = "no such receipt";
+  const notify::QueueRecord* records[] = {&held[0], &stranger, &held[1]};
+  CHECK(*q.keep_alive(records) == std::vector<bool>{true, false, true});
+
+  q.faults.fail_always(Errc::unavailable);
+  const auto failed = q.keep_alive(records);
+  REQUIRE_FALSE(failed.has_value());
+  CHECK(failed.error().code == Errc::unavailable);
+  q.faults.clear();
+
+  q.redeliver_unsettled();
+  CHECK(*q.keep_alive(records) == std::vector<bool>{false, false, false});
+  CHECK(q.keep_alive(std::span<const notify::QueueRecord* const>{})->empty());
 }
 
 TEST_CASE("the memory member store reads families in one call and reports unreadable values") {

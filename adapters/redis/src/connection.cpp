@@ -271,6 +271,7 @@ struct Connection::Impl {
   redisContext* ctx = nullptr;
   std::uint64_t round_trips = 0;
   std::uint64_t attempts = 0;
+  std::uint64_t connects = 0;  // successful opens
   int failures = 0;  // consecutive failed connects
   Clock::time_point next_attempt{};
   Error last_error;
@@ -370,6 +371,7 @@ struct Connection::Impl {
       return r;
     }
     failures = 0;
+    ++connects;
     return {};
   }
 };
@@ -423,6 +425,8 @@ Result<Reply> Connection::command(Command command) {
 void Connection::add_script(const Script& script) { impl_->scripts.emplace(script.sha1, script.source); }
 std::uint64_t Connection::round_trips() const noexcept { return impl_->round_trips; }
 std::uint64_t Connection::connect_attempts() const noexcept { return impl_->attempts; }
+std::uint64_t Connection::connects() const noexcept { return impl_->connects; }
+Result<void> Connection::connect() { return impl_->ensure_connected(); }
 bool Connection::connected() const noexcept { return impl_->ctx != nullptr; }
 void Connection::disconnect() noexcept {
   impl_->close();

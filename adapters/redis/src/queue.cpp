@@ -22,8 +22,10 @@ using Clock = std::chrono::steady_clock;
   "local t = redis.call('TIME')\nlocal now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
 
 // KEYS: delayed, dead, the streams by priority. ARGV: group, consumer, max, claim idle ms,
-// delayed data prefix, max deliveries, delete acked ("1"/"0"). Returns {ms until the next
-// retry is due or -1, {{level, entry id, rid, body, deliveries, sent, outages}...}}.
+// delayed data prefix, max deliveries, delete acked ("1"/"0"), then per stream the id after
+// which this consumer's own pending entries are to be read again ("": none). Returns {ms
+// until the next retry is due or -1, {{level, entry id, rid, body, deliveries, sent,
+// outages}...}, {per stream the id to go on from next time, "" when done}}.
 // Deliveries that ended in an outage retry (field o) do not count toward max deliveries.
 const Script& receive_script() {
   static const Script script(NOTIFY_LUA_NOW R"lua(
@@ -54,6 +56,27 @@ local function take(level, entry, deliveries)
   table.insert(out, {level - 3, entry[1], f.rid or '', f.body or '', n, f.sent or '0', o})
 end
 
+-- Own pending entries first (after a reconnect: their replies may have been lost).
+local cursors = {}
+for level = 3, #KEYS do
+  local cursor = ARGV[5 + level]
+  if cursor ~= '' and #out < want then
+    local count = want - #out
+    local mine = redis.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', count, 'STREAMS', KEYS[level], cursor)
+    local entries = (mine and mine[1] and mine[1][2]) or {}
+    for _, entry in ipairs(entries) do
+      if entry[2] then
+        local p = redis.call('XPENDING', KEYS[level], group, entry[1], entry[1], 1)
+        take(level, entry, p[1] and p[1][4] or 1)
+      else  -- deleted while pending: nothing left to deliver
+        redis.call('XACK', KEYS[level], group, entry[1])
+      end
+    end
+    if #entries < count then cursor = '' else cursor = entries[#entries][1] end
+  end
+  cursors[level - 2] = cursor
+end
+
 for level = 3, #KEYS do
   if #out >= want then break end
   local claimed = redis.call('XAUTOCLAIM', KEYS[level], group, consumer, ARGV[4], '0-0', 'COUNT', want - #out)
@@ -72,7 +95,7 @@ end
 local next_due = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 local wait = -1
 if next_due[2] then wait = math.max(0, tonumber(next_due[2]) - now) end
-return {wait, out}
+return {wait, out, cursors}
 )lua");
   return script;
 }
@@ -100,6 +123,30 @@ if ARGV[8] == '1' then redis.call('XDEL', KEYS[1], ARGV[2]) end
 redis.call('XADD', KEYS[2], '*', 'rid', ARGV[3], 'body', ARGV[4], 'reason', ARGV[5], 'n', ARGV[6],
            'sent', ARGV[7], 'origin', KEYS[1], 'at', string.format('%.0f', now))
 return 1
+)lua");
+  return script;
+}
+
+// KEYS: the streams by priority. ARGV: group, consumer, then (stream number from 1, entry
+// id) pairs. Per pair 1 when the entry is still pending for this consumer (its idle time is
+// reset, its delivery count kept), else 0: settled, deleted, or another consumer's now.
+// The owner check and the claim are one step, so an entry claimed by another consumer
+// meanwhile is never taken back.
+const Script& keep_alive_script() {
+  static const Script script(R"lua(
+local group, consumer = ARGV[1], ARGV[2]
+local out = {}
+for i = 3, #ARGV - 1, 2 do
+  local key, id = KEYS[tonumber(ARGV[i])], ARGV[i + 1]
+  local held = 0
+  local ok, p = pcall(redis.call, 'XPENDING', key, group, id, id, 1)
+  if ok and p[1] and p[1][2] == consumer then
+    local claimed = redis.call('XCLAIM', key, group, consumer, 0, id, 'JUSTID')
+    if #claimed > 0 then held = 1 end
+  end
+  out[#out + 1] = held
+end
+return out
 )lua");
   return script;
 }
@@ -199,7 +246,8 @@ Queue::Queue(Options connection, QueueOptions options) : conn_(std::move(connect
     gethostname(host, sizeof host - 1);
     opt_.consumer = std::string(host) + "-" + std::to_string(getpid()) + "-" + std::to_string(id_seed_ % 100000);
   }
-  for (const Script* s : {&receive_script(), &retry_script(), &dead_letter_script(), &redrive_script()})
+  for (const Script* s :
+       {&receive_script(), &retry_script(), &dead_letter_script(), &redrive_script(), &keep_alive_script()})
     conn_.add_script(*s);
 }
 
@@ -257,14 +305,23 @@ Result<void> Queue::create_groups() {
 }
 
 Result<std::chrono::milliseconds> Queue::poll(std::size_t max, std::vector<QueueRecord>& out) {
+  // A new connection (the first, or a reconnect): read our own pending entries again first.
+  if (auto connected = conn_.connect(); !connected) return connected.error();
+  if (conn_.connects() != seen_connects_) {
+    seen_connects_ = conn_.connects();
+    recover_.assign(streams_.size(), "0");
+  }
   Command c{"EVALSHA", receive_script().sha1, std::to_string(2 + streams_.size()), delayed_, dead_};
   c.insert(c.end(), streams_.begin(), streams_.end());
   c.insert(c.end(), {opt_.group, opt_.consumer, std::to_string(max), std::to_string(opt_.claim_idle.count()),
                      delayed_ + ":", std::to_string(opt_.max_deliveries), opt_.delete_acked ? "1" : "0"});
+  c.insert(c.end(), recover_.begin(), recover_.end());
   auto r = run(std::move(c));
   if (!r) return r.error();
-  if (r->kind != Reply::Kind::array || r->elements.size() != 2 || r->elements[1].kind != Reply::Kind::array)
+  if (r->kind != Reply::Kind::array || r->elements.size() != 3 || r->elements[1].kind != Reply::Kind::array ||
+      r->elements[2].kind != Reply::Kind::array || r->elements[2].elements.size() != streams_.size())
     return unexpected("the receive script");
+  for (std::size_t level = 0; level < streams_.size(); ++level) recover_[level] = r->elements[2].elements[level].str;
   for (const Reply& e : r->elements[1].elements) {
     if (e.kind != Reply::Kind::array || e.elements.size() != 7) return unexpected("the receive script");
     QueueRecord rec;
@@ -306,6 +363,7 @@ Result<void> Queue::block(std::size_t max, std::chrono::milliseconds wait, std::
 Result<std::vector<QueueRecord>> Queue::receive(std::size_t max, std::chrono::milliseconds wait) {
   std::vector<QueueRecord> out;
   if (max == 0) return out;
+  if (conn_.connects() != seen_connects_) stash_.clear();  // reconnected: poll() reads them again
   if (!stash_.empty()) {
     while (!stash_.empty() && out.size() < max) {
       out.push_back(std::move(stash_.front()));
@@ -376,6 +434,32 @@ Result<void> Queue::settle(std::span<const Settlement> settlements) {
     if ((*replies)[i].is_error()) return reply_error((*replies)[i], "settle: " + commands[i][0]);
   if (foreign) return *foreign;
   return {};
+}
+
+Result<std::vector<bool>> Queue::keep_alive(std::span<const QueueRecord* const> records) {
+  std::vector<bool> held(records.size(), false);
+  Command c{"EVALSHA", keep_alive_script().sha1, std::to_string(streams_.size())};
+  c.insert(c.end(), streams_.begin(), streams_.end());
+  c.insert(c.end(), {opt_.group, opt_.consumer});
+  std::vector<std::size_t> asked;  // indexes of `records` sent, in order
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    if (records[i] == nullptr) continue;
+    const std::string& receipt = records[i]->receipt;
+    const std::size_t level = receipt.size() > 2 && receipt[1] == ':' ? static_cast<std::size_t>(receipt[0] - '0') : 99;
+    if (level >= streams_.size()) continue;  // not ours: false
+    c.insert(c.end(), {std::to_string(level + 1), receipt.substr(2)});
+    asked.push_back(i);
+  }
+  if (asked.empty()) return held;
+  auto r = run(std::move(c));
+  if (!r) return r.error();
+  if (r->kind != Reply::Kind::array || r->elements.size() != asked.size()) return unexpected("the keep-alive script");
+  for (std::size_t k = 0; k < asked.size(); ++k) held[asked[k]] = r->elements[k].integer == 1;
+  return held;
+}
+
+std::chrono::milliseconds Queue::lease_interval() const noexcept {
+  return std::max(opt_.claim_idle / 3, std::chrono::milliseconds(100));
 }
 
 Result<std::size_t> Queue::pending_count() {

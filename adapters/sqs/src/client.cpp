@@ -202,6 +202,14 @@ Errc classify(const AwsError& e) noexcept {
   return Errc::invalid_value;
 }
 
+bool is_lost_receipt(const AwsError& e) noexcept {
+  std::string_view code = e.code;
+  if (code.starts_with("AWS.SimpleQueueService.")) code.remove_prefix(23);
+  if (code == "ReceiptHandleIsInvalid" || code == "MessageNotInflight") return true;
+  return e.sender_fault && (code == "InvalidParameterValue" || code == "InvalidParameterValueException") &&
+         e.message.find("ReceiptHandle") != std::string::npos;
+}
+
 Error to_error(std::string_view operation, const AwsError& e) {
   std::string message = "SQS " + std::string(operation) + ": " + e.code + " (HTTP " + std::to_string(e.status) + ")";
   if (!e.message.empty()) message += ": " + e.message;

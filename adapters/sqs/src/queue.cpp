@@ -390,6 +390,72 @@ Result<void> Queue::settle(std::span<const Settlement> settlements) {
   return summarise("settle", failures);
 }
 
+// ---- leases -------------------------------------------------------------------------
+
+Result<std::chrono::seconds> Queue::lease_length() {
+  if (opt_.visibility_timeout.count() > 0) return opt_.visibility_timeout;
+  if (queue_visibility_) return *queue_visibility_;
+  auto answer =
+      client_.call("GetQueueAttributes", {{"QueueUrl", url_.url}, {"AttributeNames", json::array({"VisibilityTimeout"})}});
+  if (!answer) return answer.error();
+  std::string text;
+  if (auto attrs = answer->find("Attributes"); attrs != answer->end() && attrs->is_object())
+    text = string_field(*attrs, "VisibilityTimeout");
+  if (text.empty() || (text != "0" && number_text(text) == 0))
+    return Error{Errc::protocol_error, "SQS GetQueueAttributes: no VisibilityTimeout for " + url_.name, {}};
+  queue_visibility_ = std::chrono::seconds(std::min<std::int64_t>(number_text(text), max_visibility_seconds));
+  return *queue_visibility_;
+}
+
+std::chrono::milliseconds Queue::lease_interval() {
+  auto length = lease_length();
+  if (!length) return std::chrono::milliseconds(1000);
+  return std::max(std::chrono::duration_cast<std::chrono::milliseconds>(*length) / 3, std::chrono::milliseconds(100));
+}
+
+Result<std::vector<bool>> Queue::keep_alive(std::span<const QueueRecord* const> records) {
+  std::vector<bool> held(records.size(), false);
+  std::vector<std::size_t> asked;  // indexes of `records` to renew
+  for (std::size_t i = 0; i < records.size(); ++i)
+    if (records[i] != nullptr && !records[i]->receipt.empty()) asked.push_back(i);
+  if (asked.empty()) return held;
+  auto length = lease_length();
+  if (!length) return length.error();
+  for (std::size_t from = 0; from < asked.size(); from += batch_limit) {
+    const std::size_t to = std::min(asked.size(), from + batch_limit);
+    json entries = json::array();
+    for (std::size_t k = from; k < to; ++k)
+      entries.push_back({{"Id", std::to_string(k)},
+                         {"ReceiptHandle", records[asked[k]]->receipt},
+                         {"VisibilityTimeout", length->count()}});
+    auto answer = client_.call("ChangeMessageVisibilityBatch", {{"QueueUrl", url_.url}, {"Entries", std::move(entries)}});
+    if (!answer) return answer.error();
+    std::vector<bool> answered(to - from, false);
+    auto index_of = [&](const std::string& id) -> std::optional<std::size_t> {
+      const std::int64_t k = id.empty() || id.size() > 6 ? -1 : number_text(id);
+      if (k < static_cast<std::int64_t>(from) || k >= static_cast<std::int64_t>(to) || std::to_string(k) != id)
+        return std::nullopt;
+      return static_cast<std::size_t>(k);
+    };
+    if (auto ok = answer->find("Successful"); ok != answer->end() && ok->is_array())
+      for (const json& entry : *ok)
+        if (auto k = index_of(string_field(entry, "Id"))) {
+          held[asked[*k]] = true;
+          answered[*k - from] = true;
+        }
+    for (const auto& [id, e] : failed_entries(*answer)) {
+      auto k = index_of(id);
+      if (!k) continue;
+      if (!is_lost_receipt(e)) return to_error("ChangeMessageVisibilityBatch", e);
+      held[asked[*k]] = false;
+      answered[*k - from] = true;
+    }
+    if (std::find(answered.begin(), answered.end(), false) != answered.end())
+      return Error{Errc::protocol_error, "SQS ChangeMessageVisibilityBatch: an entry neither succeeded nor failed", {}};
+  }
+  return held;
+}
+
 // ---- counts and dead letters -------------------------------------------------------
 
 Result<std::size_t> Queue::pending_count() {

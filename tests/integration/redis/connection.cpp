@@ -344,7 +344,9 @@ TEST_CASE("EVALSHA falls back to EVAL when the server has forgotten the script")
 TEST_CASE("a server killed and restarted: transient errors meanwhile, then the connection recovers") {
   RedisServer server({.persistent = true, .password = {}, .args = {}});
   redis::Connection c(notify::test::options_for(server));
+  CHECK(c.connects() == 0);
   REQUIRE(c.command({"SET", "survives", "yes"}).has_value());
+  CHECK(c.connects() == 1);
 
   server.kill();
   for (int i = 0; i < 3; ++i) {
@@ -353,6 +355,7 @@ TEST_CASE("a server killed and restarted: transient errors meanwhile, then the c
     CAPTURE(r.error().message);
     CHECK(is_transient(r.error().code));
   }
+  CHECK(c.connects() == 1);  // failed attempts do not count
   server.start();
   Result<redis::Reply> r = Error{};
   for (int i = 0; i < 200 && !r.has_value(); ++i) {
@@ -361,4 +364,10 @@ TEST_CASE("a server killed and restarted: transient errors meanwhile, then the c
   }
   REQUIRE(r.has_value());
   CHECK(r->str == "yes");
+  CHECK(c.connects() == 2);  // the epoch a queue compares to hand out its own pending entries again
+  REQUIRE(c.connect().has_value());  // already open: nothing to do
+  CHECK(c.connects() == 2);
+  c.disconnect();
+  REQUIRE(c.connect().has_value());
+  CHECK(c.connects() == 3);
 }

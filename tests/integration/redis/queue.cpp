@@ -460,3 +460,195 @@ TEST_CASE("redis-server killed and restarted mid-stream: transient errors, then 
   CHECK(acked == std::multiset<std::string>(six.begin(), six.end()));
   CHECK(*q.pending_count() == 0);
 }
+
+// ---- leases: keep_alive, and own pending entries after a reconnect -------------------
+
+namespace {
+
+std::vector<const QueueRecord*> pointers(const std::vector<QueueRecord>& records) {
+  std::vector<const QueueRecord*> out;
+  for (const QueueRecord& r : records) out.push_back(&r);
+  return out;
+}
+
+/// The consumer an entry is pending for ("" when it is not pending).
+std::string owner(redis::Connection& raw, const std::string& stream, const std::string& entry) {
+  auto p = raw.command({"XPENDING", stream, "notify", entry, entry, "1"});
+  REQUIRE(p.has_value());
+  return p->elements.empty() ? std::string() : p->elements[0].elements[1].str;
+}
+
+std::string entry_of(const QueueRecord& r) { return r.receipt.substr(2); }
+
+}  // namespace
+
+TEST_CASE("lease_interval is a third of claim_idle, at least 100 ms, and the queue is a LeasedQueue") {
+  static_assert(notify::LeasedQueue<redis::Queue>);
+  RedisServer server;
+  auto qo = queue_options("c1");
+  CHECK(redis::Queue(notify::test::options_for(server), qo).lease_interval() == 10000ms);
+  qo.claim_idle = 150ms;
+  CHECK(redis::Queue(notify::test::options_for(server), qo).lease_interval() == 100ms);
+}
+
+TEST_CASE("keep_alive holds entries past claim_idle so another consumer does not claim them") {
+  RedisServer server;
+  auto qo = queue_options("holder");
+  qo.claim_idle = 600ms;  // renewed every 200 ms: a stall of 400 ms is tolerated
+  redis::Queue holder(notify::test::options_for(server), qo);
+  qo.consumer = "other";
+  redis::Queue other(notify::test::options_for(server), qo);
+  REQUIRE(holder.send(bodies({"urgent"}), redis::Priority::high).has_value());
+  REQUIRE(holder.send(bodies({"normal"})).has_value());
+  auto held = holder.receive(10, 1s);
+  REQUIRE(held.has_value());
+  REQUIRE(held->size() == 2);  // one in each stream
+
+  const auto records = pointers(*held);
+  const auto until = Clock::now() + 3 * qo.claim_idle;
+  int renewals = 0;
+  while (Clock::now() < until) {
+    const auto trips = holder.connection().round_trips();
+    auto alive = holder.keep_alive(records);
+    REQUIRE(alive.has_value());
+    // One script for both streams (the first call also sends its source after NOSCRIPT).
+    CHECK(holder.connection().round_trips() - trips == (renewals == 0 ? 2U : 1U));
+    CHECK(*alive == std::vector<bool>{true, true});
+    ++renewals;
+    auto stolen = other.receive(10, 0ms);
+    REQUIRE(stolen.has_value());
+    CHECK(stolen->empty());
+    std::this_thread::sleep_for(holder.lease_interval());
+  }
+  MESSAGE("held for " << std::chrono::duration_cast<std::chrono::milliseconds>(3 * qo.claim_idle).count()
+                      << " ms with " << renewals << " renewals");
+  // Renewals do not count deliveries: once let go, the entries are claimed as delivery 2.
+  auto claimed = receive_until(other, 2, 5s);
+  REQUIRE(claimed.size() == 2);
+  for (const QueueRecord& r : claimed) CHECK(r.receive_count == 2);
+  REQUIRE(settle_all(other, claimed).has_value());
+}
+
+TEST_CASE("keep_alive answers false for an entry another consumer claimed, and does not take it back") {
+  RedisServer server;
+  auto qo = queue_options("slow");
+  qo.claim_idle = 300ms;
+  redis::Queue slow(notify::test::options_for(server), qo);
+  qo.consumer = "taker";
+  redis::Queue taker(notify::test::options_for(server), qo);
+  REQUIRE(slow.send(bodies({"a", "b", "c"})).has_value());
+  auto mine = slow.receive(3, 1s);
+  REQUIRE(mine->size() == 3);
+
+  // "a" is settled, "b" kept alive, "c" left to go idle and be claimed.
+  REQUIRE(settle_all(slow, {(*mine)[0]}).has_value());
+  const QueueRecord* b[] = {&(*mine)[1]};
+  const auto until = Clock::now() + 2 * qo.claim_idle;
+  std::vector<QueueRecord> taken;
+  while (Clock::now() < until || taken.empty()) {
+    REQUIRE(slow.keep_alive(b)->front());
+    if (taken.empty()) {  // once only: the taker would reclaim its own idle entry
+      auto got = taker.receive(10, 0ms);
+      REQUIRE(got.has_value());
+      for (QueueRecord& r : *got) taken.push_back(std::move(r));
+    }
+    std::this_thread::sleep_for(30ms);  // well within the lease, to check a claim soon after it is due
+    REQUIRE(Clock::now() < until + 5s);
+  }
+  REQUIRE(taken.size() == 1);
+  CHECK(taken[0].body == "c");
+
+  redis::Connection raw(notify::test::options_for(server));
+  const std::string stream = slow.stream(redis::Priority::normal);
+  REQUIRE(owner(raw, stream, entry_of((*mine)[2])) == "taker");
+  QueueRecord foreign = (*mine)[1];
+  foreign.receipt = "7:" + entry_of(foreign);
+  QueueRecord garbage = (*mine)[1];
+  garbage.receipt = "1:not-an-id";
+  const QueueRecord* all[] = {&(*mine)[0], &(*mine)[1], &(*mine)[2], &foreign, &garbage, nullptr};
+  auto alive = slow.keep_alive(all);
+  REQUIRE(alive.has_value());
+  CHECK(*alive == std::vector<bool>{false, true, false, false, false, false});
+  CHECK(owner(raw, stream, entry_of((*mine)[2])) == "taker");  // not taken back
+  CHECK(owner(raw, stream, entry_of((*mine)[1])) == "slow");
+  auto p = raw.command({"XPENDING", stream, "notify", entry_of((*mine)[2]), entry_of((*mine)[2]), "1"});
+  CHECK(p->elements[0].elements[3].integer == 2);  // its delivery count is the taker's
+
+  REQUIRE(settle_all(taker, taken).has_value());
+  REQUIRE(settle_all(slow, {(*mine)[1]}).has_value());
+  CHECK(*slow.pending_count() == 0);
+  const QueueRecord* none[] = {nullptr};
+  CHECK(*slow.keep_alive(none) == std::vector<bool>{false});
+}
+
+TEST_CASE("a consumer's first receive hands out entries delivered to it whose reply never arrived") {
+  RedisServer server;
+  redis::Queue producer(notify::test::options_for(server), queue_options("producer"));
+  REQUIRE(producer.send(bodies({"lost 1", "lost 2"})).has_value());
+  // Deliver one to "c1" behind its back, as a read whose reply was lost with the
+  // connection, and one to another consumer.
+  redis::Connection raw(notify::test::options_for(server));
+  REQUIRE(raw.command({"XGROUP", "CREATE", "test", "notify", "0"}).has_value());
+  REQUIRE(raw.command({"XREADGROUP", "GROUP", "notify", "c1", "COUNT", "1", "STREAMS", "test", ">"}).has_value());
+  REQUIRE(raw.command({"XREADGROUP", "GROUP", "notify", "nobody-else", "COUNT", "1", "STREAMS", "test", ">"}).has_value());
+  REQUIRE(producer.send(bodies({"fresh"})).has_value());
+
+  redis::Queue c1(notify::test::options_for(server), queue_options("c1"));  // claim_idle 30 s
+  const auto start = Clock::now();
+  auto got = c1.receive(10, 0ms);
+  REQUIRE(got.has_value());
+  REQUIRE(got->size() == 2);
+  CHECK((*got)[0].body == "lost 1");  // own pending first, then fresh; not "lost 2" (another's)
+  CHECK((*got)[0].receive_count == 2);  // the lost delivery and this one
+  CHECK((*got)[1].body == "fresh");
+  CHECK((*got)[1].receive_count == 1);
+  CHECK(Clock::now() - start < 5s);
+  REQUIRE(settle_all(c1, *got).has_value());
+  CHECK(c1.receive(10, 0ms)->empty());  // handed out once per connection
+}
+
+TEST_CASE("after redis-server is killed and restarted, a consumer gets its own pending entries at once") {
+  RedisServer server({.persistent = true, .password = {}, .args = {}});
+  auto qo = queue_options("c1");  // claim_idle 30 s: nobody would claim them in this test
+  redis::Queue q(notify::test::options_for(server), qo);
+  std::vector<std::string> seven;
+  for (int i = 0; i < 7; ++i) seven.push_back("p" + std::to_string(i));
+  REQUIRE(q.send(seven).has_value());
+  auto held = q.receive(5, 1s);
+  REQUIRE(held->size() == 5);
+  std::set<std::string> receipts;
+  for (const QueueRecord& r : *held) receipts.insert(r.receipt);
+
+  server.kill();
+  auto down = q.receive(5, 0ms);
+  REQUIRE_FALSE(down.has_value());
+  CHECK(is_transient(down.error().code));
+  server.start();
+
+  // In batches of 2 so recovery goes on across calls; the first three batches are ours.
+  const auto start = Clock::now();
+  std::vector<QueueRecord> again;
+  while (again.size() < 5 && Clock::now() - start < 10s) {
+    auto r = q.receive(2, 0ms);
+    if (!r) {
+      std::this_thread::sleep_for(20ms);
+      continue;
+    }
+    for (QueueRecord& rec : *r) again.push_back(std::move(rec));
+  }
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
+  MESSAGE("own pending entries back " << took.count() << " ms after the restart (claim_idle "
+                                      << qo.claim_idle.count() << " ms)");
+  CHECK(took < 10s);
+  REQUIRE(again.size() >= 5);
+  for (std::size_t i = 0; i < 5; ++i) {
+    CHECK(receipts.count(again[i].receipt) == 1);  // the same receipts: a holder can drop duplicates
+    CHECK(again[i].receive_count == 2);
+  }
+  auto rest = receive_until(q, 7 - again.size());
+  again.insert(again.end(), rest.begin(), rest.end());
+  REQUIRE(again.size() == 7);
+  REQUIRE(settle_all(q, again).has_value());
+  CHECK(*q.pending_count() == 0);
+  CHECK(q.receive(10, 0ms)->empty());
+}

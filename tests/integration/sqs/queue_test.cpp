@@ -435,3 +435,108 @@ TEST_CASE("an inbox array too large for one message goes out as several arrays o
   CHECK(receivers.size() == 41);
   CHECK(messages >= 3);  // the large array in two or more parts, and the small one
 }
+
+// ---- leases: keep_alive ------------------------------------------------------------------
+
+namespace {
+
+std::vector<const QueueRecord*> pointers(const std::vector<QueueRecord>& records) {
+  std::vector<const QueueRecord*> out;
+  for (const QueueRecord& r : records) out.push_back(&r);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("keep_alive keeps messages hidden past their visibility timeout, and a deleted or invalid receipt is false") {
+  static_assert(notify::LeasedQueue<sqs::Queue>);
+  Rig rig;
+  const std::string url = rig.create("leased", {{"VisibilityTimeout", "2"}});
+  auto worker = rig.open(url);
+  auto other = rig.open(url);
+  std::vector<std::string> bodies;
+  for (int i = 0; i < 12; ++i) bodies.push_back(poke(1, i + 1, "k" + std::to_string(i)));
+  REQUIRE(worker.send(bodies).has_value());
+  auto held = receive_n(worker, 12);
+
+  CHECK(worker.lease_interval() == 666ms);  // the queue's 2 s, read once
+  const auto records = pointers(held);
+  const auto start = Clock::now();
+  int renewals = 0;
+  while (Clock::now() - start < 5s) {
+    auto alive = worker.keep_alive(records);
+    REQUIRE_MESSAGE(alive.has_value(), (alive ? "" : alive.error().message));
+    CHECK(*alive == std::vector<bool>(12, true));
+    ++renewals;
+    auto stolen = other.receive(10, 0ms);
+    REQUIRE(stolen.has_value());
+    CHECK(stolen->empty());
+    std::this_thread::sleep_for(worker.lease_interval());
+  }
+  MESSAGE("12 messages with a 2 s visibility timeout held 5 s by " << renewals << " renewals");
+  CHECK(rig.server.requests("GetQueueAttributes") == 1);
+  CHECK(rig.server.requests("ChangeMessageVisibilityBatch") == 2 * renewals);  // 10 + 2 entries
+
+  // One deleted, one receipt that never was: false; the rest still held.
+  REQUIRE(settle_all(worker, {held[0]}, Outcome{}).has_value());
+  QueueRecord bogus = held[1];
+  bogus.receipt = "not-a-receipt";
+  const QueueRecord* mixed[] = {&held[0], &bogus, &held[2], nullptr};
+  auto alive = worker.keep_alive(mixed);
+  REQUIRE(alive.has_value());
+  CHECK(*alive == std::vector<bool>{false, false, true, false});
+
+  // Let go, the eleven others come back to the other worker.
+  auto back = receive_n(other, 11);
+  CHECK(back.size() == 11);
+}
+
+TEST_CASE("keep_alive renews to QueueOptions::visibility_timeout when set, without reading the queue's") {
+  Rig rig;
+  const std::string url = rig.create("leased-option", {{"VisibilityTimeout", "30"}});
+  auto o = options_for(rig.server);
+  o.visibility_timeout = 3s;
+  auto q = rig.open(url, o);
+  CHECK(q.lease_interval() == 1000ms);
+  REQUIRE(q.send(std::vector<std::string>{poke(1, 1, "o1")}).has_value());
+  auto held = receive_n(q, 1);
+  const QueueRecord* one[] = {&held[0]};
+  CHECK(*q.keep_alive(one) == std::vector<bool>{true});
+  CHECK(rig.server.requests("GetQueueAttributes") == 0);
+}
+
+TEST_CASE("FIFO: the receipt of an earlier delivery is false once the message was received again") {
+  Rig rig;
+  auto q = rig.open(rig.create("leased.fifo", {{"FifoQueue", "true"}, {"VisibilityTimeout", "1"}}));
+  REQUIRE(q.send(std::vector<std::string>{poke(1, 1, "f1")}).has_value());
+  auto first = receive_n(q, 1);
+  auto second = receive_n(q, 1);  // not kept alive: visible again after 1 s, received again
+  REQUIRE(second[0].id == first[0].id);
+  REQUIRE(second[0].receipt != first[0].receipt);
+  const QueueRecord* both[] = {&first[0], &second[0]};
+  auto alive = q.keep_alive(both);
+  REQUIRE_MESSAGE(alive.has_value(), (alive ? "" : alive.error().message));
+  CHECK(*alive == std::vector<bool>{false, true});
+}
+
+TEST_CASE("keep_alive fails on throttling and service faults instead of guessing") {
+  Rig rig;
+  auto q = rig.open(rig.create("leased-flaky", {{"VisibilityTimeout", "30"}}));
+  REQUIRE(q.send(std::vector<std::string>{poke(1, 1, "t1"), poke(1, 2, "t2")}).has_value());
+  auto held = receive_n(q, 2);
+  const auto records = pointers(held);
+
+  rig.server.faults(json::array({{{"target", "ChangeMessageVisibilityBatch"}, {"action", "throttle"}, {"times", 10}}}));
+  auto throttled = q.keep_alive(records);
+  REQUIRE_FALSE(throttled.has_value());
+  CHECK(throttled.error().code == Errc::rate_limited);
+  CHECK(is_transient(throttled.error().code));
+
+  rig.server.faults(json::array({{{"target", "ChangeMessageVisibilityBatch"}, {"action", "fail-entries"}, {"times", 1}}}));
+  auto faulted = q.keep_alive(records);
+  REQUIRE_FALSE(faulted.has_value());
+  CHECK(is_transient(faulted.error().code));
+
+  rig.server.faults(json::array());
+  CHECK(*q.keep_alive(records) == std::vector<bool>{true, true});
+}

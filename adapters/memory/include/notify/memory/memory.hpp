@@ -5,6 +5,7 @@
 /// Nth call, fail given tokens, add delay). For unit and fault-injection tests and the
 /// offline demo; never a substitute for the integration tests on real services.
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -59,8 +60,8 @@ class Faults {
   std::size_t calls_ = 0;
 };
 
-/// A queue with visibility, delayed redelivery, receive counts (and how many deliveries
-/// ended in an outage retry) and a dead-letter list.
+/// A queue with visibility (renewed by keep_alive), delayed redelivery, receive counts
+/// (and how many deliveries ended in an outage retry) and a dead-letter list.
 class Queue {
  public:
   struct DeadLetter {
@@ -134,6 +135,35 @@ class Queue {
     return {};
   }
 
+  /// Per record: true while it is in flight under this receipt, and then it stays hidden
+  /// for another visibility_timeout; false once it was settled, its visibility ended
+  /// (whether or not another receive took it since), or redeliver_unsettled() ran.
+  Result<std::vector<bool>> keep_alive(std::span<const QueueRecord* const> records) {
+    if (auto r = faults.enter("keep_alive"); !r) return r.error();
+    std::lock_guard lock(mu_);
+    promote_delayed();  // an expired lease is lost even if nobody received the record yet
+    std::vector<bool> out;
+    out.reserve(records.size());
+    for (const QueueRecord* rec : records) {
+      auto it = rec == nullptr ? in_flight_.end() : in_flight_.find(rec->receipt);
+      const bool held = it != in_flight_.end();
+      if (held && visibility_timeout.count() > 0) it->second.visible_again = Clock::now() + visibility_timeout;
+      out.push_back(held);
+    }
+    ++renewals_;
+    return out;
+  }
+  /// visibility_timeout / 3 (at least 1 ms); a minute when records never become visible again.
+  std::chrono::milliseconds lease_interval() const {
+    if (visibility_timeout.count() <= 0) return std::chrono::minutes(1);
+    return std::max(visibility_timeout / 3, std::chrono::milliseconds(1));
+  }
+  /// keep_alive() calls that got past the fault injection.
+  std::size_t renewals() const {
+    std::lock_guard lock(mu_);
+    return renewals_;
+  }
+
   /// Records delivered but never settled come back, as after a visibility timeout.
   void redeliver_unsettled() {
     std::lock_guard lock(mu_);
@@ -200,6 +230,7 @@ class Queue {
   std::unordered_map<std::string, Entry> in_flight_;
   std::vector<DeadLetter> dead_;
   std::size_t acked_ = 0;
+  std::size_t renewals_ = 0;
   std::uint64_t next_id_ = 0;
   std::uint64_t next_receipt_ = 0;
 };
@@ -376,7 +407,7 @@ class IdempotencyStore {
   std::unordered_map<std::string, Clock::time_point> marks_;
 };
 
-static_assert(notify::Queue<Queue>);
+static_assert(notify::LeasedQueue<Queue>);
 static_assert(notify::MemberStore<MemberStore>);
 static_assert(notify::PushProvider<PushProvider>);
 static_assert(notify::InboxSink<InboxSink>);

@@ -102,6 +102,11 @@ class Connection {
   std::uint64_t round_trips() const noexcept;
   /// Connection attempts made so far, successful or not.
   std::uint64_t connect_attempts() const noexcept;
+  /// Connections opened so far: an epoch that changes whenever the connection was
+  /// (re-)established, so a caller can tell that replies may have been lost in between.
+  std::uint64_t connects() const noexcept;
+  /// Opens the connection now unless it is open, with pipeline()'s backoff rules.
+  Result<void> connect();
   bool connected() const noexcept;
   /// Closes the connection; the next call reconnects.
   void disconnect() noexcept;

@@ -35,7 +35,8 @@ struct QueueOptions {
   /// ended in an outage retry (Outcome::outage) are not counted.
   int max_deliveries = 5;
   /// Entries pending longer are taken from their consumer (presumed dead): keep it well
-  /// above the longest batch, or a slow consumer's records are processed twice (the
+  /// above the longest batch, or keep the batch's leases alive (keep_alive() every
+  /// lease_interval()), or a slow consumer's records are processed twice (the
   /// idempotency store then stops repeated pushes).
   std::chrono::milliseconds claim_idle{30000};
   bool delete_acked = true;           ///< XDEL settled entries so the streams hold only live ones
@@ -51,9 +52,18 @@ Result<QueueAddress> parse_queue_url(std::string_view url);
 /// One entry of the dead-letter place (notify::DeadLetter, shared by the queues).
 using DeadLetter = notify::DeadLetter;
 
-/// notify::Queue on Redis Streams. receive() is one round trip when records are ready (a
-/// Lua script: due retries go back, entries abandoned by a crashed consumer are claimed,
-/// new entries are read, highest priority first); otherwise it blocks with XREADGROUP.
+/// notify::LeasedQueue on Redis Streams. receive() is one round trip when records are
+/// ready (a Lua script: due retries go back, entries abandoned by a crashed consumer are
+/// claimed, new entries are read, highest priority first); otherwise it blocks with
+/// XREADGROUP.
+///
+/// After every new connection (the first one and each reconnect) receive() first hands
+/// out this consumer's own pending entries again (XREADGROUP ... ID 0): entries delivered
+/// to it whose reply may have been lost with the connection, which would otherwise wait
+/// claim_idle for another consumer. The same entries may still be held by the caller
+/// (received before the connection broke): they come back with the same receipt, so a
+/// caller holding records drops a received record whose receipt it already holds. The
+/// consumer name must therefore be unique per live Queue (the default is).
 class Queue {
  public:
   Queue(Options connection, QueueOptions options = {});
@@ -65,6 +75,15 @@ class Queue {
   /// Appends bodies (XADD MAXLEN ~): one round trip. The request id is the envelope "id"
   /// when the body has one, else a fresh unique id.
   Result<void> send(std::span<const std::string> bodies, Priority priority = Priority::normal);
+
+  /// Keeps this consumer's entries from being claimed by others (resets their idle time
+  /// with XCLAIM ... JUSTID, without counting a delivery), one round trip for the batch
+  /// (a Lua script). Per record: true if it is still pending for this consumer; false if
+  /// it was settled, claimed by another consumer meanwhile (it is never taken back), or
+  /// its receipt is not one of this queue's.
+  Result<std::vector<bool>> keep_alive(std::span<const QueueRecord* const> records);
+  /// How often keep_alive() must run: claim_idle / 3, at least 100 ms.
+  std::chrono::milliseconds lease_interval() const noexcept;
 
   /// Records that will still come back: delivered and unsettled, or delayed.
   Result<std::size_t> pending_count();
@@ -97,10 +116,12 @@ class Queue {
   std::string dead_;
   bool groups_ready_ = false;
   std::deque<QueueRecord> stash_;  // read beyond `max` by a blocking read; returned first
+  std::uint64_t seen_connects_ = 0;   // conn_.connects() when receive() last looked
+  std::vector<std::string> recover_;  // per level: own pending entries to re-read after this id ("": none)
   std::uint64_t id_seed_ = 0;
   std::uint64_t id_counter_ = 0;
 };
 
-static_assert(notify::Queue<Queue>);
+static_assert(notify::LeasedQueue<Queue>);
 
 }  // namespace notify::redis

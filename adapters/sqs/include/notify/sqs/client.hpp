@@ -58,6 +58,12 @@ AwsError parse_error(int status, std::string_view body, std::string_view query_e
 /// faults), unauthenticated / configuration (credentials, permissions), not_found (no such
 /// queue), invalid_value (anything else the caller sent).
 Errc classify(const AwsError& e) noexcept;
+/// True when an error about one receipt handle means the message is no longer held with
+/// it (deleted, its visibility ended, received again with a newer handle):
+/// ReceiptHandleIsInvalid, MessageNotInflight (with or without the legacy
+/// `AWS.SimpleQueueService.` prefix), and the InvalidParameterValue about the ReceiptHandle
+/// that SQS answers to a ChangeMessageVisibility with an expired handle.
+bool is_lost_receipt(const AwsError& e) noexcept;
 /// A notify::Error for an AWS error, without secrets: `SQS <operation>: <code> (HTTP n): <message>`.
 Error to_error(std::string_view operation, const AwsError& e);
 

@@ -10,6 +10,10 @@
 ///   settle    done: DeleteMessageBatch; retry: ChangeMessageVisibilityBatch to the delay;
 ///             dead_letter: SendMessageBatch to the dead-letter queue with the reason, then
 ///             DeleteMessageBatch. Each batch answer is read entry by entry.
+///   keep_alive ChangeMessageVisibilityBatch (10 entries a call) to the lease length again:
+///             QueueOptions::visibility_timeout when set, else the queue's VisibilityTimeout
+///             attribute (GetQueueAttributes, read once). A receipt SQS no longer honours
+///             (is_lost_receipt) answers false; throttling and 5xx fail the call.
 ///   send      SendMessageBatch (10 entries, the size limit) with the request id as the
 ///             `notify-rid` message attribute; on a FIFO queue MessageGroupId is
 ///             notify::message_group(request) and MessageDeduplicationId a digest of the
@@ -38,7 +42,8 @@ namespace notify::sqs {
 
 struct QueueOptions {
   ClientOptions client;
-  /// The visibility timeout asked for on receive; 0: the queue's own setting.
+  /// The visibility timeout asked for on receive, and the lease keep_alive() renews;
+  /// 0: the queue's own setting (read once by keep_alive() / lease_interval()).
   std::chrono::seconds visibility_timeout{0};
   /// The dead-letter queue's URL; empty: the target of the queue's RedrivePolicy, read
   /// once when first needed. With neither, dead-lettering fails and the record stays.
@@ -65,6 +70,17 @@ class Queue {
   Result<void> settle(std::span<const Settlement> settlements);
   /// Sends bodies in batches. A body above max_message_bytes fails the call before anything is sent.
   Result<void> send(std::span<const std::string> bodies);
+
+  /// Hides each record again for the lease length (see above), in calls of 10. Per
+  /// record: true if its visibility was extended; false if its receipt is no longer
+  /// valid (deleted, its visibility ended, received by another worker since). Throttling,
+  /// 5xx and a lease length that cannot be read fail the whole call.
+  Result<std::vector<bool>> keep_alive(std::span<const QueueRecord* const> records);
+  /// The lease length / 3, at least 100 ms. While the queue's VisibilityTimeout cannot be
+  /// read (only when QueueOptions::visibility_timeout is 0), a conservative 1 s.
+  std::chrono::milliseconds lease_interval();
+  /// How long a received record stays hidden: the option, else the queue's attribute.
+  Result<std::chrono::seconds> lease_length();
 
   /// Messages visible, in flight or delayed (approximate, as SQS counts them).
   Result<std::size_t> pending_count();
@@ -117,6 +133,7 @@ class Queue {
   Client client_;
   QueueOptions opt_;
   std::optional<std::string> dead_letter_url_;
+  std::optional<std::chrono::seconds> queue_visibility_;  // the queue's VisibilityTimeout, once read
   /// Outage retries per request id, as far as this process saw them (SQS cannot carry a
   /// count on a message): they do not count toward dead-lettering (QueueRecord::outages).
   std::unordered_map<std::string, int> outages_;
@@ -124,7 +141,7 @@ class Queue {
   std::uint64_t id_counter_ = 0;
 };
 
-static_assert(notify::Queue<Queue>);
+static_assert(notify::LeasedQueue<Queue>);
 
 /// notify::InboxSink that sends each request's inbox body to an SQS queue (notify-worker's
 /// `--inbox https://...`). A failure leaves the caller to retry, so a body may arrive twice

@@ -157,7 +157,9 @@ using PusherImpl = std::variant<PrintingPushProvider>;
 constexpr bool with_fcm = false;
 #endif
 
-/// The push provider in use; counts the pushes handed to it (retries included).
+/// The push provider in use; counts the pushes handed to it (retries included). It takes
+/// pushes one at a time for the engine: FCM's go out at once over its connections; the
+/// printing provider's go out together at the next poll.
 struct AnyPusher {
   PusherImpl impl;
   std::size_t count = 0;
@@ -166,9 +168,40 @@ struct AnyPusher {
     count += pushes.size();
     return std::visit([&](auto& p) { return p.send(pushes); }, impl);
   }
+
+  void submit(const notify::Push& push, std::uint64_t tag) {
+    ++count;
+#if NOTIFY_WITH_FCM
+    if (auto* fcm = std::get_if<notify::fcm::PushProvider>(&impl)) return fcm->submit(push, tag);
+#endif
+    queued_.push_back(push);
+    tags_.push_back(tag);
+  }
+  void poll(std::chrono::milliseconds wait, std::vector<notify::PushDone>& out) {
+#if NOTIFY_WITH_FCM
+    if (auto* fcm = std::get_if<notify::fcm::PushProvider>(&impl)) return fcm->poll(wait, out);
+#endif
+    (void)wait;
+    if (queued_.empty()) return;
+    const std::vector<notify::PushResult> results = std::get<PrintingPushProvider>(impl).send(queued_);
+    for (std::size_t i = 0; i < tags_.size(); ++i) out.push_back({tags_[i], results[i]});
+    queued_.clear();
+    tags_.clear();
+  }
+  std::size_t in_flight() const {
+#if NOTIFY_WITH_FCM
+    if (const auto* fcm = std::get_if<notify::fcm::PushProvider>(&impl)) return fcm->in_flight();
+#endif
+    return queued_.size();
+  }
+
+  // The printing provider's pushes waiting for the next poll (public: AnyPusher stays an aggregate).
+  std::vector<notify::Push> queued_{};
+  std::vector<std::uint64_t> tags_{};
 };
 
 static_assert(notify::PushProvider<AnyPusher>);
+static_assert(notify::AsyncPushProvider<AnyPusher>);
 
 // The member store, idempotency store and inbox this build can use, chosen at run time.
 #if NOTIFY_WITH_REDIS

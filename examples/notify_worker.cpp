@@ -74,6 +74,9 @@ constexpr std::string_view usage_text = R"(usage: notify-worker --queue URL --me
                           STREAM:dead, and this flag may only name that stream
   --drain                 exit 0 once the queue is empty and nothing is in flight
   --log-format text|json  events on stderr, one per line (default text: key=value pairs)
+  --log-level LEVEL       debug|info|warn|error (default info): info tells each record's
+                          steps and the provider's pauses; debug adds one line per push
+  --max-in-flight N       records held at once, received and not yet settled (default 256)
   --batch-size N          records per receive, 1 to 10 (default 10)
   --claim-idle-ms N       take over records another consumer has held unsettled for N ms
                           (it is presumed dead); default 30000, keep it above the
@@ -160,6 +163,13 @@ class AnyQueue {
   notify::Result<void> send(std::span<const std::string> bodies) {
     return std::visit([&](auto& q) { return q.send(bodies); }, impl);
   }
+  /// Keeps the leases of the records the engine holds (see notify::LeasedQueue).
+  notify::Result<std::vector<bool>> keep_alive(std::span<const notify::QueueRecord* const> records) {
+    return std::visit([&](auto& q) { return q.keep_alive(records); }, impl);
+  }
+  std::chrono::milliseconds lease_interval() {
+    return std::visit([](auto& q) { return q.lease_interval(); }, impl);
+  }
   /// Records that will still come back (for --drain); run_worker waits out a transient
   /// failure to count them and stops on a permanent one.
   notify::Result<std::size_t> pending_count() {
@@ -174,7 +184,7 @@ class AnyQueue {
 };
 
 
-static_assert(notify::Queue<AnyQueue>);
+static_assert(notify::LeasedQueue<AnyQueue>);
 
 
 /// Splits a JSON-lines text into its non-blank lines.
@@ -209,7 +219,9 @@ int main(int argc, char** argv) {
                     {"fcm-endpoint"},
                     {"ca-file"},
                     {"fcm-connections"},
-                    {"fcm-streams"}};
+                    {"fcm-streams"},
+                    {"log-level"},
+                    {"max-in-flight"}};
   if (auto err = opts.parse(argc, argv, 1); !err.empty()) return usage_error(err);
   if (auto err = opts.parse_env(); !err.empty()) return usage_error(err);
 
@@ -242,7 +254,10 @@ int main(int argc, char** argv) {
   }
   std::string number_error;
   const auto claim_idle = number_flag(opts, "claim-idle-ms", 1, number_error);
+  const auto max_in_flight = number_flag(opts, "max-in-flight", 1, number_error);
   if (!number_error.empty()) return usage_error(number_error);
+  const auto log_level = notify::parse_level(opts.value_or("log-level", "info"));
+  if (!log_level) return usage_error("--log-level must be debug, info, warn or error");
 
   const std::string queue_path = memory_path(queue_flag);
   const std::string members_path = memory_path(members_flag);
@@ -331,7 +346,10 @@ int main(int argc, char** argv) {
   sigaction(SIGINT, &action, nullptr);
 
   const notify::EventSink sink = [&log](const notify::Event& e) { log(e); };
-  notify::BatchProcessor processor(store, pusher, inbox, ledger, notify::ProcessorOptions{}, sink);
+  notify::ProcessorOptions processing;
+  processing.log_level = *log_level;
+  if (max_in_flight) processing.max_records_in_flight = static_cast<std::size_t>(*max_in_flight);
+  notify::BatchProcessor processor(store, pusher, inbox, ledger, processing, sink);
 
   notify::WorkerOptions worker;
   worker.batch_size = batch_size;

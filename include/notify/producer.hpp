@@ -14,6 +14,7 @@
 #include <variant>
 #include <vector>
 
+#include "notify/codec.hpp"
 #include "notify/delivery_keys.hpp"
 #include "notify/plan.hpp"
 #include "notify/schema.hpp"

@@ -16,7 +16,7 @@
 #include <utility>
 
 #include "notify/lambda/runtime.hpp"
-#include "notify/processor.hpp"
+#include "notify/events.hpp"
 
 namespace notify::lambda {
 

@@ -20,7 +20,7 @@
 
 #include "notify/lambda/driver.hpp"
 #include "notify/lambda/event.hpp"
-#include "notify/processor.hpp"
+#include "notify/batch_processor.hpp"
 #include "notify/transport.hpp"
 
 namespace notify::lambda {
@@ -48,12 +48,9 @@ struct NoSettle {
 
 static_assert(SettleTarget<NoSettle>);
 
-/// What the handler needs of the batch processor (notify::BatchProcessor satisfies it).
-template <class P>
-concept RecordProcessor = requires(P& p, std::span<const QueueRecord> batch) {
-  { p.process(batch) } -> std::same_as<std::vector<Outcome>>;
-  { p.fatal() } -> std::convertible_to<const std::optional<Error>&>;
-};
+/// What the handler needs of the batch processor: notify::RecordProcessor, in the core
+/// (notify::BatchProcessor satisfies it).
+using notify::RecordProcessor;
 
 struct HandlerOptions {
   /// FIFO batches: a record is not started when less than this is left before the

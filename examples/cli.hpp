@@ -5,9 +5,12 @@
 /// option parsing (with NOTIFY_<FLAG> environment fallbacks) and the members file.
 
 #include <cctype>
+#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <initializer_list>
@@ -37,19 +40,41 @@ enum Exit : int {
   exit_unavailable = 69,  ///< a service (Redis) failed or cannot be reached
 };
 
-/// The whole content of a file, or of stdin for "-"; nullopt if it cannot be read.
-inline std::optional<std::string> read_input(const std::string& path) {
-  if (path == "-") {
-    std::ostringstream ss;
-    ss << std::cin.rdbuf();
-    if (std::cin.bad()) return std::nullopt;
-    return std::move(ss).str();
+/// The whole content of a file, or of stdin for "-"; nullopt if it cannot be read, with
+/// the reason in `why` (when given): a directory, a missing file, a read error. Never
+/// throws, so every caller can answer exit_no_input.
+inline std::optional<std::string> read_input(const std::string& path, std::string* why = nullptr) {
+  const auto fail = [&](std::string reason) -> std::optional<std::string> {
+    if (why) *why = std::move(reason);
+    return std::nullopt;
+  };
+  try {
+    if (path == "-") {
+      std::ostringstream ss;
+      ss << std::cin.rdbuf();
+      if (std::cin.bad()) return fail("read error on stdin");
+      return std::move(ss).str();
+    }
+    // A directory opens like a file and fails on the first read (libstdc++ then throws
+    // std::ios_base::failure from inside the stream buffer): refuse it first.
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) return fail("is a directory, not a file");
+    errno = 0;
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return fail(errno != 0 ? std::strerror(errno) : "cannot open");
+    std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (in.bad()) return fail("read error");
+    return s;
+  } catch (const std::exception& e) {  // a read error the checks above did not foresee
+    return fail(errno != 0 ? std::strerror(errno) : e.what());
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) return std::nullopt;
-  return s;
+}
+
+/// "cannot read <what> '<path>': <why>", the message for exit_no_input.
+inline std::string cannot_read(std::string_view what, const std::string& path, const std::string& why) {
+  std::string m = "cannot read " + std::string(what) + " '" + path + "'";
+  if (!why.empty()) m += ": " + why;
+  return m;
 }
 
 /// Calls `line(number, text)` for each non-blank line of a JSON-lines text; numbers

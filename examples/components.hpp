@@ -347,9 +347,10 @@ inline std::optional<Problem> make_pusher(const cli::Options& opts, std::optiona
   if (push == "fcm") {
 #if NOTIFY_WITH_FCM
     const std::string& credentials_path = opts.value("fcm-credentials");
-    auto credentials_text = cli::read_input(credentials_path);
-    if (!credentials_text || credentials_path == "-")
-      return Problem{cli::exit_no_input, "cannot read the service-account file '" + credentials_path + "'"};
+    std::string why;
+    auto credentials_text = credentials_path == "-" ? std::nullopt : cli::read_input(credentials_path, &why);
+    if (!credentials_text)
+      return Problem{cli::exit_no_input, cli::cannot_read("the service-account file", credentials_path, why)};
     auto account = notify::fcm::parse_service_account(*credentials_text);
     notify::fcm::wipe(*credentials_text);
     if (!account) return Problem{cli::exit_data, credentials_path + ": " + account.error().message};
@@ -357,8 +358,8 @@ inline std::optional<Problem> make_pusher(const cli::Options& opts, std::optiona
     fcm_options.endpoint = opts.value_or("fcm-endpoint", std::string(notify::fcm::default_endpoint));
     if (opts.has("ca-file")) {
       fcm_options.ca_file = opts.value("ca-file");
-      if (!cli::read_input(fcm_options.ca_file))
-        return Problem{cli::exit_no_input, "cannot read the CA file '" + fcm_options.ca_file + "'"};
+      if (!cli::read_input(fcm_options.ca_file, &why))
+        return Problem{cli::exit_no_input, cli::cannot_read("the CA file", fcm_options.ca_file, why)};
     }
     if (fcm_connections) fcm_options.connections = static_cast<std::size_t>(*fcm_connections);
     if (fcm_streams) fcm_options.streams_per_connection = static_cast<std::size_t>(*fcm_streams);
@@ -399,8 +400,9 @@ inline std::optional<Problem> make_store(const cli::Options& opts, AnyStore& sto
   }
   const std::string members_path = memory_path(members_flag);
   auto& memory_store = std::get<notify::memory::MemberStore>(store.impl);
-  const auto members_text = cli::read_input(members_path);
-  if (!members_text) return Problem{cli::exit_no_input, "cannot read members file '" + members_path + "'"};
+  std::string why;
+  const auto members_text = cli::read_input(members_path, &why);
+  if (!members_text) return Problem{cli::exit_no_input, cli::cannot_read("members file", members_path, why)};
   const std::string bad_members = cli::for_each_stored_member(
       *members_text,
       [&](notify::Id family, const std::string& field, const std::string& value) {

@@ -311,9 +311,10 @@ int main(int argc, char** argv) {
   } else {
     auto& q = std::get<notify::memory::Queue>(queue.impl);
     if (claim_idle) q.visibility_timeout = std::chrono::milliseconds(*claim_idle);
-    const auto queue_text = cli::read_input(queue_path);
+    std::string why;
+    const auto queue_text = cli::read_input(queue_path, &why);
     if (!queue_text) {
-      cli::complain(program, "cannot read queue file '" + queue_path + "'");
+      cli::complain(program, cli::cannot_read("queue file", queue_path, why));
       return cli::exit_no_input;
     }
     const std::vector<std::string> bodies = json_lines(*queue_text);

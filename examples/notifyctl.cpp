@@ -100,9 +100,10 @@ int usage_error(std::string_view message) {
 /// Reads the request named by --request and decodes it; prints errors as JSON.
 std::optional<notify::Request> load_request(const cli::Options& opts, int& exit_code) {
   const std::string& path = opts.value("request");
-  const auto body = cli::read_input(path);
+  std::string why;
+  const auto body = cli::read_input(path, &why);
   if (!body) {
-    cli::complain(program, "cannot read request file '" + path + "'");
+    cli::complain(program, cli::cannot_read("request file", path, why));
     exit_code = cli::exit_no_input;
     return std::nullopt;
   }
@@ -156,9 +157,10 @@ int render(int argc, char** argv) {
 
   const std::string& members_path = opts.value("members");
   if (members_path == "-" && opts.value("request") == "-") return usage_error("only one of the files can be '-'");
-  const auto members_text = cli::read_input(members_path);
+  std::string why;
+  const auto members_text = cli::read_input(members_path, &why);
   if (!members_text) {
-    cli::complain(program, "cannot read members file '" + members_path + "'");
+    cli::complain(program, cli::cannot_read("members file", members_path, why));
     return cli::exit_no_input;
   }
 
@@ -405,9 +407,10 @@ int publish(int argc, char** argv) {
     bodies.push_back(std::move(text));
   } else {
     const std::string& path = opts.value("file");
-    const auto text = cli::read_input(path);
+    std::string why;
+    const auto text = cli::read_input(path, &why);
     if (!text) {
-      cli::complain(program, "cannot read requests file '" + path + "'");
+      cli::complain(program, cli::cannot_read("requests file", path, why));
       return cli::exit_no_input;
     }
     const bool check = !opts.has("no-validate");
@@ -474,9 +477,10 @@ int members_import(int argc, char** argv) {
   const auto options = store_options(opts, exit_code);
   if (!options) return exit_code;
   const std::string& path = opts.value("members");
-  const auto text = cli::read_input(path);
+  std::string why;
+  const auto text = cli::read_input(path, &why);
   if (!text) {
-    cli::complain(program, "cannot read members file '" + path + "'");
+    cli::complain(program, cli::cannot_read("members file", path, why));
     return cli::exit_no_input;
   }
 

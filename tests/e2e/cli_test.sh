@@ -164,6 +164,26 @@ case "$case_name" in
     has "$tmp/err" "not valid JSON"
     ;;
 
+  directories_as_files)
+    # A directory where a file is expected: exit 66 with a message, never an abort (issue 12).
+    mkdir "$tmp/dir"
+    run 66 "$notifyctl" validate --request "$tmp/dir"
+    has "$tmp/err" "cannot read request file '$tmp/dir': is a directory"
+    run 66 "$notifyctl" render --request "$tmp/dir" --members "$members"
+    has "$tmp/err" "is a directory"
+    run 66 "$notifyctl" render --request "$here/requests/photo_create.json" --members "$tmp/dir"
+    has "$tmp/err" "cannot read members file '$tmp/dir': is a directory"
+    run 66 "$worker" --queue "memory:$tmp/dir" --members "$members" --push log --drain
+    has "$tmp/err" "cannot read queue file '$tmp/dir': is a directory"
+    run 66 "$worker" --queue "memory:$here/requests/photo_create.json" --members "$tmp/dir" --push log --drain
+    has "$tmp/err" "cannot read members file '$tmp/dir': is a directory"
+    run 66 "$worker" --queue "memory:$here/requests/photo_create.json" --members "memory:$tmp/dir" --push log --drain
+    has "$tmp/err" "is a directory"
+    # A file that is missing says why too.
+    run 66 "$notifyctl" validate --request "$tmp/missing.json"
+    has "$tmp/err" "cannot read request file '$tmp/missing.json': No such file or directory"
+    ;;
+
   schema)
     run 0 "$notifyctl" schema
     has "$tmp/out" '"$schema": "https://json-schema.org/draft/2020-12/schema"'
@@ -502,6 +522,9 @@ case "$case_name" in
     has "$tmp/err" "--store"
     run 64 "$notifyctl" members import --members "$members"
     run 66 "$notifyctl" members import --members "$tmp/missing.json" --store "$store"
+    mkdir "$tmp/dir"
+    run 66 "$notifyctl" members import --members "$tmp/dir" --store "$store"
+    has "$tmp/err" "cannot read members file '$tmp/dir': is a directory"
     printf '["family:1"]' >"$tmp/array.json"
     run 65 "$notifyctl" members import --members "$tmp/array.json" --store "$store"
     run 69 "$notifyctl" members get --store redis://127.0.0.1:1 --family 1 --user 1

@@ -211,6 +211,34 @@ inline std::string pretty(const nlohmann::ordered_json& j) {
   return j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
 
+/// Where a text stops being JSON: the offset from 0 of the byte that broke the parse (as
+/// the request decoder reports it). nlohmann's non-throwing parse does not say; its SAX
+/// interface hands over the parse_error instead of throwing it.
+inline std::size_t json_error_offset(std::string_view text) {
+  struct Sax final : nlohmann::json_sax<nlohmann::json> {
+    std::size_t byte = 0;
+    bool null() override { return true; }
+    bool boolean(bool) override { return true; }
+    bool number_integer(number_integer_t) override { return true; }
+    bool number_unsigned(number_unsigned_t) override { return true; }
+    bool number_float(number_float_t, const string_t&) override { return true; }
+    bool string(string_t&) override { return true; }
+    bool binary(binary_t&) override { return true; }
+    bool start_object(std::size_t) override { return true; }
+    bool key(string_t&) override { return true; }
+    bool end_object() override { return true; }
+    bool start_array(std::size_t) override { return true; }
+    bool end_array() override { return true; }
+    bool parse_error(std::size_t, const std::string&, const nlohmann::json::exception& e) override {
+      // parse_error::byte counts from 1 and is one past the byte that broke the parse.
+      if (const auto* p = dynamic_cast<const nlohmann::json::parse_error*>(&e)) byte = p->byte;
+      return false;
+    }
+  } sax;
+  nlohmann::json::sax_parse(text.begin(), text.end(), &sax);
+  return sax.byte > 0 ? sax.byte - 1 : 0;
+}
+
 /// Walks a members file: the member store's contents as JSON,
 /// {"family:<id>": {"user:<id>": "<stored member JSON string>"}}. Calls
 /// `member(familyId, field, value)` for each stored value whose key and field are well
@@ -220,7 +248,7 @@ inline std::string for_each_stored_member(
     std::string_view text, const std::function<void(notify::Id, const std::string&, const std::string&)>& member,
     const std::function<void(const std::string&, const std::string&)>& problem) {
   const auto doc = nlohmann::ordered_json::parse(text.begin(), text.end(), nullptr, false);
-  if (doc.is_discarded()) return "not valid JSON";
+  if (doc.is_discarded()) return "not valid JSON at byte " + std::to_string(json_error_offset(text));
   if (!doc.is_object()) return "expected an object {\"family:<id>\": {\"user:<id>\": \"<member JSON>\"}}";
   for (const auto& [key, fields] : doc.items()) {
     const auto family = notify::parse_family_key(key);

@@ -162,6 +162,12 @@ case "$case_name" in
     printf '{"family:1": ' >"$tmp/members.json"
     run 65 "$notifyctl" render --request "$here/requests/photo_create.json" --members "$tmp/members.json"
     has "$tmp/err" "not valid JSON"
+    # Where the JSON breaks, as a byte offset (issue 12).
+    printf '{"family:1": {"user:1": "x",}}' >"$tmp/members.json"
+    run 65 "$notifyctl" render --request "$here/requests/photo_create.json" --members "$tmp/members.json"
+    has "$tmp/err" "$tmp/members.json: not valid JSON at byte 28"
+    run 65 "$worker" --queue memory:- --members "$tmp/members.json" --push log --drain </dev/null
+    has "$tmp/err" "not valid JSON at byte 28"
     ;;
 
   directories_as_files)
@@ -525,6 +531,9 @@ case "$case_name" in
     mkdir "$tmp/dir"
     run 66 "$notifyctl" members import --members "$tmp/dir" --store "$store"
     has "$tmp/err" "cannot read members file '$tmp/dir': is a directory"
+    printf '{"family:1": {"user:1": "x",}}' >"$tmp/broken.json"
+    run 65 "$notifyctl" members import --members "$tmp/broken.json" --store "$store"
+    has "$tmp/err" "not valid JSON at byte 28"
     printf '["family:1"]' >"$tmp/array.json"
     run 65 "$notifyctl" members import --members "$tmp/array.json" --store "$store"
     run 69 "$notifyctl" members get --store redis://127.0.0.1:1 --family 1 --user 1

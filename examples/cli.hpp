@@ -4,6 +4,7 @@
 /// Helpers shared by notifyctl and notify-worker: exit codes, reading files or stdin,
 /// option parsing (with NOTIFY_<FLAG> environment fallbacks) and the members file.
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstdint>
@@ -21,6 +22,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <unistd.h>  // environ, for Options::unknown_environment
 
 #include <nlohmann/json.hpp>
 
@@ -114,7 +117,49 @@ struct Option {
   bool takes_value = true;
   std::string value;      ///< the value, or "1" for a flag that is set
   bool set = false;
+  bool from_env = false;  ///< set by its NOTIFY_<NAME> variable, not the command line
 };
+
+/// NOTIFY_<NAME>: the variable of an option (dashes as '_').
+inline std::string env_name(std::string_view option) {
+  std::string var = "NOTIFY_";
+  for (char c : option) var += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return var;
+}
+
+/// Every setting some notify program reads from NOTIFY_<NAME> (notify-worker's flags and
+/// notify-lambda's), so that one environment may serve both without warnings.
+inline constexpr std::string_view known_settings[] = {
+    "queue",         "members",        "push",         "drain",           "log-format",
+    "batch-size",    "inbox",          "dead-letter",  "claim-idle-ms",   "push-delay-ms",
+    "fcm-credentials", "fcm-endpoint", "ca-file",      "fcm-connections", "fcm-streams",
+    "time-reserve-ms"};
+
+/// NOTIFY_* variables the project's own scripts and tests set (tests/run.sh, the e2e
+/// suite, examples/demo.sh); the programs inherit them and ignore them quietly.
+inline bool is_tooling_variable(std::string_view var) {
+  constexpr std::string_view exact[] = {"NOTIFY_REDIS_SERVER", "NOTIFY_REDIS_CLI", "NOTIFY_TESTDATA_DIR",
+                                        "NOTIFY_BUILD_ROOT", "NOTIFY_SKIP_FUZZ"};
+  for (std::string_view e : exact)
+    if (var == e) return true;
+  return var.starts_with("NOTIFY_E2E_") || var.starts_with("NOTIFY_DEMO_");
+}
+
+/// Levenshtein distance, for "did you mean".
+inline std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
 
 /// Options of one (sub)command, looked up by name.
 class Options {
@@ -155,24 +200,57 @@ class Options {
   std::string parse_env() {
     for (Option& o : items_) {
       if (o.set) continue;
-      std::string var = "NOTIFY_";
-      for (char c : o.name) var += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      const std::string var = env_name(o.name);
       const char* v = std::getenv(var.c_str());
       if (!v) continue;
       const std::string_view value = v;
       if (o.takes_value) {
         if (value.empty()) continue;
         o.value = value;
-        o.set = true;
+        o.set = o.from_env = true;
       } else if (value == "1" || value == "true" || value == "yes") {
         o.value = "1";
-        o.set = true;
+        o.set = o.from_env = true;
       } else if (!(value.empty() || value == "0" || value == "false" || value == "no")) {
         return var + " must be 1/true/yes or 0/false/no";
       }
     }
     return {};
   }
+
+  /// One warning per NOTIFY_* variable in `environment` that is no setting of any notify
+  /// program (a misspelling, most likely), naming the closest setting of `program`.
+  std::vector<std::string> unknown_environment(std::string_view program, char** environment) const {
+    std::vector<std::string> warnings;
+    for (char** e = environment; e && *e; ++e) {
+      const std::string_view entry = *e;
+      const std::string_view var = entry.substr(0, entry.find('='));
+      if (!var.starts_with("NOTIFY_") || is_tooling_variable(var)) continue;
+      bool known = false;
+      for (std::string_view s : known_settings) known = known || env_name(s) == var;
+      if (known) continue;
+      std::string warning = std::string(var) + " is not a setting of " + std::string(program) + " (ignored)";
+      std::string best;
+      std::size_t best_distance = 4;  // suggest only what is close
+      for (const Option& o : items_) {
+        const std::string candidate = env_name(o.name);
+        if (const std::size_t d = edit_distance(var, candidate); d < best_distance) {
+          best_distance = d;
+          best = candidate;
+        }
+      }
+      if (!best.empty()) warning += "; did you mean " + best + "?";
+      warnings.push_back(std::move(warning));
+    }
+    return warnings;
+  }
+
+  /// How a message names an option: "--name", or "NOTIFY_NAME" when the value came from
+  /// the environment, so the user looks in the right place.
+  std::string flag(std::string_view name) const {
+    return get(name).from_env ? env_name(name) : "--" + std::string(name);
+  }
+  bool from_env(std::string_view name) const { return get(name).from_env; }
 
   bool has(std::string_view name) const { return get(name).set; }
   const std::string& value(std::string_view name) const { return get(name).value; }

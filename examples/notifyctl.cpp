@@ -36,6 +36,11 @@ namespace {
 
 constexpr std::string_view program = "notifyctl";
 
+/// The queues notifyctl can reach, for messages.
+constexpr std::string_view queue_forms =
+    "redis://HOST:PORT/STREAM[?db=N] or an SQS queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME)";
+
+
 constexpr std::string_view usage_text = R"(usage: notifyctl <command> [options]
 
 commands:
@@ -322,10 +327,13 @@ std::optional<QueueTarget> open_queue(const cli::Options& opts, int& exit_code) 
     return std::nullopt;
 #endif
   }
-  if (!url.starts_with("redis://") && url.find("://") != std::string::npos) {
-    exit_code = usage_error("--queue " + url + ": a redis:// or SQS (https://) queue URL is needed");
+  if (!url.starts_with("redis://") && !url.starts_with("unix://")) {
+    // memory:FILE (the worker's) and unknown schemes alike: say what this program takes.
+    exit_code = usage_error("--queue " + url + ": notifyctl needs " + std::string(queue_forms) +
+                            "; memory: queues live inside one notify-worker");
     return std::nullopt;
   }
+
   if (opts.has("dead-letter")) {
     exit_code = usage_error("--dead-letter goes with SQS queues (a Redis queue's is always STREAM:dead)");
     return std::nullopt;

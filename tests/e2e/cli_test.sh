@@ -275,6 +275,45 @@ case "$case_name" in
     has "$tmp/err" "NOTIFY_DRAIN"
     ;;
 
+  worker_environment_errors)
+    mkdir "$tmp/dir"
+    # An error caused by a NOTIFY_* variable names the variable, not the flag (issue 12).
+    NOTIFY_PUSH=carrier-pigeon run 64 "$worker" --queue "memory:$tmp/q" --members "$members"
+    has "$tmp/err" "NOTIFY_PUSH must be log, null or fcm"
+    run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push carrier-pigeon
+    has "$tmp/err" "--push must be log, null or fcm"
+    NOTIFY_BATCH_SIZE=11 run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push log
+    has "$tmp/err" "NOTIFY_BATCH_SIZE must be 1 to 10"
+    NOTIFY_CLAIM_IDLE_MS=0 run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push log
+    has "$tmp/err" "NOTIFY_CLAIM_IDLE_MS must be a whole number from 1 up"
+    NOTIFY_LOG_FORMAT=xml run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push log
+    has "$tmp/err" "NOTIFY_LOG_FORMAT must be text or json"
+    NOTIFY_INBOX=stdout run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push log
+    has "$tmp/err" "NOTIFY_INBOX must be log, null"
+    NOTIFY_QUEUE=amqp://broker/notify run 64 "$worker" --members "$members" --push log
+    has "$tmp/err" "NOTIFY_QUEUE amqp://broker/notify"
+    NOTIFY_QUEUE="$tmp/q" run 64 "$worker" --members "$members" --push log
+    has "$tmp/err" "NOTIFY_QUEUE must be"
+    NOTIFY_FCM_ENDPOINT=http://127.0.0.1:1 run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push log
+    has "$tmp/err" "NOTIFY_FCM_ENDPOINT goes with --push fcm"
+    NOTIFY_MEMBERS="$tmp/dir" run 66 "$worker" --queue "memory:$here/requests/photo_create.json" --push log --drain
+    has "$tmp/err" "NOTIFY_MEMBERS: cannot read members file '$tmp/dir': is a directory"
+    # A NOTIFY_* variable that no program reads is reported, not silently ignored; the
+    # worker still runs (one environment may serve several programs).
+    NOTIFY_PUHS=null NOTIFY_MEMBRES=x run 0 "$worker" --queue memory:- --members "$members" --push log --drain \
+      <"$here/requests/emotion_chosen.json"
+    has "$tmp/err" 'step=warning detail="NOTIFY_MEMBRES is not a setting of notify-worker (ignored); did you mean NOTIFY_MEMBERS?"'
+    has "$tmp/err" 'step=warning detail="NOTIFY_PUHS is not a setting of notify-worker (ignored); did you mean NOTIFY_PUSH?"'
+    NOTIFY_PUHS=null run 0 "$worker" --queue memory:- --members "$members" --push log --drain --log-format json \
+      <"$here/requests/emotion_chosen.json"
+    has "$tmp/err" '"step":"warning","detail":"NOTIFY_PUHS is not a setting of notify-worker'
+    has "$tmp/out" "push token="
+    # The Lambda bootstrap's own setting is known (a shared environment is fine).
+    NOTIFY_TIME_RESERVE_MS=100 run 0 "$worker" --queue memory:- --members "$members" --push null --drain \
+      <"$here/requests/emotion_chosen.json"
+    ! grep -q "warning" "$tmp/err" || fail "warned about a known variable: $(cat "$tmp/err")"
+    ;;
+
   worker_reads_stdin)
     run 0 "$worker" --queue memory:- --members "$members" --push log --drain <"$here/requests/letter_time_capsule.json"
     has "$tmp/out" 'inbox [{"receiverId":3,"title":"우리가 편지","body":"우리가족이 민준 님에게 새로운 타임캡슐을 작성했습니다!","screen":"TimeCapsulesNav"}]'
@@ -284,7 +323,7 @@ case "$case_name" in
   worker_rejects_unsupported_transports)
     if [ "${NOTIFY_E2E_SQS:-1}" = 0 ]; then
       run 64 "$worker" --queue "https://sqs.ap-northeast-2.amazonaws.com/1/notify.fifo" --members "$members" --push log
-      has "$tmp/err" "not supported yet in this build"
+      has "$tmp/err" "not supported in this build (built without notify::sqs)"
     else
       # Built with notify::sqs: without credentials it says which variables it looked for.
       run 64 env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_CONTAINER_CREDENTIALS_RELATIVE_URI \
@@ -298,7 +337,7 @@ case "$case_name" in
       has "$tmp/err" "--claim-idle-ms goes with Redis and memory queues"
     fi
     run 64 "$worker" --queue "memory:$tmp/q" --members "https://members.example/" --push log
-    has "$tmp/err" "not supported yet in this build"
+    has "$tmp/err" "unknown kind of member store; use redis://HOST:PORT[/DB] or a members FILE"
     if [ "${NOTIFY_E2E_FCM:-1}" = 0 ]; then
       run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push fcm
       has "$tmp/err" "--push fcm: not supported in this build"
@@ -323,13 +362,13 @@ case "$case_name" in
     fi
     if [ "${NOTIFY_E2E_SQS:-1}" = 0 ]; then
       run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push log --inbox https://sqs.example/inbox
-      has "$tmp/err" "not supported yet in this build"
+      has "$tmp/err" "not supported in this build (built without notify::sqs)"
     else
       run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push log --inbox https://sqs.example/inbox
       has "$tmp/err" "not an SQS queue URL"
     fi
     run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push log --dead-letter https://sqs.example/dlq
-    has "$tmp/err" "not supported yet in this build"
+    has "$tmp/err" "--dead-letter goes with Redis and SQS queues"
     run 64 "$worker" --queue "$tmp/q" --members "$members" --push log
     run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push carrier-pigeon
     run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push log --batch-size 11
@@ -337,12 +376,31 @@ case "$case_name" in
     run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push log --claim-idle-ms 0
     run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push log --push-delay-ms -1
     run 66 "$worker" --queue "memory:$tmp/missing.jsonl" --members "$members" --push log --drain
+    # An unknown scheme is a usage error that lists the valid forms (issue 12).
+    run 64 "$worker" --queue amqp://broker/notify --members "$members" --push log
+    has "$tmp/err" "--queue amqp://broker/notify: unknown kind of queue; use redis://HOST:PORT/STREAM, an SQS queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME) or memory:FILE"
+    run 64 "$worker" --queue "memory:$tmp/q" --members ftp://store.example --push log
+    has "$tmp/err" "--members ftp://store.example: unknown kind of member store; use redis://HOST:PORT[/DB] or a members FILE"
+    run 64 "$worker" --queue "memory:$tmp/q" --members https://sqs.example/q --push log
+    has "$tmp/err" "use redis://HOST:PORT[/DB] or a members FILE"
+    run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push log --inbox amqp://broker/inbox
+    has "$tmp/err" "--inbox amqp://broker/inbox: unknown kind of inbox; use log, null, redis://HOST:PORT/STREAM or an SQS queue URL"
+    ! grep -q "not supported yet" "$tmp/err" || fail "an unknown scheme is reported as not supported yet"
+    if [ "${NOTIFY_E2E_REDIS:-1}" != 0 ]; then
+      # notifyctl has no memory queue: it says which queues it takes, not a Redis-only message.
+      run 64 "$notifyctl" publish --queue "memory:$tmp/q" --type EMOTION_POKE --param '{"familyId":1,"userId":2}'
+      has "$tmp/err" "--queue memory:$tmp/q: notifyctl needs redis://HOST:PORT/STREAM[?db=N] or an SQS queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME); memory: queues live inside one notify-worker"
+      run 64 "$notifyctl" dlq list --queue memory:x
+      has "$tmp/err" "notifyctl needs redis://HOST:PORT/STREAM[?db=N] or an SQS queue URL"
+      run 64 "$notifyctl" publish --queue amqp://broker/notify --type EMOTION_POKE --param '{"familyId":1,"userId":2}'
+      has "$tmp/err" "notifyctl needs redis://HOST:PORT/STREAM[?db=N] or an SQS queue URL"
+    fi
     if [ "${NOTIFY_E2E_REDIS:-1}" = 0 ]; then
       # Built without notify::redis.
       run 64 "$worker" --queue redis://127.0.0.1:1/notify --members "$members" --push log
-      has "$tmp/err" "not supported yet in this build"
+      has "$tmp/err" "not supported in this build (built without notify::redis)"
       run 64 "$worker" --queue "memory:$tmp/q" --members redis://127.0.0.1:1 --push log
-      has "$tmp/err" "not supported yet in this build"
+      has "$tmp/err" "not supported in this build (built without notify::redis)"
       run 64 "$notifyctl" publish --queue redis://127.0.0.1:1/notify --file -
       has "$tmp/err" "not supported in this build"
     else

@@ -68,7 +68,9 @@ constexpr std::string_view usage_text = R"(usage: notify-worker --queue URL --me
   --fcm-streams N         concurrent requests per connection (default 50)
   --inbox log|null|URL    inbox records: log (default) prints them to stdout, null drops
                           them, redis://HOST:PORT/STREAM appends each request's records to
-                          that stream (one entry per request, field "body")
+                          that stream (one entry per request, field "body"), and an
+                          SQS queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME)
+                          gets one message per request (AWS_* as for --queue)
   --dead-letter NAME|URL  SQS: the dead-letter queue's URL (default: the queue's
                           RedrivePolicy target); Redis: the queue keeps dead letters in
                           STREAM:dead, and this flag may only name that stream

@@ -314,6 +314,15 @@ case "$case_name" in
     ! grep -q "warning" "$tmp/err" || fail "warned about a known variable: $(cat "$tmp/err")"
     ;;
 
+  worker_help)
+    run 0 "$worker" --help
+    # --inbox takes an SQS queue URL as well as a Redis stream (issue 12).
+    sed -n '/^  --inbox/,/^  --dead-letter/p' "$tmp/out" >"$tmp/inbox-help"
+    has "$tmp/inbox-help" "redis://HOST:PORT/STREAM"
+    has "$tmp/inbox-help" "SQS queue URL"
+    has "$tmp/out" "--inbox log|null|URL"
+    ;;
+
   worker_reads_stdin)
     run 0 "$worker" --queue memory:- --members "$members" --push log --drain <"$here/requests/letter_time_capsule.json"
     has "$tmp/out" 'inbox [{"receiverId":3,"title":"우리가 편지","body":"우리가족이 민준 님에게 새로운 타임캡슐을 작성했습니다!","screen":"TimeCapsulesNav"}]'

@@ -10,9 +10,11 @@
 #include <chrono>
 #include <csignal>
 #include <cstdint>
+#include <cstdio>
 #include <iostream>
 #include <limits>
 #include <optional>
+#include <random>
 #include <span>
 #include <string>
 #include <string_view>
@@ -51,7 +53,8 @@ constexpr std::string_view usage_text = R"(usage: notify-worker --queue URL --me
                           queue (retries by visibility timeout, dead letters to the
                           queue's RedrivePolicy target or --dead-letter); credentials and
                           region from AWS_* variables or the container endpoint;
-                          memory:FILE: a JSON-lines file of request bodies ('-' is stdin)
+                          memory:FILE: a JSON-lines file of request bodies ('-' is stdin),
+                          each run naming its records afresh (m-<run>-1, m-<run>-2, ...)
   --members URL|FILE      redis://HOST:PORT[/DB]: the member store (hashes family:<id>);
                           the "already sent" markers (notify:sent:*) live there too;
                           FILE or memory:FILE: the member store as JSON, as `notifyctl
@@ -174,6 +177,18 @@ class AnyQueue {
 
 static_assert(notify::Queue<AnyQueue>);
 
+
+/// "m-<16 hex digits>-": the memory queue's record ids of this run. The ids key the
+/// idempotency markers, which a Redis member store keeps for 24 h: the same file run again
+/// must not look like the records already sent.
+std::string run_prefix() {
+  std::random_device device;
+  std::uint64_t bits = (std::uint64_t{device()} << 32) ^ device();
+  bits ^= static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch().count());
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(bits));
+  return "m-" + std::string(hex) + "-";
+}
 
 /// Splits a JSON-lines text into its non-blank lines.
 std::vector<std::string> json_lines(std::string_view text) {
@@ -311,6 +326,7 @@ int main(int argc, char** argv) {
   } else {
     auto& q = std::get<notify::memory::Queue>(queue.impl);
     if (claim_idle) q.visibility_timeout = std::chrono::milliseconds(*claim_idle);
+    q.id_prefix = run_prefix();
     std::string why;
     const auto queue_text = cli::read_input(queue_path, &why);
     if (!queue_text) {

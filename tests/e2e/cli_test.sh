@@ -212,7 +212,8 @@ case "$case_name" in
     sent=$(grep -c '^step=sent ' "$tmp/err")
     [ "$pushes" -eq "$sent" ] || fail "$pushes push lines but $sent sent events"
     [ "$(grep -c '^dead_letter ' "$tmp/out")" -eq 1 ] || fail "expected exactly one dead letter"
-    has "$tmp/out" 'dead_letter id=m16 reason=[{"path":"param.photoId","code":"expected_integer"'
+    grep -qE '^dead_letter id=m-[0-9a-f]{16}-16 reason=\[\{"path":"param.photoId","code":"expected_integer"' "$tmp/out" ||
+      fail "no dead letter named m-<run>-16"
     has "$tmp/out" '"id":"demo-16"}'
     has "$tmp/out" 'push token=eR9tY4...3d5a title=우리가 편지 body=우리가족이 민준 님에게 작성한 편지가 도착했습니다! screen=LetterReceived param={"letterId":7001}'
     has "$tmp/out" 'inbox [{"receiverId":3,"title":"우리가 편지","body":"우리가족이 민준 님에게 작성한 편지가 도착했습니다!","screen":"LetterReceived","param":{"letterId":7001}}]'
@@ -543,6 +544,25 @@ case "$case_name" in
     run 66 "$notifyctl" publish --queue "$queue" --file "$tmp/missing.jsonl"
     run 69 "$notifyctl" publish --queue redis://127.0.0.1:1/notify --type EMOTION_POKE --param '{"familyId":1,"userId":3}'
     has "$tmp/err" "cannot connect"
+    ;;
+
+  redis_memory_queue_twice)
+    # A memory:FILE queue run twice against one Redis (markers kept 24 h): the second run
+    # sends too, since the records of each run have ids of their own (issue 12). Requests
+    # with an envelope id are still sent once.
+    start_redis
+    run 0 "$notifyctl" members import --members "$members" --store "$REDIS_URL"
+    echo '{"type":"EMOTION_POKE","param":{"familyId":4,"userId":31}}' >"$tmp/requests.jsonl"
+    echo '{"type":"EMOTION_POKE","param":{"familyId":1,"userId":2},"id":"poke-2"}' >>"$tmp/requests.jsonl"
+    run 0 "$worker" --queue "memory:$tmp/requests.jsonl" --members "$REDIS_URL" --push log --drain
+    equals "$(grep -c '^push ' "$tmp/out")" 2 "pushes of the first run"
+    grep -oE 'request=m-[0-9a-f]{16}-1 ' "$tmp/err" | head -1 >"$tmp/first-id"
+    [ -s "$tmp/first-id" ] || fail "no record id m-<run>-1 in the first run's log"
+    run 0 "$worker" --queue "memory:$tmp/requests.jsonl" --members "$REDIS_URL" --push log --drain
+    equals "$(grep -c '^push ' "$tmp/out")" 1 "pushes of the second run"
+    has "$tmp/out" "push token=tok-yu...0031"
+    has "$tmp/err" "step=already_sent request=poke-2"
+    ! grep -qF "$(cat "$tmp/first-id")" "$tmp/err" || fail "the second run reused the first run's record ids"
     ;;
 
   redis_members)

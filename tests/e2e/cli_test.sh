@@ -645,6 +645,25 @@ case "$case_name" in
     ! grep -q '^push ' "$tmp/out" || fail "pushed with a queue it could not read"
     run 69 "$notifyctl" members get --store "$bad" --family 1 --user 1
     run 69 "$notifyctl" dlq list --queue "$bad/notify"
+    # No password at all: the server wants one, and the message says so (issue 12).
+    none="redis://127.0.0.1:$REDIS_PORT"
+    cat "$here/requests/comment_message.json" "$here/requests/photo_create.json" >"$tmp/two.jsonl"
+    for file in "$here/requests/comment_message.json" "$tmp/two.jsonl"; do
+      run 69 "$notifyctl" publish --queue "$none/notify" --file "$file"
+      has "$tmp/err" "NOAUTH"
+      has "$tmp/err" "the server requires a password"
+      ! grep -q "Server closed the connection" "$tmp/err" || fail "NOAUTH reported as a closed connection"
+    done
+    run 69 "$notifyctl" publish --queue "$none/notify" --type EMOTION_POKE --param '{"familyId":1,"userId":3}'
+    has "$tmp/err" "NOAUTH"
+    run 69 "$notifyctl" members import --members "$members" --store "$none"
+    has "$tmp/err" "NOAUTH"
+    run 69 "$notifyctl" members get --store "$none" --family 1 --user 1
+    has "$tmp/err" "NOAUTH"
+    run 69 "$notifyctl" dlq list --queue "$none/notify"
+    has "$tmp/err" "NOAUTH"
+    run 1 "$worker" --queue "$none/notify" --members "$good" --push log --drain
+    has "$tmp/err" "NOAUTH"
     # A worker whose member store refuses it stops too, and leaves the record to come back.
     run 1 "$worker" --queue "$good/notify" --members "$bad" --push log --drain
     has "$tmp/err" "step=fatal"

@@ -198,6 +198,18 @@ case "$case_name" in
       PEDIA_QUESTION_EDITTED PEDIA_ANSWER PEDIA_EDIT_PHOTO; do
       has "$tmp/out" "\"\$ref\": \"#/\$defs/$type\""
     done
+    # Previews: notify::Limits allows 4096 bytes of UTF-8, so at most 4096 code points; the
+    # schema must not refuse what validate accepts (issue 12).
+    has "$tmp/out" '"maxLength": 4096'
+    ! grep -q '"maxLength": 1024' "$tmp/out" || fail "the schema still says maxLength 1024"
+    preview=$(head -c 4096 /dev/zero | tr '\0' a)
+    printf '{"type":"PHOTO_CREATE","param":{"photoId":1,"authorId":2,"familyId":3,"titlePreview":"%s"}}' "$preview" \
+      >"$tmp/long.json"
+    run 0 "$notifyctl" validate --request "$tmp/long.json"
+    printf '{"type":"PHOTO_CREATE","param":{"photoId":1,"authorId":2,"familyId":3,"titlePreview":"%sa"}}' "$preview" \
+      >"$tmp/long.json"
+    run 2 "$notifyctl" validate --request "$tmp/long.json"
+    has "$tmp/out" '"code": "too_long"'
     ;;
 
   worker_drains_sample_data)

@@ -40,7 +40,6 @@ constexpr std::string_view program = "notifyctl";
 constexpr std::string_view queue_forms =
     "redis://HOST:PORT/STREAM[?db=N] or an SQS queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME)";
 
-
 constexpr std::string_view usage_text = R"(usage: notifyctl <command> [options]
 
 commands:
@@ -78,8 +77,9 @@ commands:
       Print the member's stored JSON; exit 1 if there is no such member.
   members remove --store STORE --family ID [--user ID]
       Remove one member (HDEL), or the whole family (UNLINK).
-  dlq list --queue QUEUE [--max N] [--dead-letter URL]
-      Print the oldest N dead letters (default 100), one JSON object per line:
+  dlq list --queue QUEUE [--max N | --all] [--dead-letter URL]
+      Print the oldest N dead letters (default 100; --all: every one there is now),
+      one JSON object per line:
       {"id", "requestId", "reason", "deliveries", "deadAt", "origin", "body"}.
   dlq redrive --queue QUEUE (--id ID | --all) [--dead-letter URL]
       Move dead letters (by the id dlq list prints) back to the queue they came
@@ -333,7 +333,6 @@ std::optional<QueueTarget> open_queue(const cli::Options& opts, int& exit_code) 
                             "; memory: queues live inside one notify-worker");
     return std::nullopt;
   }
-
   if (opts.has("dead-letter")) {
     exit_code = usage_error("--dead-letter goes with SQS queues (a Redis queue's is always STREAM:dead)");
     return std::nullopt;
@@ -618,9 +617,10 @@ bool is_entry_id(std::string_view id) {
 }
 
 int dlq_list(int argc, char** argv) {
-  cli::Options opts{{"queue"}, {"max"}, {"dead-letter"}};
+  cli::Options opts{{"queue"}, {"max"}, {"all", false}, {"dead-letter"}};
   if (auto err = opts.parse(argc, argv, 3); !err.empty()) return usage_error(err);
   if (!opts.has("queue")) return usage_error("dlq list needs --queue");
+  if (opts.has("all") && opts.has("max")) return usage_error("dlq list takes --all or --max, not both");
   std::size_t max = 100;
   if (opts.has("max")) {
     const auto n = cli::parse_number(opts.value("max"));
@@ -630,6 +630,13 @@ int dlq_list(int argc, char** argv) {
   int exit_code = cli::exit_ok;
   auto queue = open_queue(opts, exit_code);
   if (!queue) return exit_code;
+  if (opts.has("all")) {
+    // As many as there are now (letters dead meanwhile wait for the next listing).
+    auto count = queue->dead_count();
+    if (!count) return redis_failed("dlq list", count.error());
+    if (*count == 0) return cli::exit_ok;
+    max = *count;
+  }
   auto letters = queue->dead_letters(max);
   if (!letters) return redis_failed("dlq list", letters.error());
   for (const nlohmann::ordered_json& j : *letters)

@@ -336,6 +336,25 @@ case "$case_name" in
     has "$tmp/out" "--inbox log|null|URL"
     ;;
 
+  readme_matches_programs)
+    # The README's tables and synopses say what the programs do (issue 12).
+    readme="$src/README.md"
+    run 0 "$worker" --help
+    for flag in $(grep -oE '^  --[a-z-]+' "$tmp/out" | sort -u); do
+      grep -qF -- "| \`$flag" "$readme" || fail "README's worker flag table omits $flag"
+    done
+    # Every variable tests/run.sh reads is documented.
+    for var in $(grep -oE '\$\{[A-Z_]+:-' "$src/tests/run.sh" | sed 's/^\${//; s/:-$//' | sort -u); do
+      grep -qF -- "$var" "$readme" || fail "README does not document tests/run.sh's $var"
+    done
+    # Documents it cites are in the repository.
+    for doc in $(grep -oE '\b[A-Z]+\.md\b' "$readme" | sort -u); do
+      [ -e "$src/$doc" ] || fail "README cites $doc, which is not in the repository"
+    done
+    # The library snippet sticks to what g++ 12's C++20 library has.
+    ! grep -qE 'std::print(ln)?\(' "$readme" || fail "README uses std::print/std::println"
+    ;;
+
   worker_reads_stdin)
     run 0 "$worker" --queue memory:- --members "$members" --push log --drain <"$here/requests/letter_time_capsule.json"
     has "$tmp/out" 'inbox [{"receiverId":3,"title":"우리가 편지","body":"우리가족이 민준 님에게 새로운 타임캡슐을 작성했습니다!","screen":"TimeCapsulesNav"}]'
@@ -701,6 +720,11 @@ case "$case_name" in
     done <"$tmp/out"
     has "$tmp/out" '\"path\":\"param.userId\",\"code\":\"missing_field\"'
     has "$tmp/out" '"body":"{\"type\":\"EMOTION_POKE\",\"param\":{\"familyId\":4}}"'
+    # --all lists every one (the synopsis offers it; issue 12).
+    run 0 "$notifyctl" dlq list --queue "$queue" --all
+    equals "$(wc -l <"$tmp/out")" 2 "dead letters listed with --all"
+    run 64 "$notifyctl" dlq list --queue "$queue" --all --max 1
+    has "$tmp/err" "--all or --max"
     run 0 "$notifyctl" dlq list --queue "$queue" --max 1
     equals "$(wc -l <"$tmp/out")" 1 "dead letters listed with --max 1"
     first=$(sed 's/^{"id":"\([^"]*\)".*/\1/' "$tmp/out")

@@ -228,6 +228,7 @@ class Options {
       if (!var.starts_with("NOTIFY_") || is_tooling_variable(var)) continue;
       bool known = false;
       for (std::string_view s : known_settings) known = known || env_name(s) == var;
+      for (const Option& o : items_) known = known || env_name(o.name) == var;  // a new one not listed yet
       if (known) continue;
       std::string warning = std::string(var) + " is not a setting of " + std::string(program) + " (ignored)";
       std::string best;

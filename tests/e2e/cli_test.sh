@@ -279,6 +279,7 @@ case "$case_name" in
       esac
     done <"$tmp/err"
     has "$tmp/err" '"step":"sent","request":"demo-15","type":"PEDIA_EDIT_PHOTO"'
+    ! grep -q '"step":"warning"' "$tmp/err" || fail "a warning about a setting the worker reads"
     has "$tmp/err" '"step":"drained"'
     # The command line wins over the environment.
     NOTIFY_PUSH=fcm run 0 "$worker" --queue "memory:$src/examples/data/requests.jsonl" \

@@ -4,10 +4,14 @@
 /// Helpers shared by notifyctl and notify-worker: exit codes, reading files or stdin,
 /// option parsing (with NOTIFY_<FLAG> environment fallbacks) and the members file.
 
+#include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <initializer_list>
@@ -18,6 +22,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <unistd.h>  // environ, for Options::unknown_environment
 
 #include <nlohmann/json.hpp>
 
@@ -37,19 +43,41 @@ enum Exit : int {
   exit_unavailable = 69,  ///< a service (Redis) failed or cannot be reached
 };
 
-/// The whole content of a file, or of stdin for "-"; nullopt if it cannot be read.
-inline std::optional<std::string> read_input(const std::string& path) {
-  if (path == "-") {
-    std::ostringstream ss;
-    ss << std::cin.rdbuf();
-    if (std::cin.bad()) return std::nullopt;
-    return std::move(ss).str();
+/// The whole content of a file, or of stdin for "-"; nullopt if it cannot be read, with
+/// the reason in `why` (when given): a directory, a missing file, a read error. Never
+/// throws, so every caller can answer exit_no_input.
+inline std::optional<std::string> read_input(const std::string& path, std::string* why = nullptr) {
+  const auto fail = [&](std::string reason) -> std::optional<std::string> {
+    if (why) *why = std::move(reason);
+    return std::nullopt;
+  };
+  try {
+    if (path == "-") {
+      std::ostringstream ss;
+      ss << std::cin.rdbuf();
+      if (std::cin.bad()) return fail("read error on stdin");
+      return std::move(ss).str();
+    }
+    // A directory opens like a file and fails on the first read (libstdc++ then throws
+    // std::ios_base::failure from inside the stream buffer): refuse it first.
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) return fail("is a directory, not a file");
+    errno = 0;
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return fail(errno != 0 ? std::strerror(errno) : "cannot open");
+    std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (in.bad()) return fail("read error");
+    return s;
+  } catch (const std::exception& e) {  // a read error the checks above did not foresee
+    return fail(errno != 0 ? std::strerror(errno) : e.what());
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) return std::nullopt;
-  return s;
+}
+
+/// "cannot read <what> '<path>': <why>", the message for exit_no_input.
+inline std::string cannot_read(std::string_view what, const std::string& path, const std::string& why) {
+  std::string m = "cannot read " + std::string(what) + " '" + path + "'";
+  if (!why.empty()) m += ": " + why;
+  return m;
 }
 
 /// Calls `line(number, text)` for each non-blank line of a JSON-lines text; numbers
@@ -89,7 +117,49 @@ struct Option {
   bool takes_value = true;
   std::string value;      ///< the value, or "1" for a flag that is set
   bool set = false;
+  bool from_env = false;  ///< set by its NOTIFY_<NAME> variable, not the command line
 };
+
+/// NOTIFY_<NAME>: the variable of an option (dashes as '_').
+inline std::string env_name(std::string_view option) {
+  std::string var = "NOTIFY_";
+  for (char c : option) var += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return var;
+}
+
+/// Every setting some notify program reads from NOTIFY_<NAME> (notify-worker's flags and
+/// notify-lambda's), so that one environment may serve both without warnings.
+inline constexpr std::string_view known_settings[] = {
+    "queue",         "members",        "push",         "drain",           "log-format",
+    "batch-size",    "inbox",          "dead-letter",  "claim-idle-ms",   "push-delay-ms",
+    "fcm-credentials", "fcm-endpoint", "ca-file",      "fcm-connections", "fcm-streams",
+    "time-reserve-ms"};
+
+/// NOTIFY_* variables the project's own scripts and tests set (tests/run.sh, the e2e
+/// suite, examples/demo.sh); the programs inherit them and ignore them quietly.
+inline bool is_tooling_variable(std::string_view var) {
+  constexpr std::string_view exact[] = {"NOTIFY_REDIS_SERVER", "NOTIFY_REDIS_CLI", "NOTIFY_TESTDATA_DIR",
+                                        "NOTIFY_BUILD_ROOT", "NOTIFY_SKIP_FUZZ"};
+  for (std::string_view e : exact)
+    if (var == e) return true;
+  return var.starts_with("NOTIFY_E2E_") || var.starts_with("NOTIFY_DEMO_");
+}
+
+/// Levenshtein distance, for "did you mean".
+inline std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
 
 /// Options of one (sub)command, looked up by name.
 class Options {
@@ -130,24 +200,58 @@ class Options {
   std::string parse_env() {
     for (Option& o : items_) {
       if (o.set) continue;
-      std::string var = "NOTIFY_";
-      for (char c : o.name) var += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      const std::string var = env_name(o.name);
       const char* v = std::getenv(var.c_str());
       if (!v) continue;
       const std::string_view value = v;
       if (o.takes_value) {
         if (value.empty()) continue;
         o.value = value;
-        o.set = true;
+        o.set = o.from_env = true;
       } else if (value == "1" || value == "true" || value == "yes") {
         o.value = "1";
-        o.set = true;
+        o.set = o.from_env = true;
       } else if (!(value.empty() || value == "0" || value == "false" || value == "no")) {
         return var + " must be 1/true/yes or 0/false/no";
       }
     }
     return {};
   }
+
+  /// One warning per NOTIFY_* variable in `environment` that is no setting of any notify
+  /// program (a misspelling, most likely), naming the closest setting of `program`.
+  std::vector<std::string> unknown_environment(std::string_view program, char** environment) const {
+    std::vector<std::string> warnings;
+    for (char** e = environment; e && *e; ++e) {
+      const std::string_view entry = *e;
+      const std::string_view var = entry.substr(0, entry.find('='));
+      if (!var.starts_with("NOTIFY_") || is_tooling_variable(var)) continue;
+      bool known = false;
+      for (std::string_view s : known_settings) known = known || env_name(s) == var;
+      for (const Option& o : items_) known = known || env_name(o.name) == var;  // a new one not listed yet
+      if (known) continue;
+      std::string warning = std::string(var) + " is not a setting of " + std::string(program) + " (ignored)";
+      std::string best;
+      std::size_t best_distance = 4;  // suggest only what is close
+      for (const Option& o : items_) {
+        const std::string candidate = env_name(o.name);
+        if (const std::size_t d = edit_distance(var, candidate); d < best_distance) {
+          best_distance = d;
+          best = candidate;
+        }
+      }
+      if (!best.empty()) warning += "; did you mean " + best + "?";
+      warnings.push_back(std::move(warning));
+    }
+    return warnings;
+  }
+
+  /// How a message names an option: "--name", or "NOTIFY_NAME" when the value came from
+  /// the environment, so the user looks in the right place.
+  std::string flag(std::string_view name) const {
+    return get(name).from_env ? env_name(name) : "--" + std::string(name);
+  }
+  bool from_env(std::string_view name) const { return get(name).from_env; }
 
   bool has(std::string_view name) const { return get(name).set; }
   const std::string& value(std::string_view name) const { return get(name).value; }
@@ -186,6 +290,34 @@ inline std::string pretty(const nlohmann::ordered_json& j) {
   return j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
 
+/// Where a text stops being JSON: the offset from 0 of the byte that broke the parse (as
+/// the request decoder reports it). nlohmann's non-throwing parse does not say; its SAX
+/// interface hands over the parse_error instead of throwing it.
+inline std::size_t json_error_offset(std::string_view text) {
+  struct Sax final : nlohmann::json_sax<nlohmann::json> {
+    std::size_t byte = 0;
+    bool null() override { return true; }
+    bool boolean(bool) override { return true; }
+    bool number_integer(number_integer_t) override { return true; }
+    bool number_unsigned(number_unsigned_t) override { return true; }
+    bool number_float(number_float_t, const string_t&) override { return true; }
+    bool string(string_t&) override { return true; }
+    bool binary(binary_t&) override { return true; }
+    bool start_object(std::size_t) override { return true; }
+    bool key(string_t&) override { return true; }
+    bool end_object() override { return true; }
+    bool start_array(std::size_t) override { return true; }
+    bool end_array() override { return true; }
+    bool parse_error(std::size_t, const std::string&, const nlohmann::json::exception& e) override {
+      // parse_error::byte counts from 1 and is one past the byte that broke the parse.
+      if (const auto* p = dynamic_cast<const nlohmann::json::parse_error*>(&e)) byte = p->byte;
+      return false;
+    }
+  } sax;
+  nlohmann::json::sax_parse(text.begin(), text.end(), &sax);
+  return sax.byte > 0 ? sax.byte - 1 : 0;
+}
+
 /// Walks a members file: the member store's contents as JSON,
 /// {"family:<id>": {"user:<id>": "<stored member JSON string>"}}. Calls
 /// `member(familyId, field, value)` for each stored value whose key and field are well
@@ -195,7 +327,7 @@ inline std::string for_each_stored_member(
     std::string_view text, const std::function<void(notify::Id, const std::string&, const std::string&)>& member,
     const std::function<void(const std::string&, const std::string&)>& problem) {
   const auto doc = nlohmann::ordered_json::parse(text.begin(), text.end(), nullptr, false);
-  if (doc.is_discarded()) return "not valid JSON";
+  if (doc.is_discarded()) return "not valid JSON at byte " + std::to_string(json_error_offset(text));
   if (!doc.is_object()) return "expected an object {\"family:<id>\": {\"user:<id>\": \"<member JSON>\"}}";
   for (const auto& [key, fields] : doc.items()) {
     const auto family = notify::parse_family_key(key);

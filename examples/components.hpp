@@ -310,8 +310,14 @@ inline std::optional<std::int64_t> number_flag(const cli::Options& opts, std::st
   if (!opts.has(name)) return std::nullopt;
   auto v = cli::parse_number(opts.value(name), min);
   if (!v || *v > std::numeric_limits<int>::max())
-    error = "--" + std::string(name) + " must be a whole number from " + std::to_string(min) + " up";
+    error = opts.flag(name) + " must be a whole number from " + std::to_string(min) + " up";
   return v;
+}
+
+/// "NOTIFY_NAME: " when the option came from the environment, else nothing: the prefix of
+/// a message about the file or value it names.
+inline std::string in_env(const cli::Options& opts, std::string_view name) {
+  return opts.from_env(name) ? cli::env_name(name) + ": " : std::string();
 }
 
 /// A setting that cannot be used: what to say, the exit status, and whether the usage
@@ -325,45 +331,61 @@ struct Problem {
 };
 
 inline Problem usage_problem(std::string message) { return Problem(cli::exit_usage, std::move(message), true); }
-inline Problem unsupported(std::string_view what) {
-  return Problem(cli::exit_usage, std::string(what) + ": not supported yet in this build");
+/// A kind of place this program knows but this build left out.
+inline Problem not_built(std::string_view what, std::string_view adapter) {
+  return Problem(cli::exit_usage, std::string(what) + ": not supported in this build (built without notify::" +
+                                      std::string(adapter) + ")");
 }
+/// A place of a kind no build knows: say which kinds there are.
+inline Problem unknown_kind(std::string_view what, std::string_view kind, std::string_view forms) {
+  return usage_problem(std::string(what) + ": unknown kind of " + std::string(kind) + "; use " + std::string(forms));
+}
+
+/// The valid forms of each place, for messages.
+inline constexpr std::string_view queue_forms =
+    "redis://HOST:PORT/STREAM, an SQS queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME) or memory:FILE";
+inline constexpr std::string_view members_forms = "redis://HOST:PORT[/DB] or a members FILE";
+inline constexpr std::string_view inbox_forms = "log, null, redis://HOST:PORT/STREAM or an SQS queue URL";
 
 /// Checks the shared settings: --members (required), --push (required) and the FCM
 /// flags that go with it, --push-delay-ms, --inbox and --log-format. Files are read later.
+/// Messages name an option as it was given: --flag, or NOTIFY_FLAG from the environment.
 inline std::optional<Problem> check_flags(const cli::Options& opts) {
   if (!opts.has("members")) return usage_problem("--members is required (redis://HOST:PORT[/DB] or FILE)");
   if (!opts.has("push")) return usage_problem("--push is required (log, null or fcm)");
   const std::string& members_flag = opts.value("members");
   const Scheme members_scheme = scheme_of(members_flag);
-  if (members_scheme == Scheme::other || members_scheme == Scheme::sqs || (members_scheme == Scheme::redis && !with_redis))
-    return unsupported("member store " + members_flag);
+  if (members_scheme == Scheme::other || members_scheme == Scheme::sqs)
+    return unknown_kind(opts.flag("members") + " " + members_flag, "member store", members_forms);
+  if (members_scheme == Scheme::redis && !with_redis) return not_built(opts.flag("members") + " " + members_flag, "redis");
   const std::string inbox_flag = opts.value_or("inbox", "log");
   const Scheme inbox_scheme = scheme_of(inbox_flag);
-  if (inbox_scheme == Scheme::other || (inbox_scheme == Scheme::redis && !with_redis) ||
-      (inbox_scheme == Scheme::sqs && !with_sqs))
-    return unsupported("--inbox " + inbox_flag);
+  if (inbox_scheme == Scheme::other) return unknown_kind(opts.flag("inbox") + " " + inbox_flag, "inbox", inbox_forms);
+  if (inbox_scheme == Scheme::redis && !with_redis) return not_built(opts.flag("inbox") + " " + inbox_flag, "redis");
+  if (inbox_scheme == Scheme::sqs && !with_sqs) return not_built(opts.flag("inbox") + " " + inbox_flag, "sqs");
   if (inbox_scheme != Scheme::redis && inbox_scheme != Scheme::sqs && inbox_flag != "log" && inbox_flag != "null")
-    return usage_problem("--inbox must be log, null, redis://HOST:PORT/STREAM or an SQS queue URL");
+    return usage_problem(opts.flag("inbox") + " must be " + std::string(inbox_forms));
 
   const std::string& push = opts.value("push");
   if (push == "fcm" && !with_fcm)
-    return Problem{cli::exit_usage, "--push fcm: not supported in this build (built without notify::fcm)", false};
-  if (push != "log" && push != "null" && push != "fcm") return usage_problem("--push must be log, null or fcm");
+    return Problem{cli::exit_usage, opts.flag("push") + " fcm: not supported in this build (built without notify::fcm)",
+                   false};
+  if (push != "log" && push != "null" && push != "fcm") return usage_problem(opts.flag("push") + " must be log, null or fcm");
   constexpr std::string_view fcm_flags[] = {"fcm-credentials", "fcm-endpoint", "ca-file", "fcm-connections",
                                             "fcm-streams"};
   for (std::string_view flag : fcm_flags)
-    if (push != "fcm" && opts.has(flag)) return usage_problem("--" + std::string(flag) + " goes with --push fcm");
+    if (push != "fcm" && opts.has(flag)) return usage_problem(opts.flag(flag) + " goes with --push fcm");
   if (push == "fcm" && !opts.has("fcm-credentials"))
-    return usage_problem("--push fcm needs --fcm-credentials FILE (a service-account JSON key file)");
+    return usage_problem(opts.flag("push") +
+                         " fcm needs --fcm-credentials FILE (a service-account JSON key file; or NOTIFY_FCM_CREDENTIALS)");
   const std::string log_format = opts.value_or("log-format", "text");
-  if (log_format != "text" && log_format != "json") return usage_problem("--log-format must be text or json");
+  if (log_format != "text" && log_format != "json") return usage_problem(opts.flag("log-format") + " must be text or json");
   std::string number_error;
   const auto push_delay = number_flag(opts, "push-delay-ms", 0, number_error);
   number_flag(opts, "fcm-connections", 1, number_error);
   number_flag(opts, "fcm-streams", 1, number_error);
   if (!number_error.empty()) return usage_problem(number_error);
-  if (push == "fcm" && push_delay) return usage_problem("--push-delay-ms goes with --push log or null");
+  if (push == "fcm" && push_delay) return usage_problem(opts.flag("push-delay-ms") + " goes with --push log or null");
   return std::nullopt;
 }
 
@@ -380,9 +402,11 @@ inline std::optional<Problem> make_pusher(const cli::Options& opts, std::optiona
   if (push == "fcm") {
 #if NOTIFY_WITH_FCM
     const std::string& credentials_path = opts.value("fcm-credentials");
-    auto credentials_text = cli::read_input(credentials_path);
-    if (!credentials_text || credentials_path == "-")
-      return Problem{cli::exit_no_input, "cannot read the service-account file '" + credentials_path + "'"};
+    std::string why;
+    auto credentials_text = credentials_path == "-" ? std::nullopt : cli::read_input(credentials_path, &why);
+    if (!credentials_text)
+      return Problem{cli::exit_no_input,
+                     in_env(opts, "fcm-credentials") + cli::cannot_read("the service-account file", credentials_path, why)};
     auto account = notify::fcm::parse_service_account(*credentials_text);
     notify::fcm::wipe(*credentials_text);
     if (!account) return Problem{cli::exit_data, credentials_path + ": " + account.error().message};
@@ -390,8 +414,8 @@ inline std::optional<Problem> make_pusher(const cli::Options& opts, std::optiona
     fcm_options.endpoint = opts.value_or("fcm-endpoint", std::string(notify::fcm::default_endpoint));
     if (opts.has("ca-file")) {
       fcm_options.ca_file = opts.value("ca-file");
-      if (!cli::read_input(fcm_options.ca_file))
-        return Problem{cli::exit_no_input, "cannot read the CA file '" + fcm_options.ca_file + "'"};
+      if (!cli::read_input(fcm_options.ca_file, &why))
+        return Problem{cli::exit_no_input, in_env(opts, "ca-file") + cli::cannot_read("the CA file", fcm_options.ca_file, why)};
     }
     if (fcm_connections) fcm_options.connections = static_cast<std::size_t>(*fcm_connections);
     if (fcm_streams) fcm_options.streams_per_connection = static_cast<std::size_t>(*fcm_streams);
@@ -399,8 +423,10 @@ inline std::optional<Problem> make_pusher(const cli::Options& opts, std::optiona
     auto provider = notify::fcm::PushProvider::create(std::move(*account), std::move(fcm_options));
     if (!provider) {
       // A bad --fcm-endpoint is a usage error; anything else (the key) is in the file.
-      return Problem{provider.error().path == "endpoint" ? cli::exit_usage : cli::exit_data,
-                     "cannot set up FCM: " + provider.error().message};
+      const bool endpoint = provider.error().path == "endpoint";
+      return Problem{endpoint ? cli::exit_usage : cli::exit_data,
+                     (endpoint ? in_env(opts, "fcm-endpoint") : in_env(opts, "fcm-credentials")) +
+                         "cannot set up FCM: " + provider.error().message};
     }
     pusher_slot.emplace(AnyPusher{PusherImpl{std::in_place_type<notify::fcm::PushProvider>, std::move(*provider)}});
 #else
@@ -422,7 +448,7 @@ inline std::optional<Problem> make_store(const cli::Options& opts, AnyStore& sto
   if (scheme_of(members_flag) == Scheme::redis) {
 #if NOTIFY_WITH_REDIS
     auto options = notify::redis::parse_url(members_flag);
-    if (!options) return usage_problem("--members: " + options.error().message);
+    if (!options) return usage_problem(opts.flag("members") + ": " + options.error().message);
     store.impl.emplace<notify::redis::MemberStore>(*options);
     ledger.impl.emplace<notify::redis::IdempotencyStore>(*options);
 #else
@@ -432,8 +458,10 @@ inline std::optional<Problem> make_store(const cli::Options& opts, AnyStore& sto
   }
   const std::string members_path = memory_path(members_flag);
   auto& memory_store = std::get<notify::memory::MemberStore>(store.impl);
-  const auto members_text = cli::read_input(members_path);
-  if (!members_text) return Problem{cli::exit_no_input, "cannot read members file '" + members_path + "'"};
+  std::string why;
+  const auto members_text = cli::read_input(members_path, &why);
+  if (!members_text)
+    return Problem{cli::exit_no_input, in_env(opts, "members") + cli::cannot_read("members file", members_path, why)};
   const std::string bad_members = cli::for_each_stored_member(
       *members_text,
       [&](notify::Id family, const std::string& field, const std::string& value) {
@@ -442,7 +470,7 @@ inline std::optional<Problem> make_store(const cli::Options& opts, AnyStore& sto
       [&](const std::string& where, const std::string& what) {
         log(notify::Event{"member_skipped", where, {}, {}, what});
       });
-  if (!bad_members.empty()) return Problem{cli::exit_data, members_path + ": " + bad_members};
+  if (!bad_members.empty()) return Problem{cli::exit_data, in_env(opts, "members") + members_path + ": " + bad_members};
   return std::nullopt;
 }
 
@@ -454,13 +482,13 @@ inline std::optional<Problem> make_inbox(const cli::Options& opts, AnyInbox& inb
     auto queue = notify::sqs::Queue::open(inbox_flag);
     if (!queue)
       return Problem{queue.error().code == notify::Errc::configuration ? cli::exit_usage : cli::exit_failure,
-                     "--inbox " + inbox_flag + ": " + queue.error().message};
+                     opts.flag("inbox") + " " + inbox_flag + ": " + queue.error().message};
     inbox.impl.emplace<notify::sqs::QueueInbox>(std::move(*queue));
 #endif
   } else if (scheme_of(inbox_flag) == Scheme::redis) {
 #if NOTIFY_WITH_REDIS
     auto address = notify::redis::parse_queue_url(inbox_flag);
-    if (!address) return usage_problem("--inbox: " + address.error().message);
+    if (!address) return usage_problem(opts.flag("inbox") + ": " + address.error().message);
     inbox.impl.emplace<notify::redis::StreamInbox>(address->connection, address->stream);
 #endif
   } else {

@@ -143,6 +143,7 @@ int main(int argc, char** argv) {
   if (reserve) handler_options.time_reserve = std::chrono::milliseconds(*reserve);
 
   const EventLog log(opts.value_or("log-format", "text") == "json");
+  for (const std::string& w : opts.unknown_environment(program, environ)) log(notify::Event{"warning", {}, {}, {}, w});
 
   // Built as the worker builds them, without network traffic: Redis connects and FCM
   // fetches its access token on first use, so a cold start stays short.

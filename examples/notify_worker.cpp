@@ -10,9 +10,11 @@
 #include <chrono>
 #include <csignal>
 #include <cstdint>
+#include <cstdio>
 #include <iostream>
 #include <limits>
 #include <optional>
+#include <random>
 #include <span>
 #include <string>
 #include <string_view>
@@ -51,7 +53,8 @@ constexpr std::string_view usage_text = R"(usage: notify-worker --queue URL --me
                           queue (retries by visibility timeout, dead letters to the
                           queue's RedrivePolicy target or --dead-letter); credentials and
                           region from AWS_* variables or the container endpoint;
-                          memory:FILE: a JSON-lines file of request bodies ('-' is stdin)
+                          memory:FILE: a JSON-lines file of request bodies ('-' is stdin),
+                          each run naming its records afresh (m-<run>-1, m-<run>-2, ...)
   --members URL|FILE      redis://HOST:PORT[/DB]: the member store (hashes family:<id>);
                           the "already sent" markers (notify:sent:*) live there too;
                           FILE or memory:FILE: the member store as JSON, as `notifyctl
@@ -68,7 +71,9 @@ constexpr std::string_view usage_text = R"(usage: notify-worker --queue URL --me
   --fcm-streams N         concurrent requests per connection (default 50)
   --inbox log|null|URL    inbox records: log (default) prints them to stdout, null drops
                           them, redis://HOST:PORT/STREAM appends each request's records to
-                          that stream (one entry per request, field "body")
+                          that stream (one entry per request, field "body"), and an
+                          SQS queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME)
+                          gets one message per request (AWS_* as for --queue)
   --dead-letter NAME|URL  SQS: the dead-letter queue's URL (default: the queue's
                           RedrivePolicy target); Redis: the queue keeps dead letters in
                           STREAM:dead, and this flag may only name that stream
@@ -85,7 +90,8 @@ constexpr std::string_view usage_text = R"(usage: notify-worker --queue URL --me
                           crashes)
 
 Every flag can also be set as NOTIFY_<FLAG> (NOTIFY_PUSH=log, NOTIFY_DRAIN=1,
-NOTIFY_CLAIM_IDLE_MS=500, NOTIFY_FCM_CREDENTIALS=FILE, ...); the command line wins.
+NOTIFY_CLAIM_IDLE_MS=500, NOTIFY_FCM_CREDENTIALS=FILE, ...); the command line wins. A
+NOTIFY_* variable that is no setting (a misspelling) is reported with step=warning.
 Credentials, access tokens and full device tokens
 are never logged (events show tokens shortened).
 SIGTERM or SIGINT: finish and settle the batch in flight, then exit 0.
@@ -108,11 +114,6 @@ extern "C" void on_stop_signal(int) { stop_requested.store(true); }
 int usage_error(std::string_view message) {
   cli::complain(program, message);
   std::cerr << '\n' << usage_text;
-  return cli::exit_usage;
-}
-
-int not_supported(std::string_view what) {
-  cli::complain(program, std::string(what) + ": not supported yet in this build");
   return cli::exit_usage;
 }
 
@@ -187,6 +188,18 @@ class AnyQueue {
 static_assert(notify::LeasedQueue<AnyQueue>);
 
 
+/// "m-<16 hex digits>-": the memory queue's record ids of this run. The ids key the
+/// idempotency markers, which a Redis member store keeps for 24 h: the same file run again
+/// must not look like the records already sent.
+std::string run_prefix() {
+  std::random_device device;
+  std::uint64_t bits = (std::uint64_t{device()} << 32) ^ device();
+  bits ^= static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch().count());
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(bits));
+  return "m-" + std::string(hex) + "-";
+}
+
 /// Splits a JSON-lines text into its non-blank lines.
 std::vector<std::string> json_lines(std::string_view text) {
   std::vector<std::string> out;
@@ -225,31 +238,32 @@ int main(int argc, char** argv) {
   if (auto err = opts.parse(argc, argv, 1); !err.empty()) return usage_error(err);
   if (auto err = opts.parse_env(); !err.empty()) return usage_error(err);
 
-  if (!opts.has("queue")) return usage_error("--queue is required (redis://HOST:PORT/STREAM or memory:FILE)");
+  if (!opts.has("queue")) return usage_error("--queue is required (" + std::string(queue_forms) + ")");
   if (auto p = check_flags(opts)) return fail(*p);
 
   // Which transports.
   const std::string& queue_flag = opts.value("queue");
   const Scheme queue_scheme = scheme_of(queue_flag);
-  if (queue_scheme == Scheme::other || (queue_scheme == Scheme::redis && !with_redis) ||
-      (queue_scheme == Scheme::sqs && !with_sqs))
-    return not_supported("queue " + queue_flag);
-  if (queue_scheme == Scheme::file)
-    return usage_error("--queue must be redis://HOST:PORT/STREAM, an SQS queue URL or memory:FILE");
+  const std::string queue_name = opts.flag("queue");
+  if (queue_scheme == Scheme::other) return fail(unknown_kind(queue_name + " " + queue_flag, "queue", queue_forms));
+  if (queue_scheme == Scheme::redis && !with_redis) return fail(not_built(queue_name + " " + queue_flag, "redis"));
+  if (queue_scheme == Scheme::sqs && !with_sqs) return fail(not_built(queue_name + " " + queue_flag, "sqs"));
+  if (queue_scheme == Scheme::file) return usage_error(queue_name + " must be " + std::string(queue_forms));
   const std::string& members_flag = opts.value("members");
   const Scheme members_scheme = scheme_of(members_flag);
   const std::string inbox_flag = opts.value_or("inbox", "log");
   const Scheme inbox_scheme = scheme_of(inbox_flag);
   if (opts.has("dead-letter") && queue_scheme != Scheme::redis && queue_scheme != Scheme::sqs)
-    return not_supported("--dead-letter");
+    return usage_error(opts.flag("dead-letter") + " goes with Redis and SQS queues (a memory queue keeps its dead letters)");
   if (opts.has("claim-idle-ms") && queue_scheme == Scheme::sqs)
-    return usage_error("--claim-idle-ms goes with Redis and memory queues (an SQS queue's visibility timeout does that)");
+    return usage_error(opts.flag("claim-idle-ms") +
+                       " goes with Redis and memory queues (an SQS queue's visibility timeout does that)");
 
   const std::string log_format = opts.value_or("log-format", "text");
   std::size_t batch_size = 10;
   if (opts.has("batch-size")) {
     const auto b = cli::parse_number(opts.value("batch-size"));
-    if (!b || *b > 10) return usage_error("--batch-size must be 1 to 10");
+    if (!b || *b > 10) return usage_error(opts.flag("batch-size") + " must be 1 to 10");
     batch_size = static_cast<std::size_t>(*b);
   }
   std::string number_error;
@@ -265,6 +279,7 @@ int main(int argc, char** argv) {
     return usage_error("only one of the files can be '-'");
 
   const EventLog log(log_format == "json");
+  for (const std::string& w : opts.unknown_environment(program, environ)) log(notify::Event{"warning", {}, {}, {}, w});
 
   // The push provider. FCM: the key file is read (and the key loaded) now; the access
   // token is fetched below, before any record is taken.
@@ -291,12 +306,12 @@ int main(int argc, char** argv) {
     if (opts.has("dead-letter")) options.dead_letter_url = opts.value("dead-letter");
     auto q = notify::sqs::Queue::open(queue_flag, options);
     if (!q) {
-      cli::complain(program, "--queue " + queue_flag + ": " + q.error().message);
+      cli::complain(program, queue_name + " " + queue_flag + ": " + q.error().message);
       return q.error().code == notify::Errc::configuration ? cli::exit_usage : cli::exit_failure;
     }
     // Dead letters need a place: found now rather than when the first one comes.
     if (auto dl = q->dead_letter_url(); !dl) {
-      cli::complain(program, "--queue " + queue_flag + ": " + dl.error().message);
+      cli::complain(program, queue_name + " " + queue_flag + ": " + dl.error().message);
       return notify::is_transient(dl.error().code) ? cli::exit_failure : cli::exit_usage;
     }
     queue.impl.emplace<notify::sqs::Queue>(std::move(*q));
@@ -304,7 +319,7 @@ int main(int argc, char** argv) {
   } else if (queue_scheme == Scheme::redis) {
 #if NOTIFY_WITH_REDIS
     auto address = notify::redis::parse_queue_url(queue_flag);
-    if (!address) return usage_error("--queue: " + address.error().message);
+    if (!address) return usage_error(queue_name + ": " + address.error().message);
     notify::redis::QueueOptions options;
     options.stream = address->stream;
     if (claim_idle) options.claim_idle = std::chrono::milliseconds(*claim_idle);
@@ -317,7 +332,7 @@ int main(int argc, char** argv) {
         same = dl->stream == expected && notify::redis::describe(dl->connection) ==
                                              notify::redis::describe(address->connection);
       if (!same)
-        return usage_error("--dead-letter: this queue keeps its dead letters in the stream '" + expected +
+        return usage_error(opts.flag("dead-letter") + ": this queue keeps its dead letters in the stream '" + expected +
                            "' of its own Redis; name that stream or leave the flag out");
     }
     auto& q = queue.impl.emplace<notify::redis::Queue>(address->connection, options);
@@ -326,9 +341,11 @@ int main(int argc, char** argv) {
   } else {
     auto& q = std::get<notify::memory::Queue>(queue.impl);
     if (claim_idle) q.visibility_timeout = std::chrono::milliseconds(*claim_idle);
-    const auto queue_text = cli::read_input(queue_path);
+    q.id_prefix = run_prefix();
+    std::string why;
+    const auto queue_text = cli::read_input(queue_path, &why);
     if (!queue_text) {
-      cli::complain(program, "cannot read queue file '" + queue_path + "'");
+      cli::complain(program, in_env(opts, "queue") + cli::cannot_read("queue file", queue_path, why));
       return cli::exit_no_input;
     }
     const std::vector<std::string> bodies = json_lines(*queue_text);

@@ -36,6 +36,10 @@ namespace {
 
 constexpr std::string_view program = "notifyctl";
 
+/// The queues notifyctl can reach, for messages.
+constexpr std::string_view queue_forms =
+    "redis://HOST:PORT/STREAM[?db=N] or an SQS queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME)";
+
 constexpr std::string_view usage_text = R"(usage: notifyctl <command> [options]
 
 commands:
@@ -73,8 +77,9 @@ commands:
       Print the member's stored JSON; exit 1 if there is no such member.
   members remove --store STORE --family ID [--user ID]
       Remove one member (HDEL), or the whole family (UNLINK).
-  dlq list --queue QUEUE [--max N] [--dead-letter URL]
-      Print the oldest N dead letters (default 100), one JSON object per line:
+  dlq list --queue QUEUE [--max N | --all] [--dead-letter URL]
+      Print the oldest N dead letters (default 100; --all: every one there is now),
+      one JSON object per line:
       {"id", "requestId", "reason", "deliveries", "deadAt", "origin", "body"}.
   dlq redrive --queue QUEUE (--id ID | --all) [--dead-letter URL]
       Move dead letters (by the id dlq list prints) back to the queue they came
@@ -100,9 +105,10 @@ int usage_error(std::string_view message) {
 /// Reads the request named by --request and decodes it; prints errors as JSON.
 std::optional<notify::Request> load_request(const cli::Options& opts, int& exit_code) {
   const std::string& path = opts.value("request");
-  const auto body = cli::read_input(path);
+  std::string why;
+  const auto body = cli::read_input(path, &why);
   if (!body) {
-    cli::complain(program, "cannot read request file '" + path + "'");
+    cli::complain(program, cli::cannot_read("request file", path, why));
     exit_code = cli::exit_no_input;
     return std::nullopt;
   }
@@ -156,9 +162,10 @@ int render(int argc, char** argv) {
 
   const std::string& members_path = opts.value("members");
   if (members_path == "-" && opts.value("request") == "-") return usage_error("only one of the files can be '-'");
-  const auto members_text = cli::read_input(members_path);
+  std::string why;
+  const auto members_text = cli::read_input(members_path, &why);
   if (!members_text) {
-    cli::complain(program, "cannot read members file '" + members_path + "'");
+    cli::complain(program, cli::cannot_read("members file", members_path, why));
     return cli::exit_no_input;
   }
 
@@ -320,8 +327,10 @@ std::optional<QueueTarget> open_queue(const cli::Options& opts, int& exit_code) 
     return std::nullopt;
 #endif
   }
-  if (!url.starts_with("redis://") && url.find("://") != std::string::npos) {
-    exit_code = usage_error("--queue " + url + ": a redis:// or SQS (https://) queue URL is needed");
+  if (!url.starts_with("redis://") && !url.starts_with("unix://")) {
+    // memory:FILE (the worker's) and unknown schemes alike: say what this program takes.
+    exit_code = usage_error("--queue " + url + ": notifyctl needs " + std::string(queue_forms) +
+                            "; memory: queues live inside one notify-worker");
     return std::nullopt;
   }
   if (opts.has("dead-letter")) {
@@ -405,9 +414,10 @@ int publish(int argc, char** argv) {
     bodies.push_back(std::move(text));
   } else {
     const std::string& path = opts.value("file");
-    const auto text = cli::read_input(path);
+    std::string why;
+    const auto text = cli::read_input(path, &why);
     if (!text) {
-      cli::complain(program, "cannot read requests file '" + path + "'");
+      cli::complain(program, cli::cannot_read("requests file", path, why));
       return cli::exit_no_input;
     }
     const bool check = !opts.has("no-validate");
@@ -474,9 +484,10 @@ int members_import(int argc, char** argv) {
   const auto options = store_options(opts, exit_code);
   if (!options) return exit_code;
   const std::string& path = opts.value("members");
-  const auto text = cli::read_input(path);
+  std::string why;
+  const auto text = cli::read_input(path, &why);
   if (!text) {
-    cli::complain(program, "cannot read members file '" + path + "'");
+    cli::complain(program, cli::cannot_read("members file", path, why));
     return cli::exit_no_input;
   }
 
@@ -606,9 +617,10 @@ bool is_entry_id(std::string_view id) {
 }
 
 int dlq_list(int argc, char** argv) {
-  cli::Options opts{{"queue"}, {"max"}, {"dead-letter"}};
+  cli::Options opts{{"queue"}, {"max"}, {"all", false}, {"dead-letter"}};
   if (auto err = opts.parse(argc, argv, 3); !err.empty()) return usage_error(err);
   if (!opts.has("queue")) return usage_error("dlq list needs --queue");
+  if (opts.has("all") && opts.has("max")) return usage_error("dlq list takes --all or --max, not both");
   std::size_t max = 100;
   if (opts.has("max")) {
     const auto n = cli::parse_number(opts.value("max"));
@@ -618,6 +630,13 @@ int dlq_list(int argc, char** argv) {
   int exit_code = cli::exit_ok;
   auto queue = open_queue(opts, exit_code);
   if (!queue) return exit_code;
+  if (opts.has("all")) {
+    // As many as there are now (letters dead meanwhile wait for the next listing).
+    auto count = queue->dead_count();
+    if (!count) return redis_failed("dlq list", count.error());
+    if (*count == 0) return cli::exit_ok;
+    max = *count;
+  }
   auto letters = queue->dead_letters(max);
   if (!letters) return redis_failed("dlq list", letters.error());
   for (const nlohmann::ordered_json& j : *letters)

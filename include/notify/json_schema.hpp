@@ -9,9 +9,11 @@
 /// - ids: decode() wants integers written without fraction or exponent; JSON Schema's
 ///   "integer" also accepts 3.0 and 1e3, and JavaScript validators see 2^63 as INT64_MAX.
 /// - texts: Limits::max_text_bytes counts bytes of UTF-8, "maxLength" counts code points.
-///   The schema uses max_text_bytes / 4 code points, which always fit (a code point is at
-///   most 4 bytes); a longer text may still be accepted by decode() if its bytes fit.
-///   Lone surrogate escapes (invalid UTF-8) pass the schema and fail decode().
+///   The schema's maxLength is max_text_bytes: a text decode() accepts has at most that
+///   many code points (each is at least one byte), so the schema never refuses a text
+///   decode() accepts; a text of multi-byte characters within maxLength may still be too
+///   long in bytes for decode(). Lone surrogate escapes (invalid UTF-8) pass the schema
+///   and fail decode().
 /// - duplicate keys, the body size (Limits::max_body_bytes) and nesting depth.
 
 #include <cstddef>
@@ -116,7 +118,7 @@ inline std::string json_schema(const Limits& limits = {}) {
   out += R"(,"description":"One queue message body. Unknown fields are ignored. )"
          R"(Ids are integers written without fraction or exponent; texts are limited to )";
   detail::write_int(out, static_cast<std::int64_t>(limits.max_text_bytes));
-  out += R"( bytes of UTF-8, which maxLength approximates safely in code points.")";
+  out += R"( bytes of UTF-8 (maxLength counts code points, so a text of multi-byte characters may pass it and still be too long).")";
   out += R"(,"type":"object","required":["type","param"],"properties":{)";
 
   out += R"("type":{"description":"The notification type, its exact wire name","enum":[)";
@@ -150,8 +152,8 @@ inline std::string json_schema(const Limits& limits = {}) {
   detail::write_int(out, std::numeric_limits<Id>::max());
   out += R"(},"text":{"description":"Optional user text; null means absent. The limit is )";
   write_size(out, limits.max_text_bytes);
-  out += R"( bytes of UTF-8: maxLength is that divided by 4, which always fits.","type":["string","null"],"maxLength":)";
-  write_size(out, limits.max_text_bytes / 4);
+  out += R"( bytes of UTF-8; maxLength, in code points, is the same number (every text within the limit passes it).","type":["string","null"],"maxLength":)";
+  write_size(out, limits.max_text_bytes);
   out += '}';
   [&]<std::size_t... I>(std::index_sequence<I...>) {
     out += ',';

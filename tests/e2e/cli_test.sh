@@ -162,6 +162,32 @@ case "$case_name" in
     printf '{"family:1": ' >"$tmp/members.json"
     run 65 "$notifyctl" render --request "$here/requests/photo_create.json" --members "$tmp/members.json"
     has "$tmp/err" "not valid JSON"
+    # Where the JSON breaks, as a byte offset (issue 12).
+    printf '{"family:1": {"user:1": "x",}}' >"$tmp/members.json"
+    run 65 "$notifyctl" render --request "$here/requests/photo_create.json" --members "$tmp/members.json"
+    has "$tmp/err" "$tmp/members.json: not valid JSON at byte 28"
+    run 65 "$worker" --queue memory:- --members "$tmp/members.json" --push log --drain </dev/null
+    has "$tmp/err" "not valid JSON at byte 28"
+    ;;
+
+  directories_as_files)
+    # A directory where a file is expected: exit 66 with a message, never an abort (issue 12).
+    mkdir "$tmp/dir"
+    run 66 "$notifyctl" validate --request "$tmp/dir"
+    has "$tmp/err" "cannot read request file '$tmp/dir': is a directory"
+    run 66 "$notifyctl" render --request "$tmp/dir" --members "$members"
+    has "$tmp/err" "is a directory"
+    run 66 "$notifyctl" render --request "$here/requests/photo_create.json" --members "$tmp/dir"
+    has "$tmp/err" "cannot read members file '$tmp/dir': is a directory"
+    run 66 "$worker" --queue "memory:$tmp/dir" --members "$members" --push log --drain
+    has "$tmp/err" "cannot read queue file '$tmp/dir': is a directory"
+    run 66 "$worker" --queue "memory:$here/requests/photo_create.json" --members "$tmp/dir" --push log --drain
+    has "$tmp/err" "cannot read members file '$tmp/dir': is a directory"
+    run 66 "$worker" --queue "memory:$here/requests/photo_create.json" --members "memory:$tmp/dir" --push log --drain
+    has "$tmp/err" "is a directory"
+    # A file that is missing says why too.
+    run 66 "$notifyctl" validate --request "$tmp/missing.json"
+    has "$tmp/err" "cannot read request file '$tmp/missing.json': No such file or directory"
     ;;
 
   schema)
@@ -172,6 +198,18 @@ case "$case_name" in
       PEDIA_QUESTION_EDITTED PEDIA_ANSWER PEDIA_EDIT_PHOTO; do
       has "$tmp/out" "\"\$ref\": \"#/\$defs/$type\""
     done
+    # Previews: notify::Limits allows 4096 bytes of UTF-8, so at most 4096 code points; the
+    # schema must not refuse what validate accepts (issue 12).
+    has "$tmp/out" '"maxLength": 4096'
+    ! grep -q '"maxLength": 1024' "$tmp/out" || fail "the schema still says maxLength 1024"
+    preview=$(head -c 4096 /dev/zero | tr '\0' a)
+    printf '{"type":"PHOTO_CREATE","param":{"photoId":1,"authorId":2,"familyId":3,"titlePreview":"%s"}}' "$preview" \
+      >"$tmp/long.json"
+    run 0 "$notifyctl" validate --request "$tmp/long.json"
+    printf '{"type":"PHOTO_CREATE","param":{"photoId":1,"authorId":2,"familyId":3,"titlePreview":"%sa"}}' "$preview" \
+      >"$tmp/long.json"
+    run 2 "$notifyctl" validate --request "$tmp/long.json"
+    has "$tmp/out" '"code": "too_long"'
     ;;
 
   worker_drains_sample_data)
@@ -186,7 +224,8 @@ case "$case_name" in
     sent=$(grep -c '^step=sent ' "$tmp/err")
     [ "$pushes" -eq "$sent" ] || fail "$pushes push lines but $sent sent events"
     [ "$(grep -c '^dead_letter ' "$tmp/out")" -eq 1 ] || fail "expected exactly one dead letter"
-    has "$tmp/out" 'dead_letter id=m16 reason=[{"path":"param.photoId","code":"expected_integer"'
+    grep -qE '^dead_letter id=m-[0-9a-f]{16}-16 reason=\[\{"path":"param.photoId","code":"expected_integer"' "$tmp/out" ||
+      fail "no dead letter named m-<run>-16"
     has "$tmp/out" '"id":"demo-16"}'
     has "$tmp/out" 'push token=eR9tY4...3d5a title=우리가 편지 body=우리가족이 민준 님에게 작성한 편지가 도착했습니다! screen=LetterReceived param={"letterId":7001}'
     has "$tmp/out" 'inbox [{"receiverId":3,"title":"우리가 편지","body":"우리가족이 민준 님에게 작성한 편지가 도착했습니다!","screen":"LetterReceived","param":{"letterId":7001}}]'
@@ -240,6 +279,7 @@ case "$case_name" in
       esac
     done <"$tmp/err"
     has "$tmp/err" '"step":"sent","request":"demo-15","type":"PEDIA_EDIT_PHOTO"'
+    ! grep -q '"step":"warning"' "$tmp/err" || fail "a warning about a setting the worker reads"
     has "$tmp/err" '"step":"drained"'
     # The command line wins over the environment.
     NOTIFY_PUSH=fcm run 0 "$worker" --queue "memory:$src/examples/data/requests.jsonl" \
@@ -247,6 +287,73 @@ case "$case_name" in
     has "$tmp/out" "push token="
     NOTIFY_DRAIN=maybe run 64 "$worker" --queue "memory:$tmp/none" --members "$members" --push log
     has "$tmp/err" "NOTIFY_DRAIN"
+    ;;
+
+  worker_environment_errors)
+    mkdir "$tmp/dir"
+    # An error caused by a NOTIFY_* variable names the variable, not the flag (issue 12).
+    NOTIFY_PUSH=carrier-pigeon run 64 "$worker" --queue "memory:$tmp/q" --members "$members"
+    has "$tmp/err" "NOTIFY_PUSH must be log, null or fcm"
+    run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push carrier-pigeon
+    has "$tmp/err" "--push must be log, null or fcm"
+    NOTIFY_BATCH_SIZE=11 run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push log
+    has "$tmp/err" "NOTIFY_BATCH_SIZE must be 1 to 10"
+    NOTIFY_CLAIM_IDLE_MS=0 run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push log
+    has "$tmp/err" "NOTIFY_CLAIM_IDLE_MS must be a whole number from 1 up"
+    NOTIFY_LOG_FORMAT=xml run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push log
+    has "$tmp/err" "NOTIFY_LOG_FORMAT must be text or json"
+    NOTIFY_INBOX=stdout run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push log
+    has "$tmp/err" "NOTIFY_INBOX must be log, null"
+    NOTIFY_QUEUE=amqp://broker/notify run 64 "$worker" --members "$members" --push log
+    has "$tmp/err" "NOTIFY_QUEUE amqp://broker/notify"
+    NOTIFY_QUEUE="$tmp/q" run 64 "$worker" --members "$members" --push log
+    has "$tmp/err" "NOTIFY_QUEUE must be"
+    NOTIFY_FCM_ENDPOINT=http://127.0.0.1:1 run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push log
+    has "$tmp/err" "NOTIFY_FCM_ENDPOINT goes with --push fcm"
+    NOTIFY_MEMBERS="$tmp/dir" run 66 "$worker" --queue "memory:$here/requests/photo_create.json" --push log --drain
+    has "$tmp/err" "NOTIFY_MEMBERS: cannot read members file '$tmp/dir': is a directory"
+    # A NOTIFY_* variable that no program reads is reported, not silently ignored; the
+    # worker still runs (one environment may serve several programs).
+    NOTIFY_PUHS=null NOTIFY_MEMBRES=x run 0 "$worker" --queue memory:- --members "$members" --push log --drain \
+      <"$here/requests/emotion_chosen.json"
+    has "$tmp/err" 'step=warning detail="NOTIFY_MEMBRES is not a setting of notify-worker (ignored); did you mean NOTIFY_MEMBERS?"'
+    has "$tmp/err" 'step=warning detail="NOTIFY_PUHS is not a setting of notify-worker (ignored); did you mean NOTIFY_PUSH?"'
+    NOTIFY_PUHS=null run 0 "$worker" --queue memory:- --members "$members" --push log --drain --log-format json \
+      <"$here/requests/emotion_chosen.json"
+    has "$tmp/err" '"step":"warning","detail":"NOTIFY_PUHS is not a setting of notify-worker'
+    has "$tmp/out" "push token="
+    # The Lambda bootstrap's own setting is known (a shared environment is fine).
+    NOTIFY_TIME_RESERVE_MS=100 run 0 "$worker" --queue memory:- --members "$members" --push null --drain \
+      <"$here/requests/emotion_chosen.json"
+    ! grep -q "warning" "$tmp/err" || fail "warned about a known variable: $(cat "$tmp/err")"
+    ;;
+
+  worker_help)
+    run 0 "$worker" --help
+    # --inbox takes an SQS queue URL as well as a Redis stream (issue 12).
+    sed -n '/^  --inbox/,/^  --dead-letter/p' "$tmp/out" >"$tmp/inbox-help"
+    has "$tmp/inbox-help" "redis://HOST:PORT/STREAM"
+    has "$tmp/inbox-help" "SQS queue URL"
+    has "$tmp/out" "--inbox log|null|URL"
+    ;;
+
+  readme_matches_programs)
+    # The README's tables and synopses say what the programs do (issue 12).
+    readme="$src/README.md"
+    run 0 "$worker" --help
+    for flag in $(grep -oE '^  --[a-z-]+' "$tmp/out" | sort -u); do
+      grep -qF -- "| \`$flag" "$readme" || fail "README's worker flag table omits $flag"
+    done
+    # Every variable tests/run.sh reads is documented.
+    for var in $(grep -oE '\$\{[A-Z_]+:-' "$src/tests/run.sh" | sed 's/^\${//; s/:-$//' | sort -u); do
+      grep -qF -- "$var" "$readme" || fail "README does not document tests/run.sh's $var"
+    done
+    # Documents it cites are in the repository.
+    for doc in $(grep -oE '\b[A-Z]+\.md\b' "$readme" | sort -u); do
+      [ -e "$src/$doc" ] || fail "README cites $doc, which is not in the repository"
+    done
+    # The library snippet sticks to what g++ 12's C++20 library has.
+    ! grep -qE 'std::print(ln)?\(' "$readme" || fail "README uses std::print/std::println"
     ;;
 
   worker_reads_stdin)
@@ -258,7 +365,7 @@ case "$case_name" in
   worker_rejects_unsupported_transports)
     if [ "${NOTIFY_E2E_SQS:-1}" = 0 ]; then
       run 64 "$worker" --queue "https://sqs.ap-northeast-2.amazonaws.com/1/notify.fifo" --members "$members" --push log
-      has "$tmp/err" "not supported yet in this build"
+      has "$tmp/err" "not supported in this build (built without notify::sqs)"
     else
       # Built with notify::sqs: without credentials it says which variables it looked for.
       run 64 env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_CONTAINER_CREDENTIALS_RELATIVE_URI \
@@ -272,7 +379,7 @@ case "$case_name" in
       has "$tmp/err" "--claim-idle-ms goes with Redis and memory queues"
     fi
     run 64 "$worker" --queue "memory:$tmp/q" --members "https://members.example/" --push log
-    has "$tmp/err" "not supported yet in this build"
+    has "$tmp/err" "unknown kind of member store; use redis://HOST:PORT[/DB] or a members FILE"
     if [ "${NOTIFY_E2E_FCM:-1}" = 0 ]; then
       run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push fcm
       has "$tmp/err" "--push fcm: not supported in this build"
@@ -297,13 +404,13 @@ case "$case_name" in
     fi
     if [ "${NOTIFY_E2E_SQS:-1}" = 0 ]; then
       run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push log --inbox https://sqs.example/inbox
-      has "$tmp/err" "not supported yet in this build"
+      has "$tmp/err" "not supported in this build (built without notify::sqs)"
     else
       run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push log --inbox https://sqs.example/inbox
       has "$tmp/err" "not an SQS queue URL"
     fi
     run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push log --dead-letter https://sqs.example/dlq
-    has "$tmp/err" "not supported yet in this build"
+    has "$tmp/err" "--dead-letter goes with Redis and SQS queues"
     run 64 "$worker" --queue "$tmp/q" --members "$members" --push log
     run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push carrier-pigeon
     run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push log --batch-size 11
@@ -311,12 +418,31 @@ case "$case_name" in
     run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push log --claim-idle-ms 0
     run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push log --push-delay-ms -1
     run 66 "$worker" --queue "memory:$tmp/missing.jsonl" --members "$members" --push log --drain
+    # An unknown scheme is a usage error that lists the valid forms (issue 12).
+    run 64 "$worker" --queue amqp://broker/notify --members "$members" --push log
+    has "$tmp/err" "--queue amqp://broker/notify: unknown kind of queue; use redis://HOST:PORT/STREAM, an SQS queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME) or memory:FILE"
+    run 64 "$worker" --queue "memory:$tmp/q" --members ftp://store.example --push log
+    has "$tmp/err" "--members ftp://store.example: unknown kind of member store; use redis://HOST:PORT[/DB] or a members FILE"
+    run 64 "$worker" --queue "memory:$tmp/q" --members https://sqs.example/q --push log
+    has "$tmp/err" "use redis://HOST:PORT[/DB] or a members FILE"
+    run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push log --inbox amqp://broker/inbox
+    has "$tmp/err" "--inbox amqp://broker/inbox: unknown kind of inbox; use log, null, redis://HOST:PORT/STREAM or an SQS queue URL"
+    ! grep -q "not supported yet" "$tmp/err" || fail "an unknown scheme is reported as not supported yet"
+    if [ "${NOTIFY_E2E_REDIS:-1}" != 0 ]; then
+      # notifyctl has no memory queue: it says which queues it takes, not a Redis-only message.
+      run 64 "$notifyctl" publish --queue "memory:$tmp/q" --type EMOTION_POKE --param '{"familyId":1,"userId":2}'
+      has "$tmp/err" "--queue memory:$tmp/q: notifyctl needs redis://HOST:PORT/STREAM[?db=N] or an SQS queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME); memory: queues live inside one notify-worker"
+      run 64 "$notifyctl" dlq list --queue memory:x
+      has "$tmp/err" "notifyctl needs redis://HOST:PORT/STREAM[?db=N] or an SQS queue URL"
+      run 64 "$notifyctl" publish --queue amqp://broker/notify --type EMOTION_POKE --param '{"familyId":1,"userId":2}'
+      has "$tmp/err" "notifyctl needs redis://HOST:PORT/STREAM[?db=N] or an SQS queue URL"
+    fi
     if [ "${NOTIFY_E2E_REDIS:-1}" = 0 ]; then
       # Built without notify::redis.
       run 64 "$worker" --queue redis://127.0.0.1:1/notify --members "$members" --push log
-      has "$tmp/err" "not supported yet in this build"
+      has "$tmp/err" "not supported in this build (built without notify::redis)"
       run 64 "$worker" --queue "memory:$tmp/q" --members redis://127.0.0.1:1 --push log
-      has "$tmp/err" "not supported yet in this build"
+      has "$tmp/err" "not supported in this build (built without notify::redis)"
       run 64 "$notifyctl" publish --queue redis://127.0.0.1:1/notify --file -
       has "$tmp/err" "not supported in this build"
     else
@@ -452,6 +578,25 @@ case "$case_name" in
     has "$tmp/err" "cannot connect"
     ;;
 
+  redis_memory_queue_twice)
+    # A memory:FILE queue run twice against one Redis (markers kept 24 h): the second run
+    # sends too, since the records of each run have ids of their own (issue 12). Requests
+    # with an envelope id are still sent once.
+    start_redis
+    run 0 "$notifyctl" members import --members "$members" --store "$REDIS_URL"
+    echo '{"type":"EMOTION_POKE","param":{"familyId":4,"userId":31}}' >"$tmp/requests.jsonl"
+    echo '{"type":"EMOTION_POKE","param":{"familyId":1,"userId":2},"id":"poke-2"}' >>"$tmp/requests.jsonl"
+    run 0 "$worker" --queue "memory:$tmp/requests.jsonl" --members "$REDIS_URL" --push log --drain
+    equals "$(grep -c '^push ' "$tmp/out")" 2 "pushes of the first run"
+    grep -oE 'request=m-[0-9a-f]{16}-1 ' "$tmp/err" | head -1 >"$tmp/first-id"
+    [ -s "$tmp/first-id" ] || fail "no record id m-<run>-1 in the first run's log"
+    run 0 "$worker" --queue "memory:$tmp/requests.jsonl" --members "$REDIS_URL" --push log --drain
+    equals "$(grep -c '^push ' "$tmp/out")" 1 "pushes of the second run"
+    has "$tmp/out" "push token=tok-yu...0031"
+    has "$tmp/err" "step=already_sent request=poke-2"
+    ! grep -qF "$(cat "$tmp/first-id")" "$tmp/err" || fail "the second run reused the first run's record ids"
+    ;;
+
   redis_members)
     start_redis
     store="$REDIS_URL"
@@ -502,6 +647,12 @@ case "$case_name" in
     has "$tmp/err" "--store"
     run 64 "$notifyctl" members import --members "$members"
     run 66 "$notifyctl" members import --members "$tmp/missing.json" --store "$store"
+    mkdir "$tmp/dir"
+    run 66 "$notifyctl" members import --members "$tmp/dir" --store "$store"
+    has "$tmp/err" "cannot read members file '$tmp/dir': is a directory"
+    printf '{"family:1": {"user:1": "x",}}' >"$tmp/broken.json"
+    run 65 "$notifyctl" members import --members "$tmp/broken.json" --store "$store"
+    has "$tmp/err" "not valid JSON at byte 28"
     printf '["family:1"]' >"$tmp/array.json"
     run 65 "$notifyctl" members import --members "$tmp/array.json" --store "$store"
     run 69 "$notifyctl" members get --store redis://127.0.0.1:1 --family 1 --user 1
@@ -526,6 +677,25 @@ case "$case_name" in
     ! grep -q '^push ' "$tmp/out" || fail "pushed with a queue it could not read"
     run 69 "$notifyctl" members get --store "$bad" --family 1 --user 1
     run 69 "$notifyctl" dlq list --queue "$bad/notify"
+    # No password at all: the server wants one, and the message says so (issue 12).
+    none="redis://127.0.0.1:$REDIS_PORT"
+    cat "$here/requests/comment_message.json" "$here/requests/photo_create.json" >"$tmp/two.jsonl"
+    for file in "$here/requests/comment_message.json" "$tmp/two.jsonl"; do
+      run 69 "$notifyctl" publish --queue "$none/notify" --file "$file"
+      has "$tmp/err" "NOAUTH"
+      has "$tmp/err" "the server requires a password"
+      ! grep -q "Server closed the connection" "$tmp/err" || fail "NOAUTH reported as a closed connection"
+    done
+    run 69 "$notifyctl" publish --queue "$none/notify" --type EMOTION_POKE --param '{"familyId":1,"userId":3}'
+    has "$tmp/err" "NOAUTH"
+    run 69 "$notifyctl" members import --members "$members" --store "$none"
+    has "$tmp/err" "NOAUTH"
+    run 69 "$notifyctl" members get --store "$none" --family 1 --user 1
+    has "$tmp/err" "NOAUTH"
+    run 69 "$notifyctl" dlq list --queue "$none/notify"
+    has "$tmp/err" "NOAUTH"
+    run 1 "$worker" --queue "$none/notify" --members "$good" --push log --drain
+    has "$tmp/err" "NOAUTH"
     # A worker whose member store refuses it stops too, and leaves the record to come back.
     run 1 "$worker" --queue "$good/notify" --members "$bad" --push log --drain
     has "$tmp/err" "step=fatal"
@@ -551,6 +721,11 @@ case "$case_name" in
     done <"$tmp/out"
     has "$tmp/out" '\"path\":\"param.userId\",\"code\":\"missing_field\"'
     has "$tmp/out" '"body":"{\"type\":\"EMOTION_POKE\",\"param\":{\"familyId\":4}}"'
+    # --all lists every one (the synopsis offers it; issue 12).
+    run 0 "$notifyctl" dlq list --queue "$queue" --all
+    equals "$(wc -l <"$tmp/out")" 2 "dead letters listed with --all"
+    run 64 "$notifyctl" dlq list --queue "$queue" --all --max 1
+    has "$tmp/err" "--all or --max"
     run 0 "$notifyctl" dlq list --queue "$queue" --max 1
     equals "$(wc -l <"$tmp/out")" 1 "dead letters listed with --max 1"
     first=$(sed 's/^{"id":"\([^"]*\)".*/\1/' "$tmp/out")

@@ -5,7 +5,8 @@
 // - documents the decoder rejects are rejected by the schema too, and documents it
 //   accepts are accepted, so producers validating with the schema see what the worker sees
 //   (each verdict is checked against `notifyctl validate` as well);
-// - the documented gaps (3.0 as an id, byte-counted texts) behave as documented.
+// - the documented gaps (3.0 as an id, byte-counted texts) behave as documented: the
+//   schema never refuses what the decoder accepts, only lets some of those through.
 //
 //   node validate.js NOTIFYCTL GOLDEN_DIR
 // Needs ajv: `npm ci --prefix tests/schema` (or NODE_PATH pointing at a node_modules).
@@ -90,6 +91,8 @@ const valid = {
   'envelope id of 128 allowed characters': `{"type":"MESSAGE_TODAY","param":{"familyIds":[1]},"id":"${'a-_.:Z9'.repeat(18)}ab"}`,
   'the largest id': `{"type":"EMOTION_CHOSEN","param":{"familyId":${big},"userId":1}}`,
   'a text of max_text_bytes / 4 four-byte code points': `{"type":"COMMENT_MESSAGE","param":{"messageFamId":1,"authorId":2,"familyId":3,"commentPreview":"${'🎂'.repeat(1024)}"}}`,
+  'an ASCII text of 2000 bytes': `{"type":"COMMENT_PHOTO","param":{"photoId":1,"authorId":2,"familyId":3,"commentPreview":"${'a'.repeat(2000)}"}}`,
+  'an ASCII text of max_text_bytes bytes': `{"type":"PHOTO_CREATE","param":{"photoId":1,"authorId":2,"familyId":3,"titlePreview":"${'a'.repeat(4096)}"}}`,
   '1000 family ids': `{"type":"MESSAGE_BIRTHDAY","param":{"familyIds":[${Array.from({ length: 1000 }, (_, i) => i + 1)}]}}`,
 };
 for (const [name, text] of Object.entries(valid)) {
@@ -119,7 +122,7 @@ const invalid = {
   'the real spelling timeCapsules': '{"type":"TIMECAPSULE_OPEN","param":{"timeCapsules":[{"letterId":1,"receiverId":2,"senderId":4,"familyId":3}]}}',
   'birthday entry as a number': '{"type":"NOTIFY_BIRTHDAY","param":{"familyIdsWithBirthdayUserId":[7]}}',
   'comment preview as a number': '{"type":"COMMENT_MESSAGE","param":{"messageFamId":1,"authorId":2,"familyId":3,"commentPreview":5}}',
-  'text longer than max_text_bytes': `{"type":"COMMENT_MESSAGE","param":{"messageFamId":1,"authorId":2,"familyId":3,"commentPreview":"${'가'.repeat(1366)}"}}`,
+  'an ASCII text of max_text_bytes + 1 bytes': `{"type":"COMMENT_MESSAGE","param":{"messageFamId":1,"authorId":2,"familyId":3,"commentPreview":"${'a'.repeat(4097)}"}}`,
   'envelope id with a space': '{"type":"MESSAGE_TODAY","param":{"familyIds":[1]},"id":"a b"}',
   'empty envelope id': '{"type":"MESSAGE_TODAY","param":{"familyIds":[1]},"id":""}',
   'envelope id of 129 bytes': `{"type":"MESSAGE_TODAY","param":{"familyIds":[1]},"id":"${'x'.repeat(129)}"}`,
@@ -133,13 +136,14 @@ for (const [name, text] of Object.entries(invalid)) {
 }
 
 // Documented gaps: JSON Schema cannot tell 3.0 from 3, and maxLength counts code points
-// where the decoder counts bytes. The schema stays on the safe side of the second.
+// where the decoder counts bytes. maxLength is max_text_bytes, so the schema never refuses
+// a text the decoder accepts; a text of multi-byte characters may pass it and be too long.
 const gaps = {
   'an id written 3.0': ['{"type":"EMOTION_POKE","param":{"familyId":3.0,"userId":2}}', true, false],
-  'an ASCII text of 2000 bytes': [
-    `{"type":"COMMENT_PHOTO","param":{"photoId":1,"authorId":2,"familyId":3,"commentPreview":"${'a'.repeat(2000)}"}}`,
-    false,
+  'a text of 1366 three-byte code points (4098 bytes)': [
+    `{"type":"COMMENT_MESSAGE","param":{"messageFamId":1,"authorId":2,"familyId":3,"commentPreview":"${'가'.repeat(1366)}"}}`,
     true,
+    false,
   ],
 };
 for (const [name, [text, schemaVerdict, decoderVerdict]] of Object.entries(gaps)) {

@@ -83,7 +83,10 @@ Errc reply_code(std::string_view text) {
   if (word == "LOADING" || word == "BUSY" || word == "TRYAGAIN" || word == "MASTERDOWN" || word == "READONLY" ||
       word == "CLUSTERDOWN" || word == "MISCONF" || word == "OOM")
     return Errc::unavailable;  // the server is starting, failing over or full: later may work
-  if (word == "NOAUTH" || word == "WRONGPASS" || text.find("invalid password") != std::string_view::npos)
+  // Redis 7 answers an unauthenticated client's long command with "ERR Protocol error:
+  // unauthenticated multibulk length" (or "bulk length") and closes the connection.
+  if (word == "NOAUTH" || word == "WRONGPASS" || text.find("invalid password") != std::string_view::npos ||
+      text.find("Protocol error: unauthenticated") != std::string_view::npos)
     return Errc::unauthenticated;
   if (word == "NOSCRIPT" || word == "NOGROUP") return Errc::not_found;
   if (word == "WRONGTYPE") return Errc::invalid_value;
@@ -228,6 +231,10 @@ Error map_error(int context_err, int sys_errno, std::string_view text) {
 Error reply_error(const Reply& reply, std::string_view what) {
   Error e = map_error(0, 0, reply.str);
   e.message = "redis: " + std::string(what) + ": " + reply.str;
+  if (e.code == Errc::unauthenticated && reply.str.rfind("WRONGPASS", 0) != 0) {
+    if (reply.str.rfind("NOAUTH", 0) != 0) e.message += " (NOAUTH)";
+    e.message += "; the server requires a password (give it in the URL: redis://[USER]:PASSWORD@HOST:PORT)";
+  }
   return e;
 }
 
@@ -318,6 +325,12 @@ struct Connection::Impl {
           close();
           return Error{Errc::io_error, "redis: no reply from " + describe(opt), {}};
         }
+        // A server that refused an unauthenticated client said why before it closed.
+        for (std::size_t k = 0; k < replies.size(); ++k)
+          if (replies[k].is_error() && reply_code(replies[k].str) == Errc::unauthenticated) {
+            close();
+            return reply_error(replies[k], commands[k][0]);
+          }
         return broken(e, commands[i][0]);
       }
       replies.push_back(convert(static_cast<const redisReply*>(raw)));

@@ -105,14 +105,15 @@ TEST_CASE("a setting that cannot be used is posted to /init/error and the runtim
     std::string says;
   };
   const Case cases[] = {
-      {{{"NOTIFY_MEMBERS", NOTIFY_MEMBERS_FILE}, {"NOTIFY_PUSH", "carrier-pigeon"}}, "--push must be"},
+      {{{"NOTIFY_MEMBERS", NOTIFY_MEMBERS_FILE}, {"NOTIFY_PUSH", "carrier-pigeon"}}, "NOTIFY_PUSH must be"},
       {{{"NOTIFY_PUSH", "log"}}, "--members is required"},
-      {{{"NOTIFY_MEMBERS", "/nonexistent/members.json"}, {"NOTIFY_PUSH", "log"}}, "cannot read members file"},
+      {{{"NOTIFY_MEMBERS", "/nonexistent/members.json"}, {"NOTIFY_PUSH", "log"}},
+       "NOTIFY_MEMBERS: cannot read members file '/nonexistent/members.json': No such file or directory"},
       {{{"NOTIFY_MEMBERS", NOTIFY_MEMBERS_FILE}, {"NOTIFY_PUSH", "fcm"}}, "--fcm-credentials"},
       {{{"NOTIFY_MEMBERS", NOTIFY_MEMBERS_FILE}, {"NOTIFY_PUSH", "log"}, {"NOTIFY_LOG_FORMAT", "xml"}},
-       "--log-format"},
+       "NOTIFY_LOG_FORMAT must be text or json"},
       {{{"NOTIFY_MEMBERS", NOTIFY_MEMBERS_FILE}, {"NOTIFY_PUSH", "log"}, {"NOTIFY_TIME_RESERVE_MS", "soon"}},
-       "--time-reserve-ms must be a whole number"},
+       "NOTIFY_TIME_RESERVE_MS must be a whole number"},
   };
   for (const Case& c : cases) {
     CAPTURE(c.says);

@@ -115,6 +115,9 @@ TEST_CASE("hiredis failures map to notify codes, transient or not") {
       {0, 0, "NOAUTH Authentication required.", Errc::unauthenticated},
       {0, 0, "WRONGPASS invalid username-password pair or user is disabled.", Errc::unauthenticated},
       {0, 0, "ERR invalid password", Errc::unauthenticated},
+      // Redis 7 to a client without AUTH sending a long command (then it closes the link).
+      {0, 0, "ERR Protocol error: unauthenticated multibulk length", Errc::unauthenticated},
+      {0, 0, "ERR Protocol error: unauthenticated bulk length", Errc::unauthenticated},
       {0, 0, "ERR AUTH <password> called without any password configured for the default user.", Errc::configuration},
       {0, 0, "NOPERM this user has no permissions to run the 'xadd' command", Errc::configuration},
       {0, 0, "ERR DB index is out of range", Errc::configuration},

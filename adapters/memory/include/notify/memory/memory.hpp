@@ -75,13 +75,18 @@ class Queue {
   /// XAUTOCLAIM. Zero (the default) keeps it in flight until redeliver_unsettled().
   std::chrono::milliseconds visibility_timeout{0};
 
+  /// Records are named id_prefix + 1, 2, ... ("m1", "m2", ... by default). A queue loaded
+  /// afresh by each run of a program wants a prefix of its own per run: the ids key the
+  /// idempotency markers, which may outlive the run (a Redis member store keeps them).
+  std::string id_prefix = "m";
+
   /// Producer side.
   Result<void> send(std::span<const std::string> bodies) {
     if (auto r = faults.enter("send"); !r) return r;
     std::lock_guard lock(mu_);
     for (const std::string& b : bodies) {
       Entry e;
-      e.id = "m" + std::to_string(++next_id_);
+      e.id = id_prefix + std::to_string(++next_id_);
       e.body = b;
       e.sent_at_ms = unix_now_ms();
       ready_.push_back(std::move(e));

@@ -214,7 +214,7 @@ case "$case_name" in
 
   worker_drains_sample_data)
     run 0 "$worker" --queue "memory:$src/examples/data/requests.jsonl" --members "$src/examples/data/members.json" \
-      --push log --drain --log-format text
+      --push log --drain --log-format text --log-level debug
     for type in MESSAGE_TODAY MESSAGE_BIRTHDAY COMMENT_MESSAGE PHOTO_CREATE COMMENT_PHOTO LETTER_SEND \
       TIMECAPSULE_OPEN NOTIFY_BIRTHDAY EMOTION_CHOSEN EMOTION_POKE PEDIA_QUESTION_CREATED \
       PEDIA_QUESTION_EDITTED PEDIA_ANSWER PEDIA_EDIT_PHOTO; do
@@ -270,7 +270,7 @@ case "$case_name" in
 
   worker_flags_from_environment)
     NOTIFY_QUEUE="memory:$src/examples/data/requests.jsonl" NOTIFY_MEMBERS="$src/examples/data/members.json" \
-      NOTIFY_PUSH=null NOTIFY_DRAIN=1 NOTIFY_LOG_FORMAT=json run 0 "$worker"
+      NOTIFY_PUSH=null NOTIFY_DRAIN=1 NOTIFY_LOG_FORMAT=json NOTIFY_LOG_LEVEL=debug run 0 "$worker"
     ! grep -q '^push ' "$tmp/out" || fail "--push null printed pushes"
     while IFS= read -r line; do
       case "$line" in
@@ -513,7 +513,7 @@ case "$case_name" in
     # The same request again (same envelope id): the idempotency markers stop a second push.
     run 0 "$notifyctl" publish --queue "$REDIS_URL/notify" --type EMOTION_POKE \
       --param '{"familyId":4,"userId":31}' --id poke-31
-    run 0 "$worker" --queue "$REDIS_URL/notify" --members "$REDIS_URL" --push log --drain
+    run 0 "$worker" --queue "$REDIS_URL/notify" --members "$REDIS_URL" --push log --drain --log-level debug
     ! grep -q '^push ' "$tmp/out" || fail "a request published twice was pushed twice"
     has "$tmp/err" 'step=already_sent request=poke-31 type=EMOTION_POKE token=tok-yu...0031'
     ;;
@@ -590,7 +590,7 @@ case "$case_name" in
     equals "$(grep -c '^push ' "$tmp/out")" 2 "pushes of the first run"
     grep -oE 'request=m-[0-9a-f]{16}-1 ' "$tmp/err" | head -1 >"$tmp/first-id"
     [ -s "$tmp/first-id" ] || fail "no record id m-<run>-1 in the first run's log"
-    run 0 "$worker" --queue "memory:$tmp/requests.jsonl" --members "$REDIS_URL" --push log --drain
+    run 0 "$worker" --queue "memory:$tmp/requests.jsonl" --members "$REDIS_URL" --push log --drain --log-level debug
     equals "$(grep -c '^push ' "$tmp/out")" 1 "pushes of the second run"
     has "$tmp/out" "push token=tok-yu...0031"
     has "$tmp/err" "step=already_sent request=poke-2"

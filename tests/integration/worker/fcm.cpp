@@ -118,7 +118,7 @@ struct FcmRig {
     std::vector<std::string> argv = {NOTIFY_WORKER_PROGRAM, "--queue", server.url() + "/notify", "--members",
                                      server.url(), "--push", "fcm", "--fcm-credentials", credentials,
                                      "--fcm-endpoint", emulator.url(), "--ca-file", emulator.ca_file(),
-                                     "--inbox", "null", "--log-format", "text"};
+                                     "--inbox", "null", "--log-format", "text", "--log-level", "debug"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return std::make_unique<Process>(std::move(argv), out(name), err(name));
   }

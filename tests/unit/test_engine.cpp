@@ -174,7 +174,7 @@ TEST_CASE("engine: with answers coalesced, unwritten markers are bounded by mark
   CHECK(worst < 4);
 }
 
-TEST_CASE("engine: an outage holds the pushes in the worker; they go out once the provider answers again, uncounted") {
+TEST_CASE("engine: an outage holds the pushes in the worker and they go out once the provider answers again, uncounted") {
   Rig rig;
   rig.engine->hold(true);
   rig.inner.faults.fail_call(1);  // the provider is down for the first three sends
@@ -256,7 +256,7 @@ TEST_CASE("engine: a project-wide 429 pauses the provider and halves the window"
   CHECK(rig.inner.count(kid_token) == 1);
 }
 
-TEST_CASE("engine: records of one FIFO group go one after the other; a retry hands the later ones back unsent") {
+TEST_CASE("engine: records of one FIFO group go one after the other, and a retry hands the later ones back unsent") {
   Rig rig;
   // The next push to 아빠 (the first record's) fails on its own: not an outage.
   rig.pusher->script(dad_token, PushResult{PushStatus::retry, {}, "INTERNAL", false, RetryScope::push});

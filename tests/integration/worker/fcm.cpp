@@ -271,7 +271,7 @@ TEST_CASE("a token FCM answers UNREGISTERED for is cleared in the Redis member s
   CHECK(rig.xlen("notify:dead") == 0);
 }
 
-TEST_CASE("a 503 for one token leads to a retry that sends only that token again") {
+TEST_CASE("a 503 for one token is held in the worker and sends only that token again, without a queue retry") {
   FcmRig rig;
   rig.emulator.faults(nlohmann::json::array({{{"match", "^f01u03"}, {"action", "unavailable"}, {"times", 1}}}));
   rig.publish(1, 1);
@@ -287,8 +287,11 @@ TEST_CASE("a 503 for one token leads to a retry that sends only that token again
   CHECK(to_2[0].first == 200);
   CHECK(rig.emulator.requests().size() == 3);
 
-  CHECK(rig.events("w", "push_retry") == 1);
-  CHECK(rig.events("w", "retry") == 1);
+  // A 503 is the provider's condition: the push waits in the worker (the breaker pauses
+  // and probes) rather than sending the record back to the queue with a backoff.
+  CHECK(rig.events("w", "push_held") == 1);
+  CHECK(rig.events("w", "provider_paused") == 1);
+  CHECK(rig.events("w", "retry") == 0);
   CHECK(rig.events("w", "done") == 1);
   CHECK(rig.pending() == 0);
   CHECK(rig.xlen("notify:dead") == 0);

@@ -809,11 +809,12 @@ class Pipeline {
     forget_flight(f);
     const std::uint64_t id = f.id;
     const std::string group = f.record.group;
+    const bool had_dependents = !f.dependents.empty();
     decided_.push_back({std::move(f.record), std::move(f.outcome), id});
     flights_.erase(id);
     if (!group.empty()) next_of_group(group, id, retried);
     // Dependents that were only waiting for this record.
-    for (;;) {
+    while (had_dependents) {
       Flight* next = nullptr;
       for (auto& [fid, other] : flights_)
         if (!other->decided && other->planned && !other->gated && other->owners_left == 0 && other->unanswered == 0 &&

@@ -29,6 +29,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -305,10 +306,126 @@ std::string diff(const std::map<std::string, int>& got, const std::map<std::stri
   return out + "  (" + std::to_string(shown) + " keys differ)\n";
 }
 
+/// Starts the worker from a small helper process forked at the very start of main: a
+/// child's ru_maxrss includes what it inherited at fork time (Linux keeps the pre-exec
+/// high-water mark), and this process grows big parsing the emulator's records.
+class Launcher {
+ public:
+  Launcher() {
+    int to[2], from[2];
+    if (::pipe2(to, O_CLOEXEC) != 0 || ::pipe2(from, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+    pid_ = ::fork();
+    if (pid_ < 0) throw std::runtime_error("fork failed");
+    if (pid_ == 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      ::close(to[1]);
+      ::close(from[0]);
+      serve(to[0], from[1]);
+      ::_exit(0);
+    }
+    ::close(to[0]);
+    ::close(from[1]);
+    to_ = to[1];
+    from_ = from[0];
+  }
+  ~Launcher() {
+    ::close(to_);  // the helper's read fails: it exits
+    ::close(from_);
+    ::waitpid(pid_, nullptr, 0);
+  }
+  Launcher(const Launcher&) = delete;
+  Launcher& operator=(const Launcher&) = delete;
+
+  /// Runs {out_path, err_path, program, args...}; the exit status (128 + signal, -1 when
+  /// it was killed after 10 minutes) and its rusage.
+  int run(const std::vector<std::string>& argv, rusage& usage) {
+    std::string msg;
+    for (const std::string& a : argv) msg += a + '\0';
+    const auto n = static_cast<std::uint32_t>(msg.size());
+    if (!write_all(to_, &n, sizeof n) || !write_all(to_, msg.data(), n)) throw std::runtime_error("launcher gone");
+    int status = 0;
+    if (!read_all(from_, &status, sizeof status) || !read_all(from_, &usage, sizeof usage))
+      throw std::runtime_error("launcher gone");
+    return status;
+  }
+
+ private:
+  static bool write_all(int fd, const void* p, std::size_t n) {
+    for (auto c = static_cast<const char*>(p); n > 0;) {
+      const ssize_t w = ::write(fd, c, n);
+      if (w <= 0) return false;
+      c += w, n -= static_cast<std::size_t>(w);
+    }
+    return true;
+  }
+  static bool read_all(int fd, void* p, std::size_t n) {
+    for (auto c = static_cast<char*>(p); n > 0;) {
+      const ssize_t r = ::read(fd, c, n);
+      if (r <= 0) return false;
+      c += r, n -= static_cast<std::size_t>(r);
+    }
+    return true;
+  }
+
+  [[noreturn]] static void serve(int in, int out) {
+    for (;;) {
+      std::uint32_t n = 0;
+      if (!read_all(in, &n, sizeof n)) ::_exit(0);
+      std::string msg(n, '\0');
+      if (!read_all(in, msg.data(), n)) ::_exit(0);
+      std::vector<std::string> argv;
+      for (std::size_t p = 0; p < msg.size();) {
+        const std::size_t q = msg.find('\0', p);
+        argv.push_back(msg.substr(p, q - p));
+        p = q + 1;
+      }
+      rusage usage{};
+      int status = launch(argv, usage);
+      if (!write_all(out, &status, sizeof status) || !write_all(out, &usage, sizeof usage)) ::_exit(0);
+    }
+  }
+
+  static int launch(std::vector<std::string> argv, rusage& usage) {
+    const pid_t pid = ::fork();
+    if (pid < 0) return 126;
+    if (pid == 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      const int in = ::open("/dev/null", O_RDONLY);
+      const int o = ::open(argv[0].c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      const int e = ::open(argv[1].c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      if (in < 0 || o < 0 || e < 0) ::_exit(126);
+      ::dup2(in, 0);
+      ::dup2(o, 1);
+      ::dup2(e, 2);
+      std::vector<char*> args;
+      for (std::size_t i = 2; i < argv.size(); ++i) args.push_back(argv[i].data());
+      args.push_back(nullptr);
+      ::execv(args[0], args.data());
+      ::_exit(127);
+    }
+    const auto deadline = Clock::now() + std::chrono::minutes(10);
+    int status = 0;
+    while (::wait4(pid, &status, WNOHANG, &usage) != pid) {
+      if (Clock::now() > deadline) {
+        ::kill(pid, SIGKILL);
+        ::wait4(pid, &status, 0, &usage);
+        return -1;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+
+  pid_t pid_ = -1;
+  int to_ = -1;
+  int from_ = -1;
+};
+
 class Bench {
  public:
-  Bench(const Config& config, Id families)
+  Bench(const Config& config, Id families, Launcher& launcher)
       : config_(config),
+        launcher_(launcher),
         emulator_(notify::test::EmulatorOptions{.tls = true, .latency_ms = 0, .max_concurrent_streams = 1000, .record = true}),
         conn_(*notify::redis::parse_url(redis_.url())) {
     char tmpl[] = "/tmp/notify-bench-worker-XXXXXX";
@@ -371,40 +488,13 @@ class Bench {
   }
 
  private:
-  /// Runs argv[0] with stdout and stderr to files in dir_; its exit status (128 + signal),
-  /// and its rusage. Killed after 10 minutes.
+  /// Runs argv[0] with stdout and stderr to files in dir_ (through the launcher); its
+  /// exit status and rusage.
   int spawn_and_wait(std::vector<std::string> argv, rusage& usage) {
-    const std::string out = dir_ + "/worker.out", err = dir_ + "/worker.err";
-    const pid_t pid = ::fork();
-    if (pid < 0) fail("fork failed");
-    if (pid == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      const int in = ::open("/dev/null", O_RDONLY);
-      const int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      const int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      if (in < 0 || o < 0 || e < 0) ::_exit(126);
-      ::dup2(in, 0);
-      ::dup2(o, 1);
-      ::dup2(e, 2);
-      std::vector<char*> args;
-      for (std::string& a : argv) args.push_back(a.data());
-      args.push_back(nullptr);
-      ::execv(args[0], args.data());
-      ::_exit(127);
-    }
-    const auto deadline = Clock::now() + std::chrono::minutes(10);
-    int status = 0;
-    for (;;) {
-      const pid_t done = ::wait4(pid, &status, WNOHANG, &usage);
-      if (done == pid) break;
-      if (Clock::now() > deadline) {
-        ::kill(pid, SIGKILL);
-        ::wait4(pid, &status, 0, &usage);
-        fail("notify-worker did not drain within 10 minutes", dir_);
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    argv.insert(argv.begin(), {dir_ + "/worker.out", dir_ + "/worker.err"});
+    const int status = launcher_.run(argv, usage);
+    if (status < 0) fail("notify-worker did not drain within 10 minutes", dir_);
+    return status;
   }
 
   /// Compares what the emulator and the inbox stream saw with what the workload must
@@ -477,6 +567,7 @@ class Bench {
   }
 
   Config config_;
+  Launcher& launcher_;
   notify::test::RedisServer redis_;
   notify::test::FcmEmulator emulator_;
   notify::redis::Connection conn_;
@@ -495,6 +586,7 @@ std::size_t worker_flag(const Config& c, const std::string& flag, std::size_t fa
 
 int main(int argc, char** argv) {
   const Config c = parse(argc, argv);
+  Launcher launcher;  // first, while this process is small
   const Id w1_families = c.small ? 1000 : 10000, w2_families = c.small ? 50 : 500;
   const int w2_records = c.small ? 200 : 2000;
 
@@ -512,7 +604,7 @@ int main(int argc, char** argv) {
                 w.expected.push_count, w.expected.inbox_count);
 
   const auto load0 = Clock::now();
-  Bench bench(c, std::max(w1_families, w2_families));
+  Bench bench(c, std::max(w1_families, w2_families), launcher);
   std::printf("redis-server and emulator up, %lld families of %d members loaded in %.1f s\n",
               static_cast<long long>(std::max(w1_families, w2_families)), members_per_family,
               std::chrono::duration<double>(Clock::now() - load0).count());

@@ -60,6 +60,7 @@ struct Config {
   bool h2load = true;
   std::size_t h2load_requests = 0;  // 0: max(pushes, 20000)
   std::vector<std::string> worker_args;
+  bool redis_stats = false;
 };
 
 [[noreturn]] void usage(const std::string& why) {
@@ -87,6 +88,7 @@ Config parse(int argc, char** argv) {
     if (a == "--runs") c.runs = std::max(1, std::stoi(next()));
     else if (a == "--small") c.small = true;
     else if (a == "--no-h2load") c.h2load = false;
+    else if (a == "--redis-stats") c.redis_stats = true;
     else if (a == "--h2load-requests") c.h2load_requests = std::stoul(next());
     else if (a == "--worker-args") c.worker_args = split(next(), ' ');
     else if (a == "--workload") {
@@ -273,6 +275,9 @@ struct RunResult {
   double wall_s = 0;          // worker start to exit
   double push_span_s = 0;     // first to last messages:send, as the emulator saw them
   double startup_s = 0;       // worker start to its first push
+  double tail_s = 0;          // its last push to its exit
+  int max_streams = 0;        // most messages:send in flight at once, as the emulator saw
+  int sessions = 0;           // HTTP/2 connections the emulator saw opened
   double cpu_s = 0;           // user + system of the worker
   double max_rss_mib = 0;
   std::string body_sample;    // a request body of about the average size
@@ -467,6 +472,7 @@ class Bench {
     }
     emulator_.reset();
     emulator_.configure({{"latency_ms", latency}});
+    if (config_.redis_stats) (void)conn_.command({"CONFIG", "RESETSTAT"});
 
     std::vector<std::string> argv = {NOTIFY_WORKER_PROGRAM, "--queue", redis_.url() + "/" + stream, "--members",
                                      redis_.url(), "--push", "fcm", "--fcm-credentials",
@@ -483,6 +489,7 @@ class Bench {
     r.cpu_s = secs(usage.ru_utime) + secs(usage.ru_stime);
     r.max_rss_mib = static_cast<double>(usage.ru_maxrss) / 1024.0;
     if (status != 0) fail(w.name + " run " + tag + ": notify-worker exited with status " + std::to_string(status), dir_);
+    if (config_.redis_stats) print_redis_stats(w.name + " " + std::to_string(latency) + " ms " + tag);
     check(w, tag, inbox, stream, t0, r);
     return r;
   }
@@ -495,6 +502,24 @@ class Bench {
     const int status = launcher_.run(argv, usage);
     if (status < 0) fail("notify-worker did not drain within 10 minutes", dir_);
     return status;
+  }
+
+  /// The commands Redis served during the run (INFO commandstats): calls and microseconds.
+  void print_redis_stats(const std::string& what) {
+    auto info = conn_.command({"INFO", "commandstats"});
+    if (!info) return;
+    std::string line;
+    std::istringstream in(info->str);
+    long total = 0;
+    for (std::string l; std::getline(in, l);) {
+      unsigned long calls = 0, usec = 0;
+      char name[64] = {};
+      if (std::sscanf(l.c_str(), "cmdstat_%63[^:]:calls=%lu,usec=%lu", name, &calls, &usec) != 3) continue;
+      if (std::string(name) == "info" || std::string(name) == "config") continue;
+      line += " " + std::string(name) + "=" + std::to_string(calls) + "/" + std::to_string(usec / 1000) + "ms";
+      total += static_cast<long>(calls);
+    }
+    std::printf("  redis %s: %ld calls (calls/server ms):%s\n", what.c_str(), total, line.c_str());
   }
 
   /// Compares what the emulator and the inbox stream saw with what the workload must
@@ -527,6 +552,10 @@ class Bench {
     // steady_clock and Node's hrtime are both CLOCK_MONOTONIC on Linux.
     const double started_ms = std::chrono::duration<double, std::milli>(started.time_since_epoch()).count();
     r.startup_s = (first - started_ms) / 1000.0;
+    r.tail_s = r.wall_s - r.startup_s - r.push_span_s;
+    const json stats = emulator_.stats();
+    r.max_streams = stats.value("max_concurrent_streams", 0);
+    r.sessions = stats.value("sessions_opened", 0);
     // The body closest to the average size, for h2load.
     const double mean = records.empty() ? 0 : static_cast<double>(bytes) / static_cast<double>(records.size());
     double best = 1e18;
@@ -609,12 +638,12 @@ int main(int argc, char** argv) {
               static_cast<long long>(std::max(w1_families, w2_families)), members_per_family,
               std::chrono::duration<double>(Clock::now() - load0).count());
 
-  std::printf("\n%-4s %7s %7s %10s %10s %8s %10s %7s %10s %9s %8s\n", "", "latency", "pushes", "pushes/s", "wall p/s",
-              "start s", "h2load/s", "ratio", "CPU s/10k", "RSS MiB", "load1");
+  std::printf("\n%-4s %7s %7s %10s %10s %7s %7s %7s %10s %7s %10s %9s %6s\n", "", "latency", "pushes", "pushes/s",
+              "wall p/s", "start s", "tail s", "streams", "h2load/s", "ratio", "CPU s/10k", "RSS MiB", "load1");
   std::string command;
   for (const Workload& w : workloads) {
     for (int latency : c.latencies) {
-      std::vector<double> rate, wall_rate, startup, cpu;
+      std::vector<double> rate, wall_rate, startup, tail, streams, cpu;
       double rss = 0;
       std::string sample;
       std::size_t pushes = 0;
@@ -624,6 +653,8 @@ int main(int argc, char** argv) {
         rate.push_back(r.push_span_s > 0 ? static_cast<double>(r.pushes) / r.push_span_s : 0);
         wall_rate.push_back(static_cast<double>(r.pushes) / r.wall_s);
         startup.push_back(r.startup_s);
+        tail.push_back(r.tail_s);
+        streams.push_back(r.max_streams);
         cpu.push_back(r.cpu_s / static_cast<double>(r.pushes) * 10000.0);
         rss = std::max(rss, r.max_rss_mib);
         sample = r.body_sample;
@@ -649,14 +680,15 @@ int main(int argc, char** argv) {
         std::snprintf(ratio, sizeof ratio, "%.0f%%", 100.0 * median(rate) / ceiling);
       }
       std::string load = load_average();
-      std::printf("%-4s %4d ms %7zu %10.0f %10.0f %8.2f %10s %7s %10.3f %9.1f %8s\n", w.name.c_str(), latency, pushes,
-                  median(rate), median(wall_rate), median(startup), h2, ratio, median(cpu), rss,
-                  load.substr(0, load.find(' ')).c_str());
+      std::printf("%-4s %4d ms %7zu %10.0f %10.0f %7.2f %7.2f %7.0f %10s %7s %10.3f %9.1f %6s\n", w.name.c_str(),
+                  latency, pushes, median(rate), median(wall_rate), median(startup), median(tail), median(streams), h2,
+                  ratio, median(cpu), rss, load.substr(0, load.find(' ')).c_str());
       std::fflush(stdout);
     }
   }
   std::printf("\npushes/s: first to last messages:send as the emulator saw them; wall p/s: worker start to exit;\n"
-              "start s: worker start to its first push; h2load/s: the emulator's ceiling, same latency, a body of the\n"
+              "start s: worker start to its first push; tail s: its last push to its exit; streams: most pushes in\n"
+              "flight at once at the emulator; h2load/s: the emulator's ceiling, same latency, a body of the\n"
               "average size, the worker's connections x streams; ratio: pushes/s / h2load; CPU: the worker's user+sys;\n"
               "RSS: the worker's peak (max over runs). Every run checked: each push exactly once, every inbox record.\n");
   if (!command.empty()) std::printf("h2load: %s\n", command.c_str());

@@ -3,7 +3,7 @@
 // emulator (TLS), against the emulator's own ceiling measured with h2load.
 //
 //   bench_worker [--runs R] [--workload w1|w2|all] [--latency MS[,MS...]] [--small]
-//                [--worker-args "ARGS"] [--no-h2load] [--h2load-requests N]
+//                [--worker-args "ARGS"] [--no-h2load] [--h2load-requests N (40000)] [--redis-stats]
 //
 // One redis-server (free loopback port) and one emulator for the whole run; members are
 // loaded once. Workloads (families of 4 members, each with a ~160-character token):
@@ -58,7 +58,7 @@ struct Config {
   std::vector<int> latencies = {0, 20};
   bool small = false;
   bool h2load = true;
-  std::size_t h2load_requests = 0;  // 0: max(pushes, 20000)
+  std::size_t h2load_requests = 40000;
   std::vector<std::string> worker_args;
   bool redis_stats = false;
 };
@@ -662,7 +662,7 @@ int main(int argc, char** argv) {
       double ceiling = 0;
       if (c.h2load) {
         notify::bench::H2loadRun run;
-        run.requests = c.h2load_requests ? c.h2load_requests : std::max<std::size_t>(pushes, 20000);
+        run.requests = c.h2load_requests;
         run.connections = worker_flag(c, "--fcm-connections", 8);
         run.streams = worker_flag(c, "--fcm-streams", 50);
         run.body_file = bench.dir() + "/body.json";

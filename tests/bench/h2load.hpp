@@ -46,9 +46,11 @@ inline double h2load_rate(notify::test::FcmEmulator& emu, const H2loadRun& run, 
   double rate = 0;
   long ok = 0;
   while (std::fgets(line, sizeof line, p)) {
-    double secs = 0, rps = 0;
+    double took = 0, rps = 0;
+    char unit[8] = {};
     long x2 = 0;
-    if (std::sscanf(line, "finished in %lfs, %lf req/s", &secs, &rps) == 2) rate = rps;
+    // "finished in 1.52s, ..." or, under a second, "finished in 756.36ms, ...".
+    if (std::sscanf(line, "finished in %lf%7[^,], %lf req/s", &took, unit, &rps) == 3) rate = rps;
     if (std::sscanf(line, "status codes: %ld 2xx", &x2) == 1) ok = x2;
   }
   pclose(p);

@@ -301,7 +301,9 @@ std::string diff(const std::map<std::string, int>& got, const std::map<std::stri
   std::string out;
   std::size_t shown = 0, total = 0;
   auto note = [&](const std::string& key, int g, int x) {
-    if (++total <= 10) out += "  " + key.substr(0, 200) + ": got " + std::to_string(g) + ", expected " + std::to_string(x) + "\n";
+    const std::size_t bar = key.find('|');  // a token is long: its start is enough
+    const std::string shown_key = bar > 24 && bar != std::string::npos ? key.substr(0, 24) + "..." + key.substr(bar) : key;
+    if (++total <= 10) out += "  " + shown_key + ": got " + std::to_string(g) + ", expected " + std::to_string(x) + "\n";
     ++shown;
   };
   for (const auto& [key, n] : expected)

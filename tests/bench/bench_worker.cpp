@@ -283,7 +283,10 @@ struct RunResult {
   std::string body_sample;    // a request body of about the average size
 };
 
-/// Fails the benchmark loudly.
+/// Thrown by fail(), caught in main: the servers stop and their directories go.
+struct Failed {};
+
+/// Fails the benchmark loudly (status 1), with the end of the worker's stderr.
 [[noreturn]] void fail(const std::string& what, const std::string& dir = {}) {
   std::fprintf(stderr, "bench_worker: FAILED: %s\n", what.c_str());
   if (!dir.empty()) {
@@ -294,7 +297,7 @@ struct RunResult {
     for (std::size_t i = lines.size() > 20 ? lines.size() - 20 : 0; i < lines.size(); ++i)
       std::fprintf(stderr, "%s\n", lines[i].c_str());
   }
-  std::exit(1);
+  throw Failed{};
 }
 
 std::string diff(const std::map<std::string, int>& got, const std::map<std::string, int>& expected) {
@@ -615,9 +618,19 @@ std::size_t worker_flag(const Config& c, const std::string& flag, std::size_t fa
 
 }  // namespace
 
+int run_benchmark(const Config& c, Launcher& launcher);
+
 int main(int argc, char** argv) {
   const Config c = parse(argc, argv);
   Launcher launcher;  // first, while this process is small
+  try {
+    return run_benchmark(c, launcher);
+  } catch (const Failed&) {
+    return 1;
+  }
+}
+
+int run_benchmark(const Config& c, Launcher& launcher) {
   const Id w1_families = c.small ? 1000 : 10000, w2_families = c.small ? 50 : 500;
   const int w2_records = c.small ? 200 : 2000;
 

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "fcm-emulator/emulator.hpp"
+#include "h2load.hpp"
 #include "notify/fcm/fcm.hpp"
 
 namespace {
@@ -139,39 +140,6 @@ Result run_once(notify::fcm::PushProvider& provider, const notify::Message& mess
   return r;
 }
 
-/// An access token from the emulator, for h2load's Authorization header.
-std::string access_token(notify::test::FcmEmulator& emu) {
-  auto sa = notify::fcm::read_service_account(emu.service_account_file());
-  auto signer = notify::fcm::Signer::load(sa->private_key);
-  const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
-  const auto jwt = notify::fcm::make_assertion(*sa, *signer, now.count());
-  const auto answer = emu.control("POST", "/token", notify::fcm::token_request_body(*jwt));
-  return notify::fcm::parse_token_response(answer)->value;
-}
-
-/// h2load's requests/s against the emulator, or 0 when it could not run.
-double h2load_rate(notify::test::FcmEmulator& emu, const Config& c, const std::string& body_file,
-                   const std::string& token, std::string& command) {
-  command = "h2load -n " + std::to_string(c.h2load_requests) + " -c " + std::to_string(c.connections) + " -m " +
-            std::to_string(c.streams) + " -t 1 -d " + body_file + " -H 'content-type: application/json' -H 'authorization: Bearer " +
-            token + "' " + emu.url() + "/v1/projects/notify-test/messages:send";
-  FILE* p = popen((command + " 2>&1").c_str(), "r");
-  if (!p) return 0;
-  char line[512];
-  double rate = 0;
-  long ok = 0;
-  while (std::fgets(line, sizeof line, p)) {
-    double secs = 0, rps = 0;
-    long x2 = 0;
-    if (std::sscanf(line, "finished in %lfs, %lf req/s", &secs, &rps) == 2) rate = rps;
-    if (std::sscanf(line, "status codes: %ld 2xx", &x2) == 1) ok = x2;
-  }
-  pclose(p);
-  const auto at = command.find("Bearer ");
-  command.replace(at + 7, token.size(), "$TOKEN");  // never print a secret
-  return ok == static_cast<long>(c.h2load_requests) ? rate : 0;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -222,10 +190,11 @@ int main(int argc, char** argv) {
     if (c.h2load) {
       const std::string body_file = emu.dir() + "/body.json";
       std::ofstream(body_file) << notify::fcm::request_body(message, tokens[0]);
-      const std::string token = access_token(emu);
+      const std::string token = notify::bench::access_token(emu);
+      const notify::bench::H2loadRun run{c.h2load_requests, c.connections, c.streams, body_file};
       std::vector<double> h2;
       std::string command;
-      for (int i = 0; i < c.runs; ++i) h2.push_back(h2load_rate(emu, c, body_file, token, command));
+      for (int i = 0; i < c.runs; ++i) h2.push_back(notify::bench::h2load_rate(emu, run, token, command));
       const double ceiling = median(h2);
       std::printf("%-10s emulator ceiling (h2load, median of %d): %.0f req/s; the provider reaches %.0f%% of it\n",
                   "", c.runs, ceiling, ceiling > 0 ? 100.0 * median(rates) / ceiling : 0.0);

@@ -53,6 +53,9 @@ struct ProcessorOptions : RetryPolicy {
   /// Pushes submitted to the provider and not yet answered, at most; the rest wait. The
   /// pacer lowers this when the provider throttles and raises it again after.
   std::size_t max_pushes_in_flight = 1000;
+  /// Pushes lined up (submitted or waiting) at most before more records are taken: a burst
+  /// of bulk requests is taken in as the pushes drain, not all at once.
+  std::size_t max_pushes_queued = 4000;
   /// Markers are written once this many wait, or the oldest has waited `marker_interval`.
   std::size_t marker_batch = 64;
   std::chrono::milliseconds marker_interval{5};
@@ -263,6 +266,7 @@ class Pipeline {
   bool idle() const noexcept { return flights_.empty() && decided_.empty(); }
   /// Room for more records.
   std::size_t room() const noexcept {
+    if (slots_.size() >= opt_.max_pushes_queued) return 0;
     return flights_.size() >= opt_.max_records_in_flight ? 0 : opt_.max_records_in_flight - flights_.size();
   }
   /// Whether pushes are waiting for the provider (a pause, a throttled device, the window).

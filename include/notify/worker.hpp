@@ -89,6 +89,7 @@ Result<void> run_worker(Q& queue, Processor& processor, const std::atomic<bool>&
 
   for (;;) {
     const auto now = Clock::now();
+    bool more = false;  // records came and there is room: receive again before waiting on answers
     if (!stopped_at && (stop.load(std::memory_order_relaxed) || engine.fatal() || ended)) {
       stopped_at = now;
       engine.give_back(engine.fatal() ? "not processed: the worker stopped" : "the worker is stopping");
@@ -116,6 +117,7 @@ Result<void> run_worker(Q& queue, Processor& processor, const std::atomic<bool>&
       } else if (!batch->empty()) {
         fault_delay = milliseconds(100);
         engine.admit(std::move(*batch));
+        more = engine.room() > 0;
       } else if (!idle) {
         fault_delay = milliseconds(100);
         next_receive = now + options.receive_interval;
@@ -136,7 +138,7 @@ Result<void> run_worker(Q& queue, Processor& processor, const std::atomic<bool>&
         fault_delay = milliseconds(100);
       }
     }
-    engine.step(engine.held() > 0 ? milliseconds(50) : milliseconds(0));
+    engine.step(engine.held() > 0 && !more ? milliseconds(50) : milliseconds(0));
     settle();
     if constexpr (LeasedQueue<Q>) {
       if (engine.held() > 0 && Clock::now() >= next_lease) {

@@ -103,11 +103,11 @@ if [ "$use_fcm" = 1 ]; then
   echo "$fcm, pid $emulator_pid"
 
   echo
-  echo "== notify-worker --queue $queue --members $url --push fcm --fcm-credentials service-account.json --fcm-endpoint $fcm --ca-file ca.pem --batch-size 1 --drain --log-format text"
-  # One request per batch: the emulator then records each request's pushes together, in
+  echo "== notify-worker --queue $queue --members $url --push fcm --fcm-credentials service-account.json --fcm-endpoint $fcm --ca-file ca.pem --batch-size 1 --max-in-flight 1 --drain --log-format text --log-level debug"
+  # One request at a time: the emulator then records each request's pushes together, in
   # queue order, which is how the report below gives each push to its request.
   "$worker" --queue "$queue" --members "$url" --push fcm --fcm-credentials "$pki/service-account.json" \
-    --fcm-endpoint "$fcm" --ca-file "$pki/ca.pem" --batch-size 1 --drain --log-format text >"$out" 2>&1 ||
+    --fcm-endpoint "$fcm" --ca-file "$pki/ca.pem" --batch-size 1 --max-in-flight 1 --drain --log-format text --log-level debug >"$out" 2>&1 ||
     { cat "$out"; echo "notify-worker failed"; exit 1; }
 
   # The requests the emulator accepted, as "push" lines like --push log prints them.
@@ -141,10 +141,11 @@ if [ "$use_fcm" = 1 ]; then
   emulator_stop
 else
   echo
-  echo "== notify-worker --queue $queue --members $url --push log --drain --log-format text"
+  echo "== notify-worker --queue $queue --members $url --push log --batch-size 1 --max-in-flight 1 --drain --log-format text --log-level debug"
   echo "(node, openssl or notify::fcm missing: the pushes are logged instead of sent to the FCM emulator)"
   # stdout (pushes, inbox records, dead letters) and stderr (events) in one file, in order.
-  "$worker" --queue "$queue" --members "$url" --push log --drain --log-format text >"$out" 2>&1 ||
+  "$worker" --queue "$queue" --members "$url" --push log --batch-size 1 --max-in-flight 1 --drain --log-format text \
+    --log-level debug >"$out" 2>&1 ||
     { cat "$out"; echo "notify-worker failed"; exit 1; }
 fi
 

@@ -80,7 +80,8 @@ constexpr std::string_view usage_text = R"(usage: notify-worker --queue URL --me
   --drain                 exit 0 once the queue is empty and nothing is in flight
   --log-format text|json  events on stderr, one per line (default text: key=value pairs)
   --log-level LEVEL       debug|info|warn|error (default info): info tells each record's
-                          steps and the provider's pauses; debug adds one line per push
+                          outcome, problems and the provider's pauses; debug adds each
+                          record's steps and one line per push
   --max-in-flight N       records held at once, received and not yet settled (default 256)
   --batch-size N          records per receive, 1 to 10 (default 10)
   --claim-idle-ms N       take over records another consumer has held unsettled for N ms

@@ -202,7 +202,7 @@ class Pipeline {
       f.key_id = !f.request->id.empty() ? "e:" + f.request->id
                  : !f.record.id.empty() ? "q:" + f.record.id
                                         : "n:" + std::to_string(f.id);
-      emit("received", f);
+      emit("received", f, {}, {}, Level::debug);
       append_family_ids(*f.request, family_ids);
       admitted.push_back(&f);
     }
@@ -373,9 +373,10 @@ class Pipeline {
     for (Flight* f : flights) {
       f->plan = plan(*f->request, families);
       f->planned = true;
-      if (wants(Level::info))
+      if (wants(Level::debug))
         emit("planned", *f, {},
-             std::to_string(f->plan.push_count()) + " pushes, " + std::to_string(f->plan.inbox_count()) + " inbox");
+             std::to_string(f->plan.push_count()) + " pushes, " + std::to_string(f->plan.inbox_count()) + " inbox",
+             Level::debug);
       for (const Message& m : f->plan.messages)
         for (std::string_view t : m.tokens) refs.push_back({f, &m, t, delivery_key(f->key_id, m, t)});
       if (f->plan.inbox_count() > 0) {
@@ -712,7 +713,7 @@ class Pipeline {
       Flight& f = *whose[i];
       const Result<void>& r = each[i];
       if (r) {
-        emit("inbox_published", f);
+        emit("inbox_published", f, {}, {}, Level::debug);
         if (f.keyed) add_marker(std::move(f.inbox_key), true);
         else claims_.erase(f.inbox_key);
       } else if (refused(r)) {

@@ -93,7 +93,7 @@ struct Rig : notify::test::WorkerFiles {
 
   std::unique_ptr<Process> worker(const std::string& name, std::vector<std::string> extra) const {
     std::vector<std::string> argv = {NOTIFY_WORKER_PROGRAM, "--queue", url, "--members", redis_server.url(),
-                                     "--push", "log", "--inbox", "null", "--log-format", "text"};
+                                     "--push", "log", "--inbox", "null", "--log-format", "text", "--log-level", "debug"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return std::make_unique<Process>(std::move(argv), out(name), err(name));
   }

@@ -80,7 +80,7 @@ struct Rig : notify::test::WorkerFiles {
   /// notify-worker on this Redis, stdout and stderr to files named after `name`.
   std::unique_ptr<Process> worker(const std::string& name, std::vector<std::string> extra) const {
     std::vector<std::string> argv = {NOTIFY_WORKER_PROGRAM, "--queue", server.url() + "/notify", "--members",
-                                     server.url(), "--push", "log", "--log-format", "text"};
+                                     server.url(), "--push", "log", "--log-format", "text", "--log-level", "debug"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return std::make_unique<Process>(std::move(argv), out(name), err(name));
   }

@@ -32,14 +32,15 @@ void read_text(JsonReader& r, std::string& out, std::string& scratch) {
   if (r.read_string(v, scratch) == StringStatus::ok) out.assign(utf8_prefix(v, max_message));
 }
 
-/// True when some fieldViolations[].field is "message.token".
-bool names_token(JsonReader& r) {
+/// True when some element of an array of objects has a string `field` that `wanted` accepts.
+template <class Wanted>
+bool any_element_field(JsonReader& r, std::string_view field, Wanted wanted) {
   if (r.peek() != JsonKind::array) {
     r.skip_value();
     return false;
   }
   bool found = false;
-  std::string ks, scratch, field;
+  std::string ks, scratch, value;
   std::string_view key;
   r.enter();
   while (r.next_element()) {
@@ -49,48 +50,28 @@ bool names_token(JsonReader& r) {
     }
     r.enter();
     while (r.next_key(key, ks)) {
-      if (key == "field") {
-        read_text(r, field, scratch);
-        found |= field == "message.token";
+      if (key == field) {
+        value.clear();
+        read_text(r, value, scratch);
+        found |= wanted(std::string_view(value));
       } else {
         r.skip_value();
       }
     }
   }
   return found;
+}
+
+/// True when some fieldViolations[].field is "message.token".
+bool names_token(JsonReader& r) {
+  return any_element_field(r, "field", [](std::string_view f) { return f == "message.token"; });
 }
 
 /// Google names a quota's consumer "project:<id>", "project_number:<n>" or "projects/<id>".
 bool names_project(std::string_view subject) { return subject.substr(0, 7) == "project"; }
 
 /// True when some violations[].subject (google.rpc.QuotaFailure) names a project.
-bool violation_names_project(JsonReader& r) {
-  if (r.peek() != JsonKind::array) {
-    r.skip_value();
-    return false;
-  }
-  bool found = false;
-  std::string ks, scratch, subject;
-  std::string_view key;
-  r.enter();
-  while (r.next_element()) {
-    if (r.peek() != JsonKind::object) {
-      r.skip_value();
-      continue;
-    }
-    r.enter();
-    while (r.next_key(key, ks)) {
-      if (key == "subject") {
-        subject.clear();
-        read_text(r, subject, scratch);
-        found |= names_project(subject);
-      } else {
-        r.skip_value();
-      }
-    }
-  }
-  return found;
-}
+bool violation_names_project(JsonReader& r) { return any_element_field(r, "subject", names_project); }
 
 /// True when metadata.consumer (google.rpc.ErrorInfo) names a project.
 bool consumer_names_project(JsonReader& r) {

@@ -144,10 +144,10 @@ function newCounts() {
 
 // ---- answers ---------------------------------------------------------------------------
 
-function send(stream, status, body, extraHeaders = {}) {
+function send(stream, status, body, extraHeaders = {}, withLength = opt.contentLength) {
   if (stream.destroyed || stream.closed) return;
   const text = typeof body === 'string' ? body : JSON.stringify(body);
-  const length = opt.contentLength ? { 'content-length': String(Buffer.byteLength(text)) } : {};
+  const length = withLength ? { 'content-length': String(Buffer.byteLength(text)) } : {};
   stream.respond({ ':status': status, 'content-type': 'application/json', ...length, ...extraHeaders });
   stream.end(text);
 }
@@ -410,7 +410,10 @@ function handleControl(stream, method, path, raw) {
     try { input = JSON.parse(raw); } catch { return send(stream, 400, { error: 'invalid JSON' }); }
   }
   if (method === 'GET' && path === '/_emulator/stats') return send(stream, 200, { ...state.counts, now_ms: nowMs() });
-  if (method === 'GET' && path === '/_emulator/requests') return send(stream, 200, state.records);
+  // With content-length: a client then knows a large answer is complete without waiting
+  // for the stream's end, which curl was seen to miss now and then after other
+  // connections died.
+  if (method === 'GET' && path === '/_emulator/requests') return send(stream, 200, state.records, {}, true);
   if (method === 'POST' && path === '/_emulator/reset') {
     const { sessions_open, in_flight } = state.counts;
     state.counts = newCounts();

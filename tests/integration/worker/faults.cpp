@@ -341,6 +341,9 @@ TEST_CASE("two workers whose records stay in flight longer than claim-idle neith
   CHECK(t.unexpected == 0);
   CHECK(dead == 0);
   CHECK(rig.requests("a", "done").size() + rig.requests("b", "done").size() == records);
+  // No record went to both: the leases kept every entry with the worker that had it.
+  CHECK(rig.requests("a", "received").size() + rig.requests("b", "received").size() == records);
+  CHECK(rig.events({"a", "b"}, "lease_lost") == 0);
   CHECK(rig.drained());
 }
 

@@ -211,7 +211,11 @@ struct FaultRig : notify::test::WorkerFiles {
 /// send again.
 constexpr std::size_t crash_duplicate_bound = 40 + 64;
 
-void report(const std::string& test, const Tally& t, long long dead) {
+void report(const std::string& test, const Tally& t, long long dead, redis::Queue& queue) {
+  if (dead > 0)
+    if (auto letters = queue.dead_letters(3))
+      for (const DeadLetter& d : *letters)
+        MESSAGE("dead letter " << d.id << " after " << d.deliveries << " deliveries: " << d.reason);
   MESSAGE(test << ": " << t.sent.size() << " pushes delivered, lost " << t.lost << ", duplicated " << t.duplicates
                << " (" << t.taken_duplicates << " counting the " << t.unanswered
                << " taken but unanswered), unexpected " << t.unexpected << ", dead-lettered " << dead);
@@ -278,7 +282,7 @@ void sigkill_loop(FaultRig& rig, const std::string& label, const KillWhen& kill_
   }
   const Tally t = rig.tally();
   const long long dead = rig.xlen("notify:dead");
-  report(label, t, dead);
+  report(label, t, dead, rig.producer);
   std::string by_kill;
   for (int k = 0; k < kills; ++k) by_kill += " " + std::to_string(per_kill[k]);
   MESSAGE("duplicates per kill:" << by_kill << " (bound " << crash_duplicate_bound << "), after the last kill "
@@ -333,7 +337,7 @@ TEST_CASE("two workers whose records stay in flight longer than claim-idle neith
 
   const Tally t = rig.tally();
   const long long dead = rig.xlen("notify:dead");
-  report("in flight past claim-idle", t, dead);
+  report("in flight past claim-idle", t, dead, rig.producer);
   MESSAGE("run " << run_s << " s; records done by a: " << rig.requests("a", "done").size()
                  << ", by b: " << rig.requests("b", "done").size());
   CHECK_MESSAGE(t.lost == 0, t.lost_examples);
@@ -364,7 +368,7 @@ TEST_CASE("a storm of 429 with Retry-After and 503 answers loses, duplicates and
 
   const Tally t = rig.tally();
   const long long dead = rig.xlen("notify:dead");
-  report("429 storm", t, dead);
+  report("429 storm", t, dead, rig.producer);
   MESSAGE("run " << run_s << " s; answers 200: " << rig.answered(200) << ", 429: " << rig.answered(429)
                  << ", 503: " << rig.answered(503));
   CHECK(rig.answered(429) > 0);
@@ -416,7 +420,7 @@ TEST_CASE("the provider down for 5 s and back loses, duplicates and dead-letters
   const double recovery_s = (last_ms - up_ms) / 1000;
   const Tally t = rig.tally();
   const long long dead = rig.xlen("notify:dead");
-  report("provider down", t, dead);
+  report("provider down", t, dead, rig.producer);
   MESSAGE("down " << (up_ms - down_ms) / 1000 << " s; from the provider's return to the first push "
                   << (first_ms - up_ms) / 1000 << " s, to the last push " << recovery_s << " s (goal <= 5 s); "
                   << after_return << " pushes after the return; run " << run_s << " s");
@@ -464,7 +468,7 @@ TEST_CASE("redis-server killed mid-run and restarted with AOF: nothing lost, dup
     if (!key.empty() && delivered(r)) last_ms = std::max(last_ms, r["t_ms"].get<double>());
   const Tally t = rig.tally();
   const long long dead = rig.xlen("notify:dead");
-  report("Redis restarted", t, dead);
+  report("Redis restarted", t, dead, rig.producer);
   MESSAGE("from Redis's return: first settle " << settle_s << " s (goal <= 2 s), last push "
                                                << (last_ms - back_ms) / 1000 << " s, drained " << drained_s
                                                << " s; " << left << " entries left at the return");

@@ -7,6 +7,7 @@
 
 #include <curl/curl.h>
 
+#include <cstdlib>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -30,6 +31,8 @@ inline std::string http_call(const std::string& url, const HttpCall& call) {
   std::string out;
   curl_easy_setopt(e, CURLOPT_URL, url.c_str());
   curl_easy_setopt(e, CURLOPT_HTTP_VERSION, call.http_version);
+  curl_easy_setopt(e, CURLOPT_TIMEOUT, 30L);  // a test fails rather than hangs on a stuck service
+  if (std::getenv("NOTIFY_CURL_VERBOSE")) curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);  // traces to stderr
   if (!call.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, call.ca_file.c_str());
   if (call.method == "POST") {
     curl_easy_setopt(e, CURLOPT_POST, 1L);

@@ -72,6 +72,9 @@ class FcmEmulator {
   /// Replaces the fault rules, e.g. {{"match","^dead-"},{"action","unregistered"}}.
   void faults(const nlohmann::json& rules) { control("POST", "/_emulator/faults", nlohmann::json{{"rules", rules}}.dump()); }
   void configure(const nlohmann::json& config) { control("POST", "/_emulator/config", config.dump()); }
+  /// Takes the emulator down for `ms` milliseconds (no listener, every connection
+  /// destroyed), then up again on the same port; stats() tells last_down_ms and last_up_ms.
+  void outage(int ms) { control("POST", "/_emulator/outage", nlohmann::json{{"ms", ms}}.dump()); }
 
   /// The recorded request bodies sent to `token`, oldest first.
   std::vector<std::string> bodies_for(const std::string& token) {

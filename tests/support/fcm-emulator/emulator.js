@@ -19,13 +19,19 @@
 //                                          iss/scope/aud/iat/exp claims; issues access tokens.
 // POST /v1/projects/{p}/messages:send      checks the bearer token and the body shape,
 //                                          records the request, applies the fault rules.
-// GET  /_emulator/stats                    counters and concurrency peaks
-// GET  /_emulator/requests                 recorded messages:send requests
+// GET  /_emulator/stats                    counters and concurrency peaks; now_ms, the clock
+//                                          of the records' t_ms
+// GET  /_emulator/requests                 recorded messages:send requests: token, body,
+//                                          status, answered (false: the connection died
+//                                          before the answer went out), t_ms, session
 // POST /_emulator/reset                    clears records, counters and fault rules
 // POST /_emulator/faults  {"rules":[...]}  replaces the fault rules (see below)
 // POST /_emulator/config  {"expires_in":S,"latency_ms":N,"token_failures":N}
 //                                          (token_failures: the next N token requests get 503)
 // POST /_emulator/revoke                   forgets every access token issued so far
+// POST /_emulator/outage  {"ms":N}         goes down for N ms: stops listening and destroys
+//                                          every connection (clients see refused and reset
+//                                          connections), then listens on the same port again
 //
 // A fault rule applies to messages:send requests whose token matches `match` (a regular
 // expression), at most `times` times when given: {"match":"^dead-","action":"unregistered"}.
@@ -34,7 +40,9 @@
 // rate), project_quota (429 with a google.rpc.QuotaFailure naming the project),
 // internal (500), unavailable (503), third_party_auth (401), permission_denied (403),
 // reset (RST_STREAM), drop (the TCP connection is destroyed), goaway (GOAWAY after the
-// answer). `latency_ms` delays the answer; `retry_after` adds a Retry-After header (seconds).
+// answer). `latency_ms` delays the answer; `retry_after` adds a Retry-After header (seconds);
+// `percent` applies the rule to only that share of the matching requests, drawn at random
+// (a rule that does not apply lets the next rule try).
 //
 // Answers carry no content-length (Node's default, assumed to be FCM's too) unless
 // --content-length is given. EMU_DEBUG=1 in the environment logs stream and session errors.
@@ -96,6 +104,7 @@ function compileRules(rules) {
     times: r.times ?? Infinity,
     latencyMs: r.latency_ms ?? 0,
     retryAfter: r.retry_after,
+    percent: r.percent ?? 100,
     hits: 0,
   }));
 }
@@ -127,15 +136,18 @@ function newCounts() {
     max_streams_per_session: 0,
     streams_reset: 0,
     goaways_received: 0,
+    outages: 0,
+    last_down_ms: null, // when the last outage began and ended, on the clock of the records' t_ms
+    last_up_ms: null,
   };
 }
 
 // ---- answers ---------------------------------------------------------------------------
 
-function send(stream, status, body, extraHeaders = {}) {
+function send(stream, status, body, extraHeaders = {}, withLength = opt.contentLength) {
   if (stream.destroyed || stream.closed) return;
   const text = typeof body === 'string' ? body : JSON.stringify(body);
-  const length = opt.contentLength ? { 'content-length': String(Buffer.byteLength(text)) } : {};
+  const length = withLength ? { 'content-length': String(Buffer.byteLength(text)) } : {};
   stream.respond({ ':status': status, 'content-type': 'application/json', ...length, ...extraHeaders });
   stream.end(text);
 }
@@ -242,6 +254,8 @@ function handleToken(stream, headers, body) {
 
 // ---- messages:send ----------------------------------------------------------------------
 
+const nowMs = () => Number(process.hrtime.bigint() / 1000n) / 1000;
+
 const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 function checkStrings(obj, where, allowed) {
@@ -307,6 +321,7 @@ function checkBody(body) {
 function findRule(token) {
   for (const r of state.rules) {
     if (r.hits >= r.times || !r.re.test(token)) continue;
+    if (r.percent < 100 && Math.random() * 100 >= r.percent) continue;
     ++r.hits;
     return r;
   }
@@ -316,13 +331,16 @@ function findRule(token) {
 function handleSend(stream, headers, project, raw) {
   const counts = state.counts;
   ++counts.requests;
-  const record = { token: null, body: raw, status: 0, t_ms: Number(process.hrtime.bigint() / 1000n) / 1000,
+  const record = { token: null, body: raw, status: 0, t_ms: nowMs(),
     session: stream.session.emulatorId };
   if (opt.record) state.records.push(record);
   const answer = (status, body, extra, latencyMs = opt.latencyMs, then) => {
     record.status = status;
     counts.by_status[status] = (counts.by_status[status] ?? 0) + 1;
     const go = () => {
+      // false when the connection died before the answer (the client or this emulator
+      // went away): the request was taken but never answered.
+      record.answered = !stream.destroyed && !stream.closed;
       send(stream, status, body, extra);
       if (then) then();
     };
@@ -391,8 +409,11 @@ function handleControl(stream, method, path, raw) {
   if (raw) {
     try { input = JSON.parse(raw); } catch { return send(stream, 400, { error: 'invalid JSON' }); }
   }
-  if (method === 'GET' && path === '/_emulator/stats') return send(stream, 200, state.counts);
-  if (method === 'GET' && path === '/_emulator/requests') return send(stream, 200, state.records);
+  if (method === 'GET' && path === '/_emulator/stats') return send(stream, 200, { ...state.counts, now_ms: nowMs() });
+  // With content-length: a client then knows a large answer is complete without waiting
+  // for the stream's end, which curl was seen to miss now and then after other
+  // connections died.
+  if (method === 'GET' && path === '/_emulator/requests') return send(stream, 200, state.records, {}, true);
   if (method === 'POST' && path === '/_emulator/reset') {
     const { sessions_open, in_flight } = state.counts;
     state.counts = newCounts();
@@ -410,6 +431,20 @@ function handleControl(stream, method, path, raw) {
     if (input.expires_in !== undefined) opt.expiresIn = Number(input.expires_in);
     if (input.latency_ms !== undefined) opt.latencyMs = Number(input.latency_ms);
     if (input.token_failures !== undefined) state.tokenFailures = Number(input.token_failures);
+    return send(stream, 200, {});
+  }
+  if (method === 'POST' && path === '/_emulator/outage') {
+    const ms = Number(input.ms);
+    if (!(ms >= 0)) return send(stream, 400, { error: 'ms must be a number of milliseconds' });
+    // Down once this answer has reached the caller: when its connection closes, or
+    // 200 ms after the answer went out if it keeps the connection open.
+    let started = false;
+    const begin = () => {
+      if (!started) outage(ms);
+      started = true;
+    };
+    stream.session.once('close', begin);
+    stream.once('close', () => setTimeout(begin, 200));
     return send(stream, 200, {});
   }
   if (method === 'POST' && path === '/_emulator/revoke') {
@@ -456,7 +491,22 @@ function onStream(stream, headers) {
   });
 }
 
+const sessions = new Set();
+
+/// Down for `ms`: no listener, every connection destroyed; then up on the same port.
+function outage(ms) {
+  const port = server.address().port;
+  ++state.counts.outages;
+  state.counts.last_down_ms = nowMs();
+  server.close();
+  for (const s of sessions) s.destroy();
+  setTimeout(() => {
+    server.listen(port, '127.0.0.1', () => { state.counts.last_up_ms = nowMs(); });
+  }, ms);
+}
+
 function onSession(session) {
+  sessions.add(session);
   session.emulatorId = ++state.sessionSeq;
   session.emulatorInFlight = 0;
   session.emulatorLastStream = 0;
@@ -467,7 +517,10 @@ function onSession(session) {
   session.on('error', (e) => { if (process.env.EMU_DEBUG) console.error('session error', e); });
   session.on('goaway', () => { ++state.counts.goaways_received; });
   session.on('frameError', (type, code, id) => { if (process.env.EMU_DEBUG) console.error('frameError', type, code, id); });
-  session.once('close', () => { --state.counts.sessions_open; });
+  session.once('close', () => {
+    --state.counts.sessions_open;
+    sessions.delete(session);
+  });
 }
 
 const settings = { maxConcurrentStreams: opt.maxConcurrentStreams };
@@ -477,7 +530,7 @@ const server = opt.cert
 server.on('session', onSession);
 server.on('stream', onStream);
 server.on('sessionError', () => {});
-server.listen(0, '127.0.0.1', () => {
+server.once('listening', () => {
   const port = server.address().port;
   if (opt.serviceAccountOut) {
     const account = {
@@ -493,6 +546,7 @@ server.listen(0, '127.0.0.1', () => {
   }
   process.stdout.write(`${port}\n`);
 });
+server.listen(0, '127.0.0.1');
 
 const stop = () => process.exit(0);
 process.on('SIGTERM', stop);

@@ -21,6 +21,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -68,6 +69,9 @@ struct ProcessorOptions : RetryPolicy {
   std::chrono::milliseconds max_probe_delay{std::chrono::seconds(2)};
   /// Events below this level are not emitted at all (per-push events are debug).
   Level log_level = Level::debug;
+  /// The engine's clock (pauses, Retry-After, holding, marker intervals); empty: the
+  /// steady clock. Tests and fuzzers set it to make time deterministic.
+  std::function<std::chrono::steady_clock::time_point()> clock;
 };
 
 namespace detail {
@@ -184,7 +188,7 @@ class Pipeline {
       f.id = next_flight_++;
       ids[i] = f.id;
       f.record = std::move(rec);
-      f.since = Clock::now();
+      f.since = now();
       flights_.emplace(f.id, std::move(owned));
       ++stats_.admitted;
       auto decoded = decode(f.record.body, opt_.limits);
@@ -225,7 +229,8 @@ class Pipeline {
     auto& provider = this->provider();
     if (provider.in_flight() > 0) {
       provider.poll(bounded_wait(wait), answers);
-    } else if (wait.count() > 0 && (!later_.empty() || (!ready_.empty() && Clock::now() < paused_until_))) {
+    } else if (wait.count() > 0 && (!later_.empty() || (!ready_.empty() && now() < paused_until_))) {
+      if (opt_.clock) return finish();  // a test's clock: time moves when the test says
       std::this_thread::sleep_for(bounded_wait(wait));
     }
     for (PushDone& d : answers) answered(d.tag, d.result);
@@ -254,7 +259,8 @@ class Pipeline {
       if (f->gated && !f->decided) gated.push_back(id);
     std::sort(gated.begin(), gated.end());
     for (std::uint64_t id : gated)
-      if (auto it = flights_.find(id); it != flights_.end() && !it->second->decided) gate_out(*it->second, std::string(why));
+      if (auto it = flights_.find(id); it != flights_.end() && !it->second->decided && it->second->gated)
+        gate_out(*it->second, std::string(why));  // (one may have been let go meanwhile)
     finish();
   }
 
@@ -284,15 +290,17 @@ class Pipeline {
   /// The queue says another worker took this record over: stop working on it, and never
   /// decide it here. Pushes already submitted are still answered (and remembered).
   void lost(const QueueRecord* record) {
-    for (auto& [id, f] : flights_)
-      if (&f->record == record && !f->lost) {
-        f->lost = true;
-        emit("lease_lost", *f, {}, {}, Level::warn);
-        std::erase_if(ready_, [&](std::uint64_t tag) { return drop_slot_of(tag, f->id); });
-        std::erase_if(later_, [&](const auto& e) { return drop_slot_of(e.second, f->id); });
-        for (auto it = f->parked.begin(); it != f->parked.end(); ++it) drop_slot_of(*it, f->id);
-        f->parked.clear();
-      }
+    for (auto& entry : flights_) {
+      Flight& f = *entry.second;
+      if (&f.record != record || f.lost) continue;
+      f.lost = true;
+      emit("lease_lost", f, {}, {}, Level::warn);
+      const std::uint64_t id = f.id;
+      std::erase_if(ready_, [&](std::uint64_t tag) { return drop_slot_of(tag, id); });
+      std::erase_if(later_, [&](const auto& e) { return drop_slot_of(e.second, id); });
+      for (std::uint64_t tag : f.parked) drop_slot_of(tag, id);
+      f.parked.clear();
+    }
     finish();
   }
 
@@ -357,6 +365,8 @@ class Pipeline {
     if constexpr (AsyncPushProvider<Pusher>) return pusher_;
     else return adapter_;
   }
+
+  Clock::time_point now() const { return opt_.clock ? opt_.clock() : Clock::now(); }
 
   // ---- admission ----------------------------------------------------------------------
 
@@ -463,7 +473,7 @@ class Pipeline {
   // ---- sending ------------------------------------------------------------------------
 
   void submit_due() {
-    const auto now = Clock::now();
+    const auto now = this->now();
     while (!later_.empty() && later_.begin()->first <= now) {
       ready_.push_back(later_.begin()->second);
       later_.erase(later_.begin());
@@ -501,7 +511,7 @@ class Pipeline {
 
   std::chrono::milliseconds bounded_wait(std::chrono::milliseconds wait) const {
     auto w = wait;
-    const auto now = Clock::now();
+    const auto now = this->now();
     auto until = [&](Clock::time_point t) {
       w = std::min(w, std::max(std::chrono::milliseconds(0), std::chrono::ceil<std::chrono::milliseconds>(t - now)));
     };
@@ -522,7 +532,7 @@ class Pipeline {
       return;
     }
     Flight& f = *fit->second;
-    const auto now = Clock::now();
+    const auto now = this->now();
     const bool probe = probing_ && tag == probe_tag_;
     if (probe) probing_ = false;
     switch (r.status) {
@@ -640,7 +650,7 @@ class Pipeline {
 
   /// The provider as a whole is failing or throttling: pause, then probe with one push.
   void trip(const PushResult& r, bool probe_failed) {
-    const auto now = Clock::now();
+    const auto now = this->now();
     if (r.status == PushStatus::retry && r.outage && r.retry_after.count() > 0 && now - last_decrease_ > std::chrono::milliseconds(100)) {
       window_ = std::max<std::size_t>(1, window_ / 2);  // multiplicative decrease on throttling
       successes_ = 0;
@@ -670,7 +680,7 @@ class Pipeline {
       remember();
     publish_inbox(complete);
     if (!complete.empty() || markers_.size() >= opt_.marker_batch ||
-        (!markers_.empty() && Clock::now() - markers_since_ >= opt_.marker_interval))
+        (!markers_.empty() && now() - markers_since_ >= opt_.marker_interval))
       remember();
     std::vector<std::uint64_t> ids;
     for (const Flight* f : complete) ids.push_back(f->id);
@@ -680,13 +690,13 @@ class Pipeline {
       Flight& f = *it->second;
       if (!f.decided && f.owners_left == 0 && !f.lost) decide(f);
     }
-    // Lost flights whose pushes are answered are simply dropped.
-    std::erase_if(flights_, [&](const auto& e) {
-      const Flight& f = *e.second;
-      if (!(f.lost && f.unanswered == 0)) return false;
-      forget_flight(f);
-      return true;
-    });
+    // Lost flights whose pushes are answered are dropped: their copies cannot count on
+    // them (they retry, uncounted), and the later records of their group go back too.
+    std::vector<std::uint64_t> gone;
+    for (const auto& entry : flights_)
+      if (entry.second->lost && entry.second->unanswered == 0) gone.push_back(entry.first);
+    std::sort(gone.begin(), gone.end());
+    for (std::uint64_t id : gone) drop_lost(id);
   }
 
   void publish_inbox(const std::vector<Flight*>& complete) {
@@ -732,7 +742,7 @@ class Pipeline {
   }
 
   void add_marker(std::string key, bool claimed) {
-    if (markers_.empty()) markers_since_ = Clock::now();
+    if (markers_.empty()) markers_since_ = now();
     markers_.push_back({std::move(key), claimed});
   }
 
@@ -818,8 +828,12 @@ class Pipeline {
     decided_.push_back({std::move(f.record), std::move(f.outcome), id});
     flights_.erase(id);
     if (!group.empty()) next_of_group(group, id, retried);
-    // Dependents that were only waiting for this record.
-    while (had_dependents) {
+    if (had_dependents) decide_free_copies();
+  }
+
+  /// Decides the copies that were only waiting for the records they depended on.
+  void decide_free_copies() {
+    for (;;) {
       Flight* next = nullptr;
       for (auto& [fid, other] : flights_)
         if (!other->decided && other->planned && !other->gated && other->owners_left == 0 && other->unanswered == 0 &&
@@ -833,31 +847,53 @@ class Pipeline {
     }
   }
 
+  void drop_lost(std::uint64_t id) {
+    auto it = flights_.find(id);
+    if (it == flights_.end()) return;
+    Flight& f = *it->second;
+    for (std::uint64_t d : f.dependents) {
+      auto dep = flights_.find(d);
+      if (dep == flights_.end()) continue;
+      Flight& twin = *dep->second;
+      if (!twin.pending) twin.retry_reason = "an earlier copy was taken over by another worker";
+      twin.pending = true;
+      twin.outage = true;
+      if (twin.owners_left > 0) --twin.owners_left;
+    }
+    const std::string group = f.record.group;
+    const bool had_dependents = !f.dependents.empty();
+    forget_flight(f);
+    flights_.erase(it);
+    if (!group.empty()) next_of_group(group, id, true);
+    if (had_dependents) decide_free_copies();
+  }
+
   /// The group's next record may go; after a retry, the later records of the group come
   /// back right after it (an outage: not their own failure), so none overtakes it.
   void next_of_group(const std::string& group, std::uint64_t id, bool retried) {
     auto it = groups_.find(group);
     if (it == groups_.end()) return;
     std::deque<std::uint64_t>& order = it->second;
-    std::erase(order, id);
+    const auto at = std::find(order.begin(), order.end(), id);
+    if (at == order.end()) return;
+    const std::vector<std::uint64_t> later(std::next(at), order.end());
+    order.erase(at);
     if (retried) {
-      for (std::uint64_t later : std::deque<std::uint64_t>(order)) {
-        auto f = flights_.find(later);
-        if (f != flights_.end() && !f->second->decided)
+      for (std::uint64_t next : later) {
+        auto f = flights_.find(next);
+        if (f != flights_.end() && !f->second->decided && f->second->gated)
           gate_out(*f->second, "an earlier request of its group " + group + " is retried first");
       }
-      return;
+    } else if (!order.empty()) {
+      auto f = flights_.find(order.front());
+      if (f != flights_.end() && f->second->gated) {
+        f->second->gated = false;
+        release(*f->second);
+      }
     }
-    if (order.empty()) {
-      groups_.erase(it);
-      return;
-    }
-    auto f = flights_.find(order.front());
-    if (f != flights_.end() && f->second->gated) {
-      f->second->gated = false;
-      release(*f->second);
-    }
+    if (auto again = groups_.find(group); again != groups_.end() && again->second.empty()) groups_.erase(again);
   }
+
 
   /// A FIFO record that waited for an earlier one and is handed back unprocessed.
   void gate_out(Flight& f, std::string why) {

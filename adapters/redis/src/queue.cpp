@@ -40,14 +40,19 @@ for _, member in ipairs(due) do
 end
 
 local out = {}
+-- `deliveries`: of this entry (XPENDING's count; more than 1 when workers died holding
+-- it). Those abandoned deliveries are not the record's own failures: a record is
+-- dead-lettered for them only once it has outlived twice max deliveries' worth of
+-- workers (it likely stops them); its own failures are counted when it is settled.
 local function take(level, entry, deliveries)
   local f = {}
   for i = 1, #entry[2], 2 do f[entry[2][i]] = entry[2][i + 1] end
   local n = (tonumber(f.n) or 0) + deliveries
   local o = tonumber(f.o) or 0
-  if n - o > tonumber(ARGV[6]) then
+  if deliveries - 1 >= 2 * tonumber(ARGV[6]) then
     redis.call('XADD', KEYS[2], '*', 'rid', f.rid or '', 'body', f.body or '',
-               'reason', 'delivered ' .. n .. ' times without being settled', 'n', n, 'sent', f.sent or '0',
+               'reason', 'delivered ' .. n .. ' times without being settled (' .. (deliveries - 1) ..
+                         ' workers stopped while holding it)', 'n', n, 'sent', f.sent or '0',
                'origin', KEYS[level], 'at', string.format('%.0f', now))
     redis.call('XACK', KEYS[level], group, entry[1])
     if ARGV[7] == '1' then redis.call('XDEL', KEYS[level], entry[1]) end

@@ -307,13 +307,12 @@ TEST_CASE("workers SIGKILLed five times mid-run lose no push, send each again at
   });
 }
 
-// KNOWN ENGINE PROBLEM, found by this test and left failing on purpose (about 1 run in
-// 8 here): a crash counts as a delivery. When the same records are in the hands of every
-// killed worker (each reclaims them after claim-idle and dies 0.2-0.6 s later), the last
-// worker's claim is their 6th delivery, past max_deliveries (5), and the queue dead-
-// letters them ("delivered 6 times without being settled") although no push of theirs
-// ever failed: 10 records, 20 pushes never delivered. Reproduce with
-//   for i in $(seq 10); do notify_worker_faults_tests -tc='*staggered*' | grep 'dead letter'; done
+// Found by this test: a crash used to count as a delivery. When the same records were in
+// the hands of every killed worker (each reclaims them after claim-idle and dies 0.2-0.6 s
+// later), the last claim was their 6th delivery, past max_deliveries (5), and the Redis
+// queue dead-lettered them although no push of theirs had failed. Abandoned deliveries
+// now have a limit of their own (twice max_deliveries: a record that stops that many
+// workers is poison).
 TEST_CASE("workers SIGKILLed at staggered times, some after reclaiming their predecessors' records, lose and dead-letter nothing") {
   // Kills at staggered times after each start, three of them past claim-idle (1 s), so
   // those workers have taken over the records the dead ones held; each worker must

@@ -31,8 +31,10 @@ struct QueueOptions {
   std::string group = "notify";       ///< the consumer group
   std::string consumer;               ///< this consumer's name; empty: host-pid-random
   std::size_t max_length = 1000000;   ///< XADD MAXLEN ~ (0: unbounded); keep far above any backlog
-  /// A retry at this many deliveries, or a claim past it, dead-letters; deliveries that
-  /// ended in an outage retry (Outcome::outage) are not counted.
+  /// A retry at this many deliveries dead-letters; deliveries that ended in an outage
+  /// retry (Outcome::outage) are not counted, nor are deliveries abandoned by a worker that
+  /// stopped: a claim dead-letters only once twice this many workers died holding the
+  /// record (it likely stops them).
   int max_deliveries = 5;
   /// Entries pending longer are taken from their consumer (presumed dead): keep it well
   /// above the longest batch, or keep the batch's leases alive (keep_alive() every

@@ -25,6 +25,7 @@
 #include "fcm-emulator/emulator.hpp"
 #include "notify/redis/redis.hpp"
 #include "process.hpp"
+#include "redis_rig.hpp"
 #include "redis_server.hpp"
 #include "samples.hpp"
 
@@ -90,19 +91,8 @@ struct FaultRig : notify::test::WorkerFiles {
     o.latency_ms = latency_ms;
     return o;
   }
-  redis::Options options() const {
-    auto o = redis::parse_url(server.url());
-    REQUIRE(o.has_value());
-    o->reconnect_min = 10ms;
-    o->reconnect_max = 200ms;
-    return *o;
-  }
-  static redis::QueueOptions queue_options() {
-    redis::QueueOptions q;
-    q.stream = "notify";
-    q.consumer = "test-producer";
-    return q;
-  }
+  redis::Options options() const { return notify::test::fast_reconnect_options(server.url()); }
+  static redis::QueueOptions queue_options() { return notify::test::producer_queue_options(); }
 
   /// Publishes requests 1..n (see comment_requests): 2 pushes each.
   void publish(int n) {

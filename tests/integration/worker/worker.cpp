@@ -22,6 +22,7 @@
 #include "notify/redis/redis.hpp"
 #include "process.hpp"
 #include "samples.hpp"
+#include "redis_rig.hpp"
 #include "redis_server.hpp"
 
 using namespace notify;
@@ -57,19 +58,8 @@ struct Rig : notify::test::WorkerFiles {
   Rig(const Rig&) = delete;
   Rig& operator=(const Rig&) = delete;
 
-  redis::Options options() const {
-    auto o = redis::parse_url(server.url());
-    REQUIRE(o.has_value());
-    o->reconnect_min = 10ms;
-    o->reconnect_max = 200ms;
-    return *o;
-  }
-  static redis::QueueOptions queue_options() {
-    redis::QueueOptions q;
-    q.stream = "notify";
-    q.consumer = "test-producer";
-    return q;
-  }
+  redis::Options options() const { return notify::test::fast_reconnect_options(server.url()); }
+  static redis::QueueOptions queue_options() { return notify::test::producer_queue_options(); }
 
   static std::string token(Id family, Id user) { return notify::test::sample_token(family, user); }
 

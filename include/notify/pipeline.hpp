@@ -242,7 +242,6 @@ class Pipeline {
   /// an earlier one. Pushes already submitted are still answered.
   void give_back(std::string_view why) {
     hold_ = false;
-    stopping_ = true;
     std::vector<std::uint64_t> tags;
     for (auto& [due, tag] : later_) tags.push_back(tag);
     later_.clear();
@@ -259,8 +258,7 @@ class Pipeline {
       if (f->gated && !f->decided) gated.push_back(id);
     std::sort(gated.begin(), gated.end());
     for (std::uint64_t id : gated)
-      if (auto it = flights_.find(id); it != flights_.end() && !it->second->decided && it->second->gated)
-        gate_out(*it->second, std::string(why));  // (one may have been let go meanwhile)
+      if (auto it = flights_.find(id); it != flights_.end()) gate_out(*it->second, std::string(why));
     finish();
   }
 
@@ -881,8 +879,7 @@ class Pipeline {
     if (retried) {
       for (std::uint64_t next : later) {
         auto f = flights_.find(next);
-        if (f != flights_.end() && !f->second->decided && f->second->gated)
-          gate_out(*f->second, "an earlier request of its group " + group + " is retried first");
+        if (f != flights_.end()) gate_out(*f->second, "an earlier request of its group " + group + " is retried first");
       }
     } else if (!order.empty()) {
       auto f = flights_.find(order.front());
@@ -897,6 +894,7 @@ class Pipeline {
 
   /// A FIFO record that waited for an earlier one and is handed back unprocessed.
   void gate_out(Flight& f, std::string why) {
+    if (!f.gated || f.decided) return;  // let go meanwhile (its group moved on), or decided
     for (std::uint64_t tag : f.parked) {
       auto it = slots_.find(tag);
       if (it == slots_.end()) continue;
@@ -971,7 +969,6 @@ class Pipeline {
   EventSink events_;
   std::optional<Error> fatal_;
   bool hold_ = false;
-  bool stopping_ = false;
 
   std::unordered_map<std::uint64_t, std::unique_ptr<Flight>> flights_;
   std::uint64_t next_flight_ = 1;

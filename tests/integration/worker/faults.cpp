@@ -211,6 +211,17 @@ void report(const std::string& test, const Tally& t, long long dead, redis::Queu
                << " taken but unanswered), unexpected " << t.unexpected << ", dead-lettered " << dead);
 }
 
+/// What one worker "w" owes its users: every push exactly once, nothing dead-lettered,
+/// the queue drained.
+void check_each_push_once(FaultRig& rig, const Tally& t, long long dead) {
+  CHECK_MESSAGE(t.lost == 0, t.lost_examples);
+  CHECK(t.duplicates == 0);
+  CHECK(t.unexpected == 0);
+  CHECK(dead == 0);
+  CHECK(rig.events({"w"}, "dead_letter") == 0);
+  CHECK(rig.drained());
+}
+
 }  // namespace
 
 namespace {
@@ -370,12 +381,7 @@ TEST_CASE("a storm of 429 with Retry-After and 503 answers loses, duplicates and
                  << ", 503: " << rig.answered(503));
   CHECK(rig.answered(429) > 0);
   CHECK(rig.answered(503) > 0);
-  CHECK_MESSAGE(t.lost == 0, t.lost_examples);
-  CHECK(t.duplicates == 0);
-  CHECK(t.unexpected == 0);
-  CHECK(dead == 0);
-  CHECK(rig.events({"w"}, "dead_letter") == 0);
-  CHECK(rig.drained());
+  check_each_push_once(rig, t, dead);
   CHECK(run_s < 120);  // a sanity bound, not a goal
 }
 
@@ -422,12 +428,7 @@ TEST_CASE("the provider down for 5 s and back loses, duplicates and dead-letters
                   << (first_ms - up_ms) / 1000 << " s, to the last push " << recovery_s << " s (goal <= 5 s); "
                   << after_return << " pushes after the return; run " << run_s << " s");
   CHECK(after_return > 0);  // the outage did hit work
-  CHECK_MESSAGE(t.lost == 0, t.lost_examples);
-  CHECK(t.duplicates == 0);
-  CHECK(t.unexpected == 0);
-  CHECK(dead == 0);
-  CHECK(rig.events({"w"}, "dead_letter") == 0);
-  CHECK(rig.drained());
+  check_each_push_once(rig, t, dead);
   CHECK(recovery_s < 30);  // a sanity bound; the goal is 5 s
 }
 

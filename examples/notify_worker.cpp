@@ -272,7 +272,7 @@ int main(int argc, char** argv) {
   const auto max_in_flight = number_flag(opts, "max-in-flight", 1, number_error);
   if (!number_error.empty()) return usage_error(number_error);
   const auto log_level = notify::parse_level(opts.value_or("log-level", "info"));
-  if (!log_level) return usage_error("--log-level must be debug, info, warn or error");
+  if (!log_level) return usage_error(opts.flag("log-level") + " must be debug, info, warn or error");
 
   const std::string queue_path = memory_path(queue_flag);
   const std::string members_path = memory_path(members_flag);

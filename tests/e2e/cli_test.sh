@@ -231,6 +231,11 @@ case "$case_name" in
     has "$tmp/out" 'inbox [{"receiverId":3,"title":"우리가 편지","body":"우리가족이 민준 님에게 작성한 편지가 도착했습니다!","screen":"LetterReceived","param":{"letterId":7001}}]'
     has "$tmp/err" 'step=member_skipped request=family:2.user:13'
     has "$tmp/err" 'step=drained detail="16 records: 15 done, 1 dead-lettered, 0 pending; 26 pushes"'
+    # The default level, info, tells each record's outcome but writes no line per push.
+    run 0 "$worker" --queue "memory:$src/examples/data/requests.jsonl" --members "$src/examples/data/members.json" \
+      --push log --drain --log-format text
+    grep -q '^step=done ' "$tmp/err" || fail "no record outcome at the default log level"
+    ! grep -q '^step=sent ' "$tmp/err" || fail "a line per push at the default log level"
     ;;
 
   demo_report)
@@ -302,6 +307,12 @@ case "$case_name" in
     has "$tmp/err" "NOTIFY_CLAIM_IDLE_MS must be a whole number from 1 up"
     NOTIFY_LOG_FORMAT=xml run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push log
     has "$tmp/err" "NOTIFY_LOG_FORMAT must be text or json"
+    NOTIFY_LOG_LEVEL=loud run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push log
+    has "$tmp/err" "NOTIFY_LOG_LEVEL must be debug, info, warn or error"
+    run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push log --log-level loud
+    has "$tmp/err" "--log-level must be debug, info, warn or error"
+    NOTIFY_MAX_IN_FLIGHT=0 run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push log
+    has "$tmp/err" "NOTIFY_MAX_IN_FLIGHT must be a whole number from 1 up"
     NOTIFY_INBOX=stdout run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push log
     has "$tmp/err" "NOTIFY_INBOX must be log, null"
     NOTIFY_QUEUE=amqp://broker/notify run 64 "$worker" --members "$members" --push log

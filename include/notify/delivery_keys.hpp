@@ -29,23 +29,42 @@ class Digest64 {
   std::uint64_t h_ = 0xcbf29ce484222325ull;
 };
 
+/// Appends 16 lower-case hex digits.
+inline void append_hex64(std::string& out, std::uint64_t v) {
+  static constexpr char digits[] = "0123456789abcdef";
+  char s[16];
+  for (int i = 15; i >= 0; --i, v >>= 4) s[i] = digits[v & 0xF];
+  out.append(s, sizeof s);
+}
+
 /// 16 lower-case hex digits.
 inline std::string hex64(std::uint64_t v) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string s(16, '0');
-  for (int i = 15; i >= 0; --i, v >>= 4) s[static_cast<std::size_t>(i)] = digits[v & 0xF];
+  std::string s;
+  append_hex64(s, v);
   return s;
 }
 
-/// The idempotency key of one delivery: a request id plus a digest of content and token,
-/// so the same token may still get two different messages of one request.
-inline std::string delivery_key(std::string_view request_id, const Message& m, std::string_view token) {
+/// The content part of a message's delivery keys: digest it once, then each token.
+inline Digest64 message_digest(const Message& m) {
   Digest64 d;
-  d.add(m.title).add(m.body).add(to_string(m.link.screen)).add(m.link.param_json()).add(token);
-  std::string key(request_id);
+  d.add(m.title).add(m.body).add(to_string(m.link.screen)).add(m.link.param_json());
+  return d;
+}
+
+/// The idempotency key of one delivery of the message digested in `content` (see
+/// message_digest): the request id plus a digest of content and token, so the same token
+/// may still get two different messages of one request.
+inline std::string delivery_key(std::string_view request_id, Digest64 content, std::string_view token) {
+  std::string key;
+  key.reserve(request_id.size() + 17);
+  key += request_id;
   key += ':';
-  key += hex64(d.value());
+  append_hex64(key, content.add(token).value());
   return key;
+}
+
+inline std::string delivery_key(std::string_view request_id, const Message& m, std::string_view token) {
+  return delivery_key(request_id, message_digest(m), token);
 }
 
 /// The idempotency key of a request's inbox records: the request id plus a digest of the

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -63,6 +64,27 @@ inline void append_utf8(std::string& out, char32_t cp) {
 constexpr bool is_unwanted(char32_t cp) noexcept {
   return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029 ||
          (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0xFEFF;
+}
+
+/// The end of the run of bytes from `i` that a JSON string holds as they are: printable
+/// ASCII other than '"' and '\\'. Eight bytes at a time while whole words are plain.
+inline std::size_t plain_ascii_end(std::string_view s, std::size_t i) noexcept {
+  constexpr std::uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+  for (; s.size() - i >= 8; i += 8) {
+    std::uint64_t w;  // byte order does not matter: only whether some byte is flagged
+    std::memcpy(&w, s.data() + i, sizeof w);
+    const std::uint64_t quote = w ^ (ones * '"'), backslash = w ^ (ones * '\\');
+    // A byte is flagged when it is zero (after the xor), below 0x20, or has its high bit.
+    const std::uint64_t special = ((quote - ones) & ~quote) | ((backslash - ones) & ~backslash) |
+                                  ((w - ones * 0x20) & ~w) | w;
+    if (special & highs) break;
+  }
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') break;
+    ++i;
+  }
+  return i;
 }
 
 }  // namespace detail

@@ -27,7 +27,7 @@ namespace {
 /// Answers larger than this are cut off (FCM's are a few hundred bytes).
 constexpr std::size_t max_response_bytes = 64 * 1024;
 /// Frames are serialized while less than this waits to be written.
-constexpr std::size_t max_pending_output = 256 * 1024;
+constexpr std::size_t max_pending_output = 64 * 1024;
 /// Deadlines (connect, request) are checked this often.
 constexpr std::chrono::milliseconds check_interval{20};
 

@@ -82,15 +82,11 @@ class JsonReader {
     if (pos_ >= s_.size() || s_[pos_] != '"') return fail("expected a string"), StringStatus::syntax;
     const std::size_t start = ++pos_;
     // Fast path: plain ASCII up to the closing quote.
-    while (pos_ < s_.size()) {
-      const auto c = static_cast<unsigned char>(s_[pos_]);
-      if (c == '"') {
-        out = s_.substr(start, pos_ - start);
-        ++pos_;
-        return StringStatus::ok;
-      }
-      if (c == '\\' || c < 0x20 || c >= 0x80) break;
+    pos_ = plain_ascii_end(s_, pos_);
+    if (pos_ < s_.size() && s_[pos_] == '"') {
+      out = s_.substr(start, pos_ - start);
       ++pos_;
+      return StringStatus::ok;
     }
     return read_string_slow(start, out, scratch);
   }

@@ -18,8 +18,9 @@ inline void write_string(std::string& out, std::string_view s) {
   out += '"';
   std::size_t plain = 0;  // start of the run not yet copied
   for (std::size_t i = 0; i < s.size();) {
+    i = plain_ascii_end(s, i);
+    if (i == s.size()) break;
     const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) { ++i; continue; }
     if (c >= 0x80) {
       // Fast path for the common well-formed 3-byte form (Hangul is U+AC00..U+D7A3):
       // lead E1..EC, or ED below the surrogates, then two continuation bytes.

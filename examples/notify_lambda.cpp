@@ -53,7 +53,7 @@ A record to retry is hidden on its queue for its retry delay (ChangeMessageVisib
 and reported in batchItemFailures; a dead letter is sent to the queue's dead-letter
 queue (its RedrivePolicy target) with its reason and not reported. When the queue
 cannot be used for that, both are reported (the redrive policy then moves dead
-letters). On a FIFO queue the first failure and every later record are reported.
+letters). On a FIFO queue a failure and the later records of its group are reported.
 SQS calls use the function's credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
 AWS_SESSION_TOKEN) and AWS_ENDPOINT_URL_SQS when set.
 )";

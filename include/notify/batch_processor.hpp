@@ -8,8 +8,10 @@
 #include <chrono>
 #include <concepts>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
+#include <string>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -23,6 +25,7 @@ namespace notify {
 template <class P>
 concept RecordProcessor = requires(P& p, std::span<const QueueRecord> batch) {
   { p.process(batch) } -> std::same_as<std::vector<Outcome>>;
+  { p.process(batch, std::function<bool()>{}, std::string{}) } -> std::same_as<std::vector<Outcome>>;
   { p.fatal() } -> std::convertible_to<const std::optional<Error>&>;
 };
 
@@ -43,11 +46,23 @@ class BatchProcessor {
 
   /// One outcome per record, in order. Never throws on bad input or transport failures.
   /// Nothing is held across calls: outages and throttling come back as retries.
-  std::vector<Outcome> process(std::span<const QueueRecord> batch) {
+  ///
+  /// FIFO groups (QueueRecord::group) keep the engine's order, the same as the worker's:
+  /// the records of a group go one after the other, other groups alongside; once one is
+  /// retried, the later records of its group come back right after it (a retry at once,
+  /// flagged as an outage), so none overtakes it.
+  std::vector<Outcome> process(std::span<const QueueRecord> batch) { return process(batch, {}, {}); }
+
+  /// The same; a FIFO record that would start after `may_start` says no is handed back
+  /// unprocessed with the rest of its group (a retry at once, as an outage), with `why`.
+  /// The first record of each group always runs.
+  std::vector<Outcome> process(std::span<const QueueRecord> batch, std::function<bool()> may_start, std::string why) {
     pipeline_.clear_fatal();
     pipeline_.hold(false);
+    pipeline_.check_starts(std::move(may_start), std::move(why));
     const std::vector<std::uint64_t> ids = pipeline_.admit(std::vector<QueueRecord>(batch.begin(), batch.end()));
     while (pipeline_.held() > 0) pipeline_.step(std::chrono::milliseconds(100));
+    pipeline_.check_starts({});
     std::unordered_map<std::uint64_t, Outcome> by_id;
     for (Decided& d : pipeline_.take_decided()) by_id.emplace(d.order, std::move(d.outcome));
     std::vector<Outcome> out(batch.size());

@@ -56,7 +56,7 @@ struct ProcessorOptions : RetryPolicy {
   std::size_t max_pushes_in_flight = 1000;
   /// Pushes lined up (submitted or waiting) at most before more records are taken: a burst
   /// of bulk requests is taken in as the pushes drain, not all at once.
-  std::size_t max_pushes_queued = 4000;
+  std::size_t max_pushes_queued = 2000;
   /// Markers are written once this many wait, or the oldest has waited `marker_interval`.
   std::size_t marker_batch = 64;
   std::chrono::milliseconds marker_interval{5};
@@ -75,6 +75,12 @@ struct ProcessorOptions : RetryPolicy {
 };
 
 namespace detail {
+
+/// Lets a map keyed by std::string be searched with a string_view, without a copy.
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
 
 inline std::string errors_json(const Errors& errors) {
   std::string out = "[";
@@ -262,16 +268,29 @@ class Pipeline {
     finish();
   }
 
+  /// Asks before a FIFO record waiting for an earlier one of its group is started: when
+  /// `allowed` says no, it and the rest of its group are handed back unprocessed (a retry
+  /// at once, as an outage) with `why`. A driver with a deadline (the Lambda runtime)
+  /// uses it not to start what it cannot finish. Empty: always allowed.
+  void check_starts(std::function<bool()> allowed, std::string why = {}) {
+    start_allowed_ = std::move(allowed);
+    not_started_why_ = std::move(why);
+  }
+
   /// The records decided since the last call, oldest admission first.
   std::vector<Decided> take_decided() { return std::exchange(decided_, {}); }
 
   /// Records held (admitted and not yet decided).
   std::size_t held() const noexcept { return flights_.size(); }
   bool idle() const noexcept { return flights_.empty() && decided_.empty(); }
-  /// Room for more records.
+  /// Room for more records: within the records in flight, and as many as the pushes room
+  /// holds at the pushes per record seen lately (at least one while there is push room).
   std::size_t room() const noexcept {
-    if (slots_.size() >= opt_.max_pushes_queued) return 0;
-    return flights_.size() >= opt_.max_records_in_flight ? 0 : opt_.max_records_in_flight - flights_.size();
+    if (slots_.size() >= opt_.max_pushes_queued || flights_.size() >= opt_.max_records_in_flight) return 0;
+    const std::size_t records = opt_.max_records_in_flight - flights_.size();
+    const std::size_t per_record = (pushes_per_record_ + fixed_one - 1) / fixed_one;
+    if (per_record <= 1) return records;
+    return std::min(records, std::max<std::size_t>(1, (opt_.max_pushes_queued - slots_.size()) / per_record));
   }
   /// Whether pushes are waiting for the provider (a pause, a throttled device, the window).
   bool backlogged() const noexcept { return !ready_.empty() || !later_.empty(); }
@@ -385,8 +404,10 @@ class Pipeline {
         emit("planned", *f, {},
              std::to_string(f->plan.push_count()) + " pushes, " + std::to_string(f->plan.inbox_count()) + " inbox",
              Level::debug);
-      for (const Message& m : f->plan.messages)
-        for (std::string_view t : m.tokens) refs.push_back({f, &m, t, delivery_key(f->key_id, m, t)});
+      for (const Message& m : f->plan.messages) {
+        const Digest64 content = message_digest(m);
+        for (std::string_view t : m.tokens) refs.push_back({f, &m, t, delivery_key(f->key_id, content, t)});
+      }
       if (f->plan.inbox_count() > 0) {
         f->inbox_body = encode_inbox(f->plan);
         refs.push_back({f, nullptr, {}, inbox_key(f->key_id, f->inbox_body)});
@@ -444,6 +465,10 @@ class Pipeline {
       f.parked.push_back(tag);
     }
     for (Flight* f : flights) {
+      // The pushes a record brings, as a moving average (1/8 per record, in 1/256ths).
+      const std::size_t pushes = std::min<std::size_t>(f->unanswered, opt_.max_pushes_queued) * fixed_one;
+      pushes_per_record_ = std::exchange(planned_any_, true) ? pushes_per_record_ - pushes_per_record_ / 8 + pushes / 8
+                                                             : pushes;
       if (!f->record.group.empty()) {
         std::deque<std::uint64_t>& order = groups_[f->record.group];
         f->gated = !order.empty();
@@ -486,7 +511,7 @@ class Pipeline {
       auto it = slots_.find(tag);
       if (it == slots_.end()) continue;
       Slot& s = it->second;
-      if (auto t = throttled_.find(std::string(s.token)); t != throttled_.end()) {
+      if (auto t = throttled_.empty() ? throttled_.end() : throttled_.find(s.token); t != throttled_.end()) {
         if (t->second > now) {
           if (hold_) later_.emplace(t->second, tag);
           else unsent(tag, "device throttled", true, t->second - now);
@@ -884,8 +909,12 @@ class Pipeline {
     } else if (!order.empty()) {
       auto f = flights_.find(order.front());
       if (f != flights_.end() && f->second->gated) {
-        f->second->gated = false;
-        release(*f->second);
+        if (start_allowed_ && !start_allowed_()) {
+          gate_out(*f->second, not_started_why_);  // and, through its retry, the rest of the group
+        } else {
+          f->second->gated = false;
+          release(*f->second);
+        }
       }
     }
     if (auto again = groups_.find(group); again != groups_.end() && again->second.empty()) groups_.erase(again);
@@ -974,8 +1003,13 @@ class Pipeline {
   std::uint64_t next_flight_ = 1;
   std::unordered_set<std::string> receipts_;  // of held records
   std::vector<Decided> decided_;
+  std::function<bool()> start_allowed_;  // see check_starts()
+  std::string not_started_why_;
   std::unordered_map<std::string, std::deque<std::uint64_t>> groups_;  // FIFO group -> held flights in order
 
+  static constexpr std::size_t fixed_one = 256;
+  std::size_t pushes_per_record_ = 0;  // moving average, in 1/fixed_one
+  bool planned_any_ = false;
   std::unordered_map<std::uint64_t, Slot> slots_;  // by tag
   std::uint64_t next_tag_ = 1;
   std::deque<std::uint64_t> ready_;                    // may go now
@@ -1001,7 +1035,7 @@ class Pipeline {
   int failures_in_a_row_ = 0;
   bool several_tokens_failed_ = false;
   std::string first_failed_token_;
-  std::unordered_map<std::string, Clock::time_point> throttled_;  // device -> Retry-After
+  std::unordered_map<std::string, Clock::time_point, detail::StringHash, std::equal_to<>> throttled_;  // device -> Retry-After
 
   Jitter jitter_;
   PipelineStats stats_;

@@ -3,13 +3,12 @@
 
 /// Everything the worker side needs, in one include: the engine (pipeline.hpp), the batch
 /// processor for drivers handed a batch (batch_processor.hpp), the long-running worker
-/// loop (worker.hpp), FIFO order for batch processors (fifo.hpp), events, retry policy and
-/// idempotency keys.
+/// loop (worker.hpp), events, retry policy and idempotency keys. FIFO order is the
+/// engine's, for both drivers.
 
 #include "notify/batch_processor.hpp"
 #include "notify/delivery_keys.hpp"
 #include "notify/events.hpp"
-#include "notify/fifo.hpp"
 #include "notify/pipeline.hpp"
 #include "notify/retry_policy.hpp"
 #include "notify/worker.hpp"

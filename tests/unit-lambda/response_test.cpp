@@ -55,7 +55,16 @@ TEST_CASE("standard queue: exactly the retried and undelivered dead-lettered rec
   CHECK(failures(notify::lambda::batch_response(r, o, false)) == Ids{"m2", "m4"});
 }
 
-TEST_CASE("FIFO: the first failure and every later record are reported, done or not") {
+TEST_CASE("FIFO: a failure and every later record of its group are reported, done or not; other groups go on") {
+  auto r = records(6);
+  const char* groups[] = {"a", "b", "a", "b", "c", "a"};
+  for (std::size_t i = 0; i < r.size(); ++i) r[i].group = groups[i];
+  const std::vector<Outcome> o = {with(Disposition::done), with(Disposition::retry), with(Disposition::done),
+                                  with(Disposition::done), with(Disposition::done), with(Disposition::dead_letter)};
+  CHECK(failures(notify::lambda::batch_response(r, o, true)) == Ids{"m2", "m4", "m6"});
+}
+
+TEST_CASE("FIFO: records without a group count as one group: the first failure and every later one are reported") {
   const auto r = records(5);
   const std::vector<Outcome> o = {with(Disposition::done), with(Disposition::retry), with(Disposition::done),
                                   with(Disposition::done), with(Disposition::done)};

@@ -275,7 +275,7 @@ TEST_CASE("FIFO groups: a record to retry holds back the later records of its gr
       record("c", family_3_poke, "family-3"),  // would push 엄마: held back behind "a"
       record("d", family_4, "family-4"),       // second of its group: processed (a duplicate push is not sent)
   };
-  const auto outcomes = notify::process_in_order(w.processor, std::span<const notify::QueueRecord>(batch));
+  const auto outcomes = w.processor.process(batch);
   REQUIRE(outcomes.size() == 4);
   CHECK(outcomes[0].disposition == notify::Disposition::retry);
   CHECK_FALSE(outcomes[0].outage);
@@ -288,13 +288,28 @@ TEST_CASE("FIFO groups: a record to retry holds back the later records of its gr
   CHECK(w.pusher.count(mom_token) == 0);  // "c" was not processed
   CHECK(w.pusher.count("token-jun-dddddddddddddddd-0008") == 2);  // "b" and "d", in order
 
-  // Without groups the batch is one processor call, as before.
+  // Without groups every record goes at once.
   w.pusher.clear_token(dad_token);
   const std::vector<notify::QueueRecord> plain = {record("e", family_3_poke, ""), record("f", family_3, "")};
-  const auto plain_outcomes = notify::process_in_order(w.processor, std::span<const notify::QueueRecord>(plain));
+  const auto plain_outcomes = w.processor.process(plain);
   CHECK(plain_outcomes[0].disposition == notify::Disposition::done);
   CHECK(plain_outcomes[1].disposition == notify::Disposition::done);
   CHECK(w.pusher.count(mom_token) == 1);
+
+  // A driver short of time starts no more records: the first of each group runs, the
+  // rest is handed back at once (an outage), and the check is gone after the call.
+  int asked = 0;
+  const std::vector<notify::QueueRecord> timed = {record("g", family_4, "family-4"), record("h", family_3_poke, "family-3"),
+                                                 record("i", family_4, "family-4")};
+  const auto timed_outcomes = w.processor.process(timed, [&] { return ++asked == 0; }, "no time left");
+  CHECK(timed_outcomes[0].disposition == notify::Disposition::done);
+  CHECK(timed_outcomes[1].disposition == notify::Disposition::done);
+  CHECK(timed_outcomes[2].disposition == notify::Disposition::retry);
+  CHECK(timed_outcomes[2].outage);
+  CHECK(timed_outcomes[2].reason == "no time left");
+  CHECK(asked == 1);
+  CHECK(w.processor.process(std::vector<notify::QueueRecord>{record("j", family_4, "family-4"), record("k", family_4, "family-4")})[1]
+            .disposition == notify::Disposition::done);
 }
 
 TEST_CASE("a draining worker waits out a failing count of what is left, and stops on a permanent one") {

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: MIT
 #include "notify/lambda/event.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -141,15 +144,20 @@ Result<SqsEvent> parse_sqs_event(std::string_view json) {
 
 namespace {
 
-template <class IdOf>
-std::string failures_of(std::size_t count, std::span<const Outcome> outcomes, bool fifo, IdOf id_of) {
+template <class IdOf, class GroupOf>
+std::string failures_of(std::size_t count, std::span<const Outcome> outcomes, bool fifo, IdOf id_of, GroupOf group_of) {
   std::string out = R"({"batchItemFailures":[)";
   bool first = true;
-  bool failing = false;  // FIFO: a failure was seen, everything after it is reported
+  std::vector<std::string_view> failing;  // FIFO: groups with a failure; their later records are reported
   for (std::size_t i = 0; i < count; ++i) {
-    const bool failed = i >= outcomes.size() || outcomes[i].disposition != Disposition::done;
-    if (fifo && failed) failing = true;
-    if (!(fifo ? failing : failed)) continue;
+    bool failed = i >= outcomes.size() || outcomes[i].disposition != Disposition::done;
+    if (fifo) {
+      const std::string_view group = group_of(i);
+      const bool group_failing = std::find(failing.begin(), failing.end(), group) != failing.end();
+      if (failed && !group_failing) failing.push_back(group);
+      failed = failed || group_failing;
+    }
+    if (!failed) continue;
     if (!first) out += ',';
     first = false;
     out += R"({"itemIdentifier":)";
@@ -163,12 +171,14 @@ std::string failures_of(std::size_t count, std::span<const Outcome> outcomes, bo
 }  // namespace
 
 std::string batch_response(std::span<const QueueRecord> records, std::span<const Outcome> outcomes, bool fifo) {
-  return failures_of(records.size(), outcomes, fifo, [&](std::size_t i) -> const std::string& { return records[i].id; });
+  return failures_of(records.size(), outcomes, fifo, [&](std::size_t i) -> const std::string& { return records[i].id; },
+                     [&](std::size_t i) -> const std::string& { return records[i].group; });
 }
 
 std::string batch_response(const SqsEvent& event, std::span<const Outcome> outcomes) {
   return failures_of(event.records.size(), outcomes, event.fifo(),
-                     [&](std::size_t i) -> const std::string& { return event.sources[i].message_id; });
+                     [&](std::size_t i) -> const std::string& { return event.sources[i].message_id; },
+                     [&](std::size_t i) -> const std::string& { return event.records[i].group; });
 }
 
 }  // namespace notify::lambda

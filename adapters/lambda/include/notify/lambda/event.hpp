@@ -60,9 +60,11 @@ Result<SqsEvent> parse_sqs_event(std::string_view json);
 /// dead letter that reached the dead-letter queue is passed as `done`). Records beyond
 /// `outcomes.size()` were not processed and are failures too.
 ///
-/// Standard queue: each failed record is reported. FIFO (AWS's documented rule): from
-/// the first failure on, that record and EVERY later record of the batch are reported,
-/// failed or not, whatever their message group, so none overtakes an earlier one.
+/// Standard queue: each failed record is reported. FIFO: a failed record and every later
+/// record of its message group are reported, failed or not, so none overtakes an earlier
+/// one; other groups go on (records without a group count as one group). AWS's text
+/// reports every later record whatever its group; this is the refinement Powertools
+/// offers as skip_group_on_error, since order holds within a group only.
 std::string batch_response(std::span<const QueueRecord> records, std::span<const Outcome> outcomes, bool fifo);
 /// The same for a parsed event: each record named by its messageId (RecordSource::message_id).
 std::string batch_response(const SqsEvent& event, std::span<const Outcome> outcomes);

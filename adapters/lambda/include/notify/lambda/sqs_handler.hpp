@@ -64,20 +64,21 @@ struct HandlerOptions {
   std::function<std::int64_t()> now_ms = unix_now_ms;
 };
 
-/// Handles one SQS event per invocation.
+/// Handles one SQS event per invocation: the whole batch goes through processor.process()
+/// at once, then the records to retry or dead-letter are settled.
 ///
-/// Standard queue: the whole batch goes through processor.process() at once. FIFO queue
-/// (AWS's rule: stop at the first failure): records go one by one, in order; the first
-/// that is retried (or dead-lettered without the settle succeeding) stops the batch, and
-/// it and every later record are reported. A dead letter that was settled is handled,
-/// so the records behind it go on.
+/// FIFO queue: the engine's order, the same as the worker's. The records of one message
+/// group go one after the other, other groups alongside; once one is retried, it and
+/// the later records of its group are reported, and the other groups go on. (AWS's text
+/// asks to stop the whole batch at the first failure; keeping to the failed group is the
+/// refinement Powertools offers as skip_group_on_error: it is the group's order that
+/// matters.) A FIFO record is not started when the invocation is about to run out of time
+/// (HandlerOptions::time_reserve); it and the rest of its group are handed back at once.
 ///
 /// In the response, retry is always a failure (SQS redelivers it, after the delay set by
 /// the settle target); dead_letter is a failure only when its settle failed (then the
-/// queue's redrive policy is the safety net: never lost).
-///
-/// A FIFO batch also stops before a record when the invocation is about to run out of
-/// time (HandlerOptions::time_reserve); the records not started are handed back at once.
+/// queue's redrive policy is the safety net: never lost). On a FIFO queue a failure
+/// reports the later records of its group too.
 ///
 /// A fatal processor error (credentials, configuration) fails the whole invocation
 /// (/error) and asks the runtime to exit, so Lambda starts afresh; the records stay in
@@ -109,32 +110,21 @@ class SqsHandler {
     const bool fifo = event->fifo();
     emit("batch", request_id, std::to_string(records.size()) + (fifo ? " records, fifo" : " records"));
 
-    std::vector<Outcome> outcomes;  // what the response reports; may stop short (FIFO)
-    if (!fifo) {
-      if (!records.empty()) outcomes = processor_.process(records);
-      if (processor_.fatal()) return fatal(request_id);
-      settle(*event, outcomes, 0, outcomes.size());
-    } else {
-      const std::int64_t reserve_ms = reserve_for(deadline_ms);
-      outcomes.reserve(records.size());
-      for (std::size_t i = 0; i < records.size(); ++i) {
-        if (i > 0 && running_out(deadline_ms, reserve_ms)) {
-          emit("time_short", request_id, std::to_string(records.size() - i) + " records handed back before the deadline");
-          hand_back(*event, outcomes, "not processed: the invocation's time was running out");
-          break;
+    std::vector<Outcome> outcomes;
+    if (!records.empty()) {
+      const std::int64_t reserve_ms = fifo ? reserve_for(deadline_ms) : -1;
+      bool short_of_time = false;
+      auto may_start = [&] {
+        if (!short_of_time && running_out(deadline_ms, reserve_ms)) {
+          short_of_time = true;
+          emit("time_short", request_id, "records not started yet are handed back before the deadline");
         }
-        std::vector<Outcome> one = processor_.process(std::span<const QueueRecord>(&records[i], 1));
-        if (processor_.fatal()) return fatal(request_id);
-        outcomes.push_back(one.empty() ? Outcome{Disposition::retry, {}, "no outcome from the processor"}
-                                       : std::move(one.front()));
-        if (outcomes.back().disposition == Disposition::done) continue;
-        settle(*event, outcomes, i, i + 1);
-        if (outcomes.back().disposition != Disposition::done) {
-          hand_back(*event, outcomes, "not processed: an earlier record of the batch failed");
-          break;
-        }
-      }
+        return !short_of_time;
+      };
+      outcomes = processor_.process(records, may_start, "not processed: the invocation's time was running out");
     }
+    if (processor_.fatal()) return fatal(request_id);
+    settle(*event, outcomes, 0, outcomes.size());
 
     std::string body = batch_response(*event, outcomes);
     emit("answered", request_id, body);
@@ -152,15 +142,6 @@ class SqsHandler {
   /// True when less than `reserve_ms` is left (and there is a check at all).
   bool running_out(std::int64_t deadline_ms, std::int64_t reserve_ms) const {
     return reserve_ms >= 0 && deadline_ms - options_.now_ms() < reserve_ms;
-  }
-
-  /// The records after outcomes' last stay unprocessed: visible again at once (a failed
-  /// record holds back its own group), as an outage, not counted as their failure.
-  void hand_back(const SqsEvent& event, std::vector<Outcome>& outcomes, const char* reason) {
-    const std::size_t processed = outcomes.size();
-    for (std::size_t k = processed; k < event.records.size(); ++k)
-      outcomes.push_back(Outcome{Disposition::retry, {}, reason, true});
-    settle(event, outcomes, processed, event.records.size());
   }
 
   /// Settles the failed records of outcomes[from, to), one call per source queue; a dead

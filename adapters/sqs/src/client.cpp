@@ -16,6 +16,8 @@
 #include <vector>
 
 #include "notify/sqs/sigv4.hpp"
+#include "notify/toolkit/ascii.hpp"
+#include "notify/toolkit/curl.hpp"
 
 namespace notify::sqs {
 
@@ -28,11 +30,7 @@ std::string_view env(const char* name) {
   return v ? std::string_view(v) : std::string_view();
 }
 
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return (x | 0x20) == (y | 0x20);
-         });
-}
+using toolkit::iequals;
 
 /// The code part of `namespace#Code:suffix`.
 std::string_view bare_code(std::string_view code) {
@@ -89,7 +87,6 @@ Error transport_error(std::string_view operation, CURLcode rc, const char* detai
   return {code, std::move(message), {}};
 }
 
-std::once_flag curl_init_once;
 
 }  // namespace
 
@@ -251,7 +248,7 @@ struct Client::Impl {
     std::size_t start = endpoint.find("://");
     host = start == std::string::npos ? endpoint : endpoint.substr(start + 3);
     host = host.substr(0, host.find('/'));
-    std::call_once(curl_init_once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+    toolkit::curl_global_init_once();
   }
   ~Impl() {
     if (curl) curl_easy_cleanup(curl);

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "notify/sqs/sigv4.hpp"
+#include "responses.hpp"
 #include "notify/toolkit/ascii.hpp"
 #include "notify/toolkit/curl.hpp"
 
@@ -355,11 +356,7 @@ Result<nlohmann::json> Client::call(std::string_view operation, const nlohmann::
       return last;
     }
     if (*status >= 200 && *status < 300) {
-      if (s.response.empty()) return nlohmann::json::object();
-      auto answer = nlohmann::json::parse(s.response, nullptr, false);
-      if (answer.is_discarded())
-        return Error{Errc::protocol_error, "SQS " + std::string(operation) + ": the answer is not JSON", {}};
-      return answer;
+      return detail::parse_answer(operation, s.response);
     }
     last = to_error(operation, parse_error(static_cast<int>(*status), s.response, s.query_error));
     if (!is_transient(last.code)) return last;

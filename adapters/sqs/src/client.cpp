@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "notify/sqs/sigv4.hpp"
+#include "notify/text.hpp"
 #include "responses.hpp"
 #include "notify/toolkit/ascii.hpp"
 #include "notify/toolkit/curl.hpp"
@@ -186,7 +187,8 @@ AwsError parse_error(int status, std::string_view body, std::string_view query_e
     if (semi != std::string_view::npos) e.sender_fault = h.substr(semi + 1) != "Receiver";
   }
   if (e.code.empty()) e.code = status >= 500 ? "InternalFailure" : "HTTP" + std::to_string(status);
-  if (e.message.size() > max_error_message) e.message.resize(max_error_message);
+  // Cut at a character boundary: the message goes into logs and dead letters as UTF-8.
+  if (e.message.size() > max_error_message) e.message.resize(utf8_prefix(e.message, max_error_message).size());
   return e;
 }
 

@@ -50,11 +50,14 @@ for t in "${targets[@]}"; do
   mkdir "$work/corpus"
   cp -R "$here/corpus/$t/." "$work/corpus/"
   log=$work/fuzz.log
+  # A target's own dictionary (tests/fuzz/<target>.dict) if it has one, else the JSON one.
+  dict=$here/notify.dict
+  if [ -f "$here/$t.dict" ]; then dict=$here/$t.dict; fi
   echo "== fuzzing $t for ${seconds}s (work dir $work)"
   status=0
   # -timeout: one input taking over 10 s counts as a hang; -rss_limit_mb: as a leak of memory.
   (cd "$work" && "$bin" -max_total_time="$seconds" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
-    -print_final_stats=1 -dict="$here/notify.dict" -artifact_prefix="$work/" "$work/corpus") >"$log" 2>&1 || status=$?
+    -print_final_stats=1 -dict="$dict" -artifact_prefix="$work/" "$work/corpus") >"$log" 2>&1 || status=$?
 
   runs=$(sed -n 's/^Done \([0-9]*\) runs in \([0-9]*\) second.*/\1/p' "$log" | tail -n1)
   secs=$(sed -n 's/^Done \([0-9]*\) runs in \([0-9]*\) second.*/\2/p' "$log" | tail -n1)
@@ -68,7 +71,8 @@ for t in "${targets[@]}"; do
     continue
   fi
   rate=$((runs / (secs > 0 ? secs : 1)))
-  summary+=("$t: $runs runs in ${secs} s ($rate exec/s), corpus $(find "$here/corpus/$t" -type f | wc -l) -> $files files")
+  units=$(sed -n 's/^stat::number_of_executed_units: *\([0-9]*\).*/\1/p' "$log" | tail -n1)
+  summary+=("$t: $runs runs in ${secs} s ($rate exec/s, ${units:-?} executed units), corpus $(find "$here/corpus/$t" -type f | wc -l) -> $files files")
   if [ "${FUZZ_KEEP:-0}" = 1 ]; then summary+=("  grown corpus kept in $work/corpus"); else rm -rf "$work"; fi
 done
 

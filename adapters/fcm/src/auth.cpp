@@ -12,6 +12,8 @@
 
 #include "notify/detail/json_reader.hpp"
 #include "notify/detail/json_writer.hpp"
+#include "notify/toolkit/ascii.hpp"
+#include "notify/toolkit/secure.hpp"
 
 namespace notify::fcm {
 namespace {
@@ -24,21 +26,11 @@ Error config_error(std::string message, std::string path = {}) {
   return {Errc::configuration, std::move(message), std::move(path)};
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
+using toolkit::iequals;
 
 }  // namespace
 
-void wipe(std::string& secret) noexcept {
-  if (!secret.empty()) OPENSSL_cleanse(secret.data(), secret.size());
-  secret.clear();
-}
+void wipe(std::string& secret) noexcept { toolkit::wipe(secret); }
 
 Result<ServiceAccount> parse_service_account(std::string_view json) {
   ServiceAccount sa;

@@ -16,6 +16,7 @@
 
 #include "notify/fcm/errors.hpp"
 #include "notify/fcm/message.hpp"
+#include "notify/toolkit/curl.hpp"
 #include "h2.hpp"
 
 namespace notify::fcm {
@@ -89,8 +90,7 @@ void aim(CURL* easy, const std::string& url) {
 }
 
 void global_init() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  toolkit::curl_global_init_once();
 }
 
 /// A header list owned by one access token (or the token request).

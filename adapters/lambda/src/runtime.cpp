@@ -16,155 +16,60 @@
 #include <vector>
 
 #include "notify/detail/json_writer.hpp"
+#include "notify/toolkit/http1.hpp"
 
 namespace notify::lambda {
 
 namespace {
 
-constexpr std::size_t max_header_bytes = 64 * 1024;
 /// Events are at most 6 MB (synchronous invocation payload); leave room.
-constexpr std::size_t max_body_bytes = 32 * 1024 * 1024;
-
-char lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (lower(a[i]) != lower(b[i])) return false;
-  return true;
-}
-
-std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
-
-/// Digits only, no overflow; nullopt-like -1 otherwise.
-long long parse_decimal(std::string_view s) noexcept {
-  if (s.empty() || s.size() > 18) return -1;
-  long long v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return -1;
-    v = v * 10 + (c - '0');
-  }
-  return v;
-}
-
-long long parse_hex(std::string_view s) noexcept {
-  if (s.empty() || s.size() > 15) return -1;
-  long long v = 0;
-  for (char c : s) {
-    int d = 0;
-    if (c >= '0' && c <= '9') d = c - '0';
-    else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
-    else if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
-    else return -1;
-    v = v * 16 + d;
-  }
-  return v;
-}
+constexpr toolkit::Http1Limits http_limits{64 * 1024, 32 * 1024 * 1024};
 
 }  // namespace
 
-struct detail::HttpResponse {
-  int status = 0;
-  std::vector<std::pair<std::string, std::string>> headers;  // names lower-case
-  std::string body;
-
-  std::string_view header(std::string_view name) const noexcept {
-    for (const auto& [k, v] : headers)
-      if (k == name) return v;
-    return {};
-  }
-};
+struct detail::HttpResponse : toolkit::Http1Response {};
 
 namespace {
 
-/// Reads one HTTP/1.1 answer from a socket, with the bytes already buffered.
-class Reader {
- public:
-  Reader(int fd, std::string& buffer) : fd_(fd), buf_(buffer) {}
+Error runtime_error(Error e) {
+  e.message = "runtime API: " + e.message;
+  return e;
+}
 
-  /// Bytes received for this answer so far (to tell "closed before answering").
-  bool got_any() const noexcept { return got_any_; }
-  bool closed() const noexcept { return eof_; }
-
-  /// A line without its CRLF; false on EOF, error or an over-long line.
-  bool line(std::string& out, Error& err) {
-    for (;;) {
-      if (const auto nl = buf_.find('\n', pos_); nl != std::string::npos) {
-        out.assign(buf_, pos_, nl - pos_);
-        if (!out.empty() && out.back() == '\r') out.pop_back();
-        pos_ = nl + 1;
-        return true;
-      }
-      if (buf_.size() - pos_ > max_header_bytes) {
-        err = {Errc::protocol_error, "runtime API: header line too long", {}};
-        return false;
-      }
-      if (!fill(err)) return false;
-    }
-  }
-
-  /// Exactly n bytes appended to `out`.
-  bool exact(std::size_t n, std::string& out, Error& err) {
-    while (buf_.size() - pos_ < n)
-      if (!fill(err)) return false;
-    out.append(buf_, pos_, n);
-    pos_ += n;
-    return true;
-  }
-
-  /// Everything up to the peer's close.
-  bool to_close(std::string& out, Error& err) {
-    while (!eof_) {
-      if (buf_.size() - pos_ > max_body_bytes) {
-        err = {Errc::protocol_error, "runtime API: answer too large", {}};
-        return false;
-      }
-      if (!fill(err, true)) return false;
-    }
-    out.append(buf_, pos_, std::string::npos);
-    pos_ = buf_.size();
-    return true;
-  }
-
-  /// Drops what this answer consumed, keeping any bytes of a next one.
-  void finish() { buf_.erase(0, pos_); }
-
- private:
-  bool fill(Error& err, bool eof_ok = false) {
-    if (pos_ > 0 && pos_ == buf_.size()) {
-      buf_.clear();
-      pos_ = 0;
-    }
-    char chunk[16384];
-    for (;;) {
-      const ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
-      if (n > 0) {
-        got_any_ = true;
-        buf_.append(chunk, static_cast<std::size_t>(n));
-        return true;
-      }
-      if (n == 0) {
-        eof_ = true;
-        if (eof_ok) return true;
+/// Reads one HTTP/1.1 answer from a socket, starting with the bytes already buffered;
+/// leaves in `buffer` what arrived past the answer. `got_any` says whether any byte of
+/// it came (a stale kept-alive connection answers nothing), `eof` whether the peer closed.
+bool read_response(int fd, std::string& buffer, detail::HttpResponse& r, bool& got_any, bool& eof, Error& err) {
+  toolkit::Http1ResponseParser parser(http_limits);
+  std::size_t used = parser.feed(buffer);
+  buffer.erase(0, used);
+  char chunk[16384];
+  while (!parser.done() && !parser.failed()) {
+    const ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
+    if (n > 0) {
+      got_any = true;
+      const std::string_view data(chunk, static_cast<std::size_t>(n));
+      used = parser.feed(data);
+      buffer.append(data.substr(used));
+    } else if (n == 0) {
+      eof = true;
+      if (!parser.reads_to_close()) {
         err = {Errc::io_error, "runtime API: connection closed before the answer was complete", {}};
         return false;
       }
-      if (errno == EINTR) continue;
+      parser.feed_eof();
+    } else if (errno != EINTR) {
       err = {Errc::io_error, std::string("runtime API: receive failed: ") + std::strerror(errno), {}};
       return false;
     }
   }
-
-  int fd_;
-  std::string& buf_;
-  std::size_t pos_ = 0;
-  bool got_any_ = false;
-  bool eof_ = false;
-};
+  if (parser.failed()) {
+    err = runtime_error(parser.error());
+    return false;
+  }
+  static_cast<toolkit::Http1Response&>(r) = std::move(parser).response();
+  return true;
+}
 
 bool send_all(int fd, std::string_view data, Error& err) {
   while (!data.empty()) {
@@ -179,85 +84,6 @@ bool send_all(int fd, std::string_view data, Error& err) {
   return true;
 }
 
-/// Reads an answer (skipping 1xx ones); `keep` says whether the connection can be reused.
-bool read_response(Reader& in, detail::HttpResponse& r, bool& keep, Error& err) {
-  std::string line;
-  for (;;) {
-    if (!in.line(line, err)) return false;
-    // "HTTP/1.1 202 Accepted"
-    if (line.size() < 12 || line.compare(0, 5, "HTTP/") != 0 || line[8] != ' ') {
-      err = {Errc::protocol_error, "runtime API: malformed status line", {}};
-      return false;
-    }
-    const long long status = parse_decimal(std::string_view(line).substr(9, 3));
-    if (status < 100 || status > 599) {
-      err = {Errc::protocol_error, "runtime API: malformed status line", {}};
-      return false;
-    }
-    r.status = static_cast<int>(status);
-    keep = line.compare(0, 8, "HTTP/1.0") != 0;
-    r.headers.clear();
-    std::size_t header_bytes = 0;
-    for (;;) {
-      if (!in.line(line, err)) return false;
-      if (line.empty()) break;
-      header_bytes += line.size();
-      if (header_bytes > max_header_bytes) {
-        err = {Errc::protocol_error, "runtime API: headers too large", {}};
-        return false;
-      }
-      const auto colon = line.find(':');
-      if (colon == std::string::npos || colon == 0) {
-        err = {Errc::protocol_error, "runtime API: malformed header", {}};
-        return false;
-      }
-      std::string name(line, 0, colon);
-      for (char& c : name) c = lower(c);
-      r.headers.emplace_back(std::move(name), std::string(trim(std::string_view(line).substr(colon + 1))));
-    }
-    if (r.status >= 200) break;  // 1xx: informational, the real answer follows
-  }
-
-  if (const std::string_view c = r.header("connection"); iequals(c, "close")) keep = false;
-  else if (iequals(c, "keep-alive")) keep = true;
-
-  r.body.clear();
-  if (r.status == 204 || r.status == 304) return true;
-  const std::string_view te = r.header("transfer-encoding");
-  if (!te.empty() && !iequals(te, "identity")) {
-    if (!iequals(te, "chunked")) {
-      err = {Errc::protocol_error, "runtime API: unsupported transfer-encoding", {}};
-      return false;
-    }
-    for (;;) {
-      if (!in.line(line, err)) return false;
-      std::string_view size = line;
-      if (const auto semi = size.find(';'); semi != std::string_view::npos) size = size.substr(0, semi);
-      const long long n = parse_hex(trim(size));
-      if (n < 0 || r.body.size() + static_cast<std::size_t>(n) > max_body_bytes) {
-        err = {Errc::protocol_error, "runtime API: malformed or oversized chunk", {}};
-        return false;
-      }
-      if (n == 0) break;
-      if (!in.exact(static_cast<std::size_t>(n), r.body, err)) return false;
-      if (!in.line(line, err)) return false;  // the CRLF after the chunk
-    }
-    do {  // trailers, up to the empty line
-      if (!in.line(line, err)) return false;
-    } while (!line.empty());
-    return true;
-  }
-  if (const std::string_view cl = r.header("content-length"); !cl.empty()) {
-    const long long n = parse_decimal(cl);
-    if (n < 0 || static_cast<std::size_t>(n) > max_body_bytes) {
-      err = {Errc::protocol_error, "runtime API: bad content-length", {}};
-      return false;
-    }
-    return in.exact(static_cast<std::size_t>(n), r.body, err);
-  }
-  keep = false;  // neither: the body ends when the connection does
-  return in.to_close(r.body, err);
-}
 }  // namespace
 
 std::string error_body(const ErrorReport& report) {
@@ -372,15 +198,13 @@ Result<detail::HttpResponse> RuntimeClient::request(std::string_view method, std
       if (auto c = connect(); !c) return c.error();
     Error err;
     detail::HttpResponse r;
-    bool keep = true;
+    bool got_any = false, eof = false;
     const bool sent = send_all(fd_, head, err) && (together || send_all(fd_, body, err));
-    Reader in(fd_, buffer_);
-    if (sent && read_response(in, r, keep, err)) {
-      in.finish();
-      if (!keep || in.closed()) close();
+    if (sent && read_response(fd_, buffer_, r, got_any, eof, err)) {
+      if (!r.keep_alive || eof) close();
       return r;
     }
-    const bool stale = reused && !in.got_any();
+    const bool stale = reused && !got_any;
     close();
     if (!stale || attempt > 0) return err;
   }
@@ -396,7 +220,7 @@ Result<Invocation> RuntimeClient::next() {
   Invocation inv;
   inv.request_id = std::string(r->header("lambda-runtime-aws-request-id"));
   if (inv.request_id.empty()) return Error{Errc::protocol_error, "runtime API: next gave no request id", {}};
-  const long long deadline = parse_decimal(r->header("lambda-runtime-deadline-ms"));
+  const long long deadline = toolkit::parse_decimal(r->header("lambda-runtime-deadline-ms"));
   inv.deadline_ms = deadline < 0 ? 0 : deadline;
   inv.function_arn = std::string(r->header("lambda-runtime-invoked-function-arn"));
   inv.trace_id = std::string(r->header("lambda-runtime-trace-id"));

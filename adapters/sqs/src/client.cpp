@@ -16,6 +16,10 @@
 #include <vector>
 
 #include "notify/sqs/sigv4.hpp"
+#include "notify/text.hpp"
+#include "responses.hpp"
+#include "notify/toolkit/ascii.hpp"
+#include "notify/toolkit/curl.hpp"
 
 namespace notify::sqs {
 
@@ -28,11 +32,7 @@ std::string_view env(const char* name) {
   return v ? std::string_view(v) : std::string_view();
 }
 
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return (x | 0x20) == (y | 0x20);
-         });
-}
+using toolkit::iequals;
 
 /// The code part of `namespace#Code:suffix`.
 std::string_view bare_code(std::string_view code) {
@@ -89,7 +89,6 @@ Error transport_error(std::string_view operation, CURLcode rc, const char* detai
   return {code, std::move(message), {}};
 }
 
-std::once_flag curl_init_once;
 
 }  // namespace
 
@@ -188,7 +187,8 @@ AwsError parse_error(int status, std::string_view body, std::string_view query_e
     if (semi != std::string_view::npos) e.sender_fault = h.substr(semi + 1) != "Receiver";
   }
   if (e.code.empty()) e.code = status >= 500 ? "InternalFailure" : "HTTP" + std::to_string(status);
-  if (e.message.size() > max_error_message) e.message.resize(max_error_message);
+  // Cut at a character boundary: the message goes into logs and dead letters as UTF-8.
+  if (e.message.size() > max_error_message) e.message.resize(utf8_prefix(e.message, max_error_message).size());
   return e;
 }
 
@@ -251,7 +251,7 @@ struct Client::Impl {
     std::size_t start = endpoint.find("://");
     host = start == std::string::npos ? endpoint : endpoint.substr(start + 3);
     host = host.substr(0, host.find('/'));
-    std::call_once(curl_init_once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+    toolkit::curl_global_init_once();
   }
   ~Impl() {
     if (curl) curl_easy_cleanup(curl);
@@ -358,11 +358,7 @@ Result<nlohmann::json> Client::call(std::string_view operation, const nlohmann::
       return last;
     }
     if (*status >= 200 && *status < 300) {
-      if (s.response.empty()) return nlohmann::json::object();
-      auto answer = nlohmann::json::parse(s.response, nullptr, false);
-      if (answer.is_discarded())
-        return Error{Errc::protocol_error, "SQS " + std::string(operation) + ": the answer is not JSON", {}};
-      return answer;
+      return detail::parse_answer(operation, s.response);
     }
     last = to_error(operation, parse_error(static_cast<int>(*status), s.response, s.query_error));
     if (!is_transient(last.code)) return last;

@@ -12,6 +12,8 @@
 #include <utility>
 
 #include "notify/json.hpp"
+#include "notify/toolkit/curl.hpp"
+#include "notify/toolkit/secure.hpp"
 
 namespace notify::sqs {
 namespace {
@@ -29,10 +31,7 @@ constexpr std::string_view ecs_endpoint = "http://169.254.170.2";
 /// Larger answers are not credentials.
 constexpr std::size_t max_answer_bytes = 64 * 1024;
 
-void wipe(std::string& secret) noexcept {
-  if (!secret.empty()) OPENSSL_cleanse(secret.data(), secret.size());
-  secret.clear();
-}
+using toolkit::wipe;
 
 Error config_error(std::string message) { return {Errc::configuration, std::move(message), {}}; }
 
@@ -67,7 +66,6 @@ bool allowed_full_uri(std::string_view url) {
          host == "169.254.170.23" || host == "[fd00:ec2::23]";
 }
 
-std::once_flag curl_once;
 
 size_t collect(char* data, size_t size, size_t count, void* user) {
   auto* body = static_cast<std::string*>(user);
@@ -222,7 +220,7 @@ Result<Credentials> CredentialProvider::State::fetch() {
     return config_error("container credentials: the authorization token contains a line break");
   }
 
-  std::call_once(curl_once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  toolkit::curl_global_init_once();
   CURL* easy = curl_easy_init();
   if (!easy) {
     wipe(token);

@@ -12,45 +12,24 @@
 #include "notify/codec.hpp"
 #include "notify/producer.hpp"
 #include "notify/sqs/sigv4.hpp"
+#include "responses.hpp"
 
 namespace notify::sqs {
 
 namespace {
 
 using json = nlohmann::json;
+using detail::attribute;
+using detail::failed_entries;
+using detail::messages_of;
+using detail::number_text;
+using detail::string_field;
+using detail::system_attribute;
 
 constexpr std::size_t batch_limit = 10;               // entries per SQS batch call
 constexpr std::size_t attribute_overhead = 512;       // names, types, ids per entry (bytes, generous)
 constexpr std::size_t max_reason_bytes = 32 * 1024;   // a dead letter's reason, at most
 constexpr long max_visibility_seconds = 43200;        // 12 h
-
-std::string string_field(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-std::int64_t number_text(const std::string& s) {
-  if (s.size() > 18) return 0;  // not a count or a timestamp of ours
-  std::int64_t v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return 0;
-    v = v * 10 + (c - '0');
-  }
-  return v;
-}
-
-/// A message attribute's string value (String and Number types both carry StringValue).
-std::string attribute(const json& message, const char* name) {
-  auto attrs = message.find("MessageAttributes");
-  if (attrs == message.end() || !attrs->is_object()) return {};
-  auto it = attrs->find(name);
-  return it != attrs->end() && it->is_object() ? string_field(*it, "StringValue") : std::string();
-}
-
-std::string system_attribute(const json& message, const char* name) {
-  auto attrs = message.find("Attributes");
-  return attrs != message.end() && attrs->is_object() ? string_field(*attrs, name) : std::string();
-}
 
 /// Cuts a string to at most `n` bytes at a UTF-8 boundary.
 std::string cut_utf8(std::string s, std::size_t n) {
@@ -76,23 +55,6 @@ Result<void> summarise(std::string_view what, const std::vector<Error>& failures
   return e;
 }
 
-/// Reads a batch answer's `Failed` list: one Error per failed entry, keyed by entry Id.
-std::vector<std::pair<std::string, AwsError>> failed_entries(const json& answer) {
-  std::vector<std::pair<std::string, AwsError>> out;
-  auto failed = answer.find("Failed");
-  if (failed == answer.end() || !failed->is_array()) return out;
-  for (const json& f : *failed) {
-    AwsError e;
-    e.code = string_field(f, "Code");
-    e.message = string_field(f, "Message");
-    auto sf = f.find("SenderFault");
-    e.sender_fault = sf == f.end() || !sf->is_boolean() || sf->get<bool>();
-    e.status = e.sender_fault ? 400 : 500;
-    out.emplace_back(string_field(f, "Id"), std::move(e));
-  }
-  return out;
-}
-
 json receive_request(const std::string& url, std::size_t max, std::chrono::seconds wait, std::chrono::seconds hide,
                      json attribute_names) {
   json r = {{"QueueUrl", url},
@@ -104,11 +66,6 @@ json receive_request(const std::string& url, std::size_t max, std::chrono::secon
             {"MessageAttributeNames", std::move(attribute_names)}};
   if (hide.count() > 0) r["VisibilityTimeout"] = hide.count();
   return r;
-}
-
-json messages_of(json& answer) {
-  auto it = answer.find("Messages");
-  return it != answer.end() && it->is_array() ? std::move(*it) : json::array();
 }
 
 }  // namespace
@@ -155,20 +112,8 @@ Result<std::vector<QueueRecord>> Queue::receive(std::size_t max, std::chrono::mi
   auto answer = client_.call("ReceiveMessage", request,
                              std::chrono::duration_cast<std::chrono::milliseconds>(std::min(seconds, std::chrono::seconds(20))));
   if (!answer) return answer.error();
-  std::vector<QueueRecord> out;
-  for (const json& m : messages_of(*answer)) {
-    QueueRecord r;
-    r.id = attribute(m, "notify-rid");
-    if (r.id.empty()) r.id = string_field(m, "MessageId");
-    r.receipt = string_field(m, "ReceiptHandle");
-    r.body = string_field(m, "Body");
-    r.receive_count = static_cast<int>(std::max<std::int64_t>(1, number_text(system_attribute(m, "ApproximateReceiveCount"))));
-    r.sent_at_ms = number_text(system_attribute(m, "SentTimestamp"));
-    r.group = system_attribute(m, "MessageGroupId");
-    recall(std::span<QueueRecord>(&r, 1));
-    if (r.receipt.empty()) return Error{Errc::protocol_error, "SQS ReceiveMessage: a message without ReceiptHandle", {}};
-    out.push_back(std::move(r));
-  }
+  auto out = detail::receive_records(*answer);
+  if (out) recall(*out);
   return out;
 }
 

@@ -10,6 +10,8 @@
 #include <utility>
 
 #include "notify/result.hpp"
+#include "notify/toolkit/ascii.hpp"
+#include "notify/toolkit/secure.hpp"
 
 namespace notify::sqs {
 namespace {
@@ -39,26 +41,11 @@ std::string hmac(std::string_view key, std::string_view data) {
   return out;
 }
 
-void wipe(std::string& s) noexcept {
-  if (!s.empty()) OPENSSL_cleanse(s.data(), s.size());
-  s.clear();
-}
-
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-std::string to_lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), lower);
-  return out;
-}
+using toolkit::to_lower;
+using toolkit::trim;
+using toolkit::wipe;
 
 bool is_space(char c) { return c == ' ' || c == '\t'; }
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (is_space(s.front()) || s.front() == '\r')) s.remove_prefix(1);
-  while (!s.empty() && (is_space(s.back()) || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
 
 /// RFC 3986 unreserved: what AWS leaves unencoded.
 bool unreserved(unsigned char c) {

@@ -6,6 +6,7 @@
 // - the event written back as an SQS event (nlohmann) parses to the same records;
 // - the batch response names exactly the failed records, as JSON nlohmann reads.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -83,8 +84,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   NOTIFY_ASSERT(j.is_object() && j.contains("batchItemFailures") && j["batchItemFailures"].is_array());
   const auto& listed = j["batchItemFailures"];
   std::size_t k = 0;
-  for (std::size_t i = 1; i < event->records.size(); ++i) {
-    if (!event->fifo() && i % 2 == 0) continue;  // FIFO: everything after the first failure
+  std::vector<std::string> failed_groups;  // FIFO: a failure and every later record of its group
+  for (std::size_t i = 0; i < event->records.size(); ++i) {
+    const std::string& group = event->records[i].group;
+    const bool group_failed = std::find(failed_groups.begin(), failed_groups.end(), group) != failed_groups.end();
+    if (i % 2 == 1 && !group_failed) failed_groups.push_back(group);
+    if (!(i % 2 == 1 || (event->fifo() && group_failed))) continue;
     NOTIFY_ASSERT(k < listed.size() && listed[k]["itemIdentifier"] == event->sources[i].message_id);
     ++k;
   }

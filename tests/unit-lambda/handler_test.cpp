@@ -286,7 +286,7 @@ TEST_CASE("the producer's request id (notify-rid) keys the record, the response 
   CHECK(rig.pusher.count(dad_token) == 1);
 }
 
-TEST_CASE("FIFO: a settled dead letter lets its group go on; an unsettled one is reported with the rest of its group") {
+TEST_CASE("FIFO: a settled dead letter lets its group go on, an unsettled one is reported with the rest of its group") {
   Rig rig;
   auto reply = rig.handler.handle(event({{"1", "bad", 1, "g"}, {"2", story(4), 1, "g"}}, "notify.fifo"));
   CHECK(failures(reply) == Ids({}));

@@ -55,7 +55,7 @@ TEST_CASE("standard queue: exactly the retried and undelivered dead-lettered rec
   CHECK(failures(notify::lambda::batch_response(r, o, false)) == Ids{"m2", "m4"});
 }
 
-TEST_CASE("FIFO: a failure and every later record of its group are reported, done or not; other groups go on") {
+TEST_CASE("FIFO: a failure and every later record of its group are reported, done or not, and other groups go on") {
   auto r = records(6);
   const char* groups[] = {"a", "b", "a", "b", "c", "a"};
   for (std::size_t i = 0; i < r.size(); ++i) r[i].group = groups[i];

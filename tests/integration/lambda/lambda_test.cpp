@@ -54,7 +54,7 @@ TEST_CASE("partial failure: only the record that could not be handled is reporte
   CHECK(eventually([&] { return count_lines(rig.err(), "step=dead_letter") == 1; }, 5s));
 }
 
-TEST_CASE("FIFO: groups keep their order; a failure is reported with the later records of its group only") {
+TEST_CASE("FIFO: groups keep their order, and a failure is reported with the later records of its group only") {
   Rig rig;
   Process lambda = rig.start();
   const std::string id = rig.emulator.enqueue(sqs_event(
@@ -70,12 +70,12 @@ TEST_CASE("FIFO: groups keep their order; a failure is reported with the later r
 
 TEST_CASE("FIFO: a record is not started with too little time left before the deadline, and is handed back") {
   Rig rig;
-  // A 6 s deadline: of the 5 s reserve only half of that (3 s) is kept. Each record's
-  // pushes take 2 s: record 2 starts with about 4 s left, record 3 would with about 2 s.
-  rig.emulator.configure(json{{"timeout_ms", 6000}});
+  // A 5 s deadline: of the 5 s reserve only half of that (2.5 s) is kept. Records 1 and
+  // 2 (different groups) go together and take 3 s; record 3 would start with 2 s left.
+  rig.emulator.configure(json{{"timeout_ms", 5000}});
   Process lambda = rig.start({{"NOTIFY_MEMBERS", NOTIFY_MEMBERS_FILE},
                               {"NOTIFY_PUSH", "log"},
-                              {"NOTIFY_PUSH_DELAY_MS", "2000"}});
+                              {"NOTIFY_PUSH_DELAY_MS", "3000"}});
   const std::string id =
       rig.emulator.enqueue(sqs_event({{"1", story_4, "g1"}, {"2", story_1, "g2"}, {"3", story_4, "g1"}}, "notify.fifo"));
   CHECK(Rig::failures(rig.emulator.wait_answered(id)) == "3");

@@ -21,8 +21,8 @@ class IdempotencyStore {
 
   /// Which keys are marked: one MGET, one round trip.
   Result<std::vector<bool>> seen(std::span<const std::string> keys);
-  /// Marks keys for `ttl` (SET key 1 PX ttl, by a script taking up to 256 keys a call,
-  /// pipelined): one round trip.
+  /// Marks keys for `ttl` (SET key 1 PX ttl, by an EVAL of a script taking up to 256
+  /// keys a call, pipelined): one round trip.
   Result<void> remember(std::span<const std::string> keys, std::chrono::seconds ttl);
 
   const std::string& prefix() const noexcept { return prefix_; }

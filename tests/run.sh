@@ -30,6 +30,9 @@ cmake -S . -B "$build/release" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNOTIFY_WERROR
 cmake --build "$build/release" -j"$jobs"
 count "ctest" ctest --test-dir "$build/release" --output-on-failure -j"$jobs"
 
+stage "public headers: each compiled on its own, preprocessed size"
+cat "$build/release/tests/cmake/header_sizes.txt"  # written by the ctest test of tests/cmake/header_sizes.sh
+
 stage "unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
 cmake -S . -B "$build/asan" -DCMAKE_BUILD_TYPE=Debug -DNOTIFY_WERROR=ON -DNOTIFY_BUILD_EXAMPLES=OFF \
   -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" >/dev/null

@@ -10,7 +10,8 @@
 #   - preprocessed (-E): "lines" counts its non-blank lines, line markers left out;
 #     "nlohmann" says whether nlohmann/json's headers are among those it reads;
 #   - compiled (-fsyntax-only, the project's warnings as errors): self-contained and guarded.
-# Prints the table (also to OUTPUT when given); fails when a header does not compile on its own.
+# Prints the table (also to OUTPUT when given); fails when a header does not compile on its
+# own, or when one outside the notify_json target reads nlohmann (only notify::json may).
 set -uo pipefail
 manifest=$1
 cxx=$2
@@ -45,6 +46,10 @@ while IFS=$'\t' read -r name target includes; do
   json=-
   if grep -q '^# [0-9]* "[^"]*/nlohmann/' "$tmp/pp"; then
     json=yes
+    if [ "$target" != notify_json ]; then
+      echo "FAILED: <$name> (${target}) reads nlohmann/json; only notify::json's headers may" >&2
+      status=1
+    fi
   fi
   total=$((total + lines))
   printf '%-40s %-14s %9s %9s  %s\n' "$name" "$target" "$lines" "$kib" "$json" >>"$table"

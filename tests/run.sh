@@ -30,6 +30,10 @@ cmake -S . -B "$build/release" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNOTIFY_WERROR
 cmake --build "$build/release" -j"$jobs"
 count "ctest" ctest --test-dir "$build/release" --output-on-failure -j"$jobs"
 
+stage "public headers: each compiled on its own, preprocessed size"
+sizes="$build/release/tests/cmake/header_sizes.txt"  # written by ctest's run of tests/cmake/header_sizes.sh
+if [ -f "$sizes" ]; then cat "$sizes"; else echo "no table: the header test did not run"; fi
+
 stage "unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
 cmake -S . -B "$build/asan" -DCMAKE_BUILD_TYPE=Debug -DNOTIFY_WERROR=ON -DNOTIFY_BUILD_EXAMPLES=OFF \
   -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" >/dev/null

@@ -2,7 +2,8 @@
 #pragma once
 
 /// nlohmann::json conversions (to_json / from_json, found by ADL) for every param struct
-/// and for Request. The only core header that includes nlohmann/json.hpp. from_json
+/// and for Request. Part of the opt-in target notify::json (link it to include this
+/// header); the only notify header that includes nlohmann/json.hpp. from_json
 /// follows nlohmann's conventions and throws nlohmann::json::exception on a wrong shape;
 /// use notify::decode for untrusted input: it validates and never throws.
 

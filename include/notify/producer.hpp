@@ -15,8 +15,7 @@
 #include <vector>
 
 #include "notify/codec.hpp"
-#include "notify/delivery_keys.hpp"
-#include "notify/plan.hpp"
+#include "notify/digest.hpp"
 #include "notify/schema.hpp"
 
 namespace notify {

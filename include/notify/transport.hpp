@@ -13,10 +13,11 @@
 #include <vector>
 
 #include "notify/members.hpp"
-#include "notify/plan.hpp"
 #include "notify/result.hpp"
 
 namespace notify {
+
+struct Message;  // notify/plan.hpp: a Push only points to one
 
 /// One message taken from a queue.
 struct QueueRecord {

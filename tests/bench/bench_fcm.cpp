@@ -24,6 +24,7 @@
 #include "fcm-emulator/emulator.hpp"
 #include "h2load.hpp"
 #include "notify/fcm/fcm.hpp"
+#include "notify/plan.hpp"
 
 namespace {
 

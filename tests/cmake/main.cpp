@@ -33,7 +33,7 @@ int main() {
   const auto* today = std::get_if<notify::MessageTodayParam>(&decoded->param);
   if (today == nullptr || !(*today == param)) return fail("the decoded param differs from the encoded one");
 
-  // nlohmann_json came along as a dependency.
+  // nlohmann_json came along with notify::json.
   const nlohmann::json json = param;
   if (!(json.get<notify::MessageTodayParam>() == param)) return fail("the nlohmann round trip differs");
 

@@ -6,6 +6,7 @@
 
 #include "notify/catalog.hpp"
 #include "notify/fcm/message.hpp"
+#include "notify/plan.hpp"
 #include "notify/text.hpp"
 
 using notify::fcm::BodyOptions;

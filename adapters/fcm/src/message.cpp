@@ -5,6 +5,7 @@
 
 #include "notify/catalog.hpp"
 #include "notify/detail/json_writer.hpp"
+#include "notify/plan.hpp"
 #include "notify/text.hpp"
 
 namespace notify::fcm {

@@ -16,6 +16,7 @@
 
 #include "notify/fcm/errors.hpp"
 #include "notify/fcm/message.hpp"
+#include "notify/plan.hpp"
 #include "notify/toolkit/curl.hpp"
 #include "h2.hpp"
 

@@ -5,6 +5,7 @@
 #include "notify/sqs/client.hpp"
 
 #include <curl/curl.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <array>
@@ -340,11 +341,11 @@ const std::string& Client::region() const noexcept { return impl_->region; }
 const ClientStats& Client::stats() const noexcept { return impl_->stats; }
 std::string_view Client::credential_source() const noexcept { return impl_->credentials.source(); }
 
-Result<nlohmann::json> Client::call(std::string_view operation, const nlohmann::json& request,
-                                    std::chrono::milliseconds wait) {
+Result<std::string> Client::call(std::string_view operation, std::string_view request,
+                                 std::chrono::milliseconds wait) {
   Impl& s = *impl_;
   ++s.stats.calls;
-  const std::string body = request.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  const std::string body(request);
   Error last{Errc::unavailable, "SQS " + std::string(operation) + ": not attempted", {}};
   for (int attempt = 1; attempt <= std::max(1, s.options.max_attempts); ++attempt) {
     if (attempt > 1) {
@@ -358,7 +359,10 @@ Result<nlohmann::json> Client::call(std::string_view operation, const nlohmann::
       return last;
     }
     if (*status >= 200 && *status < 300) {
-      return detail::parse_answer(operation, s.response);
+      if (s.response.empty()) return std::string("{}");
+      if (!nlohmann::json::accept(s.response))
+        return Error{Errc::protocol_error, "SQS " + std::string(operation) + ": the answer is not JSON", {}};
+      return std::move(s.response);
     }
     last = to_error(operation, parse_error(static_cast<int>(*status), s.response, s.query_error));
     if (!is_transient(last.code)) return last;

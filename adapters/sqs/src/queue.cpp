@@ -9,6 +9,8 @@
 #include <random>
 #include <utility>
 
+#include <nlohmann/json.hpp>
+
 #include "notify/codec.hpp"
 #include "notify/producer.hpp"
 #include "notify/sqs/sigv4.hpp"
@@ -25,6 +27,14 @@ using detail::messages_of;
 using detail::number_text;
 using detail::string_field;
 using detail::system_attribute;
+
+/// Client::call with JSON documents: the request dumped, the answer parsed.
+Result<json> call_json(Client& client, std::string_view operation, const json& request,
+                       std::chrono::milliseconds wait = std::chrono::milliseconds(0)) {
+  auto answer = client.call(operation, request.dump(-1, ' ', false, json::error_handler_t::replace), wait);
+  if (!answer) return answer.error();
+  return detail::parse_answer(operation, *answer);
+}
 
 constexpr std::size_t batch_limit = 10;               // entries per SQS batch call
 constexpr std::size_t attribute_overhead = 512;       // names, types, ids per entry (bytes, generous)
@@ -109,8 +119,8 @@ Result<std::vector<QueueRecord>> Queue::receive(std::size_t max, std::chrono::mi
   // FIFO: a receive the client sends again (its answer was lost) gets the same messages
   // back instead of leaving them in flight, which would hold up their groups.
   if (fifo()) request["ReceiveRequestAttemptId"] = fresh_id();
-  auto answer = client_.call("ReceiveMessage", request,
-                             std::chrono::duration_cast<std::chrono::milliseconds>(std::min(seconds, std::chrono::seconds(20))));
+  auto answer = call_json(client_, "ReceiveMessage", request,
+                          std::chrono::duration_cast<std::chrono::milliseconds>(std::min(seconds, std::chrono::seconds(20))));
   if (!answer) return answer.error();
   auto out = detail::receive_records(*answer);
   if (out) recall(*out);
@@ -163,7 +173,7 @@ Result<void> Queue::send_batches(const std::string& queue_url, bool fifo, std::s
     // Entries the service failed on its side are sent again (a few times); the rest report.
     json request = {{"QueueUrl", queue_url}, {"Entries", std::move(entries)}};
     for (int attempt = 1;; ++attempt) {
-      auto answer = client_.call("SendMessageBatch", request);
+      auto answer = call_json(client_, "SendMessageBatch", request);
       if (!answer) {
         failures.push_back(answer.error());
         break;
@@ -229,7 +239,7 @@ void Queue::delete_batches(const std::string& queue_url, std::span<const std::st
     json entries = json::array();
     for (std::size_t i = from; i < std::min(receipts.size(), from + batch_limit); ++i)
       entries.push_back({{"Id", std::to_string(i)}, {"ReceiptHandle", receipts[i]}});
-    auto answer = client_.call("DeleteMessageBatch", {{"QueueUrl", queue_url}, {"Entries", std::move(entries)}});
+    auto answer = call_json(client_, "DeleteMessageBatch", {{"QueueUrl", queue_url}, {"Entries", std::move(entries)}});
     if (!answer) {
       failures.push_back(answer.error());
       continue;
@@ -246,7 +256,7 @@ void Queue::visibility_batches(const std::string& queue_url, std::span<const std
       entries.push_back({{"Id", std::to_string(i)},
                          {"ReceiptHandle", entries_in[i].first},
                          {"VisibilityTimeout", entries_in[i].second}});
-    auto answer = client_.call("ChangeMessageVisibilityBatch", {{"QueueUrl", queue_url}, {"Entries", std::move(entries)}});
+    auto answer = call_json(client_, "ChangeMessageVisibilityBatch", {{"QueueUrl", queue_url}, {"Entries", std::move(entries)}});
     if (!answer) {
       failures.push_back(answer.error());
       continue;
@@ -257,7 +267,7 @@ void Queue::visibility_batches(const std::string& queue_url, std::span<const std
 
 Result<std::string> Queue::dead_letter_url() {
   if (dead_letter_url_) return *dead_letter_url_;
-  auto answer = client_.call("GetQueueAttributes", {{"QueueUrl", url_.url}, {"AttributeNames", json::array({"RedrivePolicy"})}});
+  auto answer = call_json(client_, "GetQueueAttributes", {{"QueueUrl", url_.url}, {"AttributeNames", json::array({"RedrivePolicy"})}});
   if (!answer) return answer.error();
   std::string policy_text;
   if (auto attrs = answer->find("Attributes"); attrs != answer->end() && attrs->is_object())
@@ -341,7 +351,7 @@ Result<std::chrono::seconds> Queue::lease_length() {
   if (opt_.visibility_timeout.count() > 0) return opt_.visibility_timeout;
   if (queue_visibility_) return *queue_visibility_;
   auto answer =
-      client_.call("GetQueueAttributes", {{"QueueUrl", url_.url}, {"AttributeNames", json::array({"VisibilityTimeout"})}});
+      call_json(client_, "GetQueueAttributes", {{"QueueUrl", url_.url}, {"AttributeNames", json::array({"VisibilityTimeout"})}});
   if (!answer) return answer.error();
   std::string text;
   if (auto attrs = answer->find("Attributes"); attrs != answer->end() && attrs->is_object())
@@ -373,7 +383,7 @@ Result<std::vector<bool>> Queue::keep_alive(std::span<const QueueRecord* const> 
       entries.push_back({{"Id", std::to_string(k)},
                          {"ReceiptHandle", records[asked[k]]->receipt},
                          {"VisibilityTimeout", length->count()}});
-    auto answer = client_.call("ChangeMessageVisibilityBatch", {{"QueueUrl", url_.url}, {"Entries", std::move(entries)}});
+    auto answer = call_json(client_, "ChangeMessageVisibilityBatch", {{"QueueUrl", url_.url}, {"Entries", std::move(entries)}});
     if (!answer) return answer.error();
     std::vector<bool> answered(to - from, false);
     auto index_of = [&](const std::string& id) -> std::optional<std::size_t> {
@@ -404,11 +414,11 @@ Result<std::vector<bool>> Queue::keep_alive(std::span<const QueueRecord* const> 
 // ---- counts and dead letters -------------------------------------------------------
 
 Result<std::size_t> Queue::pending_count() {
-  auto answer = client_.call("GetQueueAttributes",
-                             {{"QueueUrl", url_.url},
-                              {"AttributeNames", json::array({"ApproximateNumberOfMessages",
-                                                              "ApproximateNumberOfMessagesNotVisible",
-                                                              "ApproximateNumberOfMessagesDelayed"})}});
+  auto answer = call_json(client_, "GetQueueAttributes",
+                          {{"QueueUrl", url_.url},
+                           {"AttributeNames", json::array({"ApproximateNumberOfMessages",
+                                                           "ApproximateNumberOfMessagesNotVisible",
+                                                           "ApproximateNumberOfMessagesDelayed"})}});
   if (!answer) return answer.error();
   std::size_t total = 0;
   if (auto attrs = answer->find("Attributes"); attrs != answer->end() && attrs->is_object())
@@ -423,15 +433,18 @@ std::size_t Queue::pending() {
   return n ? *n : std::numeric_limits<std::size_t>::max();
 }
 
-Result<std::vector<json>> Queue::take_dead(std::size_t max, std::chrono::seconds hide) {
-  auto dl = dead_letter_url();
+namespace {
+
+/// Receives up to `max` messages of the dead-letter queue, hidden for `hide`.
+Result<std::vector<json>> take_dead(Queue& queue, std::size_t max, std::chrono::seconds hide) {
+  auto dl = queue.dead_letter_url();
   if (!dl) return dl.error();
   std::vector<json> out;
   while (out.size() < max) {
     // A long poll: a short one samples some of SQS's servers and may miss letters.
-    auto answer = client_.call("ReceiveMessage",
-                               receive_request(*dl, max - out.size(), std::chrono::seconds(1), hide, json::array({"All"})),
-                               std::chrono::seconds(1));
+    auto answer = call_json(queue.client(), "ReceiveMessage",
+                            receive_request(*dl, max - out.size(), std::chrono::seconds(1), hide, json::array({"All"})),
+                            std::chrono::seconds(1));
     if (!answer) return answer.error();
     json messages = messages_of(*answer);
     if (messages.empty()) break;
@@ -439,8 +452,6 @@ Result<std::vector<json>> Queue::take_dead(std::size_t max, std::chrono::seconds
   }
   return out;
 }
-
-namespace {
 
 DeadLetter dead_letter_of(const json& m) {
   DeadLetter d;
@@ -461,7 +472,7 @@ DeadLetter dead_letter_of(const json& m) {
 }  // namespace
 
 Result<std::vector<DeadLetter>> Queue::dead_letters(std::size_t max) {
-  auto taken = take_dead(max, std::chrono::seconds(30));
+  auto taken = take_dead(*this, max, std::chrono::seconds(30));
   if (!taken) return taken.error();
   std::vector<DeadLetter> out;
   std::vector<std::pair<std::string, long>> release;
@@ -476,7 +487,7 @@ Result<std::vector<DeadLetter>> Queue::dead_letters(std::size_t max) {
 }
 
 Result<std::size_t> Queue::redrive(std::span<const std::string> ids, std::size_t max) {
-  auto taken = take_dead(ids.empty() ? max : std::max<std::size_t>(max, 1000), std::chrono::seconds(60));
+  auto taken = take_dead(*this, ids.empty() ? max : std::max<std::size_t>(max, 1000), std::chrono::seconds(60));
   if (!taken) return taken.error();
   std::vector<Outgoing> out;
   std::vector<std::string> moved_receipts;

@@ -29,9 +29,9 @@ struct SqsRig {
   SqsRig() {
     notify::sqs::Client admin(server.endpoint(), SqsServer::region,
                               notify::sqs::CredentialProvider::fixed({SqsServer::access_key_id, SqsServer::secret, {}, {}}));
-    REQUIRE(admin.call("CreateQueue", {{"QueueName", "notify-dead"}}).has_value());
+    REQUIRE(admin.call("CreateQueue", json{{"QueueName", "notify-dead"}}.dump()).has_value());
     json policy = {{"deadLetterTargetArn", "arn:aws:sqs:us-east-1:123456789012:notify-dead"}, {"maxReceiveCount", "10"}};
-    REQUIRE(admin.call("CreateQueue", {{"QueueName", "notify"}, {"Attributes", {{"RedrivePolicy", policy.dump()}}}})
+    REQUIRE(admin.call("CreateQueue", json{{"QueueName", "notify"}, {"Attributes", {{"RedrivePolicy", policy.dump()}}}}.dump())
                 .has_value());
     notify::sqs::QueueOptions o;
     o.client.endpoint = server.endpoint();

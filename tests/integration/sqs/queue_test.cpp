@@ -43,9 +43,9 @@ struct Rig {
   sqs::Client admin{server.endpoint(), SqsServer::region, sqs::CredentialProvider::fixed(test_credentials())};
 
   std::string create(const std::string& name, json attributes = json::object()) {
-    auto r = admin.call("CreateQueue", {{"QueueName", name}, {"Attributes", std::move(attributes)}});
+    auto r = admin.call("CreateQueue", json{{"QueueName", name}, {"Attributes", std::move(attributes)}}.dump());
     REQUIRE_MESSAGE(r.has_value(), (r ? "" : r.error().message));
-    return (*r)["QueueUrl"].get<std::string>();
+    return json::parse(*r)["QueueUrl"].get<std::string>();
   }
   /// A queue with a dead-letter queue (maxReceiveCount as given).
   std::string create_with_dlq(const std::string& name, int max_receive = 5, json attributes = json::object()) {

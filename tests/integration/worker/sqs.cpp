@@ -80,9 +80,9 @@ struct Rig : notify::test::WorkerFiles {
   std::string create(const std::string& name, json attributes) {
     sqs::Client admin(sqs.endpoint(), SqsServer::region,
                       sqs::CredentialProvider::fixed({SqsServer::access_key_id, SqsServer::secret, {}, {}}));
-    auto r = admin.call("CreateQueue", {{"QueueName", name}, {"Attributes", std::move(attributes)}});
+    auto r = admin.call("CreateQueue", json{{"QueueName", name}, {"Attributes", std::move(attributes)}}.dump());
     REQUIRE(r.has_value());
-    return (*r)["QueueUrl"].get<std::string>();
+    return json::parse(*r)["QueueUrl"].get<std::string>();
   }
 
   static std::string token(Id family, Id user) { return notify::test::sample_token(family, user); }

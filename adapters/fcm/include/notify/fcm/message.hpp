@@ -8,7 +8,9 @@
 #include <string>
 #include <string_view>
 
-#include "notify/plan.hpp"
+namespace notify {
+struct Message;  // notify/plan.hpp
+}  // namespace notify
 
 namespace notify::fcm {
 

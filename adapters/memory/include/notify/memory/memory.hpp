@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "notify/members.hpp"
+#include "notify/plan.hpp"
 #include "notify/transport.hpp"
 
 namespace notify::memory {

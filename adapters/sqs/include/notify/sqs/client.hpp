@@ -14,7 +14,6 @@
 #include <string>
 #include <string_view>
 
-#include "notify/json.hpp"
 #include "notify/result.hpp"
 #include "notify/sqs/credentials.hpp"
 
@@ -101,10 +100,11 @@ class Client {
   Client(Client&&) noexcept;
   Client& operator=(Client&&) noexcept;
 
-  /// Calls `AmazonSQS.<operation>` with `request` as the body. `wait` is a long poll's wait,
-  /// added to the request timeout. The answer body on success (2xx); errors as above.
-  Result<nlohmann::json> call(std::string_view operation, const nlohmann::json& request,
-                              std::chrono::milliseconds wait = std::chrono::milliseconds(0));
+  /// Calls `AmazonSQS.<operation>` with `request`, a JSON document, as the body. `wait` is a
+  /// long poll's wait, added to the request timeout. The answer body on success (2xx; `{}`
+  /// when empty, a protocol_error when it is not JSON); errors as above.
+  Result<std::string> call(std::string_view operation, std::string_view request,
+                           std::chrono::milliseconds wait = std::chrono::milliseconds(0));
 
   const std::string& endpoint() const noexcept;
   const std::string& region() const noexcept;

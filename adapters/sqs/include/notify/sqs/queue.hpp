@@ -123,8 +123,6 @@ class Queue {
   void delete_batches(const std::string& queue_url, std::span<const std::string> receipts, std::vector<Error>& failures);
   void visibility_batches(const std::string& queue_url, std::span<const std::pair<std::string, long>> entries,
                           std::vector<Error>& failures);
-  /// Receives up to `max` messages of the dead-letter queue, hidden for `hide`.
-  Result<std::vector<nlohmann::json>> take_dead(std::size_t max, std::chrono::seconds hide);
   std::string fresh_id();
   /// A message's size as SQS counts it (body and attributes).
   static std::size_t size_of(const Outgoing& o);

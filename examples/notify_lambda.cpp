@@ -111,13 +111,8 @@ int main(int argc, char** argv) {
   lambda::SourceQueue settle_target;
   lambda::SqsHandler handler(processor, settle_target, sink, handler_options);
 
-  const std::string members_flag = opts.value("members");
-  const std::string inbox_flag = opts.value_or("inbox", "log");
   log(notify::Event{"started", {}, {}, {},
-                    "runtime=" + client->endpoint() +
-                        " members=" + cli::for_log(members_flag, cli::scheme_of(members_flag), false) +
-                        " inbox=" + cli::for_log(inbox_flag, cli::scheme_of(inbox_flag), true) +
-                        " push=" + push_description});
+                    "runtime=" + client->endpoint() + " " + cli::describe_places(opts, false) + " push=" + push_description});
 
   const lambda::RunStatus status = lambda::run(*client, handler, lambda::RunOptions{}, sink);
   log(notify::Event{"stopped", {}, {}, {},

@@ -8,7 +8,6 @@
 #include <chrono>
 #include <csignal>
 #include <iostream>
-#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,7 +15,6 @@
 #include <unistd.h>  // environ
 
 #include "notify/app/app.hpp"
-#include "notify/memory/memory.hpp"
 #include "notify/processor.hpp"
 #include "notify/redis/queue.hpp"
 
@@ -156,7 +154,6 @@ int main(int argc, char** argv) {
 
   const std::string& queue_flag = opts.value("queue");
   const std::string& members_flag = opts.value("members");
-  const std::string inbox_flag = opts.value_or("inbox", "log");
   const bool memory_queue = cli::scheme_of(queue_flag) == cli::Scheme::memory;
   if (memory_queue && cli::scheme_of(members_flag) != cli::Scheme::redis && cli::memory_path(queue_flag) == "-" &&
       cli::memory_path(members_flag) == "-")
@@ -198,44 +195,14 @@ int main(int argc, char** argv) {
   else worker.wait = std::chrono::milliseconds(worker.drain ? 100 : 1000);
   worker.max_reconnect_delay = std::chrono::seconds(5);
 
-  std::string started = "queue=" + cli::for_log(queue_flag, cli::scheme_of(queue_flag), true) +
-                        " members=" + cli::for_log(members_flag, cli::scheme_of(members_flag), false) +
-                        " inbox=" + cli::for_log(inbox_flag, cli::scheme_of(inbox_flag), true) +
-                        " push=" + push_description;
+  std::string started = cli::describe_places(opts, true) + " push=" + push_description;
   if (const auto* q = queue->get<notify::redis::Queue>()) started += " consumer=" + q->options().consumer;
   log(notify::Event{"started", {}, {}, {}, started});
-
-  // Credentials are checked before any record is taken: rejected ones stop the worker
-  // with every record still in the queue. An endpoint that cannot be reached yet is only
-  // reported: the pushes are retried with the records.
-  if (auto r = pusher->connect(); !r) {
-    if (!notify::is_transient(r.error().code)) {
-      log(notify::Event{"fatal", {}, {}, {}, "fcm: " + r.error().message});
-      cli::complain(program, (r.error().code == notify::Errc::unauthenticated ? "FCM did not accept the service account: "
-                                                                              : "cannot use FCM: ") +
-                                 r.error().message);
-      return cli::exit_failure;
-    }
-    log(notify::Event{"push_unavailable", {}, {}, {}, "fcm: " + r.error().message});
-  }
+  if (auto p = cli::connect_pusher(*pusher, log)) return fail(*p);
 
   const notify::Result<void> result = notify::run_worker(*queue, processor, stop_requested, worker, sink);
 
-  std::string summary;
-  if (const auto* q = queue->get<notify::memory::Queue>()) {
-    summary = std::to_string(loaded) + " records: " + std::to_string(q->acked()) + " done, " +
-              std::to_string(q->dead_letters().size()) + " dead-lettered, " + std::to_string(q->pending()) +
-              " pending; ";
-  } else {
-    // This worker's share; "pending" is the whole queue's (any consumer's, and delayed retries).
-    const cli::SettleCounts& n = queue->counts();
-    const std::size_t pending = queue->pending();
-    summary = std::to_string(n.settled) + " records: " + std::to_string(n.done) + " done, " +
-              std::to_string(n.retried) + " retried, " + std::to_string(n.dead) + " dead-lettered, " +
-              (pending == std::numeric_limits<std::size_t>::max() ? std::string("unknown") : std::to_string(pending)) +
-              " pending; ";
-  }
-  summary += std::to_string(pusher->count()) + " pushes";
+  const std::string summary = cli::worker_summary(*queue, loaded, *pusher);
   if (!result) {
     log(notify::Event{"fatal", {}, {}, {}, result.error().message});
     cli::complain(program, "stopped: " + result.error().message + " (" + summary +

@@ -146,7 +146,7 @@ TEST_CASE("AnyQueue forwards priorities and the dead-letter administration to an
         std::vector<std::string>{"send 2 high", "send 2 normal", "dead_letters 5", "redrive 1 1"});
 }
 
-TEST_CASE("AnyStore forwards to a memory store; stored values go in as they are") {
+TEST_CASE("AnyStore forwards to a memory store, and stored values go in as they are") {
   app::AnyStore store{notify::memory::MemberStore{}};
   REQUIRE(store.set_member(3, notify::Member{4, "민준", "tok-4", false}).has_value());
   const std::vector<notify::redis::StoredValue> values = {

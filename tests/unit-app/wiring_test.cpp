@@ -311,3 +311,49 @@ TEST_CASE("build_pusher builds the printing provider for log and null, and FCM f
   CHECK(problem->exit_code == app::exit_no_input);
   CHECK(problem->message.starts_with("cannot read the service-account file '/nonexistent/sa.json'"));
 }
+
+namespace {
+
+/// A push provider whose credentials check answers `code`.
+struct RefusingPusher {
+  notify::Errc code;
+  std::vector<notify::PushResult> send(std::span<const notify::Push> p) { return std::vector<notify::PushResult>(p.size()); }
+  notify::Result<void> connect() { return notify::Error{code, "token endpoint said no", {}}; }
+};
+
+}  // namespace
+
+TEST_CASE("connect_pusher stops on rejected credentials and only logs an endpoint that cannot be reached yet") {
+  const app::EventLog log(false);
+  app::AnyPusher rejected{RefusingPusher{notify::Errc::unauthenticated}};
+  auto problem = app::connect_pusher(rejected, log);
+  REQUIRE(problem.has_value());
+  CHECK(problem->exit_code == app::exit_failure);
+  CHECK(problem->message == "FCM did not accept the service account: token endpoint said no");
+  app::AnyPusher down{RefusingPusher{notify::Errc::unavailable}};
+  CHECK_FALSE(app::connect_pusher(down, log).has_value());
+  app::AnyPusher printing{app::PrintingPushProvider(false)};
+  CHECK_FALSE(app::connect_pusher(printing, log).has_value());
+}
+
+TEST_CASE("describe_places names each place without a password") {
+  Parsed p(worker_options(), {"--queue", "redis://:pw@127.0.0.1:6379/jobs", "--members", "redis://:pw@127.0.0.1:6379/2",
+                              "--inbox", "null", "--push", "log"});
+  CHECK(app::describe_places(p.opts, true) ==
+        "queue=redis://:***@127.0.0.1:6379/jobs members=redis://:***@127.0.0.1:6379/2 inbox=null");
+  CHECK(app::describe_places(p.opts, false) == "members=redis://:***@127.0.0.1:6379/2 inbox=null");
+}
+
+TEST_CASE("worker_summary counts a memory queue's loaded records, and another queue's settlements") {
+  auto memory = app::make_queue("memory:x");
+  const std::vector<std::string> bodies = {"a", "b"};
+  REQUIRE(memory->send(bodies).has_value());
+  auto got = memory->receive(1, 0ms);
+  const std::vector<notify::Settlement> done = {{&got->front(), {}}};
+  REQUIRE(memory->settle(done).has_value());
+  const app::AnyPusher pusher{app::PrintingPushProvider(false)};
+  CHECK(app::worker_summary(*memory, 2, pusher) == "2 records: 1 done, 0 dead-lettered, 0 pending; 0 pushes");
+
+  auto redis = app::make_queue("redis://127.0.0.1:1/jobs");  // nothing listens: pending is unknown
+  CHECK(app::worker_summary(*redis, 0, pusher) == "0 records: 0 done, 0 retried, 0 dead-lettered, unknown pending; 0 pushes");
+}

@@ -358,4 +358,47 @@ std::optional<Problem> build_shared_store(const Options& opts, std::optional<Any
   return std::nullopt;
 }
 
+std::string describe_places(const Options& opts, bool with_queue) {
+  std::string out;
+  if (with_queue) {
+    const std::string& queue_flag = opts.value("queue");
+    out = "queue=" + for_log(queue_flag, scheme_of(queue_flag), true) + " ";
+  }
+  const std::string& members_flag = opts.value("members");
+  const std::string inbox_flag = opts.value_or("inbox", "log");
+  return out + "members=" + for_log(members_flag, scheme_of(members_flag), false) +
+         " inbox=" + for_log(inbox_flag, scheme_of(inbox_flag), true);
+}
+
+std::optional<Problem> connect_pusher(AnyPusher& pusher, const EventLog& log) {
+  auto r = pusher.connect();
+  if (r) return std::nullopt;
+  if (is_transient(r.error().code)) {
+    log(Event{"push_unavailable", {}, {}, {}, "fcm: " + r.error().message});
+    return std::nullopt;
+  }
+  log(Event{"fatal", {}, {}, {}, "fcm: " + r.error().message});
+  return Problem{exit_failure, (r.error().code == Errc::unauthenticated ? "FCM did not accept the service account: "
+                                                                       : "cannot use FCM: ") +
+                                   r.error().message};
+}
+
+std::string worker_summary(AnyQueue& queue, std::size_t loaded, const AnyPusher& pusher) {
+  std::string summary;
+  if (const auto* q = queue.get<memory::Queue>()) {
+    summary = std::to_string(loaded) + " records: " + std::to_string(q->acked()) + " done, " +
+              std::to_string(q->dead_letters().size()) + " dead-lettered, " + std::to_string(q->pending()) +
+              " pending; ";
+  } else {
+    // This worker's share; "pending" is the whole queue's (any consumer's, and delayed retries).
+    const SettleCounts& n = queue.counts();
+    const std::size_t pending = queue.pending();
+    summary = std::to_string(n.settled) + " records: " + std::to_string(n.done) + " done, " +
+              std::to_string(n.retried) + " retried, " + std::to_string(n.dead) + " dead-lettered, " +
+              (pending == std::numeric_limits<std::size_t>::max() ? std::string("unknown") : std::to_string(pending)) +
+              " pending; ";
+  }
+  return summary + std::to_string(pusher.count()) + " pushes";
+}
+
 }  // namespace notify::app

@@ -143,4 +143,19 @@ std::optional<Problem> build_shared_queue(const Options& opts, std::optional<Any
 /// notifyctl's member store (--store): Redis only; `where` names it for messages (no password).
 std::optional<Problem> build_shared_store(const Options& opts, std::optional<AnyStore>& store, std::string& where);
 
+/// "members=... inbox=..." (with "queue=... " first when `with_queue`): the places of
+/// the settings for the started event, without passwords.
+std::string describe_places(const Options& opts, bool with_queue);
+
+/// Checks the push provider's credentials now (FCM: fetches the access token), before
+/// any record is taken. Rejected ones are a Problem (exit 1, logged as "fatal"); an
+/// endpoint that cannot be reached yet is only logged (push_unavailable): the pushes are
+/// retried with the records.
+std::optional<Problem> connect_pusher(AnyPusher& pusher, const EventLog& log);
+
+/// The worker's closing summary: "N records: ... done, ... dead-lettered, ... pending; M
+/// pushes". A memory queue counts the records loaded from its file and what became of
+/// them; another queue this worker's settlements and the whole queue's pending records.
+std::string worker_summary(AnyQueue& queue, std::size_t loaded, const AnyPusher& pusher);
+
 }  // namespace notify::app

@@ -3,24 +3,24 @@
 // events from the Lambda Runtime API, runs the worker's batch processor on their records
 // and answers with batchItemFailures. Configured from the environment with the same
 // names as notify-worker's flags; member store, push provider and inbox are built as the
-// worker builds them (components.hpp).
+// worker builds them (notify::app), and failed records are settled on their source
+// queue (notify::lambda::SourceQueue).
 
 #include <chrono>
 #include <iostream>
-#include <map>
 #include <optional>
-#include <span>
 #include <string>
 #include <string_view>
 
-#include "cli.hpp"
-#include "components.hpp"
+#include <unistd.h>  // environ
+
+#include "notify/app/app.hpp"
 #include "notify/lambda/lambda.hpp"
 #include "notify/processor.hpp"
 
 namespace {
 
-using namespace components;
+namespace cli = notify::app;
 namespace lambda = notify::lambda;
 
 constexpr std::string_view program = "notify-lambda";
@@ -58,55 +58,6 @@ SQS calls use the function's credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_K
 AWS_SESSION_TOKEN) and AWS_ENDPOINT_URL_SQS when set.
 )";
 
-/// The settle target the handler uses: the queue each failed record came from, so a
-/// retry waits its delay (ChangeMessageVisibility) and a dead letter goes to the queue's
-/// dead-letter queue with its reason (then it is deleted and not reported as a failure).
-/// Each source queue (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME from its ARN) is
-/// opened on first use and kept; credentials come from the function's role
-/// (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN). Without SQS in this
-/// build, or when the queue cannot be used, the records are reported as failures: SQS
-/// redelivers them, and its redrive policy moves dead letters (their reason only logged).
-class SourceQueue {
- public:
-  void use_source(const lambda::RecordSource& source) { source_ = source; }
-
-  /// Outage retries this runtime settled for these records, so they do not count toward
-  /// dead-lettering (records of a queue not opened yet have none).
-  void recall(std::span<notify::QueueRecord> records, std::span<const lambda::RecordSource> sources) const {
-#if NOTIFY_WITH_SQS
-    for (std::size_t i = 0; i < records.size() && i < sources.size(); ++i)
-      if (auto it = queues_.find(sources[i].arn); it != queues_.end())
-        it->second.recall(std::span<notify::QueueRecord>(&records[i], 1));
-#else
-    (void)records;
-    (void)sources;
-#endif
-  }
-
-  notify::Result<void> settle(std::span<const notify::Settlement> settlements) {
-#if NOTIFY_WITH_SQS
-    auto it = queues_.find(source_.arn);
-    if (it == queues_.end()) {
-      auto url = notify::sqs::url_from_arn(source_.arn);
-      if (!url) return url.error();
-      auto queue = notify::sqs::Queue::open(*url);
-      if (!queue) return queue.error();
-      it = queues_.emplace(source_.arn, std::move(*queue)).first;
-    }
-    return it->second.settle(settlements);
-#else
-    return lambda::NoSettle{}.settle(settlements);
-#endif
-  }
-
- private:
-#if NOTIFY_WITH_SQS
-  std::map<std::string, notify::sqs::Queue> queues_;
-#endif
-  lambda::RecordSource source_;
-};
-static_assert(lambda::SettleTarget<SourceQueue>);
-
 /// Reports a setting that cannot be used to /runtime/init/error; the exit status.
 int init_failed(lambda::RuntimeClient& client, const std::string& message) {
   cli::complain(program, message);
@@ -135,42 +86,37 @@ int main(int argc, char** argv) {
                     {"fcm-connections"}, {"fcm-streams"},     {"time-reserve-ms"}};
   if (auto err = opts.parse(argc, argv, 1); !err.empty()) return init_failed(*client, err);
   if (auto err = opts.parse_env(); !err.empty()) return init_failed(*client, err);
-  if (auto p = check_flags(opts)) return init_failed(*client, p->message);
+  if (auto p = cli::check_flags(opts)) return init_failed(*client, p->message);
   std::string number_error;
-  const auto reserve = number_flag(opts, "time-reserve-ms", 0, number_error);
+  const auto reserve = cli::number_flag(opts, "time-reserve-ms", 0, number_error);
   if (!number_error.empty()) return init_failed(*client, number_error);
   lambda::HandlerOptions handler_options;
   if (reserve) handler_options.time_reserve = std::chrono::milliseconds(*reserve);
 
-  const EventLog log(opts.value_or("log-format", "text") == "json");
+  const cli::EventLog log(opts.value_or("log-format", "text") == "json");
   for (const std::string& w : opts.unknown_environment(program, environ)) log(notify::Event{"warning", {}, {}, {}, w});
 
   // Built as the worker builds them, without network traffic: Redis connects and FCM
   // fetches its access token on first use, so a cold start stays short.
-  std::optional<AnyPusher> pusher;
+  std::optional<cli::AnyPusher> pusher;
   std::string push_description;
-  AnyStore store;
-  AnyLedger ledger;
-  AnyInbox inbox;
-  if (auto p = make_pusher(opts, pusher, push_description)) return init_failed(*client, p->message);
-  if (auto p = make_store(opts, store, ledger, log)) return init_failed(*client, p->message);
-  if (auto p = make_inbox(opts, inbox)) return init_failed(*client, p->message);
+  std::optional<cli::Stores> stores;
+  std::optional<cli::AnyInbox> inbox;
+  if (auto p = cli::build_pusher(opts, pusher, push_description)) return init_failed(*client, p->message);
+  if (auto p = cli::build_stores(opts, stores, log)) return init_failed(*client, p->message);
+  if (auto p = cli::build_inbox(opts, inbox)) return init_failed(*client, p->message);
 
   const notify::EventSink sink = [&log](const notify::Event& e) { log(e); };
-  notify::BatchProcessor processor(store, *pusher, inbox, ledger, notify::ProcessorOptions{}, sink);
-  SourceQueue settle_target;
+  notify::BatchProcessor processor(stores->members, *pusher, *inbox, stores->ledger, notify::ProcessorOptions{}, sink);
+  lambda::SourceQueue settle_target;
   lambda::SqsHandler handler(processor, settle_target, sink, handler_options);
 
-  const std::string members_flag = opts.value("members");
-  const std::string inbox_flag = opts.value_or("inbox", "log");
   log(notify::Event{"started", {}, {}, {},
-                    "runtime=" + client->endpoint() +
-                        " members=" + for_log(members_flag, scheme_of(members_flag), false) +
-                        " inbox=" + for_log(inbox_flag, scheme_of(inbox_flag), true) + " push=" + push_description});
+                    "runtime=" + client->endpoint() + " " + cli::describe_places(opts, false) + " push=" + push_description});
 
   const lambda::RunStatus status = lambda::run(*client, handler, lambda::RunOptions{}, sink);
   log(notify::Event{"stopped", {}, {}, {},
                     std::string(lambda::to_string(status.reason)) + ": " + status.message + " (" +
-                        std::to_string(pusher->count) + " pushes)"});
+                        std::to_string(pusher->count()) + " pushes)"});
   return status.exit_code();
 }

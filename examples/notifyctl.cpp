@@ -6,8 +6,8 @@
 //   publish   send requests to a queue (Redis stream or SQS), each checked first
 //   members   import, set, get or remove members of the Redis member store
 //   dlq       list or redrive a queue's dead letters
-// Each subcommand is one function in the table at the bottom. publish, members and dlq
-// need notify::redis; without it they say so and exit 64.
+// Each subcommand is one function in the table at the bottom: its flags and exit codes.
+// Queues and the member store are reached through notify::app (adapters/app).
 
 #include <algorithm>
 #include <iostream>
@@ -19,26 +19,18 @@
 
 #include <nlohmann/json.hpp>
 
-#include "cli.hpp"
+#include "notify/app/app.hpp"
 #include "notify/codec.hpp"
 #include "notify/json_schema.hpp"
 #include "notify/members.hpp"
 #include "notify/plan.hpp"
 #include "notify/producer.hpp"
-#if NOTIFY_WITH_REDIS
-#include "notify/redis/redis.hpp"
-#endif
-#if NOTIFY_WITH_SQS
-#include "notify/sqs/sqs.hpp"
-#endif
 
 namespace {
 
-constexpr std::string_view program = "notifyctl";
+namespace cli = notify::app;
 
-/// The queues notifyctl can reach, for messages.
-constexpr std::string_view queue_forms =
-    "redis://HOST:PORT/STREAM[?db=N] or an SQS queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME)";
+constexpr std::string_view program = "notifyctl";
 
 constexpr std::string_view usage_text = R"(usage: notifyctl <command> [options]
 
@@ -214,150 +206,30 @@ int schema(int argc, char** argv) {
   return cli::exit_ok;
 }
 
-#if NOTIFY_WITH_REDIS
-
 /// Reports a failed Redis or SQS call; the exit status for it.
 int redis_failed(std::string_view what, const notify::Error& e) {
   cli::complain(program, std::string(what) + ": " + e.message);
   return cli::exit_unavailable;
 }
 
-/// The queue publish and dlq work on: a Redis stream or an SQS queue.
-struct QueueTarget {
-  std::optional<notify::redis::Queue> redis;
-#if NOTIFY_WITH_SQS
-  std::optional<notify::sqs::Queue> sqs;
-#endif
-  std::string where;   ///< for messages: the stream or queue URL
-  std::string server;  ///< Redis: the server (no password), for messages
-
-  notify::Result<void> send(std::span<const std::string> bodies, notify::redis::Priority priority) {
-#if NOTIFY_WITH_SQS
-    if (sqs) return sqs->send(bodies);
-#endif
-    return redis->send(bodies, priority);
-  }
-
-  /// The dead letters as dlq list prints them.
-  notify::Result<std::vector<nlohmann::ordered_json>> dead_letters(std::size_t max) {
-    std::vector<nlohmann::ordered_json> out;
-    auto print = [&](const auto& letters) {
-      for (const auto& d : letters) {
-        nlohmann::ordered_json j;
-        j["id"] = d.entry_id;
-        j["requestId"] = d.id;
-        j["reason"] = d.reason;
-        j["deliveries"] = d.deliveries;
-        j["deadAt"] = d.dead_at_ms;
-        j["origin"] = d.origin;
-        j["body"] = d.body;
-        out.push_back(std::move(j));
-      }
-    };
-#if NOTIFY_WITH_SQS
-    if (sqs) {
-      auto letters = sqs->dead_letters(max);
-      if (!letters) return letters.error();
-      print(*letters);
-      return out;
-    }
-#endif
-    auto letters = redis->dead_letters(max);
-    if (!letters) return letters.error();
-    print(*letters);
-    return out;
-  }
-
-  notify::Result<std::size_t> redrive(std::span<const std::string> ids, std::size_t max) {
-#if NOTIFY_WITH_SQS
-    if (sqs) return sqs->redrive(ids, max);
-#endif
-    return redis->redrive(ids, max);
-  }
-
-  /// How many dead letters there are now (bounds redrive --all).
-  notify::Result<std::size_t> dead_count() {
-#if NOTIFY_WITH_SQS
-    if (sqs) {
-      auto url = sqs->dead_letter_url();
-      if (!url) return url.error();
-      notify::sqs::QueueOptions o = sqs->options();
-      o.dead_letter_url.clear();
-      auto dead = notify::sqs::Queue::open(*url, o);
-      if (!dead) return dead.error();
-      return dead->pending_count();
-    }
-#endif
-    auto length = redis->connection().command({"XLEN", redis->dead_letter_stream()});
-    if (!length) return length.error();
-    return static_cast<std::size_t>(std::max<long long>(length->integer, 0));
-  }
-
-  std::string dead_where() {
-#if NOTIFY_WITH_SQS
-    if (sqs) {
-      auto url = sqs->dead_letter_url();
-      return url ? *url : "the dead-letter queue";
-    }
-#endif
-    return redis->dead_letter_stream();
-  }
-};
-
-/// The --queue of publish and dlq, or nullopt after a usage error (in `exit_code`).
-std::optional<QueueTarget> open_queue(const cli::Options& opts, int& exit_code) {
-  const std::string& url = opts.value("queue");
-  QueueTarget target;
-  if (url.starts_with("https://") || url.starts_with("http://")) {
-#if NOTIFY_WITH_SQS
-    notify::sqs::QueueOptions options;
-    if (opts.has("dead-letter")) options.dead_letter_url = opts.value("dead-letter");
-    auto q = notify::sqs::Queue::open(url, options);
-    if (!q) {
-      cli::complain(program, "--queue " + url + ": " + q.error().message);
-      exit_code = q.error().code == notify::Errc::configuration ? cli::exit_usage : cli::exit_unavailable;
-      return std::nullopt;
-    }
-    target.sqs.emplace(std::move(*q));
-    target.where = url;
-    return target;
-#else
-    cli::complain(program, "queue " + url + ": SQS is not supported in this build (notify::sqs was not built)");
-    exit_code = cli::exit_usage;
-    return std::nullopt;
-#endif
-  }
-  if (!url.starts_with("redis://") && !url.starts_with("unix://")) {
-    // memory:FILE (the worker's) and unknown schemes alike: say what this program takes.
-    exit_code = usage_error("--queue " + url + ": notifyctl needs " + std::string(queue_forms) +
-                            "; memory: queues live inside one notify-worker");
-    return std::nullopt;
-  }
-  if (opts.has("dead-letter")) {
-    exit_code = usage_error("--dead-letter goes with SQS queues (a Redis queue's is always STREAM:dead)");
-    return std::nullopt;
-  }
-  auto address = notify::redis::parse_queue_url(url);
-  if (!address) {
-    exit_code = usage_error("--queue: " + address.error().message);
-    return std::nullopt;
-  }
-  notify::redis::QueueOptions options;
-  options.stream = address->stream;
-  target.redis.emplace(address->connection, options);
-  target.server = notify::redis::describe(address->connection);
-  target.where = target.server + "/" + address->stream;
-  return target;
+/// Reports a setting notify::app could not use; the exit status.
+int fail(const cli::Problem& p) {
+  if (p.usage) return usage_error(p.message);
+  cli::complain(program, p.message);
+  return p.exit_code;
 }
 
-/// The --store of members, or nullopt after a usage error (in `exit_code`).
-std::optional<notify::redis::Options> store_options(const cli::Options& opts, int& exit_code) {
-  auto options = notify::redis::parse_url(opts.value("store"));
-  if (!options) {
-    exit_code = usage_error("--store: " + options.error().message);
-    return std::nullopt;
-  }
-  return std::move(*options);
+/// A dead letter as dlq list prints it.
+nlohmann::ordered_json dead_letter_document(const notify::DeadLetter& d) {
+  nlohmann::ordered_json j;
+  j["id"] = d.entry_id;
+  j["requestId"] = d.id;
+  j["reason"] = d.reason;
+  j["deliveries"] = d.deliveries;
+  j["deadAt"] = d.dead_at_ms;
+  j["origin"] = d.origin;
+  j["body"] = d.body;
+  return j;
 }
 
 /// An id flag (1 to 2^63-1), or nullopt after a usage error (in `exit_code`).
@@ -380,17 +252,16 @@ int publish(int argc, char** argv) {
   if (opts.has("skip-invalid") && opts.has("no-validate")) return usage_error("give --skip-invalid or --no-validate, not both");
   const std::string priority_name = opts.value_or("priority", "normal");
   if (priority_name != "high" && priority_name != "normal") return usage_error("--priority must be high or normal");
-  const auto priority = priority_name == "high" ? notify::redis::Priority::high : notify::redis::Priority::normal;
+  const auto priority = priority_name == "high" ? cli::Priority::high : cli::Priority::normal;
   std::size_t max_families = 100;
   if (opts.has("max-families")) {
     const auto n = cli::parse_number(opts.value("max-families"), 0);
     if (!n || *n > 1000000) return usage_error("--max-families must be 0 to 1000000");
     max_families = static_cast<std::size_t>(*n);
   }
-  int exit_code = cli::exit_ok;
-  auto queue = open_queue(opts, exit_code);
-  if (!queue) return exit_code;
-  if (queue->redis == std::nullopt && opts.has("priority"))
+  std::optional<cli::AnyQueue> queue;
+  if (auto p = cli::build_shared_queue(opts, queue)) return fail(*p);
+  if (!queue->has_priorities() && opts.has("priority"))
     return usage_error("--priority goes with Redis queues; with SQS, publish urgent requests to their own queue");
 
   std::vector<std::string> bodies;
@@ -459,8 +330,7 @@ int publish(int argc, char** argv) {
     for (const notify::Request& part : parts) outgoing.push_back(notify::encode(part));
   }
   constexpr std::size_t chunk = 500;  // requests per call
-  std::string where = queue->where;
-  if (queue->redis) where = queue->server + "/" + queue->redis->stream(priority);
+  const std::string where = queue->where(priority);
   for (std::size_t from = 0; from < outgoing.size(); from += chunk) {
     const std::span<const std::string> part(outgoing.data() + from, std::min(chunk, outgoing.size() - from));
     if (auto r = queue->send(part, priority); !r)
@@ -480,9 +350,9 @@ int members_import(int argc, char** argv) {
   cli::Options opts{{"members"}, {"store"}};
   if (auto err = opts.parse(argc, argv, 3); !err.empty()) return usage_error(err);
   if (!opts.has("members") || !opts.has("store")) return usage_error("members import needs --members and --store");
-  int exit_code = cli::exit_ok;
-  const auto options = store_options(opts, exit_code);
-  if (!options) return exit_code;
+  std::optional<cli::AnyStore> store;
+  std::string store_where;
+  if (auto p = cli::build_shared_store(opts, store, store_where)) return fail(*p);
   const std::string& path = opts.value("members");
   std::string why;
   const auto text = cli::read_input(path, &why);
@@ -491,7 +361,7 @@ int members_import(int argc, char** argv) {
     return cli::exit_no_input;
   }
 
-  std::vector<notify::redis::Command> commands;
+  std::vector<notify::redis::StoredValue> values;
   std::vector<notify::Id> families;
   const std::string bad_file = cli::for_each_stored_member(
       *text,
@@ -499,7 +369,7 @@ int members_import(int argc, char** argv) {
         if (auto m = notify::parse_member(*notify::parse_member_field(field), value); !m)
           cli::complain(program, path + ": " + notify::family_key(family) + "." + field + ": " + m.error().message +
                                      " (stored as it is; the worker will skip it)");
-        commands.push_back({"HSET", notify::family_key(family), field, value});
+        values.push_back({family, field, value});
         families.push_back(family);
       },
       [&](const std::string& where, const std::string& what) {
@@ -510,37 +380,29 @@ int members_import(int argc, char** argv) {
     return cli::exit_data;
   }
 
-  notify::redis::MemberStore store(*options);
   constexpr std::size_t chunk = 1000;  // values per round trip
-  for (std::size_t from = 0; from < commands.size(); from += chunk) {
-    const std::span<const notify::redis::Command> part(commands.data() + from, std::min(chunk, commands.size() - from));
-    auto replies = store.connection().pipeline(part);
-    if (!replies) return redis_failed("members import", replies.error());
-    for (const notify::redis::Reply& r : *replies)
-      if (r.is_error()) return redis_failed("members import", notify::redis::reply_error(r, "HSET"));
+  for (std::size_t from = 0; from < values.size(); from += chunk) {
+    const std::span<const notify::redis::StoredValue> part(values.data() + from, std::min(chunk, values.size() - from));
+    if (auto r = store->put_raw(part); !r) return redis_failed("members import", r.error());
   }
   std::sort(families.begin(), families.end());
   families.erase(std::unique(families.begin(), families.end()), families.end());
-  cli::complain(program, "imported " + std::to_string(commands.size()) + " member(s) of " +
-                             std::to_string(families.size()) + " family(ies) into " +
-                             notify::redis::describe(*options));
+  cli::complain(program, "imported " + std::to_string(values.size()) + " member(s) of " +
+                             std::to_string(families.size()) + " family(ies) into " + store_where);
   return cli::exit_ok;
 }
 
-/// The store, family and user of a `members set|get` call; empty (with exit_code set) on error.
+/// The family and user of a `members set|get` call; empty (with exit_code set) on error.
 struct MemberTarget {
-  notify::redis::Options store;
   notify::Id family = 0;
   notify::Id user = 0;
 };
 std::optional<MemberTarget> member_target(const cli::Options& opts, int& exit_code) {
-  auto options = store_options(opts, exit_code);
-  if (!options) return std::nullopt;
   const auto family = id_flag(opts, "family", exit_code);
   if (!family) return std::nullopt;
   const auto user = id_flag(opts, "user", exit_code);
   if (!user) return std::nullopt;
-  return MemberTarget{std::move(*options), *family, *user};
+  return MemberTarget{*family, *user};
 }
 
 int members_set(int argc, char** argv) {
@@ -548,12 +410,14 @@ int members_set(int argc, char** argv) {
   if (auto err = opts.parse(argc, argv, 3); !err.empty()) return usage_error(err);
   if (!opts.has("store") || !opts.has("family") || !opts.has("user") || !opts.has("name"))
     return usage_error("members set needs --store, --family, --user and --name");
+  std::optional<cli::AnyStore> store;
+  std::string store_where;
+  if (auto p = cli::build_shared_store(opts, store, store_where)) return fail(*p);
   int exit_code = cli::exit_ok;
   const auto target = member_target(opts, exit_code);
   if (!target) return exit_code;
-  notify::redis::MemberStore store(target->store);
   const notify::Member member{target->user, opts.value("name"), opts.value_or("token", ""), opts.has("mkt")};
-  if (auto r = store.set_member(target->family, member); !r) return redis_failed("members set", r.error());
+  if (auto r = store->set_member(target->family, member); !r) return redis_failed("members set", r.error());
   return cli::exit_ok;
 }
 
@@ -562,11 +426,13 @@ int members_get(int argc, char** argv) {
   if (auto err = opts.parse(argc, argv, 3); !err.empty()) return usage_error(err);
   if (!opts.has("store") || !opts.has("family") || !opts.has("user"))
     return usage_error("members get needs --store, --family and --user");
+  std::optional<cli::AnyStore> store;
+  std::string store_where;
+  if (auto p = cli::build_shared_store(opts, store, store_where)) return fail(*p);
   int exit_code = cli::exit_ok;
   const auto target = member_target(opts, exit_code);
   if (!target) return exit_code;
-  notify::redis::MemberStore store(target->store);
-  auto member = store.get_member(target->family, target->user);
+  auto member = store->get_member(target->family, target->user);
   if (!member) {
     if (member.error().code == notify::Errc::invalid_member) {
       cli::complain(program, member.error().path + ": " + member.error().message);
@@ -586,15 +452,15 @@ int members_remove(int argc, char** argv) {
   cli::Options opts{{"store"}, {"family"}, {"user"}};
   if (auto err = opts.parse(argc, argv, 3); !err.empty()) return usage_error(err);
   if (!opts.has("store") || !opts.has("family")) return usage_error("members remove needs --store and --family");
+  std::optional<cli::AnyStore> store;
+  std::string store_where;
+  if (auto p = cli::build_shared_store(opts, store, store_where)) return fail(*p);
   int exit_code = cli::exit_ok;
-  const auto options = store_options(opts, exit_code);
-  if (!options) return exit_code;
   const auto family = id_flag(opts, "family", exit_code);
   if (!family) return exit_code;
   std::optional<notify::Id> user;
   if (opts.has("user") && !(user = id_flag(opts, "user", exit_code))) return exit_code;
-  notify::redis::MemberStore store(*options);
-  auto r = user ? store.remove_member(*family, *user) : store.remove_family(*family);
+  auto r = user ? store->remove_member(*family, *user) : store->remove_family(*family);
   if (!r) return redis_failed("members remove", r.error());
   return cli::exit_ok;
 }
@@ -627,20 +493,19 @@ int dlq_list(int argc, char** argv) {
     if (!n || *n > 1000000) return usage_error("--max must be 1 to 1000000");
     max = static_cast<std::size_t>(*n);
   }
-  int exit_code = cli::exit_ok;
-  auto queue = open_queue(opts, exit_code);
-  if (!queue) return exit_code;
+  std::optional<cli::AnyQueue> queue;
+  if (auto p = cli::build_shared_queue(opts, queue)) return fail(*p);
   if (opts.has("all")) {
     // As many as there are now (letters dead meanwhile wait for the next listing).
-    auto count = queue->dead_count();
+    auto count = queue->dead_letter_count();
     if (!count) return redis_failed("dlq list", count.error());
     if (*count == 0) return cli::exit_ok;
     max = *count;
   }
   auto letters = queue->dead_letters(max);
   if (!letters) return redis_failed("dlq list", letters.error());
-  for (const nlohmann::ordered_json& j : *letters)
-    std::cout << j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << '\n';
+  for (const notify::DeadLetter& d : *letters)
+    std::cout << dead_letter_document(d).dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << '\n';
   return cli::exit_ok;
 }
 
@@ -652,9 +517,8 @@ int dlq_redrive(int argc, char** argv) {
   const bool on_redis = opts.value("queue").starts_with("redis://");
   if (on_redis && opts.has("id") && !is_entry_id(opts.value("id")))
     return usage_error("--id must be a dead letter's id as dlq list prints it (such as 1700000000000-0)");
-  int exit_code = cli::exit_ok;
-  auto queue = open_queue(opts, exit_code);
-  if (!queue) return exit_code;
+  std::optional<cli::AnyQueue> queue;
+  if (auto p = cli::build_shared_queue(opts, queue)) return fail(*p);
 
   std::size_t moved = 0;
   if (opts.has("id")) {
@@ -662,14 +526,14 @@ int dlq_redrive(int argc, char** argv) {
     auto r = queue->redrive(std::span<const std::string>(&id, 1), 1);
     if (!r) return redis_failed("dlq redrive", r.error());
     if (*r == 0) {
-      cli::complain(program, "no dead letter with id " + id + " in " + queue->dead_where());
+      cli::complain(program, "no dead letter with id " + id + " in " + queue->dead_letter_place());
       return cli::exit_failure;
     }
     moved = *r;
   } else {
     // In chunks, each one script call; at most as many as were there at the start, so
     // letters dead again meanwhile are not moved round and round.
-    auto count = queue->dead_count();
+    auto count = queue->dead_letter_count();
     if (!count) return redis_failed("dlq redrive", count.error());
     const std::size_t total = *count;
     constexpr std::size_t chunk = 100;
@@ -680,7 +544,7 @@ int dlq_redrive(int argc, char** argv) {
       if (*r == 0) break;
     }
   }
-  cli::complain(program, "moved " + std::to_string(moved) + " dead letter(s) back from " + queue->dead_where());
+  cli::complain(program, "moved " + std::to_string(moved) + " dead letter(s) back from " + queue->dead_letter_place());
   return cli::exit_ok;
 }
 
@@ -691,18 +555,6 @@ int dlq(int argc, char** argv) {
   return usage_error(action.empty() ? "dlq needs list or redrive"
                                     : "unknown dlq command '" + std::string(action) + "'");
 }
-
-#else  // without notify::redis
-
-int without_redis(int, char** argv) {
-  cli::complain(program, std::string(argv[1]) + ": not supported in this build (notify::redis was not built)");
-  return cli::exit_usage;
-}
-constexpr auto publish = without_redis;
-constexpr auto members = without_redis;
-constexpr auto dlq = without_redis;
-
-#endif
 
 struct Command {
   std::string_view name;

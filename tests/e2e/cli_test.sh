@@ -264,7 +264,7 @@ case "$case_name" in
       emulator_pid=$(sed -n 's/^== stopping the FCM emulator (pid \([0-9]*\))$/\1/p' "$tmp/out")
       [ -n "$emulator_pid" ] || fail "the demo did not say it stopped the FCM emulator"
       ! kill -0 "$emulator_pid" 2>/dev/null || fail "the FCM emulator $emulator_pid still runs after the demo"
-    elif command -v node >/dev/null && [ "${NOTIFY_E2E_FCM:-1}" != 0 ]; then
+    elif command -v node >/dev/null; then
       fail "node is installed but the demo did not use the FCM emulator"
     fi
     # The server it started is gone.
@@ -374,52 +374,37 @@ case "$case_name" in
     ;;
 
   worker_rejects_unsupported_transports)
-    if [ "${NOTIFY_E2E_SQS:-1}" = 0 ]; then
-      run 64 "$worker" --queue "https://sqs.ap-northeast-2.amazonaws.com/1/notify.fifo" --members "$members" --push log
-      has "$tmp/err" "not supported in this build (built without notify::sqs)"
-    else
-      # Built with notify::sqs: without credentials it says which variables it looked for.
-      run 64 env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_CONTAINER_CREDENTIALS_RELATIVE_URI \
-        -u AWS_CONTAINER_CREDENTIALS_FULL_URI "$worker" --queue "https://sqs.ap-northeast-2.amazonaws.com/1/notify.fifo" \
-        --members "$members" --push log
-      has "$tmp/err" "AWS_ACCESS_KEY_ID"
-      run 64 "$worker" --queue "https://sqs.ap-northeast-2.amazonaws.com/notify" --members "$members" --push log
-      has "$tmp/err" "not an SQS queue URL"
-      run 64 "$worker" --queue "https://sqs.ap-northeast-2.amazonaws.com/1/notify" --members "$members" --push log \
-        --claim-idle-ms 100
-      has "$tmp/err" "--claim-idle-ms goes with Redis and memory queues"
-    fi
+    # SQS without credentials: it says which variables it looked for.
+    run 64 env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_CONTAINER_CREDENTIALS_RELATIVE_URI \
+      -u AWS_CONTAINER_CREDENTIALS_FULL_URI "$worker" --queue "https://sqs.ap-northeast-2.amazonaws.com/1/notify.fifo" \
+      --members "$members" --push log
+    has "$tmp/err" "AWS_ACCESS_KEY_ID"
+    run 64 "$worker" --queue "https://sqs.ap-northeast-2.amazonaws.com/notify" --members "$members" --push log
+    has "$tmp/err" "not an SQS queue URL"
+    run 64 "$worker" --queue "https://sqs.ap-northeast-2.amazonaws.com/1/notify" --members "$members" --push log \
+      --claim-idle-ms 100
+    has "$tmp/err" "--claim-idle-ms goes with Redis and memory queues"
     run 64 "$worker" --queue "memory:$tmp/q" --members "https://members.example/" --push log
     has "$tmp/err" "unknown kind of member store; use redis://HOST:PORT[/DB] or a members FILE"
-    if [ "${NOTIFY_E2E_FCM:-1}" = 0 ]; then
-      run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push fcm
-      has "$tmp/err" "--push fcm: not supported in this build"
-    else
-      # Built with notify::fcm: the FCM flags are checked before anything is read.
-      run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push fcm
-      has "$tmp/err" "--push fcm needs --fcm-credentials FILE"
-      run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push log --fcm-endpoint http://127.0.0.1:1
-      has "$tmp/err" "--fcm-endpoint goes with --push fcm"
-      run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push fcm --fcm-credentials "$tmp/sa.json" \
-        --fcm-connections 0
-      has "$tmp/err" "--fcm-connections must be a whole number from 1 up"
-      NOTIFY_FCM_CREDENTIALS="$tmp/missing-sa.json" run 66 "$worker" --queue "memory:$tmp/q" --members "$members" \
-        --push fcm
-      has "$tmp/err" "cannot read the service-account file '$tmp/missing-sa.json'"
-      printf '{"project_id":"p","client_email":"e@example.com","private_key":"SECRET-NOT-A-KEY"}' >"$tmp/bad-sa.json"
-      run 65 "$worker" --queue "memory:$tmp/q" --members "$members" --push fcm --fcm-credentials "$tmp/bad-sa.json"
-      ! grep -q "SECRET-NOT-A-KEY" "$tmp/err" || fail "the private key was printed"
-      run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push fcm --fcm-credentials "$tmp/bad-sa.json" \
-        --fcm-endpoint ftp://fcm.example
-      has "$tmp/err" "endpoint must be an http:// or https:// URL"
-    fi
-    if [ "${NOTIFY_E2E_SQS:-1}" = 0 ]; then
-      run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push log --inbox https://sqs.example/inbox
-      has "$tmp/err" "not supported in this build (built without notify::sqs)"
-    else
-      run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push log --inbox https://sqs.example/inbox
-      has "$tmp/err" "not an SQS queue URL"
-    fi
+    # The FCM flags are checked before anything is read.
+    run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push fcm
+    has "$tmp/err" "--push fcm needs --fcm-credentials FILE"
+    run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push log --fcm-endpoint http://127.0.0.1:1
+    has "$tmp/err" "--fcm-endpoint goes with --push fcm"
+    run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push fcm --fcm-credentials "$tmp/sa.json" \
+      --fcm-connections 0
+    has "$tmp/err" "--fcm-connections must be a whole number from 1 up"
+    NOTIFY_FCM_CREDENTIALS="$tmp/missing-sa.json" run 66 "$worker" --queue "memory:$tmp/q" --members "$members" \
+      --push fcm
+    has "$tmp/err" "cannot read the service-account file '$tmp/missing-sa.json'"
+    printf '{"project_id":"p","client_email":"e@example.com","private_key":"SECRET-NOT-A-KEY"}' >"$tmp/bad-sa.json"
+    run 65 "$worker" --queue "memory:$tmp/q" --members "$members" --push fcm --fcm-credentials "$tmp/bad-sa.json"
+    ! grep -q "SECRET-NOT-A-KEY" "$tmp/err" || fail "the private key was printed"
+    run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push fcm --fcm-credentials "$tmp/bad-sa.json" \
+      --fcm-endpoint ftp://fcm.example
+    has "$tmp/err" "endpoint must be an http:// or https:// URL"
+    run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push log --inbox https://sqs.example/inbox
+    has "$tmp/err" "not an SQS queue URL"
     run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push log --dead-letter https://sqs.example/dlq
     has "$tmp/err" "--dead-letter goes with Redis and SQS queues"
     run 64 "$worker" --queue "$tmp/q" --members "$members" --push log
@@ -439,36 +424,24 @@ case "$case_name" in
     run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push log --inbox amqp://broker/inbox
     has "$tmp/err" "--inbox amqp://broker/inbox: unknown kind of inbox; use log, null, redis://HOST:PORT/STREAM or an SQS queue URL"
     ! grep -q "not supported yet" "$tmp/err" || fail "an unknown scheme is reported as not supported yet"
-    if [ "${NOTIFY_E2E_REDIS:-1}" != 0 ]; then
-      # notifyctl has no memory queue: it says which queues it takes, not a Redis-only message.
-      run 64 "$notifyctl" publish --queue "memory:$tmp/q" --type EMOTION_POKE --param '{"familyId":1,"userId":2}'
-      has "$tmp/err" "--queue memory:$tmp/q: notifyctl needs redis://HOST:PORT/STREAM[?db=N] or an SQS queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME); memory: queues live inside one notify-worker"
-      run 64 "$notifyctl" dlq list --queue memory:x
-      has "$tmp/err" "notifyctl needs redis://HOST:PORT/STREAM[?db=N] or an SQS queue URL"
-      run 64 "$notifyctl" publish --queue amqp://broker/notify --type EMOTION_POKE --param '{"familyId":1,"userId":2}'
-      has "$tmp/err" "notifyctl needs redis://HOST:PORT/STREAM[?db=N] or an SQS queue URL"
-    fi
-    if [ "${NOTIFY_E2E_REDIS:-1}" = 0 ]; then
-      # Built without notify::redis.
-      run 64 "$worker" --queue redis://127.0.0.1:1/notify --members "$members" --push log
-      has "$tmp/err" "not supported in this build (built without notify::redis)"
-      run 64 "$worker" --queue "memory:$tmp/q" --members redis://127.0.0.1:1 --push log
-      has "$tmp/err" "not supported in this build (built without notify::redis)"
-      run 64 "$notifyctl" publish --queue redis://127.0.0.1:1/notify --file -
-      has "$tmp/err" "not supported in this build"
-    else
-      # Redis URLs are checked before anything connects (nothing listens on port 1).
-      run 64 "$worker" --queue redis://127.0.0.1:1 --members "$members" --push log
-      has "$tmp/err" "names no stream"
-      run 64 "$worker" --queue redis://127.0.0.1:1/notify --members redis://127.0.0.1:1/notify --push log
-      has "$tmp/err" "--members"
-      run 64 "$worker" --queue redis://127.0.0.1:1/notify --members "$members" --push log --dead-letter notify:dlq
-      has "$tmp/err" "'notify:dead'"
-      run 64 "$worker" --queue redis://127.0.0.1:1/notify --members "$members" --push log \
-        --dead-letter redis://127.0.0.1:2/notify:dead
-      run 64 "$worker" --queue redis://127.0.0.1:1/notify --members "$members" --push log --inbox redis://127.0.0.1:1
-      has "$tmp/err" "--inbox"
-    fi
+    # notifyctl has no memory queue: it says which queues it takes, not a Redis-only message.
+    run 64 "$notifyctl" publish --queue "memory:$tmp/q" --type EMOTION_POKE --param '{"familyId":1,"userId":2}'
+    has "$tmp/err" "--queue memory:$tmp/q: notifyctl needs redis://HOST:PORT/STREAM[?db=N] or an SQS queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME); memory: queues live inside one notify-worker"
+    run 64 "$notifyctl" dlq list --queue memory:x
+    has "$tmp/err" "notifyctl needs redis://HOST:PORT/STREAM[?db=N] or an SQS queue URL"
+    run 64 "$notifyctl" publish --queue amqp://broker/notify --type EMOTION_POKE --param '{"familyId":1,"userId":2}'
+    has "$tmp/err" "notifyctl needs redis://HOST:PORT/STREAM[?db=N] or an SQS queue URL"
+    # Redis URLs are checked before anything connects (nothing listens on port 1).
+    run 64 "$worker" --queue redis://127.0.0.1:1 --members "$members" --push log
+    has "$tmp/err" "names no stream"
+    run 64 "$worker" --queue redis://127.0.0.1:1/notify --members redis://127.0.0.1:1/notify --push log
+    has "$tmp/err" "--members"
+    run 64 "$worker" --queue redis://127.0.0.1:1/notify --members "$members" --push log --dead-letter notify:dlq
+    has "$tmp/err" "'notify:dead'"
+    run 64 "$worker" --queue redis://127.0.0.1:1/notify --members "$members" --push log \
+      --dead-letter redis://127.0.0.1:2/notify:dead
+    run 64 "$worker" --queue redis://127.0.0.1:1/notify --members "$members" --push log --inbox redis://127.0.0.1:1
+    has "$tmp/err" "--inbox"
     ;;
 
   worker_stops_on_sigterm)

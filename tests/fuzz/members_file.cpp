@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Fuzz target: the members file reader behind `--members FILE` (examples/cli.hpp,
-// cli::for_each_stored_member), and the member values it hands to the store.
+// Fuzz target: the members file reader behind `--members FILE` (notify/app/cli.hpp,
+// notify::app::for_each_stored_member), and the member values it hands to the store.
 // Properties checked on every input:
 // - a file that is not an object is one error message and no callback;
 // - every accepted entry has a family:<id> key and a user:<id> field; every skipped one
@@ -17,7 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "cli.hpp"
+#include "notify/app/cli.hpp"
 #include "notify/members.hpp"
 #include "notify/result.hpp"
 
@@ -28,7 +28,7 @@ using Entry = std::tuple<notify::Id, std::string, std::string>;
 std::vector<Entry> read(std::string_view text, std::string& error, std::size_t& skipped) {
   std::vector<Entry> out;
   skipped = 0;
-  error = cli::for_each_stored_member(
+  error = notify::app::for_each_stored_member(
       text, [&](notify::Id family, const std::string& field, const std::string& value) { out.emplace_back(family, field, value); },
       [&](const std::string& where, const std::string& what) {
         NOTIFY_ASSERT(!what.empty());

@@ -95,6 +95,18 @@ Result<void> MemberStore::put_raw(Id familyId, std::string_view field, std::stri
   return expect_ok(conn_.command({"HSET", family_key(familyId), std::string(field), std::string(value)}));
 }
 
+Result<void> MemberStore::put_raw(std::span<const StoredValue> values) {
+  if (values.empty()) return {};
+  std::vector<Command> commands;
+  commands.reserve(values.size());
+  for (const StoredValue& v : values) commands.push_back({"HSET", family_key(v.familyId), v.field, v.value});
+  auto replies = conn_.pipeline(commands);
+  if (!replies) return replies.error();
+  for (const Reply& r : *replies)
+    if (r.is_error()) return reply_error(r, "HSET");
+  return {};
+}
+
 Result<void> MemberStore::remove_member(Id familyId, Id userId) {
   return expect_ok(conn_.command({"HDEL", family_key(familyId), member_field(userId)}));
 }

@@ -491,6 +491,14 @@ std::size_t Queue::pending() {
   return n ? *n : std::numeric_limits<std::size_t>::max();
 }
 
+Result<std::size_t> Queue::dead_letter_count() {
+  auto r = conn_.command({"XLEN", dead_});
+  if (!r) return r.error();
+  if (r->is_error()) return reply_error(*r, "XLEN");
+  if (r->kind != Reply::Kind::integer) return unexpected("XLEN");
+  return static_cast<std::size_t>(std::max<long long>(r->integer, 0));
+}
+
 Result<std::vector<DeadLetter>> Queue::dead_letters(std::size_t max) {
   auto r = conn_.command({"XRANGE", dead_, "-", "+", "COUNT", std::to_string(max)});
   if (!r) return r.error();

@@ -2,6 +2,7 @@
 // Uses one pure function of each installed adapter, so the program links every adapter
 // library and its dependencies. Exit status 0 only when each answers as expected.
 
+#include <notify/app/app.hpp>
 #include <notify/fcm/fcm.hpp>
 #include <notify/lambda/lambda.hpp>
 #include <notify/redis/redis.hpp>
@@ -15,11 +16,13 @@ int main() {
   auto event = notify::lambda::parse_sqs_event(R"({"Records":[]})");
   auto retry = notify::fcm::parse_retry_after("30", std::chrono::system_clock::now());
   const std::string digest = notify::sqs::sha256_hex("");
+  auto memory_queue = notify::app::make_queue("memory:consumer");
   if (!redis || !queue || queue->region != "ap-northeast-2" || !event || !retry || retry->count() != 30 ||
-      digest != "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855") {
+      digest != "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" || !memory_queue ||
+      notify::app::make_queue("amqp://broker/q")) {
     std::fprintf(stderr, "notify consumer: an adapter answered wrongly\n");
     return 1;
   }
-  std::printf("notify consumer: ok (redis, fcm, sqs, lambda)\n");
+  std::printf("notify consumer: ok (redis, fcm, sqs, lambda, app)\n");
   return 0;
 }

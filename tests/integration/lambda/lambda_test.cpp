@@ -187,7 +187,6 @@ TEST_CASE("JSON logs carry the batch and each record's steps") {
   CHECK(saw_done);
 }
 
-#if NOTIFY_LAMBDA_WITH_REDIS
 TEST_CASE("a member store that cannot be reached reports every record for a retry, and the runtime stays up") {
   Rig rig;
   // Nothing listens on port 1: the lookup fails as "unavailable", which is transient.
@@ -198,4 +197,3 @@ TEST_CASE("a member store that cannot be reached reports every record for a retr
   CHECK(lambda.wait(100ms) == std::nullopt);  // not fatal: still serving
   CHECK(rig.emulator.results()["initErrors"].empty());
 }
-#endif

@@ -166,3 +166,38 @@ TEST_CASE("the member store reports a stopped server as a transient error, never
   REQUIRE_FALSE(removed.has_value());
   CHECK(is_transient(removed.error().code));
 }
+
+TEST_CASE("put_raw() of many stored values writes each as it is, in one round trip") {
+  RedisServer server;
+  redis::MemberStore store(notify::test::options_for(server));
+  std::vector<redis::StoredValue> values;
+  for (Id f = 1; f <= 50; ++f)
+    values.push_back({f, member_field(f * 10), encode_member(member(f * 10, "m", "tok-" + std::to_string(f)))});
+  values.push_back({7, "user:999", "not JSON"});  // stored as it is: the reader skips it
+  const auto before = store.round_trips();
+  REQUIRE(store.put_raw(values).has_value());
+  CHECK(store.round_trips() - before == 1);
+
+  const std::vector<Id> ids = {1, 7, 50};
+  auto lookup = store.families(ids);
+  REQUIRE(lookup.has_value());
+  REQUIRE(lookup->families.size() == 3);
+  CHECK(lookup->problems.size() == 1);
+  CHECK(lookup->problems.front().path == "family:7.user:999");
+  auto one = store.get_member(50, 500);
+  REQUIRE(one.has_value());
+  REQUIRE(one->has_value());
+  CHECK((*one)->fcmToken == "tok-50");
+  CHECK(store.put_raw(std::span<const redis::StoredValue>()).has_value());  // nothing to write
+}
+
+TEST_CASE("put_raw() of many stored values fails on an error reply") {
+  RedisServer server;
+  redis::MemberStore store(notify::test::options_for(server));
+  redis::Connection c(notify::test::options_for(server));
+  REQUIRE(c.command({"SET", family_key(3), "a string, not a hash"}).has_value());
+  const std::vector<redis::StoredValue> values = {{3, "user:4", "{}"}};
+  auto r = store.put_raw(values);
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().message.find("WRONGTYPE") != std::string::npos);
+}

@@ -658,3 +658,25 @@ TEST_CASE("after redis-server is killed and restarted, a consumer gets its own p
   CHECK(*q.pending_count() == 0);
   CHECK(q.receive(10, 0ms)->empty());
 }
+
+TEST_CASE("dead_letter_count() counts the dead-letter stream: none at first, each dead letter, less what is redriven") {
+  RedisServer server;
+  redis::Queue q(notify::test::options_for(server), queue_options("c1"));
+  CHECK(*q.dead_letter_count() == 0);  // no stream yet
+  REQUIRE(q.send(bodies({"one", "two", "three"})).has_value());
+  auto got = q.receive(3, 1s);
+  REQUIRE(got->size() == 3);
+  REQUIRE(settle_all(q, *got, Outcome{Disposition::dead_letter, 0ms, "bad"}).has_value());
+  CHECK(*q.dead_letter_count() == 3);
+  CHECK(*q.redrive({}, 2) == 2);
+  CHECK(*q.dead_letter_count() == 1);
+}
+
+TEST_CASE("dead_letter_count() fails with a transient error when the server cannot be reached") {
+  redis::Options o;
+  o.port = 1;
+  redis::Queue q(o, queue_options("c1"));
+  auto n = q.dead_letter_count();
+  REQUIRE_FALSE(n.has_value());
+  CHECK(is_transient(n.error().code));
+}

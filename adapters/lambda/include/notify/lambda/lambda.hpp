@@ -6,4 +6,5 @@
 #include "notify/lambda/driver.hpp"
 #include "notify/lambda/event.hpp"
 #include "notify/lambda/runtime.hpp"
+#include "notify/lambda/source_queue.hpp"
 #include "notify/lambda/sqs_handler.hpp"

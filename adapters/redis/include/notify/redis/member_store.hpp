@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "notify/members.hpp"
@@ -15,6 +16,14 @@
 #include "notify/transport.hpp"
 
 namespace notify::redis {
+
+/// One stored value of the member store as it is kept: hash `family:<familyId>`, field
+/// `user:<id>`, the member JSON (or whatever was stored there).
+struct StoredValue {
+  Id familyId = 0;
+  std::string field;
+  std::string value;
+};
 
 /// notify::MemberStore on one Redis connection.
 class MemberStore {
@@ -32,6 +41,9 @@ class MemberStore {
   Result<void> set_member(Id familyId, const Member& member);
   /// Writes a stored value as is (an import, or a malformed value in a test).
   Result<void> put_raw(Id familyId, std::string_view field, std::string_view value);
+  /// Writes stored values as they are (an import): one pipelined round trip of HSETs.
+  /// An error reply fails the call (the values before it are written).
+  Result<void> put_raw(std::span<const StoredValue> values);
   /// HDEL of one member.
   Result<void> remove_member(Id familyId, Id userId);
   /// UNLINK of the family's hash.

@@ -92,6 +92,9 @@ class Queue {
   /// pending_count() where a failure counts as "some" (the maximum, shown as unknown).
   std::size_t pending();
 
+  /// How many dead letters there are now (XLEN of `S:dead`).
+  Result<std::size_t> dead_letter_count();
+
   /// The oldest dead letters, up to `max`.
   Result<std::vector<DeadLetter>> dead_letters(std::size_t max = 100);
   /// Moves the given dead letters (by entry_id) back to their stream with a fresh

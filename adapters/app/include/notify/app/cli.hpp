@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-/// Helpers shared by notifyctl and notify-worker: exit codes, reading files or stdin,
-/// option parsing (with NOTIFY_<FLAG> environment fallbacks) and the members file.
+/// What the programs share for their command lines: exit codes, reading files or stdin,
+/// option parsing (with NOTIFY_<FLAG> environment fallbacks), the errors document and the
+/// members file. The programs name this namespace `cli`.
 
 #include <algorithm>
 #include <cctype>
@@ -30,7 +31,7 @@
 #include "notify/codec.hpp"
 #include "notify/members.hpp"
 
-namespace cli {
+namespace notify::app {
 
 /// Exit codes (the sysexits.h values for the last three).
 enum Exit : int {
@@ -354,4 +355,4 @@ inline void complain(std::string_view program, std::string_view message) {
   std::cerr << program << ": " << message << '\n';
 }
 
-}  // namespace cli
+}  // namespace notify::app

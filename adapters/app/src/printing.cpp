@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: MIT
+#include "notify/app/printing.hpp"
+
+#include <iostream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "notify/plan.hpp"
+
+namespace notify::app {
+
+namespace {
+
+/// key=value, the value quoted when it has spaces, quotes, '=' or '\' (logfmt).
+void append_pair(std::string& out, std::string_view key, std::string_view value) {
+  if (value.empty()) return;
+  if (!out.empty()) out += ' ';
+  out += key;
+  out += '=';
+  if (value.find_first_of(" \"=\\") == std::string_view::npos) {
+    out += value;
+    return;
+  }
+  out += '"';
+  for (char c : value) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  out += '"';
+}
+
+}  // namespace
+
+std::string EventLog::line(const notify::Event& e, std::int64_t ts_ms) const {
+  std::string line;
+  if (json_) {
+    nlohmann::ordered_json j;
+    j["ts"] = ts_ms;
+    j["step"] = e.step;
+    if (!e.request.empty()) j["request"] = e.request;
+    if (!e.type.empty()) j["type"] = e.type;
+    if (!e.token.empty()) j["token"] = e.token;
+    if (!e.detail.empty()) j["detail"] = e.detail;
+    return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  }
+  append_pair(line, "step", e.step);
+  append_pair(line, "request", e.request);
+  append_pair(line, "type", e.type);
+  append_pair(line, "token", e.token);
+  append_pair(line, "detail", e.detail);
+  return line;
+}
+
+void EventLog::operator()(const notify::Event& e) const {
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::system_clock::now().time_since_epoch());
+  std::cerr << line(e, now.count()) + '\n' << std::flush;
+}
+
+std::string PrintingPushProvider::line(const notify::Push& p) {
+  const notify::Message& m = *p.message;
+  std::string line = "push token=" + notify::short_token(p.token);
+  line += " title=";
+  line += m.title;
+  line += " body=";
+  line += m.body;
+  if (m.link.has_screen()) {
+    line += " screen=";
+    line += notify::to_string(m.link.screen);
+  }
+  if (m.link.has_param()) {
+    line += " param=";
+    m.link.append_param_json(line);
+  }
+  return line;
+}
+
+std::vector<notify::PushResult> PrintingPushProvider::send(std::span<const notify::Push> pushes) {
+  if (!pushes.empty() && delay_.count() > 0) std::this_thread::sleep_for(delay_);
+  std::vector<notify::PushResult> out;
+  out.reserve(pushes.size());
+  for (const notify::Push& p : pushes) {
+    ++count_;
+    if (print_) std::cout << line(p) + '\n' << std::flush;  // one line at a time: a crash loses none
+    out.push_back({notify::PushStatus::sent, {}, (print_ ? "log/" : "null/") + std::to_string(count_)});
+  }
+  return out;
+}
+
+notify::Result<void> PrintingInbox::publish(std::span<const std::string> bodies) {
+  if (!print_) return {};
+  for (const std::string& b : bodies) std::cout << "inbox " << b << '\n';
+  std::cout << std::flush;
+  return {};
+}
+
+}  // namespace notify::app

@@ -48,11 +48,12 @@ struct Rig {
 
   Rig() {
     notify::sqs::Client admin(server.endpoint(), SqsServer::region, test_credentials());
-    REQUIRE(admin.call("CreateQueue", {{"QueueName", "notify-dead"}}).has_value());
+    REQUIRE(admin.call("CreateQueue", json{{"QueueName", "notify-dead"}}.dump()).has_value());
     json policy = {{"deadLetterTargetArn", "arn:aws:sqs:us-east-1:123456789012:notify-dead"}, {"maxReceiveCount", "10"}};
     REQUIRE(admin
-                .call("CreateQueue", {{"QueueName", "notify"},
-                                      {"Attributes", {{"RedrivePolicy", policy.dump()}, {"VisibilityTimeout", "30"}}}})
+                .call("CreateQueue", json{{"QueueName", "notify"},
+                                          {"Attributes", {{"RedrivePolicy", policy.dump()}, {"VisibilityTimeout", "30"}}}}
+                                         .dump())
                 .has_value());
     auto q = notify::sqs::Queue::open("https://sqs.us-east-1.amazonaws.com/123456789012/notify", test_credentials(),
                                       test_options(server));

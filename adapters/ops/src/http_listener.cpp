@@ -257,12 +257,9 @@ struct HttpListener::Impl {
       c.parser = HttpRequestParser(opt.max_header_bytes);
       c.since = Clock::now();
       c.deadline = c.since + opt.request_timeout;
-      if (!watch(fd, EPOLLIN | EPOLLRDHUP, id_of(slot, c), EPOLL_CTL_ADD)) {
-        close_conn(slot);
-        continue;
-      }
-      const std::size_t now_open = open_count.fetch_add(1, std::memory_order_relaxed) + 1;
+      const std::size_t now_open = open_count.fetch_add(1, std::memory_order_relaxed) + 1;  // close_conn() takes it back
       if (now_open > peak.load(std::memory_order_relaxed)) peak.store(now_open, std::memory_order_relaxed);
+      if (!watch(fd, EPOLLIN | EPOLLRDHUP, id_of(slot, c), EPOLL_CTL_ADD)) close_conn(slot);
     }
   }
 

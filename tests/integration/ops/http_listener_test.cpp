@@ -327,3 +327,28 @@ TEST_CASE("listen addresses: port 0 picks a free port, IPv6 in brackets, bad one
   REQUIRE(any.has_value());
   CHECK(any->address().starts_with("0.0.0.0:"));
 }
+
+TEST_CASE("a client that never reads a large answer is closed at the write timeout, its buffer freed") {
+  HttpListenerOptions opt;
+  opt.write_timeout = 300ms;
+  opt.max_connections = 4;
+  auto listener = HttpListener::open(std::move(opt), [](const HttpRequest&) {
+    return HttpResponse{200, "text/plain", std::string(16 * 1024 * 1024, 'm'), {}};
+  });
+  REQUIRE(listener.has_value());
+  listener->start();
+  Client stalled(listener->port());
+  const int small = 4096;
+  ::setsockopt(stalled.fd(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  REQUIRE(stalled.send_all("GET /big HTTP/1.1\r\n\r\n"));
+  const auto until = std::chrono::steady_clock::now() + 5s;
+  while (listener->stats().timed_out == 0 && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(20ms);
+  const auto s = listener->stats();
+  CHECK(s.timed_out == 1);
+  CHECK(s.served == 0);
+  CHECK(s.connections == 0);
+  // Still answering others.
+  Client other(listener->port());
+  REQUIRE(other.send_all("HEAD / HTTP/1.1\r\n\r\n"));
+  CHECK(other.read_all().starts_with("HTTP/1.1 200 OK\r\n"));
+}

@@ -12,6 +12,7 @@ packages=(
   nghttp2-client                    # h2load: the FCM emulator's ceiling in bench_fcm
   nlohmann-json3-dev doctest-dev libbenchmark-dev
   clang libclang-rt-14-dev          # libFuzzer and the sanitizers' runtime for fuzzing
+  prometheus                        # promtool for "ops: promtool check metrics" (with systemd it also enables prometheus.service)
 )
 # Node.js runs the JSON Schema check (ajv) and, later, the test emulators. Machines
 # here may carry NodeSource's nodejs (npm bundled), which Debian's npm conflicts with.

@@ -5,6 +5,7 @@
 #include <notify/app/app.hpp>
 #include <notify/fcm/fcm.hpp>
 #include <notify/lambda/lambda.hpp>
+#include <notify/ops/ops.hpp>
 #include <notify/redis/redis.hpp>
 #include <notify/sqs/sqs.hpp>
 
@@ -17,12 +18,15 @@ int main() {
   auto retry = notify::fcm::parse_retry_after("30", std::chrono::system_clock::now());
   const std::string digest = notify::sqs::sha256_hex("");
   auto memory_queue = notify::app::make_queue("memory:consumer");
+  notify::ops::Registry metrics;
+  metrics.counter("notify_consumer_total", "Consumer checks.").inc();
   if (!redis || !queue || queue->region != "ap-northeast-2" || !event || !retry || retry->count() != 30 ||
       digest != "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" || !memory_queue ||
-      notify::app::make_queue("amqp://broker/q")) {
+      notify::app::make_queue("amqp://broker/q") ||
+      metrics.render_prometheus().find("notify_consumer_total 1\n") == std::string::npos) {
     std::fprintf(stderr, "notify consumer: an adapter answered wrongly\n");
     return 1;
   }
-  std::printf("notify consumer: ok (redis, fcm, sqs, lambda, app)\n");
+  std::printf("notify consumer: ok (redis, fcm, sqs, lambda, app, ops)\n");
   return 0;
 }

@@ -13,7 +13,15 @@ build=${NOTIFY_BUILD_ROOT:-$root/build}
 passed=0
 failed=0
 
-stage() { printf '\n=== %s ===\n' "$*"; }
+timings=""
+stage_name=""
+stage_start=$SECONDS
+stage() {  # closes the stage before (its wall time goes to the summary), opens the next
+  [ -n "$stage_name" ] && timings+=$(printf '%6d s  %s' $((SECONDS - stage_start)) "$stage_name")$'\n'
+  stage_name=$*
+  stage_start=$SECONDS
+  printf '\n=== %s ===\n' "$*"
+}
 count() {  # count <name> <command...>: runs a stage, tallies it
   local name=$1; shift
   if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $name"; fi
@@ -51,5 +59,6 @@ if [ "${NOTIFY_SKIP_FUZZ:-0}" != 1 ] && [ -x tests/fuzz/run.sh ]; then
 fi
 
 stage "summary"
+printf 'wall time per stage:\n%s%6d s  in all\n' "$timings" "$SECONDS"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

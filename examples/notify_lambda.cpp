@@ -42,6 +42,8 @@ and answers each with {"batchItemFailures":[...]}. Settings come from the enviro
   NOTIFY_FCM_CONNECTIONS, NOTIFY_FCM_STREAMS   HTTP/2 connections and streams to FCM
   NOTIFY_INBOX            log (default) | null | redis://HOST:PORT/STREAM | an SQS queue URL
   NOTIFY_LOG_FORMAT       text (default) | json: events on stderr, one per line
+  NOTIFY_LOG_LEVEL        debug|info|warn|error (default info): info tells each record's
+                          outcome; debug adds a line per push
   NOTIFY_TIME_RESERVE_MS  FIFO batches: a record is not started with less time than this
                           left before the invocation's deadline (default 5000, at most
                           half the invocation's time; 0: off)
@@ -83,7 +85,7 @@ int main(int argc, char** argv) {
 
   cli::Options opts{{"members"},         {"push"},        {"log-format"},      {"inbox"},
                     {"push-delay-ms"},   {"fcm-credentials"}, {"fcm-endpoint"}, {"ca-file"},
-                    {"fcm-connections"}, {"fcm-streams"},     {"time-reserve-ms"}};
+                    {"fcm-connections"}, {"fcm-streams"},     {"time-reserve-ms"}, {"log-level"}};
   if (auto err = opts.parse(argc, argv, 1); !err.empty()) return init_failed(*client, err);
   if (auto err = opts.parse_env(); !err.empty()) return init_failed(*client, err);
   if (auto p = cli::check_flags(opts)) return init_failed(*client, p->message);
@@ -92,6 +94,9 @@ int main(int argc, char** argv) {
   if (!number_error.empty()) return init_failed(*client, number_error);
   lambda::HandlerOptions handler_options;
   if (reserve) handler_options.time_reserve = std::chrono::milliseconds(*reserve);
+  notify::ProcessorOptions processing;
+  if (auto level = notify::parse_level(opts.value_or("log-level", "info"))) processing.log_level = *level;
+  else return init_failed(*client, opts.flag("log-level") + " must be debug, info, warn or error");
 
   const cli::EventLog log(opts.value_or("log-format", "text") == "json");
   for (const std::string& w : opts.unknown_environment(program, environ)) log(notify::Event{"warning", {}, {}, {}, w});
@@ -107,7 +112,7 @@ int main(int argc, char** argv) {
   if (auto p = cli::build_inbox(opts, inbox)) return init_failed(*client, p->message);
 
   const notify::EventSink sink = [&log](const notify::Event& e) { log(e); };
-  notify::BatchProcessor processor(stores->members, *pusher, *inbox, stores->ledger, notify::ProcessorOptions{}, sink);
+  notify::BatchProcessor processor(stores->members, *pusher, *inbox, stores->ledger, processing, sink);
   lambda::SourceQueue settle_target;
   lambda::SqsHandler handler(processor, settle_target, sink, handler_options);
 

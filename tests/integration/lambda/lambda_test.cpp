@@ -27,6 +27,20 @@ using notify::test::story_4;
 using notify::test::emotion_4;
 
 
+TEST_CASE("NOTIFY_LOG_LEVEL: a line per record's outcome by default, a line per push at debug") {
+  for (const bool debug : {false, true}) {
+    CAPTURE(debug);
+    Rig rig;
+    std::map<std::string, std::string> env = {{"NOTIFY_MEMBERS", NOTIFY_MEMBERS_FILE}, {"NOTIFY_PUSH", "log"}};
+    if (debug) env["NOTIFY_LOG_LEVEL"] = "debug";
+    Process lambda = rig.start(env);
+    const std::string id = rig.emulator.enqueue(sqs_event({{"a", story_1}}));
+    CHECK(Rig::failures(rig.emulator.wait_answered(id)) == "");
+    CHECK(eventually([&] { return count_lines(rig.err(), "step=done") == 1; }, 5s));
+    CHECK(count_lines(rig.err(), "step=sent") == (debug ? 2 : 0));
+  }
+}
+
 TEST_CASE("a batch that is delivered in full is answered with no failures, and the pushes are on stdout") {
   Rig rig;
   Process lambda = rig.start();

@@ -15,6 +15,7 @@
 #include <unistd.h>  // environ
 
 #include "notify/app/app.hpp"
+#include "notify/ops/build_info.hpp"
 #include "notify/lambda/lambda.hpp"
 #include "notify/processor.hpp"
 
@@ -48,6 +49,8 @@ and answers each with {"batchItemFailures":[...]}. Settings come from the enviro
                           left before the invocation's deadline (default 5000, at most
                           half the invocation's time; 0: off)
 
+--version prints the version and the git revision it was built from.
+
 A setting that cannot be used is posted to /runtime/init/error and the runtime exits 1.
 A malformed event fails its invocation (/error); a credentials or configuration failure
 while delivering fails the invocation and the runtime exits 1, so Lambda starts afresh.
@@ -74,6 +77,9 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i)
     if (std::string_view a = argv[i]; a == "-h" || a == "--help") {
       std::cout << usage_text;
+      return cli::exit_ok;
+    } else if (a == "--version") {
+      std::cout << program << ' ' << notify::ops::version() << " (" << notify::ops::revision() << ")\n";
       return cli::exit_ok;
     }
 

@@ -15,6 +15,7 @@
 #include <unistd.h>  // environ
 
 #include "notify/app/app.hpp"
+#include "notify/ops/build_info.hpp"
 #include "notify/processor.hpp"
 #include "notify/redis/queue.hpp"
 
@@ -70,6 +71,7 @@ constexpr std::string_view usage_text = R"(usage: notify-worker --queue URL --me
                           longest batch
   --push-delay-ms N       wait N ms before each batch of pushes (to try out shutdown and
                           crashes)
+  --version               print the version and the git revision it was built from
 
 Every flag can also be set as NOTIFY_<FLAG> (NOTIFY_PUSH=log, NOTIFY_DRAIN=1,
 NOTIFY_CLAIM_IDLE_MS=500, NOTIFY_FCM_CREDENTIALS=FILE, ...); the command line wins. A
@@ -113,6 +115,9 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i)
     if (std::string_view a = argv[i]; a == "-h" || a == "--help") {
       std::cout << usage_text;
+      return cli::exit_ok;
+    } else if (a == "--version") {
+      std::cout << program << ' ' << notify::ops::version() << " (" << notify::ops::revision() << ")\n";
       return cli::exit_ok;
     }
 

@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "notify/app/app.hpp"
+#include "notify/ops/build_info.hpp"
 #include "notify/codec.hpp"
 #include "notify/json_schema.hpp"
 #include "notify/members.hpp"
@@ -33,6 +34,7 @@ namespace cli = notify::app;
 constexpr std::string_view program = "notifyctl";
 
 constexpr std::string_view usage_text = R"(usage: notifyctl <command> [options]
+       notifyctl --version
 
 commands:
   render --request FILE|- --members FILE
@@ -578,6 +580,9 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i)
     if (std::string_view a = argv[i]; a == "-h" || a == "--help" || (i == 1 && a == "help")) {
       std::cout << usage_text;
+      return cli::exit_ok;
+    } else if (i == 1 && a == "--version") {
+      std::cout << program << ' ' << notify::ops::version() << " (" << notify::ops::revision() << ")\n";
       return cli::exit_ok;
     }
   for (const Command& c : commands)

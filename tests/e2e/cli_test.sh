@@ -348,6 +348,15 @@ case "$case_name" in
     has "$tmp/out" "--inbox log|null|URL"
     ;;
 
+  version)
+    # --version names the program, the CMake version and a git revision (or "unknown").
+    for program in "$worker" "$notifyctl"; do
+      run 0 "$program" --version
+      grep -qE '^notify(-worker|ctl) [0-9]+\.[0-9]+\.[0-9]+ \(([0-9a-f]{7,}|unknown)\)$' "$tmp/out" ||
+        fail "$program --version printed: $(cat "$tmp/out")"
+    done
+    ;;
+
   readme_matches_programs)
     # The README's tables and synopses say what the programs do (issue 12).
     readme="$src/README.md"

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <csignal>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -71,6 +72,12 @@ constexpr std::string_view usage_text = R"(usage: notify-worker --queue URL --me
                           longest batch
   --push-delay-ms N       wait N ms before each batch of pushes (to try out shutdown and
                           crashes)
+  --metrics-listen HOST:PORT
+                          serve GET /metrics (Prometheus text format 0.0.4), /healthz
+                          (the delivery loop turns) and /readyz (queue, member store and
+                          push provider reachable; 503 with a JSON body naming what is
+                          down) over HTTP/1.1 on HOST:PORT (port 0: any free one; the
+                          address is in the started event); off by default
   --version               print the version and the git revision it was built from
 
 Every flag can also be set as NOTIFY_<FLAG> (NOTIFY_PUSH=log, NOTIFY_DRAIN=1,
@@ -85,9 +92,9 @@ stdout: "push token=... title=... body=... [screen=...] [param=...]" per push,
         "dead_letter id=... reason=... body=..." per record this worker dead-lettered.
 exit status: 0 drained or stopped by SIGTERM/SIGINT, 1 stopped on an error (such as
 Redis refusing the credentials, or FCM's token endpoint rejecting the service account:
-the records in hand are kept for a later run, never dead-lettered for it), 64 usage or
-unsupported transport, 65 malformed members file or service-account file, 66 unreadable
-file.
+the records in hand are kept for a later run, never dead-lettered for it), 64 usage,
+unsupported transport, or a --metrics-listen address that cannot be bound, 65 malformed
+members file or service-account file, 66 unreadable file.
 )";
 
 std::atomic<bool> stop_requested{false};
@@ -137,7 +144,8 @@ int main(int argc, char** argv) {
                     {"fcm-connections"},
                     {"fcm-streams"},
                     {"log-level"},
-                    {"max-in-flight"}};
+                    {"max-in-flight"},
+                    {"metrics-listen"}};
   if (auto err = opts.parse(argc, argv, 1); !err.empty()) return usage_error(err);
   if (auto err = opts.parse_env(); !err.empty()) return usage_error(err);
 
@@ -187,8 +195,22 @@ int main(int argc, char** argv) {
   sigaction(SIGTERM, &action, nullptr);
   sigaction(SIGINT, &action, nullptr);
 
+  std::unique_ptr<cli::WorkerMonitor> monitor;
+  if (opts.has("metrics-listen")) {
+    cli::MonitorSettings settings;
+    settings.listen = opts.value("metrics-listen");
+    settings.provider = opts.value("push");
+    auto started = cli::WorkerMonitor::start(settings, *queue, stores->members, *pusher);
+    if (!started) {
+      cli::complain(program, opts.flag("metrics-listen") + ": " + started.error().message);
+      return cli::exit_usage;
+    }
+    monitor = std::move(*started);
+  }
+
   const notify::EventSink sink = [&log](const notify::Event& e) { log(e); };
   notify::ProcessorOptions processing;
+  if (monitor) processing.observer = &monitor->observer();
   processing.log_level = *log_level;
   if (max_in_flight) processing.max_records_in_flight = static_cast<std::size_t>(*max_in_flight);
   notify::BatchProcessor processor(stores->members, *pusher, *inbox, stores->ledger, processing, sink);
@@ -199,9 +221,11 @@ int main(int argc, char** argv) {
   if (memory_queue) worker.wait = std::chrono::milliseconds(worker.drain ? 20 : 1000);
   else worker.wait = std::chrono::milliseconds(worker.drain ? 100 : 1000);
   worker.max_reconnect_delay = std::chrono::seconds(5);
+  if (monitor) worker.on_turn = [&] { monitor->turn(processor.pipeline()); };
 
   std::string started = cli::describe_places(opts, true) + " push=" + push_description;
   if (const auto* q = queue->get<notify::redis::Queue>()) started += " consumer=" + q->options().consumer;
+  if (monitor) started += " metrics=http://" + monitor->address() + "/metrics";
   log(notify::Event{"started", {}, {}, {}, started});
   if (auto p = cli::connect_pusher(*pusher, log)) return fail(*p);
 

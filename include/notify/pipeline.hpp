@@ -39,6 +39,7 @@
 #include "notify/delivery_keys.hpp"
 #include "notify/detail/json_writer.hpp"
 #include "notify/events.hpp"
+#include "notify/observer.hpp"
 #include "notify/plan.hpp"
 #include "notify/retry_policy.hpp"
 #include "notify/transport.hpp"
@@ -69,6 +70,8 @@ struct ProcessorOptions : RetryPolicy {
   std::chrono::milliseconds max_probe_delay{std::chrono::seconds(2)};
   /// Events below this level are not emitted at all (per-push events are debug).
   Level log_level = Level::debug;
+  /// Metrics hooks (not owned; must outlive the engine). Null: nothing is counted.
+  EngineObserver* observer = nullptr;
   /// The engine's clock (pauses, Retry-After, holding, marker intervals); empty: the
   /// steady clock. Tests and fuzzers set it to make time deterministic.
   std::function<std::chrono::steady_clock::time_point()> clock;
@@ -201,7 +204,8 @@ class Pipeline {
       if (!decoded) {
         const std::string why = detail::errors_json(decoded.error());
         emit("invalid", f, {}, why, Level::warn);
-        dead_letter(f, why);
+        if (opt_.observer) opt_.observer->received(std::nullopt);
+        dead_letter(f, why, ReasonClass::invalid);
         continue;
       }
       f.request = std::move(*decoded);
@@ -213,6 +217,7 @@ class Pipeline {
                  : !f.record.id.empty() ? "q:" + f.record.id
                                         : "n:" + std::to_string(f.id);
       emit("received", f, {}, {}, Level::debug);
+      if (opt_.observer) opt_.observer->received(f.request->type());
       append_family_ids(*f.request, family_ids);
       admitted.push_back(&f);
     }
@@ -292,6 +297,21 @@ class Pipeline {
     if (per_record <= 1) return records;
     return std::min(records, std::max<std::size_t>(1, (opt_.max_pushes_queued - slots_.size()) / per_record));
   }
+  /// Pushes submitted to the provider and not yet answered.
+  std::size_t pushes_in_flight() { return provider().in_flight(); }
+  /// Pushes lined up: submitted, or waiting for their turn, a device or the provider.
+  std::size_t pushes_queued() const noexcept { return slots_.size(); }
+
+  /// The circuit breaker's state: closed (sending), open (paused after a provider-wide
+  /// failure or throttling) or half-open (the pause is over; one probe push at a time).
+  enum class Circuit : std::uint8_t { closed, half_open, open };
+  Circuit circuit() const {
+    if (!half_open_) return Circuit::closed;
+    return now() < paused_until_ ? Circuit::open : Circuit::half_open;
+  }
+  /// Why the circuit opened last (the provider's answer); empty before any pause.
+  const std::string& pause_reason() const noexcept { return pause_reason_; }
+
   /// Whether pushes are waiting for the provider (a pause, a throttled device, the window).
   bool backlogged() const noexcept { return !ready_.empty() || !later_.empty(); }
 
@@ -358,6 +378,7 @@ class Pipeline {
     bool decided = false;
     bool pending = false;  // some delivery must be retried
     bool outage = false;   // ... because a service (or our configuration) failed, not this record
+    ReasonClass why = ReasonClass::none;  // the class of the outcome's reason, for metrics
     std::chrono::milliseconds retry_after{0};
     std::string retry_reason;
     std::string failure;  // a permanent failure of some push
@@ -371,6 +392,7 @@ class Pipeline {
     std::string key;     // its marker
     bool claimed = false;  // owns `key` in claims_ (no other flight makes this delivery)
     bool held = false;     // waited through an outage or throttling at least once
+    Clock::time_point submitted{};  // when last handed to the provider
   };
 
   using Adapter = typename detail::AdapterOf<Pusher>::type;
@@ -523,6 +545,7 @@ class Pipeline {
         probing_ = true;
         probe_tag_ = tag;
       }
+      s.submitted = now;
       provider.submit(Push{s.message, s.token}, tag);
       ++stats_.pushes_submitted;
     }
@@ -558,6 +581,7 @@ class Pipeline {
     const auto now = this->now();
     const bool probe = probing_ && tag == probe_tag_;
     if (probe) probing_ = false;
+    if (opt_.observer) opt_.observer->push_answered(r.status, now - s.submitted);
     switch (r.status) {
       case PushStatus::sent:
       case PushStatus::invalid_token:
@@ -747,6 +771,7 @@ class Pipeline {
       const Result<void>& r = each[i];
       if (r) {
         emit("inbox_published", f, {}, {}, Level::debug);
+        if (opt_.observer) opt_.observer->inbox_published(f.plan.inbox_count());
         if (f.keyed) add_marker(std::move(f.inbox_key), true);
         else claims_.erase(f.inbox_key);
       } else if (refused(r)) {
@@ -794,8 +819,10 @@ class Pipeline {
 
   void decide(Flight& f) {
     if (f.pending) schedule_retry(f, f.retry_reason);
+    else if (f.failure.starts_with("inbox: "))
+      dead_letter(f, f.failure, ReasonClass::inbox_refused);
     else if (!f.failure.empty())
-      dead_letter(f, f.failure.starts_with("inbox: ") ? f.failure : "push failed: " + f.failure);
+      dead_letter(f, "push failed: " + f.failure, ReasonClass::push_failed);
     else {
       f.outcome = {Disposition::done, {}, {}};
       emit("done", f);
@@ -811,16 +838,18 @@ class Pipeline {
     if (!f.outage && own >= opt_.max_deliveries) {
       std::string why = "gave up after " + std::to_string(own) + " deliveries";
       if (f.record.outages > 0) why += " (and " + std::to_string(f.record.outages) + " in outages)";
-      return dead_letter(f, why + ": " + reason);
+      return dead_letter(f, why + ": " + reason, ReasonClass::max_deliveries);
     }
     f.outcome = {Disposition::retry, std::max(opt_.backoff(f.record.receive_count, jitter_.next()), f.retry_after),
                  reason, f.outage};
+    f.why = f.outage ? ReasonClass::outage : ReasonClass::failure;
     emit("retry", f, {}, reason, Level::info);
     settle_flight(f);
   }
 
-  void dead_letter(Flight& f, std::string reason) {
+  void dead_letter(Flight& f, std::string reason, ReasonClass why) {
     f.outcome = {Disposition::dead_letter, {}, std::move(reason)};
+    f.why = why;
     emit("dead_letter", f, {}, f.outcome.reason, Level::warn);
     settle_flight(f);
   }
@@ -829,6 +858,9 @@ class Pipeline {
   void settle_flight(Flight& f) {
     f.decided = true;
     ++stats_.decided;
+    if (opt_.observer)
+      opt_.observer->decided(f.request ? std::optional(f.request->type()) : std::nullopt, f.outcome.disposition, f.why,
+                             f.record.sent_at_ms);
     const bool retried = f.outcome.disposition == Disposition::retry;
     // Copies whose deliveries this one made share its fate: they are not acked while it
     // still has to retry.
@@ -936,6 +968,7 @@ class Pipeline {
     f.inbox_key.clear();
     f.gated = false;
     f.outcome = Outcome{Disposition::retry, std::chrono::milliseconds(0), std::move(why), true};
+    f.why = ReasonClass::outage;
     emit("retry", f, {}, f.outcome.reason, Level::info);
     settle_flight(f);
   }

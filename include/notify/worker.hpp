@@ -11,6 +11,7 @@
 #include <chrono>
 #include <concepts>
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -37,6 +38,9 @@ struct WorkerOptions {
   std::chrono::milliseconds settle_grace{std::chrono::seconds(10)};
   /// Whether outages and throttling make pushes wait in the worker (see ProcessorOptions::max_hold).
   bool hold = true;
+  /// Called once per turn of the loop, on its thread, before it receives: where a
+  /// monitor beats its heartbeat and reads the engine's gauges. Keep it cheap.
+  std::function<void()> on_turn;
 };
 
 /// Runs the processor's engine over `queue` until `stop` is set (what is in flight is
@@ -88,6 +92,7 @@ Result<void> run_worker(Q& queue, Processor& processor, const std::atomic<bool>&
   };
 
   for (;;) {
+    if (options.on_turn) options.on_turn();
     const auto now = Clock::now();
     bool more = false;  // records came and there is room: receive again before waiting on answers
     if (!stopped_at && (stop.load(std::memory_order_relaxed) || engine.fatal() || ended)) {

@@ -556,6 +556,7 @@ class PushProvider::Impl {
     bearer_ = "Bearer " + token_;
     ++generation_;
     const auto now = Clock::now();
+    stats_.token_obtained = now;
     expires_at_ = now + token.expires_in;
     renew_at_ = expires_at_ - std::min<std::chrono::seconds>(opt_.renew_before, token.expires_in / 2);
   }

@@ -115,6 +115,12 @@ Result<void> MemberStore::remove_family(Id familyId) {
   return expect_ok(conn_.command({"UNLINK", family_key(familyId)}));
 }
 
+Result<void> MemberStore::ping() {
+  auto r = conn_.command({"PING"});
+  if (!r) return r.error();
+  return {};
+}
+
 Result<bool> MemberStore::remove_token(Id familyId, Id userId, std::string_view token) {
   if (token.empty()) return false;  // an empty token is "no device", never a dead one
   auto r = conn_.command({"EVALSHA", remove_token_script().sha1, "1", family_key(familyId), member_field(userId),

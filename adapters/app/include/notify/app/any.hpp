@@ -242,6 +242,8 @@ class AnyStore {
   Result<std::optional<Member>> get_member(Id family, Id user) { return self_->get_member(family, user); }
   /// Stored values written as they are (an import).
   Result<void> put_raw(std::span<const notify::redis::StoredValue> values) { return self_->put_raw(values); }
+  /// Whether the store answers (one round trip; a store in this process always does).
+  Result<void> ping() { return self_->ping(); }
 
   template <class S>
   S* get() noexcept {
@@ -259,6 +261,7 @@ class AnyStore {
     virtual Result<bool> remove_token(Id, Id, std::string_view) = 0;
     virtual Result<std::optional<Member>> get_member(Id, Id) = 0;
     virtual Result<void> put_raw(std::span<const notify::redis::StoredValue>) = 0;
+    virtual Result<void> ping() = 0;
   };
   template <class S>
   struct Model final : Concept {
@@ -274,6 +277,10 @@ class AnyStore {
         return store.get_member(f, u);
       else
         return Error{Errc::configuration, "this member store cannot read one member", {}};
+    }
+    Result<void> ping() override {
+      if constexpr (requires { { store.ping() } -> std::same_as<Result<void>>; }) return store.ping();
+      else return {};
     }
     Result<void> put_raw(std::span<const notify::redis::StoredValue> values) override {
       if constexpr (requires { { store.put_raw(values) } -> std::same_as<Result<void>>; }) {
@@ -383,6 +390,9 @@ class AnyPusher {
   /// Checks the provider's credentials now where it has any to check (FCM: fetches the
   /// access token); otherwise succeeds.
   Result<void> connect() { return self_->connect(); }
+  /// When the provider's current access token was obtained (FCM's OAuth token); nullopt
+  /// while it has none, or for a provider without tokens.
+  std::optional<std::chrono::steady_clock::time_point> token_obtained() const { return self_->token_obtained(); }
 
   /// Pushes handed to the provider so far.
   std::size_t count() const noexcept { return count_; }
@@ -401,6 +411,7 @@ class AnyPusher {
     virtual void poll(std::chrono::milliseconds, std::vector<PushDone>&) = 0;
     virtual std::size_t in_flight() const = 0;
     virtual Result<void> connect() = 0;
+    virtual std::optional<std::chrono::steady_clock::time_point> token_obtained() const = 0;
   };
   template <class P>
   struct Model final : Concept {
@@ -440,6 +451,13 @@ class AnyPusher {
         return provider.connect();
       else
         return {};
+    }
+    std::optional<std::chrono::steady_clock::time_point> token_obtained() const override {
+      if constexpr (requires { { provider.stats().token_obtained } -> std::convertible_to<std::chrono::steady_clock::time_point>; }) {
+        const auto at = provider.stats().token_obtained;
+        if (at != std::chrono::steady_clock::time_point{}) return at;
+      }
+      return std::nullopt;
     }
   };
   std::unique_ptr<Concept> self_;

@@ -5,5 +5,6 @@
 
 #include "notify/app/any.hpp"
 #include "notify/app/cli.hpp"
+#include "notify/app/monitor.hpp"
 #include "notify/app/printing.hpp"
 #include "notify/app/wiring.hpp"

@@ -61,6 +61,8 @@ struct Stats {
   std::uint64_t token_requests = 0;  ///< access-token requests made
   std::uint64_t auth_retries = 0;    ///< pushes re-sent once after a 401 with a new token
   std::uint64_t connection_retries = 0;  ///< pushes re-sent once after their connection broke
+  /// When the access token in use was obtained (the epoch: none yet).
+  std::chrono::steady_clock::time_point token_obtained{};
 };
 
 /// Sends pushes to FCM, one messages:send request per token, all multiplexed over a few

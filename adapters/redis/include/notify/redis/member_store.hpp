@@ -52,6 +52,9 @@ class MemberStore {
   /// true when it did. A fresh token written meanwhile survives.
   Result<bool> remove_token(Id familyId, Id userId, std::string_view token);
 
+  /// One PING round trip: whether the store answers (a readiness probe).
+  Result<void> ping();
+
   /// Round trips made by this store's connection.
   std::uint64_t round_trips() const noexcept { return conn_.round_trips(); }
   Connection& connection() noexcept { return conn_; }

@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: MIT
+#include "notify/app/monitor.hpp"
+
+#include <mutex>
+#include <utility>
+#include <vector>
+
+#include "notify/ops/build_info.hpp"
+#include "notify/ops/engine_metrics.hpp"
+#include "notify/ops/health.hpp"
+#include "notify/ops/http_listener.hpp"
+
+namespace notify::app {
+
+using Clock = std::chrono::steady_clock;
+
+struct WorkerMonitor::Impl {
+  Impl(MonitorSettings s, AnyQueue& q, AnyStore& st, const AnyPusher& p)
+      : settings(std::move(s)), queue(q), store(st), pusher(p), engine(registry, settings.provider),
+        queue_pending(registry.gauge("notify_queue_pending",
+                                     "Records of the queue that will still come back: delivered and not settled, or "
+                                     "delayed (refreshed every probe interval; -1 unknown).")),
+        queue_dead(registry.gauge("notify_queue_dead_letters",
+                                  "Dead letters the queue holds (refreshed every probe interval; -1 unknown).")),
+        token_age(registry.gauge("notify_oauth_token_age_seconds",
+                                 "Age of the push provider's access token (-1: none yet, or no token).",
+                                 {{"provider", settings.provider}})),
+        loop_age(registry.gauge("notify_loop_age_seconds",
+                                "Time since the delivery loop last turned, as of the scrape.")) {
+    ops::register_build_info(registry);
+    checks = {{"queue", false, "not probed yet"}, {"members", false, "not probed yet"}, {"push", false, "not probed yet"}};
+  }
+
+  MonitorSettings settings;
+  AnyQueue& queue;
+  AnyStore& store;
+  const AnyPusher& pusher;
+  ops::Registry registry;
+  ops::EngineMetrics engine;
+  ops::Gauge& queue_pending;
+  ops::Gauge& queue_dead;
+  ops::Gauge& token_age;
+  ops::Gauge& loop_age;
+  ops::Heartbeat heartbeat;
+  Clock::time_point next_probe{};
+
+  std::mutex mutex;  // guards `checks`: written by the loop, read by the listener
+  std::vector<ops::ReadinessCheck> checks;
+
+  std::optional<ops::HttpListener> listener;  // last: stopped first
+
+  ops::HttpResponse handle(const ops::HttpRequest& request) {
+    if (request.path == "/metrics") {
+      loop_age.set(std::chrono::duration<double>(heartbeat.age()).count());
+      return {200, std::string(ops::Registry::prometheus_content_type), registry.render_prometheus(), {}};
+    }
+    if (request.path == "/healthz") return ops::health_response(heartbeat, settings.stuck_after);
+    if (request.path == "/readyz") {
+      std::vector<ops::ReadinessCheck> now;
+      {
+        std::lock_guard lock(mutex);
+        now = checks;
+      }
+      return ops::readiness_response(now);
+    }
+    return {404, "text/plain; charset=utf-8", "not found: try /metrics, /healthz or /readyz\n", {}};
+  }
+
+  void probe(const EngineGauges& g) {
+    std::vector<ops::ReadinessCheck> fresh;
+    auto pending = queue.pending_count();
+    queue_pending.set(pending ? static_cast<double>(*pending) : -1.0);
+    fresh.push_back({"queue", bool(pending), pending ? std::string() : pending.error().message});
+    auto dead = queue.dead_letter_count();
+    queue_dead.set(dead ? static_cast<double>(*dead) : -1.0);
+    auto ping = store.ping();
+    fresh.push_back({"members", bool(ping), ping ? std::string() : ping.error().message});
+    if (g.fatal)
+      fresh.push_back({"push", false, "stopped: " + g.fatal->message});
+    else if (g.circuit == 2)
+      fresh.push_back({"push", false, "paused: " + std::string(g.pause_reason)});
+    else
+      fresh.push_back({"push", true, {}});
+    std::lock_guard lock(mutex);
+    checks = std::move(fresh);
+  }
+};
+
+Result<std::unique_ptr<WorkerMonitor>> WorkerMonitor::start(MonitorSettings settings, AnyQueue& queue,
+                                                             AnyStore& store, const AnyPusher& pusher) {
+  auto impl = std::make_unique<Impl>(std::move(settings), queue, store, pusher);
+  ops::HttpListenerOptions options;
+  options.listen = impl->settings.listen;
+  Impl* self = impl.get();
+  auto listener = ops::HttpListener::open(options, [self](const ops::HttpRequest& r) { return self->handle(r); });
+  if (!listener) return listener.error();
+  impl->listener.emplace(std::move(*listener));
+  impl->listener->start();
+  return std::unique_ptr<WorkerMonitor>(new WorkerMonitor(std::move(impl)));
+}
+
+WorkerMonitor::WorkerMonitor(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+WorkerMonitor::~WorkerMonitor() {
+  if (impl_ && impl_->listener) impl_->listener->stop();
+}
+
+EngineObserver& WorkerMonitor::observer() noexcept { return impl_->engine; }
+
+ops::Registry& WorkerMonitor::registry() noexcept { return impl_->registry; }
+
+std::string WorkerMonitor::address() const { return impl_->listener->address(); }
+
+void WorkerMonitor::turn(const EngineGauges& g) {
+  Impl& m = *impl_;
+  const auto now = Clock::now();
+  m.heartbeat.beat(now);
+  m.engine.records_in_flight.set(static_cast<double>(g.records_in_flight));
+  m.engine.pushes_in_flight.set(static_cast<double>(g.pushes_in_flight));
+  m.engine.pushes_queued.set(static_cast<double>(g.pushes_queued));
+  m.engine.circuit_state.set(g.circuit);
+  if (now < m.next_probe) return;
+  m.next_probe = now + m.settings.probe_interval;
+  const auto token = m.pusher.token_obtained();
+  m.token_age.set(token ? std::chrono::duration<double>(now - *token).count() : -1.0);
+  m.probe(g);
+}
+
+}  // namespace notify::app

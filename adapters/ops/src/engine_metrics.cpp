@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: MIT
+#include "notify/ops/engine_metrics.hpp"
+
+#include <string>
+
+namespace notify::ops {
+
+namespace {
+
+
+std::string type_label(std::size_t i) {
+  return i < type_count ? std::string(type_names[i]) : std::string(EngineMetrics::unknown_type);
+}
+
+std::size_t type_index(std::optional<NotificationType> type) {
+  return type ? static_cast<std::size_t>(*type) : type_count;
+}
+
+constexpr PushStatus push_statuses[] = {PushStatus::sent, PushStatus::invalid_token, PushStatus::retry,
+                                        PushStatus::failed, PushStatus::fatal};
+
+}  // namespace
+
+EngineMetrics::EngineMetrics(Registry& registry, std::string_view provider)
+    : records_in_flight(registry.gauge("notify_records_in_flight",
+                                       "Records held by the engine: received and not yet decided.")),
+      pushes_in_flight(registry.gauge("notify_pushes_in_flight",
+                                      "Pushes submitted to the provider and not yet answered.",
+                                      {{"provider", std::string(provider)}})),
+      pushes_queued(registry.gauge("notify_pushes_queued",
+                                   "Pushes lined up: submitted, or waiting for the window, a throttled device or "
+                                   "a paused provider.",
+                                   {{"provider", std::string(provider)}})),
+      circuit_state(registry.gauge("notify_provider_circuit_state",
+                                   "The push provider's circuit breaker: 0 closed (sending), 1 half-open (one probe "
+                                   "push at a time), 2 open (paused after a provider-wide failure or throttling).",
+                                   {{"provider", std::string(provider)}})),
+      inbox_records_(registry.counter("notify_inbox_records_published_total",
+                                      "Inbox records handed to the inbox (one request's records are one message).")),
+      push_seconds_(registry.histogram("notify_push_duration_seconds",
+                                       "Round trip of one push, from its submission to the provider to its answer.",
+                                       latency_buckets(), {{"provider", std::string(provider)}})),
+      record_seconds_(registry.histogram(
+          "notify_record_latency_seconds",
+          "From the producer's send (the queue's own timestamp) to the record's decision: done, retried or "
+          "dead-lettered. Records whose queue gives no send time are not observed.",
+          end_to_end_buckets())) {
+  for (std::size_t t = 0; t < types; ++t)
+    received_[t] = &registry.counter("notify_records_received_total",
+                                     "Records taken from the queue, by notification type (unknown: the body did "
+                                     "not decode).",
+                                     {{"type", type_label(t)}});
+  for (std::size_t t = 0; t < type_count; ++t)
+    done_[t] = &registry.counter("notify_records_done_total",
+                                 "Records done: every push and inbox record delivered (or already delivered).",
+                                 {{"type", type_label(t)}});
+  for (std::size_t t = 0; t < type_count; ++t)
+    for (ReasonClass why : {ReasonClass::outage, ReasonClass::failure})
+      retried_[t][static_cast<std::size_t>(why)] = &registry.counter(
+          "notify_records_retried_total",
+          "Records given back to the queue to come again, by type and reason: outage (a service down or "
+          "throttling, the worker stopping; never counts toward dead-lettering) or failure (its own pushes).",
+          {{"type", type_label(t)}, {"reason", std::string(to_string(why))}});
+  for (std::size_t t = 0; t < types; ++t) {
+    auto add = [&](ReasonClass why) {
+      dead_[t][static_cast<std::size_t>(why)] = &registry.counter(
+          "notify_records_dead_lettered_total",
+          "Records dead-lettered, by type and reason: invalid (did not decode or validate), push_failed, "
+          "inbox_refused, max_deliveries (its own failures reached the limit).",
+          {{"type", type_label(t)}, {"reason", std::string(to_string(why))}});
+    };
+    if (t == type_count) {
+      add(ReasonClass::invalid);
+    } else {
+      add(ReasonClass::push_failed);
+      add(ReasonClass::inbox_refused);
+      add(ReasonClass::max_deliveries);
+    }
+  }
+  for (PushStatus s : push_statuses)
+    pushes_[static_cast<std::size_t>(s)] = &registry.counter(
+        "notify_pushes_total",
+        "Pushes answered by the provider, by result: sent, invalid_token (the token was dropped), retry (sent again "
+        "later), failed (for good), fatal (credentials or configuration).",
+        {{"provider", std::string(provider)}, {"result", std::string(to_string(s))}});
+}
+
+void EngineMetrics::received(std::optional<NotificationType> type) { received_[type_index(type)]->inc(); }
+
+void EngineMetrics::push_answered(PushStatus status, std::chrono::steady_clock::duration round_trip) {
+  if (const auto i = static_cast<std::size_t>(status); i < statuses) pushes_[i]->inc();
+  push_seconds_.observe(std::chrono::duration<double>(round_trip).count());
+}
+
+void EngineMetrics::inbox_published(std::size_t records) { inbox_records_.inc(records); }
+
+void EngineMetrics::decided(std::optional<NotificationType> type, Disposition disposition, ReasonClass why,
+                            std::int64_t sent_at_ms) {
+  const std::size_t t = type_index(type);
+  const auto w = static_cast<std::size_t>(why);
+  Counter* c = nullptr;
+  switch (disposition) {
+    case Disposition::done: c = t < type_count ? done_[t] : nullptr; break;
+    case Disposition::retry: c = w < reason_class_count ? retried_[t][w] : nullptr; break;
+    case Disposition::dead_letter: c = w < reason_class_count ? dead_[t][w] : nullptr; break;
+  }
+  if (c) c->inc();
+  if (sent_at_ms > 0) {
+    const std::int64_t now = unix_ms ? unix_ms() : unix_now_ms();
+    if (now >= sent_at_ms) record_seconds_.observe(static_cast<double>(now - sent_at_ms) / 1000.0);
+  }
+}
+
+}  // namespace notify::ops

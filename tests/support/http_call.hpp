@@ -20,6 +20,7 @@ struct HttpCall {
   std::vector<std::string> headers;
   long http_version = CURL_HTTP_VERSION_NONE;
   std::string ca_file;  ///< trusted instead of the system's CAs when set
+  long* status = nullptr;  ///< where the answer's HTTP status goes, when set
 };
 
 inline std::string http_call(const std::string& url, const HttpCall& call) {
@@ -45,6 +46,7 @@ inline std::string http_call(const std::string& url, const HttpCall& call) {
   });
   curl_easy_setopt(e, CURLOPT_WRITEDATA, &out);
   const CURLcode rc = curl_easy_perform(e);
+  if (call.status) curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, call.status);
   curl_easy_cleanup(e);
   curl_slist_free_all(list);
   if (rc != CURLE_OK) throw std::runtime_error(call.method + " " + url + ": " + curl_easy_strerror(rc));

@@ -12,12 +12,21 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
+#include <sstream>
+#include <string_view>
+#include <utility>
 #include <set>
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "http_call.hpp"
 #include "notify/codec.hpp"
 #include "notify/redis/redis.hpp"
 #include "process.hpp"
@@ -225,4 +234,159 @@ TEST_CASE("the worker reconnects after redis-server is killed and restarted mid-
   CHECK_MESSAGE(all == rig.expected, differences(all, rig.expected));
   CHECK(rig.requests("w", "done").size() == 100);
   CHECK(rig.xlen("notify:dead") == 0);
+}
+
+// ---- --metrics-listen: /metrics, /healthz, /readyz against the running worker --------
+
+namespace {
+
+/// The worker's monitor address, from its started event ("metrics=http://HOST:PORT/metrics").
+std::string monitor_address(const Rig& rig, const std::string& name) {
+  for (const std::string& line : notify::test::read_lines(rig.err(name))) {
+    const auto at = line.find("metrics=http://");
+    if (at == std::string::npos) continue;
+    const auto begin = at + std::string_view("metrics=http://").size();
+    return line.substr(begin, line.find("/metrics", begin) - begin);
+  }
+  return {};
+}
+
+/// GET `url`: the status and the body (status 0: no answer).
+std::pair<long, std::string> get(const std::string& url) {
+  long status = 0;
+  notify::test::HttpCall call;
+  call.status = &status;
+  try {
+    std::string body = notify::test::http_call(url, call);
+    return {status, std::move(body)};
+  } catch (const std::exception&) {
+    return {0, {}};
+  }
+}
+
+/// The sum of every sample of `family` whose labels contain `labels` (e.g. `result="sent"`).
+double sample_sum(const std::string& exposition, const std::string& family, const std::string& labels = {}) {
+  double sum = 0;
+  std::istringstream in(exposition);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(family, 0) != 0 || line.size() <= family.size()) continue;
+    const char next = line[family.size()];
+    if (next != '{' && next != ' ') continue;
+    if (!labels.empty() && line.find(labels) == std::string::npos) continue;
+    sum += std::stod(line.substr(line.rfind(' ') + 1));
+  }
+  return sum;
+}
+
+/// `promtool check metrics` on `exposition`: empty when it passes (or promtool is not
+/// installed: then a message says so), the findings otherwise.
+std::string promtool_findings(const std::string& exposition, const std::string& dir) {
+  if (std::system("command -v promtool >/dev/null 2>&1") != 0) {
+    MESSAGE("promtool not installed (apt-get install prometheus): the exposition is not linted");
+    return {};
+  }
+  const std::string in = dir + "/scrape.txt", out = dir + "/promtool.txt";
+  {
+    std::ofstream f(in);
+    f << exposition;
+  }
+  const int rc = std::system(("promtool check metrics < " + in + " > " + out + " 2>&1").c_str());
+  std::ifstream f(out);
+  std::string findings((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  return rc == 0 ? std::string() : "promtool failed:\n" + findings;
+}
+
+}  // namespace
+
+TEST_CASE("--metrics-listen: counters equal what was driven, and promtool passes on a scrape taken mid-run") {
+  Rig rig;
+  rig.publish(40);
+  const std::vector<std::string> invalid = {R"({"type":"NO_SUCH_TYPE","param":{}})", "not json",
+                                            R"({"type":"COMMENT_MESSAGE","param":{"familyId":"x"}})"};
+  REQUIRE(rig.producer.send(invalid).has_value());
+  auto worker = rig.worker("m", {"--metrics-listen", "127.0.0.1:0", "--push-delay-ms", "20"});
+  std::string address;
+  REQUIRE(eventually([&] { return !(address = monitor_address(rig, "m")).empty(); }));
+  const std::string base = "http://" + address;
+
+  // Mid-run: some records done, not all.
+  REQUIRE(eventually([&] { return rig.events("m", "done") >= 5; }));
+  const auto [mid_status, mid] = get(base + "/metrics");
+  REQUIRE(mid_status == 200);
+  const std::string findings = promtool_findings(mid, rig.dir);
+  CHECK_MESSAGE(findings.empty(), findings);
+  CHECK(sample_sum(mid, "notify_records_received_total") >= sample_sum(mid, "notify_records_done_total"));
+  CHECK(sample_sum(mid, "notify_build_info") == 1);
+
+  REQUIRE(eventually([&] { return rig.drained(); }));
+  // The last records are settled right after they are decided; the counters are final
+  // once every request is logged done or dead-lettered.
+  REQUIRE(eventually([&] { return rig.events("m", "done") + rig.events("m", "dead_letter") >= 43; }));
+  const auto [end_status, end] = get(base + "/metrics");
+  REQUIRE(end_status == 200);
+  std::size_t pushes = 0;
+  for (const auto& [key, n] : rig.expected) pushes += static_cast<std::size_t>(n);
+  CHECK(sample_sum(end, "notify_records_received_total") == 43);
+  CHECK(sample_sum(end, "notify_records_received_total", R"(type="COMMENT_MESSAGE")") == 40);
+  CHECK(sample_sum(end, "notify_records_done_total") == 40);
+  CHECK(sample_sum(end, "notify_records_dead_lettered_total") == 3);
+  CHECK(sample_sum(end, "notify_records_dead_lettered_total", R"(type="unknown",reason="invalid")") == 3);
+  CHECK(sample_sum(end, "notify_records_retried_total") == 0);
+  CHECK(sample_sum(end, "notify_pushes_total", R"(provider="log",result="sent")") == static_cast<double>(pushes));
+  CHECK(sample_sum(end, "notify_pushes_total") == static_cast<double>(pushes));
+  CHECK(sample_sum(end, "notify_push_duration_seconds_count") == static_cast<double>(pushes));
+  CHECK(sample_sum(end, "notify_record_latency_seconds_count") == 43);
+  CHECK(sample_sum(end, "notify_records_in_flight") == 0);
+  // The queue's gauges follow within a probe interval.
+  CHECK(eventually([&] { return sample_sum(get(base + "/metrics").second, "notify_queue_dead_letters") == 3; }));
+  CHECK(promtool_findings(end, rig.dir).empty());
+  // The worker printed each request's inbox records (--inbox log): as many as it counted.
+  std::size_t inbox = 0;
+  for (const std::string& line : notify::test::read_lines(rig.out("m")))
+    if (line.rfind("inbox ", 0) == 0) inbox += nlohmann::json::parse(line.substr(6)).size();
+  CHECK(inbox > 0);
+  CHECK(sample_sum(end, "notify_inbox_records_published_total") == static_cast<double>(inbox));
+
+  worker->signal(SIGTERM);
+  const auto status = worker->wait();
+  REQUIRE(status.has_value());
+  CHECK(*status == 0);
+}
+
+TEST_CASE("--metrics-listen: /readyz turns 503 while redis-server is down and 200 once it is back, and /healthz stays 200") {
+  RedisServer::Config config;
+  config.persistent = true;
+  Rig rig(config);
+  auto worker = rig.worker("r", {"--metrics-listen", "127.0.0.1:0"});
+  std::string address;
+  REQUIRE(eventually([&] { return !(address = monitor_address(rig, "r")).empty(); }));
+  const std::string base = "http://" + address;
+  REQUIRE(eventually([&] { return get(base + "/readyz").first == 200; }));
+  CHECK(get(base + "/healthz").first == 200);
+
+  rig.server.kill();
+  const auto down_at = std::chrono::steady_clock::now();
+  std::pair<long, std::string> ready;
+  REQUIRE(eventually([&] { return (ready = get(base + "/readyz")).first == 503; }));
+  MESSAGE("not ready " << std::chrono::duration<double>(std::chrono::steady_clock::now() - down_at).count()
+                       << " s after redis-server was killed: " << ready.second);
+  CHECK(ready.second.find(R"("down":["queue","members"])") != std::string::npos);
+  CHECK(get(base + "/healthz").first == 200);
+
+  rig.server.start();
+  const auto up_at = std::chrono::steady_clock::now();
+  REQUIRE(eventually([&] { return get(base + "/readyz").first == 200; }));
+  MESSAGE("ready again " << std::chrono::duration<double>(std::chrono::steady_clock::now() - up_at).count()
+                         << " s after redis-server restarted");
+  CHECK(get(base + "/healthz").first == 200);
+
+  // And it still delivers.
+  rig.publish(5);
+  REQUIRE(eventually([&] { return rig.drained(); }));
+  worker->signal(SIGTERM);
+  const auto status = worker->wait();
+  REQUIRE(status.has_value());
+  CHECK(*status == 0);
+  const PushCounts all = rig.pushes({"r"});
+  CHECK_MESSAGE(all == rig.expected, differences(all, rig.expected));
 }

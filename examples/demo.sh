@@ -150,8 +150,8 @@ else
 fi
 
 grep -E '^(push|dead_letter) ' "$out" || true
-grep -E '^step=member_skipped ' "$out" | sort -u || true
-grep -E '^step=(drained|stopped) ' "$out" || true
+grep -E '^(ts=[^ ]* )?step=member_skipped ' "$out" | sort -u || true
+grep -E '^(ts=[^ ]* )?step=(drained|stopped) ' "$out" || true
 echo "($(grep -c '^inbox ' "$out") inbox bodies published; full output with every event: $out)"
 
 echo
@@ -198,13 +198,13 @@ awk '
     if (index(texts[r] "\n", "\n" text "\n")) return
     texts[r] = texts[r] "\n" text
   }
-  /^step=(received|invalid) / {
+  /^(ts=[^ ]* )?step=(received|invalid) / {
     r = field(" " $0, "request")
     order[++count] = r
-    if ($0 ~ /^step=invalid/) invalid[r] = field(" " $0, "detail")
+    if ($0 ~ /^(ts=[^ ]* )?step=invalid/) invalid[r] = field(" " $0, "detail")
     next
   }
-  /^step=planned / {
+  /^(ts=[^ ]* )?step=planned / {
     r = field(" " $0, "request")
     type[r] = field(" " $0, "type")
     split(field(" " $0, "detail"), parts, " ")

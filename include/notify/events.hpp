@@ -39,6 +39,10 @@ struct Event {
   std::string_view token;
   std::string_view detail;
   Level level = Level::info;
+  /// A retry: the delivery it ends (1: the first) and the delay chosen before the next;
+  /// 0 and -1 (not a retry) are left out of logs.
+  int attempt = 0;
+  std::int64_t delay_ms = -1;
 };
 
 using EventSink = std::function<void(const Event&)>;

@@ -843,7 +843,7 @@ class Pipeline {
     f.outcome = {Disposition::retry, std::max(opt_.backoff(f.record.receive_count, jitter_.next()), f.retry_after),
                  reason, f.outage};
     f.why = f.outage ? ReasonClass::outage : ReasonClass::failure;
-    emit("retry", f, {}, reason, Level::info);
+    emit_retry(f, reason);
     settle_flight(f);
   }
 
@@ -969,7 +969,7 @@ class Pipeline {
     f.gated = false;
     f.outcome = Outcome{Disposition::retry, std::chrono::milliseconds(0), std::move(why), true};
     f.why = ReasonClass::outage;
-    emit("retry", f, {}, f.outcome.reason, Level::info);
+    emit_retry(f, f.outcome.reason);
     settle_flight(f);
   }
 
@@ -1012,6 +1012,13 @@ class Pipeline {
     const std::string shortened = token.empty() ? std::string() : short_token(token);
     events_(Event{step, f.request_id.empty() ? std::string_view(f.record.id) : std::string_view(f.request_id),
                   f.request ? to_string(f.request->type()) : std::string_view{}, shortened, detail, level});
+  }
+  /// "retry" with the delivery it ends and the delay chosen.
+  void emit_retry(const Flight& f, std::string_view reason) {
+    if (!wants(Level::info)) return;
+    events_(Event{"retry", f.request_id.empty() ? std::string_view(f.record.id) : std::string_view(f.request_id),
+                  f.request ? to_string(f.request->type()) : std::string_view{}, {}, reason, Level::info,
+                  f.record.receive_count, f.outcome.delay.count()});
   }
   void emit_plain(std::string_view step, std::string_view where, std::string_view detail, Level level) {
     if (wants(level)) events_(Event{step, where, {}, {}, detail, level});

@@ -218,10 +218,10 @@ case "$case_name" in
     for type in MESSAGE_TODAY MESSAGE_BIRTHDAY COMMENT_MESSAGE PHOTO_CREATE COMMENT_PHOTO LETTER_SEND \
       TIMECAPSULE_OPEN NOTIFY_BIRTHDAY EMOTION_CHOSEN EMOTION_POKE PEDIA_QUESTION_CREATED \
       PEDIA_QUESTION_EDITTED PEDIA_ANSWER PEDIA_EDIT_PHOTO; do
-      grep -q "^step=sent .*type=$type " "$tmp/err" || fail "no push sent for $type"
+      grep -q "^ts=[^ ]* step=sent .*type=$type " "$tmp/err" || fail "no push sent for $type"
     done
     pushes=$(grep -c '^push token=' "$tmp/out")
-    sent=$(grep -c '^step=sent ' "$tmp/err")
+    sent=$(grep -c '^ts=[^ ]* step=sent ' "$tmp/err")
     [ "$pushes" -eq "$sent" ] || fail "$pushes push lines but $sent sent events"
     [ "$(grep -c '^dead_letter ' "$tmp/out")" -eq 1 ] || fail "expected exactly one dead letter"
     grep -qE '^dead_letter id=m-[0-9a-f]{16}-16 reason=\[\{"path":"param.photoId","code":"expected_integer"' "$tmp/out" ||
@@ -234,8 +234,8 @@ case "$case_name" in
     # The default level, info, tells each record's outcome but writes no line per push.
     run 0 "$worker" --queue "memory:$src/examples/data/requests.jsonl" --members "$src/examples/data/members.json" \
       --push log --drain --log-format text
-    grep -q '^step=done ' "$tmp/err" || fail "no record outcome at the default log level"
-    ! grep -q '^step=sent ' "$tmp/err" || fail "a line per push at the default log level"
+    grep -q '^ts=[^ ]* step=done ' "$tmp/err" || fail "no record outcome at the default log level"
+    ! grep -q '^ts=[^ ]* step=sent ' "$tmp/err" || fail "a line per push at the default log level"
     ;;
 
   demo_report)
@@ -459,7 +459,7 @@ case "$case_name" in
       >"$tmp/out" 2>"$tmp/err" &
     pid=$!
     for _ in $(seq 1 200); do
-      grep -q '^step=done ' "$tmp/err" && break
+      grep -q '^ts=[^ ]* step=done ' "$tmp/err" && break
       sleep 0.05
     done
     has "$tmp/err" "step=done"

@@ -236,10 +236,19 @@ TEST_CASE("the printing provider prints one line per push and answers each as se
   CHECK(results[1].detail == "null/2");
 }
 
-TEST_CASE("the event log writes logfmt pairs, quoting values with spaces, or one JSON object") {
+TEST_CASE("the event log writes logfmt pairs led by a UTC timestamp, quoting values with spaces, or one JSON object") {
   const notify::Event e{"member_skipped", "family:3.user:9", {}, {}, "not valid \"JSON\""};
-  CHECK(app::EventLog(false).line(e, 0) ==
-        R"(step=member_skipped request=family:3.user:9 detail="not valid \"JSON\"")");
+  CHECK(app::EventLog(false).line(e, 1764827401123) ==
+        R"(ts=2025-12-04T05:50:01.123Z step=member_skipped request=family:3.user:9 detail="not valid \"JSON\"")");
+  CHECK(app::EventLog(false).line(e, 5).starts_with("ts=1970-01-01T00:00:00.005Z step=member_skipped "));
   CHECK(app::EventLog(true).line(e, 5) ==
         R"({"ts":5,"step":"member_skipped","request":"family:3.user:9","detail":"not valid \"JSON\""})");
+}
+
+TEST_CASE("the event log gives a retry's attempt and delay") {
+  notify::Event e{"retry", "r-1", "MESSAGE_TODAY", {}, "fcm: 503", notify::Level::info, 3, 4000};
+  CHECK(app::EventLog(false).line(e, 0) ==
+        R"(ts=1970-01-01T00:00:00.000Z step=retry request=r-1 type=MESSAGE_TODAY attempt=3 delay_ms=4000 detail="fcm: 503")");
+  CHECK(app::EventLog(true).line(e, 0) ==
+        R"({"ts":0,"step":"retry","request":"r-1","type":"MESSAGE_TODAY","detail":"fcm: 503","attempt":3,"delay_ms":4000})");
 }

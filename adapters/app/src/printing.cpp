@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "notify/app/printing.hpp"
 
+#include <ctime>
 #include <iostream>
 #include <thread>
 
@@ -30,6 +31,18 @@ void append_pair(std::string& out, std::string_view key, std::string_view value)
   out += '"';
 }
 
+/// RFC 3339 in UTC with milliseconds: 2026-12-04T05:50:01.123Z.
+std::string utc_time(std::int64_t ms) {
+  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char buf[32];
+  const std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  char millis[8];
+  std::snprintf(millis, sizeof millis, ".%03dZ", static_cast<int>(ms % 1000));
+  return std::string(buf, n) + millis;
+}
+
 }  // namespace
 
 std::string EventLog::line(const notify::Event& e, std::int64_t ts_ms) const {
@@ -42,12 +55,17 @@ std::string EventLog::line(const notify::Event& e, std::int64_t ts_ms) const {
     if (!e.type.empty()) j["type"] = e.type;
     if (!e.token.empty()) j["token"] = e.token;
     if (!e.detail.empty()) j["detail"] = e.detail;
+    if (e.attempt > 0) j["attempt"] = e.attempt;
+    if (e.delay_ms >= 0) j["delay_ms"] = e.delay_ms;
     return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
   }
+  append_pair(line, "ts", utc_time(ts_ms));
   append_pair(line, "step", e.step);
   append_pair(line, "request", e.request);
   append_pair(line, "type", e.type);
   append_pair(line, "token", e.token);
+  if (e.attempt > 0) append_pair(line, "attempt", std::to_string(e.attempt));
+  if (e.delay_ms >= 0) append_pair(line, "delay_ms", std::to_string(e.delay_ms));
   append_pair(line, "detail", e.detail);
   return line;
 }

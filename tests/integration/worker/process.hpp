@@ -20,6 +20,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -99,11 +100,18 @@ inline std::vector<std::string> read_lines(const std::string& path) {
   return out;
 }
 
-/// How many lines of a file start with `prefix`.
+/// A line without the event log's leading `ts=... ` pair (other lines as they are).
+inline std::string_view without_time(std::string_view line) {
+  if (!line.starts_with("ts=")) return line;
+  const auto space = line.find(' ');
+  return space == std::string_view::npos ? std::string_view{} : line.substr(space + 1);
+}
+
+/// How many lines of a file start with `prefix` (event lines: after their timestamp).
 inline std::size_t count_lines(const std::string& path, const std::string& prefix) {
   std::size_t n = 0;
   for (const std::string& line : read_lines(path))
-    if (line.rfind(prefix, 0) == 0) ++n;
+    if (without_time(line).starts_with(prefix)) ++n;
   return n;
 }
 
@@ -167,8 +175,9 @@ struct WorkerFiles {
   std::set<std::string> requests(const std::string& name, const std::string& step) const {
     std::set<std::string> ids;
     const std::string prefix = "step=" + step + " request=";
-    for (const std::string& line : read_lines(err(name)))
-      if (line.rfind(prefix, 0) == 0) ids.insert(line.substr(prefix.size(), line.find(' ', prefix.size()) - prefix.size()));
+    for (const std::string& full : read_lines(err(name)))
+      if (const std::string_view line = without_time(full); line.starts_with(prefix))
+        ids.emplace(line.substr(prefix.size(), line.find(' ', prefix.size()) - prefix.size()));
     return ids;
   }
 

@@ -18,14 +18,16 @@
 
 namespace notify::app {
 
-/// Formats events one per line: key=value pairs (logfmt), or one JSON object.
+/// Formats events one per line: key=value pairs (logfmt) led by `ts=` (RFC 3339, UTC,
+/// milliseconds), or one JSON object with `ts` in Unix milliseconds. Retries carry
+/// `attempt` (the delivery that failed) and `delay_ms` (the delay chosen).
 class EventLog {
  public:
   explicit EventLog(bool json) : json_(json) {}
 
   /// Writes the event's line to stderr.
   void operator()(const notify::Event& e) const;
-  /// The line for an event, without the newline (`ts` in milliseconds, for JSON).
+  /// The line for an event, without the newline; `ts_ms` is its time in Unix milliseconds.
   std::string line(const notify::Event& e, std::int64_t ts_ms) const;
 
  private:

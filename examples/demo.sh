@@ -151,7 +151,7 @@ fi
 
 grep -E '^(push|dead_letter) ' "$out" || true
 grep -E '^(ts=[^ ]* )?step=member_skipped ' "$out" | sort -u || true
-grep -E '^(ts=[^ ]* )?step=(drained|stopped) ' "$out" || true
+grep -E '^(ts=[^ ]* )?step=(stats|drained|stopped) ' "$out" || true
 echo "($(grep -c '^inbox ' "$out") inbox bodies published; full output with every event: $out)"
 
 echo

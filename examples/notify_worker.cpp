@@ -78,6 +78,10 @@ constexpr std::string_view usage_text = R"(usage: notify-worker --queue URL --me
                           push provider reachable; 503 with a JSON body naming what is
                           down) over HTTP/1.1 on HOST:PORT (port 0: any free one; the
                           address is in the started event); off by default
+  --stats-interval SECONDS
+                          every SECONDS (default 60; 0: never) a "stats" event sums up
+                          what happened since the last one, with rates (info level);
+                          a last one when the worker ends
   --version               print the version and the git revision it was built from
 
 Every flag can also be set as NOTIFY_<FLAG> (NOTIFY_PUSH=log, NOTIFY_DRAIN=1,
@@ -145,7 +149,8 @@ int main(int argc, char** argv) {
                     {"fcm-streams"},
                     {"log-level"},
                     {"max-in-flight"},
-                    {"metrics-listen"}};
+                    {"metrics-listen"},
+                    {"stats-interval"}};
   if (auto err = opts.parse(argc, argv, 1); !err.empty()) return usage_error(err);
   if (auto err = opts.parse_env(); !err.empty()) return usage_error(err);
 
@@ -164,6 +169,8 @@ int main(int argc, char** argv) {
   if (!number_error.empty()) return usage_error(number_error);
   const auto log_level = notify::parse_level(opts.value_or("log-level", "info"));
   if (!log_level) return usage_error(opts.flag("log-level") + " must be debug, info, warn or error");
+  const auto stats_interval = cli::number_flag(opts, "stats-interval", 0, number_error);
+  if (!number_error.empty()) return usage_error(number_error);
 
   const std::string& queue_flag = opts.value("queue");
   const std::string& members_flag = opts.value("members");
@@ -195,11 +202,19 @@ int main(int argc, char** argv) {
   sigaction(SIGTERM, &action, nullptr);
   sigaction(SIGINT, &action, nullptr);
 
+  // The monitor counts what the engine does when something shows it: the endpoints of
+  // --metrics-listen, or the periodic stats event (which the log level may leave out).
   std::unique_ptr<cli::WorkerMonitor> monitor;
-  if (opts.has("metrics-listen")) {
+  const std::chrono::seconds stats_every(stats_interval.value_or(60));
+  const bool stats_shown = stats_every.count() > 0 && *log_level <= notify::Level::info;
+  if (opts.has("metrics-listen") || stats_shown) {
     cli::MonitorSettings settings;
-    settings.listen = opts.value("metrics-listen");
+    settings.listen = opts.value_or("metrics-listen", "");
     settings.provider = opts.value("push");
+    if (stats_shown) {
+      settings.stats_interval = stats_every;
+      settings.stats = [&log](const std::string& line) { log(notify::Event{"stats", {}, {}, {}, line}); };
+    }
     auto started = cli::WorkerMonitor::start(settings, *queue, stores->members, *pusher);
     if (!started) {
       cli::complain(program, opts.flag("metrics-listen") + ": " + started.error().message);
@@ -225,12 +240,13 @@ int main(int argc, char** argv) {
 
   std::string started = cli::describe_places(opts, true) + " push=" + push_description;
   if (const auto* q = queue->get<notify::redis::Queue>()) started += " consumer=" + q->options().consumer;
-  if (monitor) started += " metrics=http://" + monitor->address() + "/metrics";
+  if (monitor && !monitor->address().empty()) started += " metrics=http://" + monitor->address() + "/metrics";
   log(notify::Event{"started", {}, {}, {}, started});
   if (auto p = cli::connect_pusher(*pusher, log)) return fail(*p);
 
   const notify::Result<void> result = notify::run_worker(*queue, processor, stop_requested, worker, sink);
 
+  if (monitor) monitor->final_stats(processor.pipeline());
   const std::string summary = cli::worker_summary(*queue, loaded, *pusher);
   if (!result) {
     log(notify::Event{"fatal", {}, {}, {}, result.error().message});

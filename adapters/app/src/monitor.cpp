@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "notify/app/monitor.hpp"
 
+#include <cstdio>
 #include <mutex>
 #include <utility>
 #include <vector>
@@ -43,6 +44,8 @@ struct WorkerMonitor::Impl {
   ops::Gauge& loop_age;
   ops::Heartbeat heartbeat;
   Clock::time_point next_probe{};
+  Clock::time_point last_stats = Clock::now();
+  ops::EngineMetrics::Totals last_totals;
 
   std::mutex mutex;  // guards `checks`: written by the loop, read by the listener
   std::vector<ops::ReadinessCheck> checks;
@@ -64,6 +67,29 @@ struct WorkerMonitor::Impl {
       return ops::readiness_response(now);
     }
     return {404, "text/plain; charset=utf-8", "not found: try /metrics, /healthz or /readyz\n", {}};
+  }
+
+  /// "60.0 s: 1200 records (20.0/s): 1180 done, ...": what happened since the last line.
+  std::string summary(const EngineGauges& g, Clock::time_point now) {
+    const ops::EngineMetrics::Totals t = engine.totals(), was = std::exchange(last_totals, t);
+    const double seconds = std::chrono::duration<double>(now - std::exchange(last_stats, now)).count();
+    auto rate = [&](std::uint64_t n) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.1f/s", seconds > 0 ? static_cast<double>(n) / seconds : 0.0);
+      return std::string(buf);
+    };
+    char head[32];
+    std::snprintf(head, sizeof head, "%.1f s: ", seconds);
+    const std::uint64_t records = t.received - was.received, pushes = t.pushes - was.pushes;
+    return std::string(head) + std::to_string(records) + " records (" + rate(records) + "): " +
+           std::to_string(t.done - was.done) + " done, " + std::to_string(t.retried - was.retried) + " retried, " +
+           std::to_string(t.dead_lettered - was.dead_lettered) + " dead-lettered; " + std::to_string(pushes) +
+           " pushes (" + rate(pushes) + "): " + std::to_string(t.sent - was.sent) + " sent, " +
+           std::to_string(t.invalid_tokens - was.invalid_tokens) + " invalid tokens, " +
+           std::to_string(t.push_retries - was.push_retries) + " retried, " +
+           std::to_string(t.push_failures - was.push_failures) + " failed; " +
+           std::to_string(t.inbox_records - was.inbox_records) + " inbox records; in flight " +
+           std::to_string(g.records_in_flight) + " records, " + std::to_string(g.pushes_in_flight) + " pushes";
   }
 
   void probe(const EngineGauges& g) {
@@ -89,6 +115,7 @@ struct WorkerMonitor::Impl {
 Result<std::unique_ptr<WorkerMonitor>> WorkerMonitor::start(MonitorSettings settings, AnyQueue& queue,
                                                              AnyStore& store, const AnyPusher& pusher) {
   auto impl = std::make_unique<Impl>(std::move(settings), queue, store, pusher);
+  if (impl->settings.listen.empty()) return std::unique_ptr<WorkerMonitor>(new WorkerMonitor(std::move(impl)));
   ops::HttpListenerOptions options;
   options.listen = impl->settings.listen;
   Impl* self = impl.get();
@@ -109,7 +136,11 @@ EngineObserver& WorkerMonitor::observer() noexcept { return impl_->engine; }
 
 ops::Registry& WorkerMonitor::registry() noexcept { return impl_->registry; }
 
-std::string WorkerMonitor::address() const { return impl_->listener->address(); }
+std::string WorkerMonitor::address() const { return impl_->listener ? impl_->listener->address() : std::string(); }
+
+void WorkerMonitor::final_stats(const EngineGauges& g) {
+  if (impl_->settings.stats) impl_->settings.stats(impl_->summary(g, Clock::now()));
+}
 
 void WorkerMonitor::turn(const EngineGauges& g) {
   Impl& m = *impl_;
@@ -119,7 +150,9 @@ void WorkerMonitor::turn(const EngineGauges& g) {
   m.engine.pushes_in_flight.set(static_cast<double>(g.pushes_in_flight));
   m.engine.pushes_queued.set(static_cast<double>(g.pushes_queued));
   m.engine.circuit_state.set(g.circuit);
-  if (now < m.next_probe) return;
+  if (m.settings.stats && m.settings.stats_interval.count() > 0 && now - m.last_stats >= m.settings.stats_interval)
+    m.settings.stats(m.summary(g, now));
+  if (!m.listener || now < m.next_probe) return;
   m.next_probe = now + m.settings.probe_interval;
   const auto token = m.pusher.token_obtained();
   m.token_age.set(token ? std::chrono::duration<double>(now - *token).count() : -1.0);

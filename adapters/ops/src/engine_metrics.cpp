@@ -85,6 +85,28 @@ EngineMetrics::EngineMetrics(Registry& registry, std::string_view provider)
         {{"provider", std::string(provider)}, {"result", std::string(to_string(s))}});
 }
 
+EngineMetrics::Totals EngineMetrics::totals() const noexcept {
+  auto sum = [](const auto& counters) {
+    std::uint64_t n = 0;
+    for (const Counter* c : counters)
+      if (c) n += c->value();
+    return n;
+  };
+  Totals t;
+  t.received = sum(received_);
+  t.done = sum(done_);
+  for (const auto& row : retried_) t.retried += sum(row);
+  for (const auto& row : dead_) t.dead_lettered += sum(row);
+  t.pushes = sum(pushes_);
+  t.sent = pushes_[static_cast<std::size_t>(PushStatus::sent)]->value();
+  t.invalid_tokens = pushes_[static_cast<std::size_t>(PushStatus::invalid_token)]->value();
+  t.push_retries = pushes_[static_cast<std::size_t>(PushStatus::retry)]->value();
+  t.push_failures = pushes_[static_cast<std::size_t>(PushStatus::failed)]->value() +
+                    pushes_[static_cast<std::size_t>(PushStatus::fatal)]->value();
+  t.inbox_records = inbox_records_.value();
+  return t;
+}
+
 void EngineMetrics::received(std::optional<NotificationType> type) { received_[type_index(type)]->inc(); }
 
 void EngineMetrics::push_answered(PushStatus status, std::chrono::steady_clock::duration round_trip) {

@@ -304,7 +304,7 @@ TEST_CASE("--metrics-listen: counters equal what was driven, and promtool passes
   const std::vector<std::string> invalid = {R"({"type":"NO_SUCH_TYPE","param":{}})", "not json",
                                             R"({"type":"COMMENT_MESSAGE","param":{"familyId":"x"}})"};
   REQUIRE(rig.producer.send(invalid).has_value());
-  auto worker = rig.worker("m", {"--metrics-listen", "127.0.0.1:0", "--push-delay-ms", "20"});
+  auto worker = rig.worker("m", {"--metrics-listen", "127.0.0.1:0", "--push-delay-ms", "20", "--stats-interval", "1"});
   std::string address;
   REQUIRE(eventually([&] { return !(address = monitor_address(rig, "m")).empty(); }));
   const std::string base = "http://" + address;
@@ -346,6 +346,20 @@ TEST_CASE("--metrics-listen: counters equal what was driven, and promtool passes
     if (line.rfind("inbox ", 0) == 0) inbox += nlohmann::json::parse(line.substr(6)).size();
   CHECK(inbox > 0);
   CHECK(sample_sum(end, "notify_inbox_records_published_total") == static_cast<double>(inbox));
+
+  // The stats events, one a second, add up to the same records and pushes.
+  auto stats_sum = [&](const std::string& what) {
+    long long n = 0;
+    for (const std::string& line : notify::test::read_lines(rig.err("m"))) {
+      if (line.find(" step=stats ") == std::string::npos) continue;
+      const auto at = line.find(" " + what + " (");
+      if (at == std::string::npos) continue;
+      const auto begin = line.rfind(' ', at - 1) + 1;
+      n += std::stoll(line.substr(begin, at - begin));
+    }
+    return n;
+  };
+  CHECK(eventually([&] { return stats_sum("records") == 43 && stats_sum("pushes") == static_cast<long long>(pushes); }));
 
   worker->signal(SIGTERM);
   const auto status = worker->wait();

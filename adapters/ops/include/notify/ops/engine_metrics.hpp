@@ -41,6 +41,14 @@ class EngineMetrics final : public EngineObserver {
   /// 0 closed (sending), 1 half-open (probing), 2 open (paused).
   Gauge& circuit_state;
 
+  /// The counters summed over their labels, for a periodic summary line.
+  struct Totals {
+    std::uint64_t received = 0, done = 0, retried = 0, dead_lettered = 0;
+    std::uint64_t pushes = 0, sent = 0, invalid_tokens = 0, push_retries = 0, push_failures = 0;
+    std::uint64_t inbox_records = 0;
+  };
+  Totals totals() const noexcept;
+
   /// The label value of a record whose type is not known (its body did not decode).
   static constexpr std::string_view unknown_type = "unknown";
 

@@ -6,10 +6,12 @@
 //   publish   send requests to a queue (Redis stream or SQS), each checked first
 //   members   import, set, get or remove members of the Redis member store
 //   dlq       list or redrive a queue's dead letters
+//   queue     a queue's counts (stats)
 // Each subcommand is one function in the table at the bottom: its flags and exit codes.
 // Queues and the member store are reached through notify::app (adapters/app).
 
 #include <algorithm>
+#include <cstdint>
 #include <iostream>
 #include <optional>
 #include <span>
@@ -78,6 +80,17 @@ commands:
   dlq redrive --queue QUEUE (--id ID | --all) [--dead-letter URL]
       Move dead letters (by the id dlq list prints) back to the queue they came
       from, with a fresh delivery count; exit 1 if --id names none.
+  queue stats --queue QUEUE [--dead-letter URL] [--json]
+      Print the queue's counts, one per line: depth (waiting, not yet delivered),
+      pending (received, not yet settled), delayed (retries waiting for their
+      delay), dead (dead letters), oldest pending (the longest a pending record has
+      been idle: since its delivery or its worker's last lease renewal), then one
+      line per consumer holding records (Redis): how many and how long it has been
+      idle. "unknown" where the queue cannot tell (SQS: oldest pending). --json
+      prints one object instead, null where unknown: {"depth", "pending",
+      "delayed", "dead", "oldest_pending_ms", "consumers": [{"name", "pending",
+      "idle_ms"}]}. On SQS, figures are approximate, a retry waiting for its delay
+      is pending (SQS hides it) and delayed counts messages sent with a delay.
 
 QUEUE is redis://HOST:PORT/STREAM[?db=N] or an SQS queue URL (https://sqs.REGION.
 amazonaws.com/ACCOUNT/NAME; the worker's --queue). SQS uses the AWS_* environment
@@ -558,6 +571,72 @@ int dlq(int argc, char** argv) {
                                     : "unknown dlq command '" + std::string(action) + "'");
 }
 
+/// A figure of queue stats as JSON: null when the queue cannot tell (-1).
+nlohmann::ordered_json figure_json(std::int64_t n) {
+  return n < 0 ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(n);
+}
+
+/// A figure of queue stats in the table: "unknown" when the queue cannot tell (-1).
+std::string figure_text(std::int64_t n, std::string_view unit = "") {
+  if (n < 0) return "unknown";
+  return std::to_string(n) + (unit.empty() ? "" : " " + std::string(unit));
+}
+
+nlohmann::ordered_json stats_document(const notify::QueueStats& s) {
+  nlohmann::ordered_json j;
+  j["depth"] = figure_json(s.depth);
+  j["pending"] = figure_json(s.pending);
+  j["delayed"] = figure_json(s.delayed);
+  j["dead"] = figure_json(s.dead);
+  j["oldest_pending_ms"] = figure_json(s.oldest_pending_ms);
+  j["consumers"] = nlohmann::ordered_json::array();
+  for (const notify::QueueStats::Consumer& c : s.consumers) {
+    nlohmann::ordered_json one;
+    one["name"] = c.name;
+    one["pending"] = c.pending;
+    one["idle_ms"] = figure_json(c.idle_ms);
+    j["consumers"].push_back(std::move(one));
+  }
+  return j;
+}
+
+/// The table: a label column as wide as the longest label, then the figure.
+std::string stats_table(const notify::QueueStats& s) {
+  std::vector<std::pair<std::string, std::string>> rows = {{"depth", figure_text(s.depth)},
+                                                            {"pending", figure_text(s.pending)},
+                                                            {"delayed", figure_text(s.delayed)},
+                                                            {"dead", figure_text(s.dead)},
+                                                            {"oldest pending", figure_text(s.oldest_pending_ms, "ms")}};
+  for (const notify::QueueStats::Consumer& c : s.consumers)
+    rows.emplace_back("consumer " + c.name, std::to_string(c.pending) + " pending, idle " + figure_text(c.idle_ms, "ms"));
+  std::size_t width = 0;
+  for (const auto& row : rows) width = std::max(width, row.first.size());
+  std::string out;
+  for (const auto& [label, value] : rows) out += label + std::string(width + 2 - label.size(), ' ') + value + '\n';
+  return out;
+}
+
+int queue_stats(int argc, char** argv) {
+  cli::Options opts{{"queue"}, {"dead-letter"}, {"json", false}};
+  if (auto err = opts.parse(argc, argv, 3); !err.empty()) return usage_error(err);
+  if (!opts.has("queue")) return usage_error("queue stats needs --queue");
+  std::optional<cli::AnyQueue> queue;
+  if (auto p = cli::build_shared_queue(opts, queue)) return fail(*p);
+  auto stats = queue->stats();
+  if (!stats) return redis_failed("queue stats for " + queue->where(), stats.error());
+  if (opts.has("json"))
+    std::cout << stats_document(*stats).dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << '\n';
+  else
+    std::cout << stats_table(*stats);
+  return cli::exit_ok;
+}
+
+int queue_command(int argc, char** argv) {
+  const std::string_view action = argc > 2 ? argv[2] : "";
+  if (action == "stats") return queue_stats(argc, argv);
+  return usage_error(action.empty() ? "queue needs stats" : "unknown queue command '" + std::string(action) + "'");
+}
+
 struct Command {
   std::string_view name;
   int (*run)(int argc, char** argv);
@@ -570,6 +649,7 @@ constexpr Command commands[] = {
     {"publish", publish},
     {"members", members},
     {"dlq", dlq},
+    {"queue", queue_command},
 };
 
 }  // namespace

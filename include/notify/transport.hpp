@@ -74,6 +74,18 @@ struct DeadLetter {
   std::string origin;  ///< the stream or queue it came from (and goes back to on redrive)
 };
 
+/// A queue's counts as an operator sees them (notifyctl queue stats, the worker's gauges).
+/// -1: the queue cannot tell.
+struct QueueStats {
+  std::int64_t depth = -1;    ///< waiting to be received (not yet delivered)
+  std::int64_t pending = -1;  ///< received and not yet settled (in flight in some worker)
+  std::int64_t delayed = -1;  ///< retries waiting for their delay
+  std::int64_t dead = -1;     ///< dead letters
+  std::int64_t oldest_pending_ms = -1;  ///< how long the oldest pending record has been held
+  struct Consumer { std::string name; std::int64_t pending = 0; std::int64_t idle_ms = -1; };
+  std::vector<Consumer> consumers;  ///< pending per consumer (Redis consumer groups; empty for SQS)
+};
+
 /// A record paired with its outcome, for Queue::settle.
 struct Settlement {
   const QueueRecord* record = nullptr;

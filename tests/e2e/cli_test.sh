@@ -751,6 +751,46 @@ case "$case_name" in
     run 69 "$notifyctl" dlq list --queue redis://127.0.0.1:1/notify
     ;;
 
+  redis_queue_stats)
+    start_redis
+    queue="$REDIS_URL/notify"
+    run 0 "$notifyctl" queue stats --queue "$queue" --json
+    equals "$(cat "$tmp/out")" '{"depth":0,"pending":0,"delayed":0,"dead":0,"oldest_pending_ms":null,"consumers":[]}' \
+      "stats of a queue never used"
+    printf '%s\n' '{"type":"EMOTION_POKE","param":{"familyId":4,"userId":5}}' \
+      '{"type":"EMOTION_POKE","param":{"familyId":4,"userId":6}}' \
+      '{"type":"EMOTION_POKE","param":{"familyId":4,"userId":7}}' >"$tmp/requests.jsonl"
+    run 0 "$notifyctl" publish --queue "$queue" --file "$tmp/requests.jsonl"
+    # A worker (consumer w1) holds one record; a retry waits, a dead letter is there.
+    rcli XGROUP CREATE notify notify 0 >/dev/null
+    rcli XREADGROUP GROUP notify w1 COUNT 1 STREAMS notify '>' >/dev/null
+    rcli ZADD notify:delayed 99999999999999 later >/dev/null
+    rcli XADD notify:dead '*' rid r1 body '{}' reason bad n 1 sent 0 origin notify at 0 >/dev/null
+    run 0 "$notifyctl" queue stats --queue "$queue"
+    grep -qE '^depth +2$' "$tmp/out" || fail "depth: $(cat "$tmp/out")"
+    grep -qE '^pending +1$' "$tmp/out" || fail "pending: $(cat "$tmp/out")"
+    grep -qE '^delayed +1$' "$tmp/out" || fail "delayed: $(cat "$tmp/out")"
+    grep -qE '^dead +1$' "$tmp/out" || fail "dead: $(cat "$tmp/out")"
+    grep -qE '^oldest pending +[0-9]+ ms$' "$tmp/out" || fail "oldest pending: $(cat "$tmp/out")"
+    grep -qE '^consumer w1 +1 pending, idle [0-9]+ ms$' "$tmp/out" || fail "consumer: $(cat "$tmp/out")"
+    equals "$(wc -l <"$tmp/out")" 6 "table lines"
+    equals "$(awk '{ match($0, /  +/); print RSTART + RLENGTH }' "$tmp/out" | sort -u | wc -l)" 1 "columns of the figures"
+    run 0 "$notifyctl" queue stats --queue "$queue" --json
+    case "$(cat "$tmp/out")" in
+      '{"depth":2,"pending":1,"delayed":1,"dead":1,"oldest_pending_ms":'[0-9]*',"consumers":[{"name":"w1","pending":1,"idle_ms":'[0-9]*'}]}') ;;
+      *) fail "queue stats --json: $(cat "$tmp/out")" ;;
+    esac
+    # Usage errors and a Redis that is not there.
+    run 64 "$notifyctl" queue
+    run 64 "$notifyctl" queue list --queue "$queue"
+    run 64 "$notifyctl" queue stats
+    run 64 "$notifyctl" queue stats --queue memory:x
+    run 64 "$notifyctl" queue stats --queue "$queue" --dead-letter notify:dead
+    run 64 "$notifyctl" queue stats --queue "$queue" --json=yes
+    run 69 "$notifyctl" queue stats --queue redis://127.0.0.1:1/notify
+    has "$tmp/err" "queue stats for redis://127.0.0.1:1/notify"
+    ;;
+
   sqs_publish_worker_dlq)
     start_sqs
     dead=$(sqs_create notify-dead)
@@ -788,10 +828,20 @@ case "$case_name" in
     run 1 "$notifyctl" dlq redrive --queue "$queue" --id "$letter"
     run 0 "$worker" --queue "$queue" --members "$members" --push log --drain --inbox null
     has "$tmp/err" '1 records: 0 done, 0 retried, 1 dead-lettered, 0 pending; 0 pushes'
+    # queue stats: SQS's counts, the dead-letter queue's included; it cannot tell the oldest pending.
+    run 0 "$notifyctl" queue stats --queue "$queue" --json
+    equals "$(cat "$tmp/out")" '{"depth":0,"pending":0,"delayed":0,"dead":1,"oldest_pending_ms":null,"consumers":[]}' \
+      "queue stats --json on SQS"
+    run 0 "$notifyctl" queue stats --queue "$queue"
+    grep -qE '^oldest pending +unknown$' "$tmp/out" || fail "oldest pending on SQS: $(cat "$tmp/out")"
     run 0 "$notifyctl" dlq redrive --queue "$queue" --all
     has "$tmp/err" "moved 1 dead letter(s)"
     # A queue without a dead-letter queue is refused before anything is taken.
     plain=$(sqs_create plain)
+    run 0 "$notifyctl" queue stats --queue "$plain"
+    grep -qE '^dead +unknown$' "$tmp/out" || fail "dead without a dead-letter queue: $(cat "$tmp/out")"
+    run 0 "$notifyctl" queue stats --queue "$plain" --dead-letter "$dead" --json
+    has "$tmp/out" '"dead":0,'
     run 64 "$worker" --queue "$plain" --members "$members" --push log --drain
     has "$tmp/err" "has no dead-letter queue"
     run 0 "$worker" --queue "$plain" --members "$members" --push log --drain --dead-letter "$dead"

@@ -89,6 +89,10 @@ TEST_CASE("AnyQueue forwards to a memory queue, counts what it settles and repor
   REQUIRE(got.has_value());
   REQUIRE(got->size() == 3);
   CHECK(*queue.pending_count() == 3);  // in flight
+  auto stats = queue.stats();
+  REQUIRE(stats.has_value());
+  CHECK(stats->depth == 0);
+  CHECK(stats->pending == 3);
 
   std::vector<std::string> reported;
   queue.on_dead_letter = [&](const notify::Settlement& s) { reported.push_back(s.record->body + ":" + s.outcome.reason); };
@@ -142,6 +146,7 @@ TEST_CASE("AnyQueue forwards priorities and the dead-letter administration to an
   CHECK(queue.lease_interval() == 42ms);
   CHECK(queue.pending() == 7);
   CHECK(queue.where() == "admin");
+  CHECK(queue.stats().error().message == "this queue has no statistics");
   CHECK(queue.get<AdminQueue>()->calls ==
         std::vector<std::string>{"send 2 high", "send 2 normal", "dead_letters 5", "redrive 1 1"});
 }

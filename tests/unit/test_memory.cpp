@@ -407,3 +407,42 @@ TEST_CASE("the memory ledger remembers keys until their TTL runs out") {
   d.faults.clear();
   CHECK(d.size() == 3);
 }
+
+TEST_CASE("the memory queue's stats count ready, in flight, delayed and dead records, and the oldest held") {
+  mem::Queue q;
+  auto empty = q.stats();
+  REQUIRE(empty);
+  CHECK(empty->depth == 0);
+  CHECK(empty->pending == 0);
+  CHECK(empty->delayed == 0);
+  CHECK(empty->dead == 0);
+  CHECK(empty->oldest_pending_ms == -1);
+  CHECK(empty->consumers.empty());
+
+  const std::vector<std::string> bodies = {"a", "b", "c", "d", "e", "f"};
+  REQUIRE(q.send(bodies));
+  const auto first = take(q, 1);
+  std::this_thread::sleep_for(30ms);
+  const auto more = take(q, 3);
+  settle(q, more[0], Disposition::retry, 1h, "later");
+  settle(q, more[1], Disposition::dead_letter, 0ms, "bad");
+  auto stats = q.stats();
+  REQUIRE(stats);
+  CHECK(stats->depth == 2);
+  CHECK(stats->pending == 2);  // first[0] and more[2]
+  CHECK(stats->delayed == 1);
+  CHECK(stats->dead == 1);
+  CHECK(stats->oldest_pending_ms >= 30);  // first[0], received before the pause
+  CHECK(stats->consumers.empty());
+
+  // A retry whose delay ended waits again: depth, not delayed.
+  settle(q, first[0], Disposition::retry, 0ms, "now");
+  stats = q.stats();
+  REQUIRE(stats);
+  CHECK(stats->depth == 3);
+  CHECK(stats->pending == 1);
+  CHECK(stats->delayed == 1);
+
+  q.faults.fail_always();
+  CHECK_FALSE(q.stats());
+}

@@ -183,6 +183,74 @@ return moved
   return script;
 }
 
+// KEYS: delayed, dead, the streams by priority. ARGV: group, delete acked ("1"/"0"),
+// most pending entries to look at per stream for the oldest. Read only. Returns {depth
+// (-1: unknown), pending, longest idle of a pending entry in ms (-1: none), delayed, dead,
+// {{consumer, pending, idle ms}...}} with each consumer that holds entries, summed over
+// the streams. Depth per stream is the group's lag (Redis 7); without it (older servers,
+// or a deleted entry right at the group's last delivered id) and with deleted acked
+// entries it is the stream's length less its pending entries, else unknown.
+const Script& stats_script() {
+  static const Script script(R"lua(
+local group, scan = ARGV[1], tonumber(ARGV[3])
+local depth, pending, oldest = 0, 0, -1
+local held_by, names = {}, {}
+local function fields(list)
+  local f = {}
+  for i = 1, #list, 2 do f[list[i]] = list[i + 1] end
+  return f
+end
+for s = 3, #KEYS do
+  local key = KEYS[s]
+  local info = nil
+  if redis.call('EXISTS', key) == 1 then
+    for _, g in ipairs(redis.call('XINFO', 'GROUPS', key)) do
+      local f = fields(g)
+      if f.name == group then info = f end
+    end
+  end
+  if info == nil then  -- no group yet: nothing was delivered
+    depth = depth >= 0 and depth + redis.call('XLEN', key) or -1
+  else
+    local held = tonumber(info.pending)
+    pending = pending + held
+    if depth >= 0 then
+      if info.lag then depth = depth + tonumber(info.lag)
+      elseif ARGV[2] == '1' then depth = depth + math.max(0, redis.call('XLEN', key) - held)
+      else depth = -1 end
+    end
+    for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', key, group)) do
+      local f = fields(c)
+      local n, idle = tonumber(f.pending), tonumber(f.idle)
+      if n > 0 then
+        local seen = held_by[f.name]
+        if not seen then
+          seen = {f.name, 0, idle}
+          held_by[f.name] = seen
+          table.insert(names, f.name)
+        end
+        seen[2] = seen[2] + n
+        seen[3] = math.min(seen[3], idle)
+      end
+    end
+    -- The longest idle pending entry, in pages, lowest ids (the earliest delivered) first.
+    local from, looked = '-', 0
+    while held > 0 and looked < scan do
+      local page = redis.call('XPENDING', key, group, from, '+', math.min(1000, scan - looked))
+      for _, p in ipairs(page) do oldest = math.max(oldest, tonumber(p[3])) end
+      looked = looked + #page
+      if #page < 1000 then break end
+      from = '(' .. page[#page][1]
+    end
+  end
+end
+local consumers = {}
+for _, name in ipairs(names) do table.insert(consumers, held_by[name]) end
+return {depth, pending, oldest, redis.call('ZCARD', KEYS[1]), redis.call('XLEN', KEYS[2]), consumers}
+)lua");
+  return script;
+}
+
 #undef NOTIFY_LUA_NOW
 
 Error unexpected(std::string_view what) {
@@ -252,7 +320,8 @@ Queue::Queue(Options connection, QueueOptions options) : conn_(std::move(connect
     opt_.consumer = std::string(host) + "-" + std::to_string(getpid()) + "-" + std::to_string(id_seed_ % 100000);
   }
   for (const Script* s :
-       {&receive_script(), &retry_script(), &dead_letter_script(), &redrive_script(), &keep_alive_script()})
+       {&receive_script(), &retry_script(), &dead_letter_script(), &redrive_script(), &keep_alive_script(),
+        &stats_script()})
     conn_.add_script(*s);
 }
 
@@ -497,6 +566,28 @@ Result<std::size_t> Queue::dead_letter_count() {
   if (r->is_error()) return reply_error(*r, "XLEN");
   if (r->kind != Reply::Kind::integer) return unexpected("XLEN");
   return static_cast<std::size_t>(std::max<long long>(r->integer, 0));
+}
+
+Result<QueueStats> Queue::stats() {
+  Command c{"EVALSHA", stats_script().sha1, std::to_string(2 + streams_.size()), delayed_, dead_};
+  c.insert(c.end(), streams_.begin(), streams_.end());
+  c.insert(c.end(), {opt_.group, opt_.delete_acked ? "1" : "0", "10000"});
+  auto r = conn_.command(std::move(c));
+  if (!r) return r.error();
+  const auto& e = r->elements;
+  if (r->kind != Reply::Kind::array || e.size() != 6 || e[5].kind != Reply::Kind::array)
+    return unexpected("the stats script");
+  QueueStats out;
+  out.depth = e[0].integer;
+  out.pending = e[1].integer;
+  out.oldest_pending_ms = e[2].integer;
+  out.delayed = e[3].integer;
+  out.dead = e[4].integer;
+  for (const Reply& held : e[5].elements) {
+    if (held.kind != Reply::Kind::array || held.elements.size() != 3) return unexpected("the stats script");
+    out.consumers.push_back({held.elements[0].str, held.elements[1].integer, held.elements[2].integer});
+  }
+  return out;
 }
 
 Result<std::vector<DeadLetter>> Queue::dead_letters(std::size_t max) {

@@ -36,6 +36,35 @@ Result<json> call_json(Client& client, std::string_view operation, const json& r
   return detail::parse_answer(operation, *answer);
 }
 
+/// The Attributes of a GetQueueAttributes call for the queue at `url` (empty if none came).
+Result<json> queue_attributes(Client& client, const std::string& url, json names) {
+  auto answer = call_json(client, "GetQueueAttributes", {{"QueueUrl", url}, {"AttributeNames", std::move(names)}});
+  if (!answer) return answer.error();
+  if (auto attrs = answer->find("Attributes"); attrs != answer->end() && attrs->is_object()) return std::move(*attrs);
+  return json::object();
+}
+
+/// The three message counts SQS keeps: visible, in flight (not visible), delayed.
+constexpr const char* count_names[] = {"ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
+                                       "ApproximateNumberOfMessagesDelayed"};
+
+/// One count of a GetQueueAttributes answer; -1 when it is not there.
+std::int64_t count_of(const json& attrs, const char* name) {
+  const std::string text = string_field(attrs, name);
+  return text.empty() ? -1 : number_text(text);
+}
+
+/// The URL of the dead-letter queue a RedrivePolicy attribute names, for `source`.
+Result<std::string> redrive_target(const std::string& policy_text, const QueueUrl& source) {
+  auto policy = json::parse(policy_text, nullptr, false);
+  std::string arn = policy.is_object() ? string_field(policy, "deadLetterTargetArn") : std::string();
+  if (arn.empty())
+    return Error{Errc::configuration,
+                 "SQS queue " + source.name + " has no dead-letter queue: give one (--dead-letter URL) or set its RedrivePolicy",
+                 {}};
+  return url_from_arn(arn, source);
+}
+
 constexpr std::size_t batch_limit = 10;               // entries per SQS batch call
 constexpr std::size_t attribute_overhead = 512;       // names, types, ids per entry (bytes, generous)
 constexpr std::size_t max_reason_bytes = 32 * 1024;   // a dead letter's reason, at most
@@ -267,18 +296,9 @@ void Queue::visibility_batches(const std::string& queue_url, std::span<const std
 
 Result<std::string> Queue::dead_letter_url() {
   if (dead_letter_url_) return *dead_letter_url_;
-  auto answer = call_json(client_, "GetQueueAttributes", {{"QueueUrl", url_.url}, {"AttributeNames", json::array({"RedrivePolicy"})}});
-  if (!answer) return answer.error();
-  std::string policy_text;
-  if (auto attrs = answer->find("Attributes"); attrs != answer->end() && attrs->is_object())
-    policy_text = string_field(*attrs, "RedrivePolicy");
-  auto policy = json::parse(policy_text, nullptr, false);
-  std::string arn = policy.is_object() ? string_field(policy, "deadLetterTargetArn") : std::string();
-  if (arn.empty())
-    return Error{Errc::configuration,
-                 "SQS queue " + url_.name + " has no dead-letter queue: give one (--dead-letter URL) or set its RedrivePolicy",
-                 {}};
-  auto url = url_from_arn(arn, url_);
+  auto attrs = queue_attributes(client_, url_.url, json::array({"RedrivePolicy"}));
+  if (!attrs) return attrs.error();
+  auto url = redrive_target(string_field(*attrs, "RedrivePolicy"), url_);
   if (!url) return url.error();
   dead_letter_url_ = *url;
   return *url;
@@ -414,18 +434,32 @@ Result<std::vector<bool>> Queue::keep_alive(std::span<const QueueRecord* const> 
 // ---- counts and dead letters -------------------------------------------------------
 
 Result<std::size_t> Queue::pending_count() {
-  auto answer = call_json(client_, "GetQueueAttributes",
-                          {{"QueueUrl", url_.url},
-                           {"AttributeNames", json::array({"ApproximateNumberOfMessages",
-                                                           "ApproximateNumberOfMessagesNotVisible",
-                                                           "ApproximateNumberOfMessagesDelayed"})}});
-  if (!answer) return answer.error();
+  auto attrs = queue_attributes(client_, url_.url, count_names);
+  if (!attrs) return attrs.error();
   std::size_t total = 0;
-  if (auto attrs = answer->find("Attributes"); attrs != answer->end() && attrs->is_object())
-    for (const char* name : {"ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
-                             "ApproximateNumberOfMessagesDelayed"})
-      total += static_cast<std::size_t>(number_text(string_field(*attrs, name)));
+  for (const char* name : count_names) total += static_cast<std::size_t>(number_text(string_field(*attrs, name)));
   return total;
+}
+
+Result<QueueStats> Queue::stats() {
+  json names = count_names;
+  if (!dead_letter_url_) names.push_back("RedrivePolicy");  // found in the same call
+  auto attrs = queue_attributes(client_, url_.url, std::move(names));
+  if (!attrs) return attrs.error();
+  QueueStats out;
+  out.depth = count_of(*attrs, count_names[0]);
+  out.pending = count_of(*attrs, count_names[1]);
+  out.delayed = count_of(*attrs, count_names[2]);
+  if (!dead_letter_url_)
+    if (auto url = redrive_target(string_field(*attrs, "RedrivePolicy"), url_)) dead_letter_url_ = *url;
+  if (dead_letter_url_) {
+    // Every message there is a dead letter, those hidden by a listing too.
+    auto dead = queue_attributes(client_, *dead_letter_url_, count_names);
+    if (!dead) return dead.error();
+    out.dead = 0;
+    for (const char* name : count_names) out.dead += std::max<std::int64_t>(count_of(*dead, name), 0);
+  }
+  return out;
 }
 
 std::size_t Queue::pending() {

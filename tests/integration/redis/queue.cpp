@@ -680,3 +680,113 @@ TEST_CASE("dead_letter_count() fails with a transient error when the server cann
   REQUIRE_FALSE(n.has_value());
   CHECK(is_transient(n.error().code));
 }
+
+namespace {
+
+/// The consumers of `stats` by name.
+std::vector<std::pair<std::string, std::int64_t>> held_by(const QueueStats& stats) {
+  std::vector<std::pair<std::string, std::int64_t>> out;
+  for (const QueueStats::Consumer& c : stats.consumers) out.emplace_back(c.name, c.pending);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("stats count what waits, what each consumer holds, the delayed and the dead, in one round trip") {
+  RedisServer server;
+  redis::Queue a(notify::test::options_for(server), queue_options("c1"));
+  redis::Queue b(notify::test::options_for(server), queue_options("c2"));
+  redis::Connection raw(notify::test::options_for(server));
+
+  // Nothing there yet: all zero, and asking creates nothing.
+  auto empty = a.stats();
+  REQUIRE(empty.has_value());
+  CHECK(empty->depth == 0);
+  CHECK(empty->pending == 0);
+  CHECK(empty->delayed == 0);
+  CHECK(empty->dead == 0);
+  CHECK(empty->oldest_pending_ms == -1);
+  CHECK(empty->consumers.empty());
+  CHECK(raw.command({"EXISTS", "test", "test:high"})->integer == 0);
+
+  // Before the first receive there is no group: every entry waits.
+  REQUIRE(a.send(bodies({"n1", "n2", "n3", "n4", "n5", "n6"})).has_value());
+  REQUIRE(a.send(bodies({"h1", "h2"}), redis::Priority::high).has_value());
+  CHECK(a.stats()->depth == 8);
+
+  auto first = receive_until(a, 3);
+  REQUIRE(first.size() == 3);
+  auto second = receive_until(b, 2);
+  REQUIRE(second.size() == 2);
+  // c1 retries one (a minute from now) and dead-letters another; it keeps the third.
+  const Settlement settle[] = {{&first[0], Outcome{Disposition::retry, 60s, "later", false}},
+                               {&first[1], Outcome{Disposition::dead_letter, 0ms, "bad", false}}};
+  REQUIRE(a.settle(settle).has_value());
+  std::this_thread::sleep_for(100ms);
+
+  const auto trips = a.connection().round_trips();
+  auto stats = a.stats();
+  REQUIRE(stats.has_value());
+  CHECK(a.connection().round_trips() == trips + 1);
+  CHECK(stats->depth == 3);
+  CHECK(stats->pending == 3);
+  CHECK(stats->delayed == 1);
+  CHECK(stats->dead == 1);
+  CHECK(stats->oldest_pending_ms >= 100);
+  CHECK(stats->oldest_pending_ms < 10000);
+  CHECK(held_by(*stats) == std::vector<std::pair<std::string, std::int64_t>>{{"c1", 1}, {"c2", 2}});
+  for (const QueueStats::Consumer& c : stats->consumers) {
+    CHECK(c.idle_ms >= 0);
+    CHECK(c.idle_ms < 10000);
+  }
+
+  // Settled, the consumers hold nothing and drop out of the list.
+  REQUIRE(settle_all(a, {first[2]}).has_value());
+  REQUIRE(settle_all(b, second).has_value());
+  stats = a.stats();
+  REQUIRE(stats.has_value());
+  CHECK(stats->depth == 3);
+  CHECK(stats->pending == 0);
+  CHECK(stats->oldest_pending_ms == -1);
+  CHECK(stats->consumers.empty());
+  CHECK(stats->delayed == 1);
+  CHECK(stats->dead == 1);
+}
+
+TEST_CASE("stats read the depth from the group's lag when settled entries are kept (Redis 7)") {
+  RedisServer server;
+  auto qo = queue_options("c1");
+  qo.delete_acked = false;  // no XDEL: Redis can always tell the lag
+  redis::Queue q(notify::test::options_for(server), qo);
+  REQUIRE(q.send(bodies({"a", "b", "c", "d", "e"})).has_value());
+  auto got = receive_until(q, 2);
+  REQUIRE(got.size() == 2);
+  REQUIRE(settle_all(q, {got[0]}).has_value());
+  auto stats = q.stats();
+  REQUIRE(stats.has_value());
+  CHECK(stats->depth == 3);  // XLEN is 5: the acked entry and the held one are not waiting
+  CHECK(stats->pending == 1);
+  CHECK(held_by(*stats) == std::vector<std::pair<std::string, std::int64_t>>{{"c1", 1}});
+}
+
+TEST_CASE("stats count the depth as the stream's length less its pending entries where Redis cannot tell the lag") {
+  RedisServer server;
+  redis::Queue q(notify::test::options_for(server), queue_options("c1"));
+  REQUIRE(q.send(bodies({"a", "b", "c", "d", "e", "f"})).has_value());
+  auto got = receive_until(q, 2);
+  REQUIRE(got.size() == 2);
+  // Acking (and deleting) the last delivered entry while an earlier one is still pending
+  // leaves Redis unable to tell the group's lag.
+  REQUIRE(settle_all(q, {got[1]}).has_value());
+  redis::Connection raw(notify::test::options_for(server));
+  auto groups = raw.command({"XINFO", "GROUPS", "test"});
+  REQUIRE(groups.has_value());
+  const auto& fields = groups->elements.at(0).elements;
+  for (std::size_t i = 0; i + 1 < fields.size(); i += 2)
+    if (fields[i].str == "lag") CHECK(fields[i + 1].is_nil());
+  auto stats = q.stats();
+  REQUIRE(stats.has_value());
+  CHECK(stats->depth == 4);
+  CHECK(stats->pending == 1);
+}

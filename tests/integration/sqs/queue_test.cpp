@@ -540,3 +540,63 @@ TEST_CASE("keep_alive fails on throttling and service faults instead of guessing
   rig.server.faults(json::array());
   CHECK(*q.keep_alive(records) == std::vector<bool>{true, true});
 }
+
+TEST_CASE("stats: visible, in flight (retries waiting too), delayed and dead messages, as SQS counts them") {
+  Rig rig;
+  const std::string url = rig.create_with_dlq("counted");
+  auto q = rig.open(url);
+  auto empty = q.stats();
+  REQUIRE_MESSAGE(empty.has_value(), (empty ? "" : empty.error().message));
+  CHECK(empty->depth == 0);
+  CHECK(empty->pending == 0);
+  CHECK(empty->delayed == 0);
+  CHECK(empty->dead == 0);
+  CHECK(empty->oldest_pending_ms == -1);
+  CHECK(empty->consumers.empty());
+
+  REQUIRE(q.send(std::vector<std::string>{poke(1, 1, "s1"), poke(1, 2, "s2"), poke(1, 3, "s3"), poke(1, 4, "s4"),
+                                          poke(1, 5, "s5")})
+              .has_value());
+  // One sent with a delay (notify's producers never do; SQS counts it apart).
+  REQUIRE(rig.admin.call("SendMessage", json{{"QueueUrl", url}, {"MessageBody", poke(1, 6)}, {"DelaySeconds", 60}}.dump())
+              .has_value());
+  auto got = receive_n(q, 3);
+  const std::vector<Settlement> s = {{&got[0], Outcome{Disposition::retry, 60s, "later", false}},
+                                     {&got[1], Outcome{Disposition::dead_letter, 0ms, "bad", false}}};
+  REQUIRE(q.settle(s).has_value());  // got[2] stays in flight
+
+  const int calls = rig.server.requests("GetQueueAttributes");
+  auto stats = q.stats();
+  REQUIRE_MESSAGE(stats.has_value(), (stats ? "" : stats.error().message));
+  CHECK(rig.server.requests("GetQueueAttributes") == calls + 2);  // the queue's, the dead-letter queue's
+  CHECK(stats->depth == 2);
+  CHECK(stats->pending == 2);  // the retry is hidden for its delay
+  CHECK(stats->delayed == 1);
+  CHECK(stats->dead == 1);
+  CHECK(stats->oldest_pending_ms == -1);
+  CHECK(stats->consumers.empty());
+  CHECK(*q.pending_count() == 5);  // what will still come back: visible, in flight, delayed
+}
+
+TEST_CASE("stats: dead is unknown for a queue without a dead-letter queue, counted in the one given") {
+  Rig rig;
+  auto plain = rig.open(rig.create("plain"));
+  REQUIRE(plain.send(std::vector<std::string>{poke(2, 1, "p1")}).has_value());
+  auto stats = plain.stats();
+  REQUIRE(stats.has_value());
+  CHECK(stats->depth == 1);
+  CHECK(stats->dead == -1);
+
+  const std::string elsewhere = rig.create("elsewhere");
+  auto o = options_for(rig.server);
+  o.dead_letter_url = elsewhere;
+  auto given = rig.open(rig.create("given"), o);
+  REQUIRE(given.send(std::vector<std::string>{poke(2, 2, "g1")}).has_value());
+  auto got = receive_n(given, 1);
+  REQUIRE(settle_all(given, got, Outcome{Disposition::dead_letter, 0ms, "bad", false}).has_value());
+  stats = given.stats();
+  REQUIRE(stats.has_value());
+  CHECK(stats->depth == 0);
+  CHECK(stats->pending == 0);
+  CHECK(stats->dead == 1);
+}

@@ -4,7 +4,8 @@
 //   - checks every request's SigV4 signature with its own implementation (node:crypto),
 //     answering 403 SignatureDoesNotMatch / InvalidClientTokenId like AWS when it is wrong,
 //   - injects faults on request (HTTP 500, throttling, batch entries failed by the service),
-//   - counts requests per operation.
+//   - counts requests per operation,
+//   - answers ApproximateNumberOfMessages as SQS does (without the messages in flight).
 // It prints one JSON line {"endpoint": ..., "direct": ...} when ready and exits when its
 // stdin closes (so it never outlives the test that started it).
 //
@@ -105,6 +106,26 @@ function forward(req, body, res, rewrite) {
   out.end(body);
 }
 
+// local-aws-sqs counts the messages in flight in ApproximateNumberOfMessages too; SQS
+// counts only those available for retrieval. Answered as SQS does: the front also asks for
+// ApproximateNumberOfMessagesNotVisible and takes it off.
+function getQueueAttributes(req, body, res) {
+  const request = JSON.parse(body.toString());
+  const names = Array.isArray(request.AttributeNames) ? request.AttributeNames : [];
+  const all = names.includes("All");
+  if (!all && !names.includes("ApproximateNumberOfMessages")) return forward(req, body, res);
+  const asked = all || names.includes("ApproximateNumberOfMessagesNotVisible") ? names
+    : [...names, "ApproximateNumberOfMessagesNotVisible"];
+  const forwarded = Buffer.from(JSON.stringify({ ...request, AttributeNames: asked }));
+  return forward(req, forwarded, res, (a) => {
+    const attrs = { ...a.Attributes };
+    const hidden = Number(attrs.ApproximateNumberOfMessagesNotVisible || 0);
+    attrs.ApproximateNumberOfMessages = String(Math.max(0, Number(attrs.ApproximateNumberOfMessages) - hidden));
+    if (asked !== names) delete attrs.ApproximateNumberOfMessagesNotVisible;
+    return { ...a, Attributes: attrs };
+  });
+}
+
 const front = http.createServer((req, res) => {
   const chunks = [];
   req.on("data", (c) => chunks.push(c));
@@ -131,6 +152,7 @@ const front = http.createServer((req, res) => {
       return answer(res, 403, { __type: `com.amazon.coral.service#${bad.code}`, message: bad.message }, `${bad.code};Sender`);
     }
     const rule = takeRule(target);
+    if (!rule && target === "GetQueueAttributes") return getQueueAttributes(req, body, res);
     if (!rule) return forward(req, body, res);
     switch (rule.action) {
       case "status500":

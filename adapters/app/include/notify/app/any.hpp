@@ -94,6 +94,8 @@ class AnyQueue {
   Result<std::size_t> redrive(std::span<const std::string> ids, std::size_t max) { return self_->redrive(ids, max); }
   /// How many dead letters there are now.
   Result<std::size_t> dead_letter_count() { return self_->dead_letter_count(); }
+  /// The queue's counts (notifyctl queue stats, the worker's gauges); see each adapter.
+  Result<QueueStats> stats() { return self_->stats(); }
   /// Where the dead letters are, for messages: a stream name or a queue URL.
   std::string dead_letter_place() { return self_->dead_letter_place(); }
   /// The queue for messages and logs (no password): `redis://HOST:PORT/STREAM` (the
@@ -127,6 +129,7 @@ class AnyQueue {
     virtual Result<std::vector<DeadLetter>> dead_letters(std::size_t) = 0;
     virtual Result<std::size_t> redrive(std::span<const std::string>, std::size_t) = 0;
     virtual Result<std::size_t> dead_letter_count() = 0;
+    virtual Result<QueueStats> stats() = 0;
     virtual std::string dead_letter_place() = 0;
     virtual std::string where(Priority) = 0;
   };
@@ -194,6 +197,12 @@ class AnyQueue {
       } else {
         return unsupported("dead-letter count");
       }
+    }
+    Result<QueueStats> stats() override {
+      if constexpr (requires { { queue.stats() } -> std::same_as<Result<QueueStats>>; })
+        return queue.stats();
+      else
+        return unsupported("statistics");
     }
     std::string dead_letter_place() override {
       if constexpr (requires { { queue.dead_letter_stream() } -> std::convertible_to<std::string>; }) {

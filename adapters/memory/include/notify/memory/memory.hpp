@@ -110,7 +110,8 @@ class Queue {
           ++e.receive_count;
           const std::string receipt = "r" + std::to_string(++next_receipt_);
           out.push_back(QueueRecord{e.id, receipt, e.body, e.receive_count, e.sent_at_ms, {}, e.outages});
-          e.visible_again = visibility_timeout.count() > 0 ? Clock::now() + visibility_timeout : Clock::time_point::max();
+          e.received = Clock::now();
+          e.visible_again = visibility_timeout.count() > 0 ? e.received + visibility_timeout : Clock::time_point::max();
           in_flight_.emplace(receipt, std::move(e));
         }
         if (!out.empty() || Clock::now() >= deadline) return out;
@@ -184,6 +185,24 @@ class Queue {
   }
   /// pending() as the network queues count it, for run_worker's drain (never fails here).
   Result<std::size_t> pending_count() const { return pending(); }
+  /// Everything it knows: depth (ready, and records whose delay or visibility ended),
+  /// pending (in flight), delayed, dead, and how long the oldest in flight has been held
+  /// since it was received. No consumers: it has no names for them.
+  Result<QueueStats> stats() {
+    if (auto r = faults.enter("stats"); !r) return r.error();
+    std::lock_guard lock(mu_);
+    promote_delayed();
+    QueueStats out;
+    out.depth = static_cast<std::int64_t>(ready_.size());
+    out.pending = static_cast<std::int64_t>(in_flight_.size());
+    out.delayed = static_cast<std::int64_t>(delayed_.size());
+    out.dead = static_cast<std::int64_t>(dead_.size());
+    const auto now = Clock::now();
+    for (const auto& [receipt, e] : in_flight_)
+      out.oldest_pending_ms = std::max<std::int64_t>(
+          out.oldest_pending_ms, std::chrono::duration_cast<std::chrono::milliseconds>(now - e.received).count());
+    return out;
+  }
   std::size_t ready() const {
     std::lock_guard lock(mu_);
     return ready_.size();
@@ -211,6 +230,7 @@ class Queue {
     int receive_count = 0;
     int outages = 0;  // deliveries settled as an outage retry
     std::int64_t sent_at_ms = 0;
+    Clock::time_point received{};  // when its latest delivery began
     Clock::time_point visible_again = Clock::time_point::max();
   };
 

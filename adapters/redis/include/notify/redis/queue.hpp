@@ -95,6 +95,21 @@ class Queue {
   /// How many dead letters there are now (XLEN of `S:dead`).
   Result<std::size_t> dead_letter_count();
 
+  /// The queue's counts, one round trip (a read-only Lua script):
+  ///   depth    entries not yet delivered to the group: its `lag` (XINFO GROUPS, Redis 7);
+  ///            where Redis cannot tell (before 7, or after an XDEL at the group's last
+  ///            delivered entry) XLEN less the pending entries when delete_acked, else -1
+  ///   pending  XPENDING's count over both streams; `consumers` each consumer holding
+  ///            entries, with its pending count and idle time (XINFO CONSUMERS), summed
+  ///            over both streams (the least idle time)
+  ///   oldest_pending_ms  the longest idle time of a pending entry (XPENDING extended form,
+  ///            the earliest 10000 per stream): since its delivery or its last keep_alive(),
+  ///            so a live worker's entries stay under lease_interval() and a large figure
+  ///            means entries held by a consumer that stopped; -1 when nothing is pending
+  ///   delayed  ZCARD of `S:delayed`; dead: XLEN of `S:dead`
+  /// It creates nothing: before the first receive() every entry counts as depth.
+  Result<QueueStats> stats();
+
   /// The oldest dead letters, up to `max`.
   Result<std::vector<DeadLetter>> dead_letters(std::size_t max = 100);
   /// Moves the given dead letters (by entry_id) back to their stream with a fresh

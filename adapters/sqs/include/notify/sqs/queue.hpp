@@ -87,6 +87,14 @@ class Queue {
   /// pending_count() where a failure counts as "some" (the maximum, shown as unknown).
   std::size_t pending();
 
+  /// The queue's counts (approximate, as SQS counts them), from GetQueueAttributes:
+  /// depth ApproximateNumberOfMessages, pending ApproximateNumberOfMessagesNotVisible,
+  /// delayed ApproximateNumberOfMessagesDelayed (messages sent with a delay: a retry is
+  /// a received message hidden for its delay, so SQS counts it as pending), dead every
+  /// message of the dead-letter queue (a second call; -1 when the queue has none).
+  /// oldest_pending_ms is -1 and consumers empty: SQS cannot tell.
+  Result<QueueStats> stats();
+
   /// Up to `max` dead letters, left in the dead-letter queue.
   Result<std::vector<DeadLetter>> dead_letters(std::size_t max = 100);
   /// Sends the given dead letters (by entry_id or request id) back to this queue and

@@ -18,11 +18,21 @@ using Clock = std::chrono::steady_clock;
 struct WorkerMonitor::Impl {
   Impl(MonitorSettings s, AnyQueue& q, AnyStore& st, const AnyPusher& p)
       : settings(std::move(s)), queue(q), store(st), pusher(p), engine(registry, settings.provider),
+        queue_depth(registry.gauge("notify_queue_depth",
+                                   "Records waiting in the queue, not yet received by any worker (refreshed every "
+                                   "probe interval; -1 unknown).")),
         queue_pending(registry.gauge("notify_queue_pending",
-                                     "Records of the queue that will still come back: delivered and not settled, or "
-                                     "delayed (refreshed every probe interval; -1 unknown).")),
+                                     "Records received by some worker and not yet settled (refreshed every probe "
+                                     "interval; -1 unknown).")),
+        queue_delayed(registry.gauge("notify_queue_delayed",
+                                     "Records waiting for a delay: Redis retries, SQS messages sent with a delay "
+                                     "(refreshed every probe interval; -1 unknown).")),
         queue_dead(registry.gauge("notify_queue_dead_letters",
                                   "Dead letters the queue holds (refreshed every probe interval; -1 unknown).")),
+        queue_oldest(registry.gauge("notify_queue_oldest_pending_seconds",
+                                    "Redis: the longest a pending record has gone untouched by its consumer (a "
+                                    "live worker renews its leases; a large value means a consumer stopped while "
+                                    "holding records). -1: unknown or nothing pending.")),
         token_age(registry.gauge("notify_oauth_token_age_seconds",
                                  "Age of the push provider's access token (-1: none yet, or no token).",
                                  {{"provider", settings.provider}})),
@@ -38,8 +48,11 @@ struct WorkerMonitor::Impl {
   const AnyPusher& pusher;
   ops::Registry registry;
   ops::EngineMetrics engine;
+  ops::Gauge& queue_depth;
   ops::Gauge& queue_pending;
+  ops::Gauge& queue_delayed;
   ops::Gauge& queue_dead;
+  ops::Gauge& queue_oldest;
   ops::Gauge& token_age;
   ops::Gauge& loop_age;
   ops::Heartbeat heartbeat;
@@ -94,11 +107,14 @@ struct WorkerMonitor::Impl {
 
   void probe(const EngineGauges& g) {
     std::vector<ops::ReadinessCheck> fresh;
-    auto pending = queue.pending_count();
-    queue_pending.set(pending ? static_cast<double>(*pending) : -1.0);
-    fresh.push_back({"queue", bool(pending), pending ? std::string() : pending.error().message});
-    auto dead = queue.dead_letter_count();
-    queue_dead.set(dead ? static_cast<double>(*dead) : -1.0);
+    auto stats = queue.stats();
+    const QueueStats counts = stats ? *stats : QueueStats{};
+    queue_depth.set(static_cast<double>(counts.depth));
+    queue_pending.set(static_cast<double>(counts.pending));
+    queue_delayed.set(static_cast<double>(counts.delayed));
+    queue_dead.set(static_cast<double>(counts.dead));
+    queue_oldest.set(counts.oldest_pending_ms < 0 ? -1.0 : static_cast<double>(counts.oldest_pending_ms) / 1000.0);
+    fresh.push_back({"queue", bool(stats), stats ? std::string() : stats.error().message});
     auto ping = store.ping();
     fresh.push_back({"members", bool(ping), ping ? std::string() : ping.error().message});
     if (g.fatal)

@@ -43,7 +43,7 @@ TEST_CASE("engine metrics: every series is there from the start, at 0") {
   CHECK(sample(text, R"(notify_provider_circuit_state{provider="fcm"})") == 0);
 }
 
-TEST_CASE("engine metrics: hooks count by type, result and reason class; latencies in seconds") {
+TEST_CASE("engine metrics: hooks count by type, result and reason class, latencies in seconds") {
   notify::ops::Registry r;
   notify::ops::EngineMetrics m(r, "fcm");
   m.unix_ms = [] { return std::int64_t{1700000002500}; };

@@ -55,7 +55,8 @@ and answers each with {"batchItemFailures":[...]}. Settings come from the enviro
                           Embedded Metric Format line on stdout (a JSON object with an
                           "_aws" member; CloudWatch Logs turns it into metrics, no API
                           call) with that invocation's counts: namespace "notify",
-                          dimension FunctionName (AWS_LAMBDA_FUNCTION_NAME)
+                          dimension FunctionName (AWS_LAMBDA_FUNCTION_NAME, or
+                          notify-lambda when that is not set)
 
 --version prints the version and the git revision it was built from.
 

@@ -4,9 +4,11 @@
 // and answers with batchItemFailures. Configured from the environment with the same
 // names as notify-worker's flags; member store, push provider and inbox are built as the
 // worker builds them (notify::app), and failed records are settled on their source
-// queue (notify::lambda::SourceQueue).
+// queue (notify::lambda::SourceQueue). After each invocation it writes the engine's
+// counters as one CloudWatch Embedded Metric Format line on stdout (NOTIFY_METRICS).
 
 #include <chrono>
+#include <cstdlib>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -16,6 +18,7 @@
 
 #include "notify/app/app.hpp"
 #include "notify/ops/build_info.hpp"
+#include "notify/ops/engine_metrics.hpp"
 #include "notify/lambda/lambda.hpp"
 #include "notify/processor.hpp"
 
@@ -48,6 +51,12 @@ and answers each with {"batchItemFailures":[...]}. Settings come from the enviro
   NOTIFY_TIME_RESERVE_MS  FIFO batches: a record is not started with less time than this
                           left before the invocation's deadline (default 5000, at most
                           half the invocation's time; 0: off)
+  NOTIFY_METRICS          emf (default) | off: after each invocation, one CloudWatch
+                          Embedded Metric Format line on stdout (a JSON object with an
+                          "_aws" member; CloudWatch Logs turns it into metrics, no API
+                          call) with that invocation's counts: namespace "notify",
+                          dimension FunctionName (AWS_LAMBDA_FUNCTION_NAME, or
+                          notify-lambda when that is not set)
 
 --version prints the version and the git revision it was built from.
 
@@ -91,7 +100,8 @@ int main(int argc, char** argv) {
 
   cli::Options opts{{"members"},         {"push"},        {"log-format"},      {"inbox"},
                     {"push-delay-ms"},   {"fcm-credentials"}, {"fcm-endpoint"}, {"ca-file"},
-                    {"fcm-connections"}, {"fcm-streams"},     {"time-reserve-ms"}, {"log-level"}};
+                    {"fcm-connections"}, {"fcm-streams"},     {"time-reserve-ms"}, {"log-level"},
+                    {"metrics"}};
   if (auto err = opts.parse(argc, argv, 1); !err.empty()) return init_failed(*client, err);
   if (auto err = opts.parse_env(); !err.empty()) return init_failed(*client, err);
   if (auto p = cli::check_flags(opts)) return init_failed(*client, p->message);
@@ -103,6 +113,10 @@ int main(int argc, char** argv) {
   notify::ProcessorOptions processing;
   if (auto level = notify::parse_level(opts.value_or("log-level", "info"))) processing.log_level = *level;
   else return init_failed(*client, opts.flag("log-level") + " must be debug, info, warn or error");
+
+  const std::string metrics_mode = opts.value_or("metrics", "emf");
+  if (metrics_mode != "emf" && metrics_mode != "off")
+    return init_failed(*client, opts.flag("metrics") + " must be emf or off");
 
   const cli::EventLog log(opts.value_or("log-format", "text") == "json");
   for (const std::string& w : opts.unknown_environment(program, environ)) log(notify::Event{"warning", {}, {}, {}, w});
@@ -117,6 +131,19 @@ int main(int argc, char** argv) {
   if (auto p = cli::build_stores(opts, stores, log)) return init_failed(*client, p->message);
   if (auto p = cli::build_inbox(opts, inbox)) return init_failed(*client, p->message);
 
+  // The engine's counters, written after each invocation as one EMF line on stdout: the
+  // function's log stream, which CloudWatch Logs reads for "_aws" documents. Counters go
+  // as the change since the previous line, so a warm runtime does not count twice.
+  notify::ops::Registry registry;
+  std::optional<notify::ops::EngineMetrics> metrics;
+  notify::ops::EmfOptions emf;
+  const char* function_name = std::getenv("AWS_LAMBDA_FUNCTION_NAME");
+  emf.dimensions = {{"FunctionName", function_name && *function_name ? function_name : std::string(program)}};
+  if (metrics_mode == "emf") {
+    metrics.emplace(registry, opts.value("push"));
+    processing.observer = &*metrics;
+  }
+
   const notify::EventSink sink = [&log](const notify::Event& e) { log(e); };
   notify::BatchProcessor processor(stores->members, *pusher, *inbox, stores->ledger, processing, sink);
   lambda::SourceQueue settle_target;
@@ -125,7 +152,19 @@ int main(int argc, char** argv) {
   log(notify::Event{"started", {}, {}, {},
                     "runtime=" + client->endpoint() + " " + cli::describe_places(opts, false) + " push=" + push_description});
 
-  const lambda::RunStatus status = lambda::run(*client, handler, lambda::RunOptions{}, sink);
+  lambda::RunOptions run_options;
+  if (metrics)
+    run_options.after_invocation = [&](const lambda::Invocation&, const lambda::Reply&) {
+      auto& engine = processor.pipeline();
+      metrics->records_in_flight.set(static_cast<double>(engine.held()));
+      metrics->pushes_in_flight.set(static_cast<double>(engine.pushes_in_flight()));
+      metrics->pushes_queued.set(static_cast<double>(engine.pushes_queued()));
+      metrics->circuit_state.set(static_cast<double>(engine.circuit()));
+      // After the response was posted (the caller does not wait for it) and before the
+      // next /next, which may freeze the sandbox: flushed now, so no line is held back.
+      std::cout << registry.render_emf(emf) << '\n' << std::flush;
+    };
+  const lambda::RunStatus status = lambda::run(*client, handler, run_options, sink);
   log(notify::Event{"stopped", {}, {}, {},
                     std::string(lambda::to_string(status.reason)) + ": " + status.message + " (" +
                         std::to_string(pusher->count()) + " pushes)"});

@@ -119,3 +119,17 @@ TEST_CASE("a response refused as too large (413) ends the invocation with an err
   CHECK(notify::lambda::run(c, handler, o).reason == StopReason::limit_reached);
   CHECK(c.posts == std::vector<std::string>{"response 1 huge", "error 1 Runtime.ResponseTooLarge"});
 }
+
+TEST_CASE("after_invocation runs once per invocation, after its reply was posted, also before an exit") {
+  FakeClient c;
+  c.next_results = {inv("1", "a"), inv("2", "b"), inv("3", "c")};
+  c.post_results = {Result<void>{}, Error{Errc::configuration, "container error", {}}};
+  auto handler = [](const Invocation& i) { return Reply::response(i.body); };
+  std::vector<std::string> seen;  // "<request id> <reply body> after <posts so far>"
+  auto o = fast();
+  o.after_invocation = [&](const Invocation& i, const Reply& r) {
+    seen.push_back(i.request_id + " " + r.body + " after " + std::to_string(c.posts.size()));
+  };
+  CHECK(notify::lambda::run(c, handler, o).reason == StopReason::container_error);
+  CHECK(seen == std::vector<std::string>{"1 a after 1", "2 b after 2"});
+}

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // notify-lambda as a process against the Runtime API emulator: what it answers for each
 // event (batchItemFailures, /error, /init/error), what it pushes (--push log lines on
-// stdout), and when it exits. Members come from a file, so no Redis is needed.
+// stdout), the CloudWatch EMF line it writes after each invocation, and when it exits. Members come from a file, so no Redis is needed.
 
 #include <doctest/doctest.h>
 
@@ -10,6 +10,8 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
+#include <thread>
 #include <vector>
 
 #include "rig.hpp"
@@ -131,6 +133,8 @@ TEST_CASE("a setting that cannot be used is posted to /init/error and the runtim
        "NOTIFY_LOG_FORMAT must be text or json"},
       {{{"NOTIFY_MEMBERS", NOTIFY_MEMBERS_FILE}, {"NOTIFY_PUSH", "log"}, {"NOTIFY_TIME_RESERVE_MS", "soon"}},
        "NOTIFY_TIME_RESERVE_MS must be a whole number"},
+      {{{"NOTIFY_MEMBERS", NOTIFY_MEMBERS_FILE}, {"NOTIFY_PUSH", "log"}, {"NOTIFY_METRICS", "statsd"}},
+       "NOTIFY_METRICS must be emf or off"},
   };
   for (const Case& c : cases) {
     CAPTURE(c.says);
@@ -210,4 +214,97 @@ TEST_CASE("a member store that cannot be reached reports every record for a retr
   CHECK(count_lines(rig.out(), "push ") == 0);
   CHECK(lambda.wait(100ms) == std::nullopt);  // not fatal: still serving
   CHECK(rig.emulator.results()["initErrors"].empty());
+}
+
+namespace {
+
+/// The EMF lines of notify-lambda's stdout (JSON objects with an "_aws" member), parsed.
+std::vector<json> emf_lines(const std::string& path) {
+  std::vector<json> out;
+  for (const std::string& line : notify::test::read_lines(path))
+    if (line.rfind(R"({"_aws":)", 0) == 0) out.push_back(json::parse(line));
+  return out;
+}
+
+/// The sum of the metrics of `doc` whose names start with `prefix` (a family's series).
+double sum_of(const json& doc, std::string_view prefix) {
+  double total = 0;
+  for (const json& directive : doc["_aws"]["CloudWatchMetrics"])
+    for (const json& m : directive["Metrics"])
+      if (m["Name"].get<std::string>().starts_with(prefix)) total += doc[m["Name"].get<std::string>()].get<double>();
+  return total;
+}
+
+}  // namespace
+
+TEST_CASE("after each invocation one EMF line on stdout, with that invocation's counts") {
+  Rig rig;
+  Process lambda = rig.start({{"NOTIFY_MEMBERS", NOTIFY_MEMBERS_FILE},
+                              {"NOTIFY_PUSH", "log"},
+                              {"AWS_LAMBDA_FUNCTION_NAME", "notify-emf-test"}});
+  // Two records delivered (3 pushes), one of an unknown type (dead-lettered as invalid).
+  const std::string first = rig.emulator.enqueue(
+      sqs_event({{"a", story_1}, {"bad", R"({"type":"NOT_A_TYPE","param":{}})"}, {"b", story_4}}));
+  CHECK(Rig::failures(rig.emulator.wait_answered(first)) == "bad");
+  CHECK(eventually([&] { return emf_lines(rig.out()).size() == 1; }, 5s));
+  const std::string second = rig.emulator.enqueue(sqs_event({{"c", emotion_4}}));
+  CHECK(Rig::failures(rig.emulator.wait_answered(second)) == "");
+  CHECK(eventually([&] { return emf_lines(rig.out()).size() == 2; }, 5s));
+
+  const std::vector<json> lines = emf_lines(rig.out());
+  REQUIRE(lines.size() == 2);
+  for (const json& doc : lines) {
+    CAPTURE(doc.dump());
+    REQUIRE(doc["_aws"].is_object());
+    CHECK(doc["_aws"]["Timestamp"].is_number_integer());
+    REQUIRE(doc["_aws"]["CloudWatchMetrics"].is_array());
+    REQUIRE_FALSE(doc["_aws"]["CloudWatchMetrics"].empty());
+    for (const json& directive : doc["_aws"]["CloudWatchMetrics"]) {
+      CHECK(directive["Namespace"] == "notify");
+      CHECK(directive["Dimensions"] == json::array({json::array({"FunctionName"})}));
+      REQUIRE(directive["Metrics"].is_array());
+      CHECK(directive["Metrics"].size() <= 100);
+      for (const json& m : directive["Metrics"]) {
+        CHECK(m["Unit"].is_string());
+        CHECK(doc[m["Name"].get<std::string>()].is_number());
+      }
+    }
+    CHECK(doc["FunctionName"] == "notify-emf-test");
+  }
+  const json& one = lines[0];
+  CHECK(one["notify_records_received_total.type=MESSAGE_TODAY"] == 2);
+  CHECK(one["notify_records_received_total.type=unknown"] == 1);
+  CHECK(sum_of(one, "notify_records_done_total") == 2);
+  CHECK(one["notify_records_dead_lettered_total.type=unknown.reason=invalid"] == 1);
+  CHECK(sum_of(one, "notify_records_dead_lettered_total") == 1);
+  CHECK(one["notify_pushes_total.provider=log.result=sent"] == 3);
+  CHECK(sum_of(one, "notify_pushes_total") == 3);
+  const json& two = lines[1];  // the second invocation only, not totals
+  CHECK(sum_of(two, "notify_records_received_total") == 1);
+  CHECK(two["notify_records_received_total.type=EMOTION_POKE"] == 1);
+  CHECK(two["notify_records_done_total.type=EMOTION_POKE"] == 1);
+  CHECK(sum_of(two, "notify_records_dead_lettered_total") == 0);
+  CHECK(sum_of(two, "notify_pushes_total") == 1);
+
+  // Every other stdout line is a push or an inbox line: nothing else looks like JSON, and
+  // each EMF line follows the pushes of its invocation.
+  const std::vector<std::string> out = notify::test::read_lines(rig.out());
+  std::size_t pushes = 0, emf = 0;
+  for (const std::string& line : out) {
+    CAPTURE(line);
+    if (line.rfind("push ", 0) == 0) ++pushes;
+    else if (line.rfind(R"({"_aws":)", 0) == 0) CHECK(pushes == (++emf == 1 ? 3u : 4u));
+    else CHECK(line.rfind("inbox ", 0) == 0);
+  }
+}
+
+TEST_CASE("NOTIFY_METRICS=off: no EMF line") {
+  Rig rig;
+  Process lambda = rig.start({{"NOTIFY_MEMBERS", NOTIFY_MEMBERS_FILE}, {"NOTIFY_PUSH", "log"}, {"NOTIFY_METRICS", "off"}});
+  const std::string id = rig.emulator.enqueue(sqs_event({{"a", story_4}}));
+  CHECK(Rig::failures(rig.emulator.wait_answered(id)) == "");
+  CHECK(eventually([&] { return count_lines(rig.out(), "push ") == 1; }, 5s));
+  std::this_thread::sleep_for(200ms);  // a line would be written right after the response
+  CHECK(emf_lines(rig.out()).empty());
+  CHECK(count_lines(rig.out(), "{") == 0);
 }

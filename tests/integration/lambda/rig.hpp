@@ -45,7 +45,8 @@ struct Rig {
   Process start(const std::map<std::string, std::string>& settings) {
     for (const char* name : {"NOTIFY_MEMBERS", "NOTIFY_PUSH", "NOTIFY_INBOX", "NOTIFY_LOG_FORMAT",
                              "NOTIFY_FCM_CREDENTIALS", "NOTIFY_FCM_ENDPOINT", "NOTIFY_CA_FILE", "NOTIFY_PUSH_DELAY_MS",
-                             "NOTIFY_FCM_CONNECTIONS", "NOTIFY_FCM_STREAMS", "NOTIFY_TIME_RESERVE_MS", "NOTIFY_LOG_LEVEL"})
+                             "NOTIFY_FCM_CONNECTIONS", "NOTIFY_FCM_STREAMS", "NOTIFY_TIME_RESERVE_MS", "NOTIFY_LOG_LEVEL",
+                             "NOTIFY_METRICS", "AWS_LAMBDA_FUNCTION_NAME"})
       ::unsetenv(name);
     for (const char* name : {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL_SQS",
                              "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI"})

@@ -134,7 +134,7 @@ inline constexpr std::string_view known_settings[] = {
     "queue",         "members",        "push",         "drain",           "log-format",
     "batch-size",    "inbox",          "dead-letter",  "claim-idle-ms",   "push-delay-ms",
     "fcm-credentials", "fcm-endpoint", "ca-file",      "fcm-connections", "fcm-streams",
-    "time-reserve-ms", "metrics-listen", "stats-interval"};
+    "time-reserve-ms", "metrics-listen", "stats-interval", "metrics", "log-level"};
 
 /// NOTIFY_* variables the project's own scripts and tests set (tests/run.sh, the e2e
 /// suite, examples/demo.sh); the programs inherit them and ignore them quietly.

@@ -8,6 +8,7 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -72,6 +73,11 @@ struct RunOptions {
   std::size_t max_invocations = 0;  ///< 0: no limit
   int next_attempts = 3;            ///< consecutive transport failures of next() before giving up
   std::chrono::milliseconds next_retry_delay{50};
+  /// Called once per invocation after its reply was posted (or the post failed), before
+  /// the loop asks for the next one or returns: per-invocation output such as metrics
+  /// lines. The sandbox is only frozen once next() is called, so what it writes is
+  /// flushed within this invocation.
+  std::function<void(const Invocation&, const Reply&)> after_invocation;
 };
 
 /// Serves invocations until a fatal condition. Only transport failures of next() are
@@ -104,6 +110,7 @@ RunStatus run(Client& client, Handler& handler, RunOptions options = {}, const E
       emit("response_too_large", inv->request_id, posted.error().message);
       posted = client.error(inv->request_id, ErrorReport{"Runtime.ResponseTooLarge", posted.error().message});
     }
+    if (options.after_invocation) options.after_invocation(*inv, reply);
     if (!posted) {
       if (must_exit(posted.error())) return {StopReason::container_error, posted.error().message};
       emit("post_failed", inv->request_id, posted.error().message);

@@ -139,6 +139,7 @@ int main(int argc, char** argv) {
   notify::ops::EmfOptions emf;
   const char* function_name = std::getenv("AWS_LAMBDA_FUNCTION_NAME");
   emf.dimensions = {{"FunctionName", function_name && *function_name ? function_name : std::string(program)}};
+  emf.skip_unchanged = true;  // a few metrics per invocation, not every series at 0
   if (metrics_mode == "emf") {
     metrics.emplace(registry, opts.value("push"));
     processing.observer = &*metrics;

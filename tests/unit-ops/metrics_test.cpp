@@ -168,6 +168,38 @@ TEST_CASE("EMF counters and histograms are the change since the previous line, t
   CHECK(nlohmann::json::parse(r.render_emf(opt)).at("notify_records_total") == 5);
 }
 
+TEST_CASE("EMF with skip_unchanged leaves out the counters and histograms that did not move, never gauges") {
+  Registry r;
+  auto& moved = r.counter("notify_records_total", "Records.");
+  r.counter("notify_other_total", "Never moves.");
+  auto& h = r.histogram("notify_push_duration_seconds", "Pushes.", {1});
+  r.gauge("notify_in_flight", "A gauge.").set(0);
+  notify::ops::EmfOptions opt;
+  opt.timestamp_ms = 1;
+  opt.skip_unchanged = true;
+  moved.inc();
+  h.observe(0.5);
+  auto first = nlohmann::json::parse(r.render_emf(opt));
+  CHECK(first.at("notify_records_total") == 1);
+  CHECK(first.at("notify_push_duration_seconds_count") == 1);
+  CHECK_FALSE(first.contains("notify_other_total"));
+  CHECK(first.at("notify_in_flight") == 0.0);
+  moved.inc(4);
+  auto second = nlohmann::json::parse(r.render_emf(opt));
+  CHECK(second.at("notify_records_total") == 4);
+  CHECK_FALSE(second.contains("notify_push_duration_seconds_count"));
+  CHECK_FALSE(second.contains("notify_push_duration_seconds_sum"));
+  CHECK(second.contains("notify_in_flight"));
+  // Every metric the directive names is in the document, and only those.
+  std::size_t named = 0;
+  for (const auto& d : second.at("_aws").at("CloudWatchMetrics"))
+    for (const auto& m : d.at("Metrics")) {
+      CHECK(second.contains(m.at("Name").get<std::string>()));
+      ++named;
+    }
+  CHECK(named == 2);
+}
+
 TEST_CASE("an EMF line with more than 100 metrics splits them over several directives") {
   Registry r;
   for (int i = 0; i < 250; ++i) r.counter("notify_many_total", "Many.", {{"i", std::to_string(i)}}).inc();

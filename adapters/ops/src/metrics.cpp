@@ -253,6 +253,7 @@ std::string Registry::render_emf(const EmfOptions& options) {
       switch (f.type) {
         case MetricType::counter: {
           const std::uint64_t v = s.counter->value();
+          if (options.deltas && options.skip_unchanged && v == s.emf_count) break;
           put(emf_name(f.name, "", s.labels), emf_unit(f.name, true), options.deltas ? v - s.emf_count : v);
           if (options.deltas) s.emf_count = v;
           break;
@@ -265,6 +266,7 @@ std::string Registry::render_emf(const EmfOptions& options) {
         case MetricType::histogram: {
           const std::uint64_t n = s.histogram->count();
           const double sum = s.histogram->sum();
+          if (options.deltas && options.skip_unchanged && n == s.emf_count) break;
           put(emf_name(f.name, "_sum", s.labels), emf_unit(f.name, false), options.deltas ? sum - s.emf_sum : sum);
           put(emf_name(f.name, "_count", s.labels), "Count", options.deltas ? n - s.emf_count : n);
           if (options.deltas) {

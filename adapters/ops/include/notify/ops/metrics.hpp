@@ -103,6 +103,11 @@ struct EmfOptions {
   /// Counters and histograms as the change since the previous render_emf() call (what
   /// CloudWatch sums per invocation), not as totals since the process started.
   bool deltas = true;
+  /// With deltas: counters and histograms that did not move since the previous call are
+  /// left out (gauges never are). Each metric name is a billed CloudWatch custom metric
+  /// and every label value makes another; an alarm reads a missing value as it is told
+  /// (TreatMissingData), typically as 0.
+  bool skip_unchanged = false;
 };
 
 /// Owns the series. Series of one name form a family: same type, help and label names.

@@ -64,6 +64,9 @@ commands:
       first; an invalid one prints {"line": N, "errors": [...]} on stdout, and then
       nothing is sent (exit 2) unless --skip-invalid (the valid lines are sent, exit 0).
       --no-validate sends every line as it is (to try the worker's dead-letter path).
+      Either way, a valid request without a "traceparent" (W3C Trace Context) is
+      given a fresh one; the worker logs its trace id with each of the request's
+      events and copies it into the request's inbox records.
   members import --members FILE|- --store STORE
       Write every stored value of a members file (the format render reads) as it is
       (HSET). Values the worker will skip are reported on stderr.
@@ -331,8 +334,14 @@ int publish(int argc, char** argv) {
   // Bulk requests over many families go out as several smaller ones.
   std::vector<std::string> outgoing;
   outgoing.reserve(bodies.size());
+  // Each request that has no traceparent gets one, written into its body as it is (its
+  // other fields, unknown ones included, stay as they were).
   for (std::string& body : bodies) {
     auto decoded = notify::decode(body);
+    if (decoded && decoded->traceparent.empty() && body.find("\"traceparent\"") == std::string::npos) {
+      decoded->traceparent = notify::new_traceparent();
+      body.insert(body.rfind('}'), ",\"traceparent\":\"" + decoded->traceparent + '"');
+    }
     if (!decoded || max_families == 0) {
       outgoing.push_back(std::move(body));
       continue;

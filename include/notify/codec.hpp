@@ -20,6 +20,7 @@
 #include "notify/result.hpp"
 #include "notify/schema.hpp"
 #include "notify/text.hpp"
+#include "notify/trace.hpp"
 
 namespace notify {
 
@@ -339,6 +340,11 @@ inline Errors validate(const Request& request, const Limits& limits = {}) {
     c.check_request_id(request.id);
     c.pop(mark);
   }
+  if (!request.traceparent.empty() && !valid_traceparent(request.traceparent)) {
+    const std::size_t mark = c.push("traceparent");
+    c.add(Errc::invalid_value, "expected a W3C traceparent: 00-<32 hex>-<16 hex>-<2 hex>, lowercase, ids not all zeros");
+    c.pop(mark);
+  }
   if (request.createdAt && *request.createdAt < 1) {  // the same rule as decode
     const std::size_t mark = c.push("createdAt");
     c.add(Errc::out_of_range, "expected milliseconds since 1970 >= 1, got " + std::to_string(*request.createdAt));
@@ -377,6 +383,7 @@ inline Result<Request, Errors> decode(std::string_view body, const Limits& limit
   r.enter();
   std::optional<NotificationType> type;
   bool saw_type = false, saw_param = false, type_ok = false, saw_id = false, saw_created_at = false;
+  bool saw_traceparent = false;
   std::size_t param_offset = std::string_view::npos;
   std::string_view key;
   std::string key_scratch, value_scratch;
@@ -434,6 +441,17 @@ inline Result<Request, Errors> decode(std::string_view body, const Limits& limit
         r.skip_value();
       }
       c.pop(mark);
+    } else if (key == "traceparent" && !saw_traceparent) {
+      // As W3C Trace Context asks of a receiver: a value that does not parse is ignored
+      // (the request goes on without it), never an error.
+      saw_traceparent = true;
+      std::string_view tp;
+      if (r.peek() == JsonKind::string) {
+        if (r.read_string(tp, value_scratch) == detail::StringStatus::ok && valid_traceparent(tp))
+          request.traceparent.assign(tp);
+      } else {
+        r.skip_value();
+      }
     } else if (key == "createdAt") {
       const std::size_t mark = c.push("createdAt");
       if (saw_created_at) {
@@ -512,8 +530,8 @@ void encode_value(std::string& out, const T& v) {
 
 }  // namespace detail
 
-/// The wire form of a request: {"type":...,"param":{...}} plus "id" and "createdAt"
-/// when set. Absent optional fields are omitted. Call validate() first on data you did
+/// The wire form of a request: {"type":...,"param":{...}} plus "id", "createdAt" and
+/// "traceparent" when set. Absent optional fields are omitted. Call validate() first on data you did
 /// not decode: encode writes whatever it is given (invalid UTF-8 as U+FFFD).
 inline std::string encode(const Request& request) {
   std::string out;
@@ -529,6 +547,10 @@ inline std::string encode(const Request& request) {
   if (request.createdAt) {
     out += ",\"createdAt\":";
     detail::write_int(out, *request.createdAt);
+  }
+  if (!request.traceparent.empty()) {
+    out += ",\"traceparent\":";
+    detail::write_string(out, request.traceparent);
   }
   out += '}';
   return out;

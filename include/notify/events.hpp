@@ -43,6 +43,8 @@ struct Event {
   /// 0 and -1 (not a retry) are left out of logs.
   int attempt = 0;
   std::int64_t delay_ms = -1;
+  /// The W3C trace id (32 hex digits) of the request's traceparent; empty without one.
+  std::string_view trace = {};
 };
 
 using EventSink = std::function<void(const Event&)>;

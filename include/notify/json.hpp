@@ -56,6 +56,7 @@ inline void to_json(nlohmann::json& j, const Request& r) {
   std::visit([&](const auto& p) { j["param"] = p; }, r.param);
   if (!r.id.empty()) j["id"] = r.id;
   if (r.createdAt) j["createdAt"] = *r.createdAt;
+  if (!r.traceparent.empty()) j["traceparent"] = r.traceparent;
 }
 
 inline void from_json(const nlohmann::json& j, Request& r) {
@@ -69,6 +70,11 @@ inline void from_json(const nlohmann::json& j, Request& r) {
   r.id = j.contains("id") && j["id"].is_string() ? j["id"].get<std::string>() : std::string();
   if (j.contains("createdAt") && j["createdAt"].is_number_integer()) r.createdAt = j["createdAt"].get<std::int64_t>();
   else r.createdAt.reset();
+  r.traceparent.clear();
+  if (j.contains("traceparent") && j["traceparent"].is_string()) {
+    const auto& tp = j["traceparent"].get_ref<const std::string&>();
+    if (valid_traceparent(tp)) r.traceparent = tp;
+  }
 }
 
 }  // namespace notify

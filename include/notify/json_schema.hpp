@@ -132,6 +132,8 @@ inline std::string json_schema(const Limits& limits = {}) {
          R"("pattern":"^[A-Za-z0-9._:-]{1,)";
   write_size(out, limits.max_request_id_bytes);
   out += R"(}$"})";
+  out += R"(,"traceparent":{"description":"W3C Trace Context traceparent; a receiver ignores a malformed one",)"
+         R"("type":["string","null"],"pattern":"^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$"})";
   out += R"(,"createdAt":{"description":"Creation time in Unix milliseconds",)"
          R"("type":["integer","null"],"minimum":1,"maximum":)";
   detail::write_int(out, std::numeric_limits<Id>::max());

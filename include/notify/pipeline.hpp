@@ -431,7 +431,7 @@ class Pipeline {
         for (std::string_view t : m.tokens) refs.push_back({f, &m, t, delivery_key(f->key_id, content, t)});
       }
       if (f->plan.inbox_count() > 0) {
-        f->inbox_body = encode_inbox(f->plan);
+        f->inbox_body = encode_inbox(f->plan, f->request->traceparent);
         refs.push_back({f, nullptr, {}, inbox_key(f->key_id, f->inbox_body)});
       }
       f->families = families_held;
@@ -1010,15 +1010,19 @@ class Pipeline {
             Level level = Level::info) {
     if (!wants(level)) return;
     const std::string shortened = token.empty() ? std::string() : short_token(token);
-    events_(Event{step, f.request_id.empty() ? std::string_view(f.record.id) : std::string_view(f.request_id),
-                  f.request ? to_string(f.request->type()) : std::string_view{}, shortened, detail, level});
+    Event e{step, f.request_id.empty() ? std::string_view(f.record.id) : std::string_view(f.request_id),
+            f.request ? to_string(f.request->type()) : std::string_view{}, shortened, detail, level};
+    if (f.request) e.trace = trace_id_of(f.request->traceparent);
+    events_(e);
   }
   /// "retry" with the delivery it ends and the delay chosen.
   void emit_retry(const Flight& f, std::string_view reason) {
     if (!wants(Level::info)) return;
-    events_(Event{"retry", f.request_id.empty() ? std::string_view(f.record.id) : std::string_view(f.request_id),
-                  f.request ? to_string(f.request->type()) : std::string_view{}, {}, reason, Level::info,
-                  f.record.receive_count, f.outcome.delay.count()});
+    Event e{"retry", f.request_id.empty() ? std::string_view(f.record.id) : std::string_view(f.request_id),
+            f.request ? to_string(f.request->type()) : std::string_view{}, {}, reason, Level::info,
+            f.record.receive_count, f.outcome.delay.count()};
+    if (f.request) e.trace = trace_id_of(f.request->traceparent);
+    events_(e);
   }
   void emit_plain(std::string_view step, std::string_view where, std::string_view detail, Level level) {
     if (wants(level)) events_(Event{step, where, {}, {}, detail, level});

@@ -398,7 +398,7 @@ inline Plan plan(const Request& request, const Families& families) {
 }
 
 /// The inbox wire form: one JSON array of {"receiverId","title","body","screen"?,"param"?}.
-inline std::string encode_inbox(const Plan& plan) {
+inline std::string encode_inbox(const Plan& plan, std::string_view traceparent = {}) {
   std::string out = "[";
   std::string tail;  // everything after the receiverId, the same for each receiver of a message
   for (const Message& m : plan.messages) {
@@ -414,6 +414,10 @@ inline std::string encode_inbox(const Plan& plan) {
     if (m.link.has_param()) {
       tail += ",\"param\":";
       m.link.append_param_json(tail);
+    }
+    if (!traceparent.empty()) {
+      tail += ",\"traceparent\":";
+      detail::write_string(tail, traceparent);
     }
     tail += '}';
     out.reserve(out.size() + m.inbox.size() * (tail.size() + 32));

@@ -115,7 +115,7 @@ inline std::vector<Request> split_by_families(const Request& request, std::size_
             for (const auto& entry : list)
               if (std::binary_search(chunk.begin(), chunk.end(), detail::family_of(entry)))
                 detail::bulk_list(part).push_back(entry);
-            Request r{Param{std::move(part)}, {}, request.createdAt};
+            Request r{Param{std::move(part)}, {}, request.createdAt, request.traceparent};
             if (!request.id.empty()) r.id = detail::part_id(request.id, parts.size() + 1);
             parts.push_back(std::move(r));
           }

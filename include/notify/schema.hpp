@@ -387,6 +387,10 @@ struct Request {
   std::string id;
   /// Producer's creation time in Unix milliseconds ("createdAt"); absent when unknown.
   std::optional<std::int64_t> createdAt;
+  /// W3C Trace Context ("traceparent", see trace.hpp); empty when absent. The worker
+  /// logs its trace id with every event of the request and copies it into the inbox
+  /// records.
+  std::string traceparent = {};
 
   NotificationType type() const noexcept { return static_cast<NotificationType>(param.index()); }
 

@@ -493,12 +493,13 @@ case "$case_name" in
     ! grep -q '^inbox ' "$tmp/out" || fail "inbox records printed although they go to a stream"
     has "$tmp/err" 'step=member_skipped request=family:2.user:12'
     has "$tmp/err" 'step=drained detail="4 records: 4 done, 0 retried, 0 dead-lettered, 0 pending; 4 pushes"'
-    # One inbox entry per request with inbox records, each the JSON array.
+    # One inbox entry per request with inbox records, each the JSON array; every record
+    # carries the traceparent notifyctl publish gave its request.
     rcli XRANGE notify:inbox - + >"$tmp/inbox"
     equals "$(rcli XLEN notify:inbox)" 3 "inbox entries"
-    has "$tmp/inbox" '[{"receiverId":2,"title":"우리가 이야기","body":"엄마 님이 이야기에 댓글을 작성했습니다! \"오늘 저녁은 다 같...\"","screen":"MessageFamily","param":{"messageId":29001}},{"receiverId":3,'
-    has "$tmp/inbox" '[{"receiverId":3,"title":"우리가 편지","body":"우리가족이 민준 님에게 새로운 타임캡슐을 작성했습니다!","screen":"TimeCapsulesNav"}]'
-    has "$tmp/inbox" '[{"receiverId":11,"title":"우리가 인물사전","body":"서연 님의 인물사전에 새로운 질문이 등록되었습니다!","screen":"FamilyPediaMember","param":{"pediaId":11}}]'
+    has "$tmp/inbox" '[{"receiverId":2,"title":"우리가 이야기","body":"엄마 님이 이야기에 댓글을 작성했습니다! \"오늘 저녁은 다 같...\"","screen":"MessageFamily","param":{"messageId":29001},"traceparent":"00-'
+    has "$tmp/inbox" '[{"receiverId":3,"title":"우리가 편지","body":"우리가족이 민준 님에게 새로운 타임캡슐을 작성했습니다!","screen":"TimeCapsulesNav","traceparent":"00-'
+    has "$tmp/inbox" '[{"receiverId":11,"title":"우리가 인물사전","body":"서연 님의 인물사전에 새로운 질문이 등록되었습니다!","screen":"FamilyPediaMember","param":{"pediaId":11},"traceparent":"00-'
     # Everything was acked (and deleted): nothing left, nothing pending, nothing dead.
     equals "$(rcli XLEN notify)" 0 "entries left in the stream"
     equals "$(rcli XPENDING notify notify | head -1)" 0 "pending entries"
@@ -521,7 +522,16 @@ case "$case_name" in
     equals "$(rcli XLEN notify)" 1 "normal entries"
     equals "$(rcli XLEN notify:high)" 1 "high entries"
     rcli XRANGE notify - + >"$tmp/entry"
-    has "$tmp/entry" '{"type":"EMOTION_POKE","param":{"familyId":1,"userId":3},"id":"p-1"}'
+    # ... with a fresh W3C traceparent, as the producer side gives every request without one.
+    grep -Eq '^\{"type":"EMOTION_POKE","param":\{"familyId":1,"userId":3\},"id":"p-1","traceparent":"00-[0-9a-f]{32}-[0-9a-f]{16}-01"\}$' "$tmp/entry" ||
+      fail "no traceparent added: $(cat "$tmp/entry")"
+    # A traceparent the caller set is kept.
+    tp=00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
+    printf '%s\n' '{"type":"EMOTION_POKE","param":{"familyId":1,"userId":4},"traceparent":"'$tp'"}' >"$tmp/traced.jsonl"
+    run 0 "$notifyctl" publish --queue "$queue" --file "$tmp/traced.jsonl"
+    rcli XRANGE notify - + >"$tmp/entry"
+    equals "$(grep -c "$tp" "$tmp/entry")" 1 "entries with the caller's traceparent"
+    rcli XTRIM notify MAXLEN 1 >/dev/null
     has "$tmp/entry" 'p-1'
     # An invalid request from flags is not sent.
     run 2 "$notifyctl" publish --queue "$queue" --type EMOTION_POKE --param '{"familyId":0}'
@@ -553,7 +563,7 @@ case "$case_name" in
     [ ! -s "$tmp/out" ] || fail "--no-validate reported lines"
     equals "$(rcli XLEN notify)" 7 "normal entries after --no-validate"
     rcli XREVRANGE notify + - COUNT 1 >"$tmp/entry"
-    has "$tmp/entry" '{"type":"PEDIA_ANSWER","param":{"familyId":2,"ownerId":11}}'
+    has "$tmp/entry" '{"type":"PEDIA_ANSWER","param":{"familyId":2,"ownerId":11},"traceparent":"00-'
     # Usage errors, an unreadable file, and a Redis that is not there.
     run 64 "$notifyctl" publish --type EMOTION_POKE --param '{}'
     has "$tmp/err" "--queue"

@@ -87,6 +87,7 @@ const valid = {
   'param before type': '{"param":{"familyId":1,"ownerId":2},"type":"PEDIA_ANSWER"}',
   'null optional text': '{"type":"PHOTO_CREATE","param":{"photoId":1,"authorId":2,"familyId":3,"titlePreview":null}}',
   'absent optional text': '{"type":"COMMENT_PHOTO","param":{"photoId":1,"authorId":2,"familyId":3}}',
+  'a traceparent': '{"type":"MESSAGE_TODAY","param":{"familyIds":[1]},"traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}',
   'null envelope id and createdAt': '{"type":"MESSAGE_TODAY","param":{"familyIds":[1]},"id":null,"createdAt":null}',
   'envelope id of 128 allowed characters': `{"type":"MESSAGE_TODAY","param":{"familyIds":[1]},"id":"${'a-_.:Z9'.repeat(18)}ab"}`,
   'the largest id': `{"type":"EMOTION_CHOSEN","param":{"familyId":${big},"userId":1}}`,

@@ -57,6 +57,7 @@ std::string EventLog::line(const notify::Event& e, std::int64_t ts_ms) const {
     if (!e.detail.empty()) j["detail"] = e.detail;
     if (e.attempt > 0) j["attempt"] = e.attempt;
     if (e.delay_ms >= 0) j["delay_ms"] = e.delay_ms;
+    if (!e.trace.empty()) j["trace"] = e.trace;
     return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
   }
   append_pair(line, "ts", utc_time(ts_ms));
@@ -67,6 +68,7 @@ std::string EventLog::line(const notify::Event& e, std::int64_t ts_ms) const {
   if (e.attempt > 0) append_pair(line, "attempt", std::to_string(e.attempt));
   if (e.delay_ms >= 0) append_pair(line, "delay_ms", std::to_string(e.delay_ms));
   append_pair(line, "detail", e.detail);
+  append_pair(line, "trace", e.trace);
   return line;
 }
 

@@ -28,6 +28,7 @@
 
 #include "http_call.hpp"
 #include "notify/codec.hpp"
+#include "notify/trace.hpp"
 #include "notify/redis/redis.hpp"
 #include "process.hpp"
 #include "samples.hpp"
@@ -403,4 +404,46 @@ TEST_CASE("--metrics-listen: /readyz turns 503 while redis-server is down and 20
   CHECK(*status == 0);
   const PushCounts all = rig.pushes({"r"});
   CHECK_MESSAGE(all == rig.expected, differences(all, rig.expected));
+}
+
+TEST_CASE("a traceparent goes from the producer through the queue into the worker's log lines, the inbox record and the dead letter") {
+  Rig rig;
+  notify::Request request{notify::CommentMessageParam{.messageFamId = 501, .authorId = 1, .familyId = 2,
+                                                      .commentPreview = "traced"},
+                          "traced-1", {}};
+  request.traceparent = notify::new_traceparent();  // what the producer side does when the caller set none
+  const std::string trace(notify::trace_id_of(request.traceparent));
+  const std::string bad_tp = notify::new_traceparent();
+  const std::vector<std::string> bodies = {
+      notify::encode(request),
+      R"({"type":"COMMENT_MESSAGE","param":{"familyId":"x"},"id":"traced-bad","traceparent":")" + bad_tp + "\"}"};
+  REQUIRE(rig.producer.send(bodies).has_value());
+
+  auto worker = rig.worker("t", {"--drain"});
+  const auto status = worker->wait();
+  REQUIRE(status.has_value());
+  CHECK(*status == 0);
+
+  // Every event of the request names its trace.
+  std::size_t events = 0;
+  for (const std::string& line : notify::test::read_lines(rig.err("t")))
+    if (line.find(" request=traced-1 ") != std::string::npos) {
+      ++events;
+      CHECK_MESSAGE(line.ends_with(" trace=" + trace), line);
+    }
+  CHECK(events >= 4);  // received, planned, sent x2, inbox_published, done
+  // Its inbox records carry the traceparent.
+  std::size_t inbox = 0;
+  for (const std::string& line : notify::test::read_lines(rig.out("t")))
+    if (line.rfind("inbox ", 0) == 0)
+      for (const auto& record : nlohmann::json::parse(line.substr(6))) {
+        ++inbox;
+        CHECK(record.at("traceparent") == request.traceparent);
+      }
+  CHECK(inbox == 2);
+  // The dead letter keeps the request as it came, traceparent included.
+  auto dead = rig.producer.dead_letters();
+  REQUIRE(dead.has_value());
+  REQUIRE(dead->size() == 1);
+  CHECK((*dead)[0].body.find(bad_tp) != std::string::npos);
 }

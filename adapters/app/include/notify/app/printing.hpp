@@ -20,7 +20,8 @@ namespace notify::app {
 
 /// Formats events one per line: key=value pairs (logfmt) led by `ts=` (RFC 3339, UTC,
 /// milliseconds), or one JSON object with `ts` in Unix milliseconds. Retries carry
-/// `attempt` (the delivery that failed) and `delay_ms` (the delay chosen).
+/// `attempt` (the delivery that failed) and `delay_ms` (the delay chosen); the events of
+/// a request with a traceparent end with its `trace` id.
 class EventLog {
  public:
   explicit EventLog(bool json) : json_(json) {}

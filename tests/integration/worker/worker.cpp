@@ -10,26 +10,34 @@
 
 #include <doctest/doctest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <map>
-#include <sstream>
-#include <string_view>
-#include <utility>
 #include <set>
+#include <sstream>
 #include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "http_call.hpp"
 #include "notify/codec.hpp"
-#include "notify/trace.hpp"
 #include "notify/redis/redis.hpp"
+#include "notify/trace.hpp"
 #include "process.hpp"
 #include "samples.hpp"
 #include "redis_rig.hpp"
@@ -446,4 +454,95 @@ TEST_CASE("a traceparent goes from the producer through the queue into the worke
   REQUIRE(dead.has_value());
   REQUIRE(dead->size() == 1);
   CHECK((*dead)[0].body.find(bad_tp) != std::string::npos);
+}
+
+namespace {
+
+/// A loopback TCP connection to `port` (-1 when it could not connect).
+int connect_to(std::uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+bool send_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    const ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+    if (n <= 0) return false;
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+/// A process's peak resident set (VmHWM) in KiB, 0 if unknown.
+long peak_rss_kib(pid_t pid) {
+  for (const std::string& line : notify::test::read_lines("/proc/" + std::to_string(pid) + "/status"))
+    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+  return 0;
+}
+
+}  // namespace
+
+TEST_CASE("--metrics-listen: 1,000 idle connections and a 1 MB header neither stop the deliveries nor grow the worker") {
+  rlimit rl{};
+  ::getrlimit(RLIMIT_NOFILE, &rl);
+  rl.rlim_cur = std::min<rlim_t>(std::max<rlim_t>(rl.rlim_cur, 1200), rl.rlim_max);
+  ::setrlimit(RLIMIT_NOFILE, &rl);
+  REQUIRE_MESSAGE(rl.rlim_cur >= 1100, "RLIMIT_NOFILE too low for 1,000 connections: ", rl.rlim_cur);
+
+  Rig rig;
+  auto worker = rig.worker("h", {"--metrics-listen", "127.0.0.1:0", "--push-delay-ms", "10"});
+  std::string address;
+  REQUIRE(eventually([&] { return !(address = monitor_address(rig, "h")).empty(); }));
+  const auto port = static_cast<std::uint16_t>(std::stoi(address.substr(address.rfind(':') + 1)));
+  REQUIRE(eventually([&] { return get("http://" + address + "/readyz").first == 200; }));
+  const long rss_before = peak_rss_kib(worker->pid());
+
+  // 1,000 connections that never finish a request (every other one sends half a head).
+  std::vector<int> idle;
+  for (int i = 0; i < 1000; ++i) {
+    const int fd = connect_to(port);
+    if (fd < 0) break;
+    if (i % 2 == 1) send_all(fd, "GET /metrics HTTP/1.1\r\nX-Slow: ");
+    idle.push_back(fd);
+  }
+  CHECK(idle.size() == 1000);
+  // And one that sends a 1 MB header line, while records come in.
+  std::thread hostile([&] {
+    const int fd = connect_to(port);
+    if (fd < 0) return;
+    send_all(fd, "GET /metrics HTTP/1.1\r\nX-Huge: ");
+    send_all(fd, std::string(1024 * 1024, 'x'));
+    send_all(fd, "\r\n\r\n");
+    ::close(fd);
+  });
+  rig.publish(40);
+  REQUIRE(eventually([&] { return rig.drained(); }));
+  hostile.join();
+
+  // Delivered, each push once; the endpoints still answer; memory stayed put.
+  const auto [status, scrape] = get("http://" + address + "/metrics");
+  CHECK(status == 200);
+  CHECK(sample_sum(scrape, "notify_records_done_total") == 40);
+  const long rss_after = peak_rss_kib(worker->pid());
+  MESSAGE("worker peak RSS " << rss_before << " KiB before the clients, " << rss_after << " KiB after");
+  CHECK(rss_after > 0);
+  CHECK(rss_after - rss_before < 16 * 1024);  // 64 connections x 8 KiB heads at most, plus a scrape
+  for (int fd : idle) ::close(fd);
+  worker->signal(SIGTERM);
+  const auto exit_status = worker->wait();
+  REQUIRE(exit_status.has_value());
+  CHECK(*exit_status == 0);
+  const PushCounts all = rig.pushes({"h"});
+  CHECK_MESSAGE(all == rig.expected, differences(all, rig.expected));
 }

@@ -45,7 +45,13 @@ constexpr std::string_view to_string(ReasonClass r) noexcept {
 
 /// The engine's metrics hooks. Every call comes from the engine's thread, at most once
 /// per push or record step: keep them cheap (relaxed atomics) and never block. The
-/// defaults do nothing, so an implementation overrides what it counts.
+/// defaults do nothing, so an implementation overrides what it counts. A record another
+/// worker took over (Pipeline::lost) is received here but decided there: it never
+/// reaches decided() in this process.
+///
+/// A virtual interface, unlike the transports' concepts: the engine is a template over
+/// its transports already, and metrics are chosen at run time (on or off, Prometheus or
+/// EMF) by programs that should not instantiate the engine twice.
 class EngineObserver {
  public:
   virtual ~EngineObserver() = default;
@@ -54,10 +60,13 @@ class EngineObserver {
   /// did not decode (it is dead-lettered as invalid at once).
   virtual void received(std::optional<NotificationType> type) { (void)type; }
 
-  /// A push was answered `round_trip` after it was submitted to the provider.
-  virtual void push_answered(PushStatus status, std::chrono::steady_clock::duration round_trip) {
+  /// A push was answered `round_trip` after it was submitted to the provider. `trace_id`
+  /// is its request's W3C trace id (empty without a traceparent), for exemplars.
+  virtual void push_answered(PushStatus status, std::chrono::steady_clock::duration round_trip,
+                             std::string_view trace_id) {
     (void)status;
     (void)round_trip;
+    (void)trace_id;
   }
 
   /// One request's inbox records (`records` of them) were published.
@@ -66,11 +75,12 @@ class EngineObserver {
   /// A record was decided: done, retried or dead-lettered, and why. `sent_at_ms` is when
   /// its producer sent it (QueueRecord::sent_at_ms, Unix ms; 0 unknown).
   virtual void decided(std::optional<NotificationType> type, Disposition disposition, ReasonClass why,
-                       std::int64_t sent_at_ms) {
+                       std::int64_t sent_at_ms, std::string_view trace_id) {
     (void)type;
     (void)disposition;
     (void)why;
     (void)sent_at_ms;
+    (void)trace_id;
   }
 };
 

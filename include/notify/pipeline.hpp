@@ -431,8 +431,12 @@ class Pipeline {
         for (std::string_view t : m.tokens) refs.push_back({f, &m, t, delivery_key(f->key_id, content, t)});
       }
       if (f->plan.inbox_count() > 0) {
-        f->inbox_body = encode_inbox(f->plan, f->request->traceparent);
-        refs.push_back({f, nullptr, {}, inbox_key(f->key_id, f->inbox_body)});
+        // The key is the records' without the traceparent: a request sent again with
+        // another one (a new publish, a retry through other spans) is the same delivery.
+        std::string plain = encode_inbox(f->plan);
+        std::string key = inbox_key(f->key_id, plain);
+        f->inbox_body = f->request->traceparent.empty() ? std::move(plain) : encode_inbox(f->plan, f->request->traceparent);
+        refs.push_back({f, nullptr, {}, std::move(key)});
       }
       f->families = families_held;
     }
@@ -581,7 +585,9 @@ class Pipeline {
     const auto now = this->now();
     const bool probe = probing_ && tag == probe_tag_;
     if (probe) probing_ = false;
-    if (opt_.observer) opt_.observer->push_answered(r.status, now - s.submitted);
+    if (opt_.observer)
+      opt_.observer->push_answered(r.status, now - s.submitted,
+                                   f.request ? trace_id_of(f.request->traceparent) : std::string_view{});
     switch (r.status) {
       case PushStatus::sent:
       case PushStatus::invalid_token:
@@ -860,7 +866,7 @@ class Pipeline {
     ++stats_.decided;
     if (opt_.observer)
       opt_.observer->decided(f.request ? std::optional(f.request->type()) : std::nullopt, f.outcome.disposition, f.why,
-                             f.record.sent_at_ms);
+                             f.record.sent_at_ms, f.request ? trace_id_of(f.request->traceparent) : std::string_view{});
     const bool retried = f.outcome.disposition == Disposition::retry;
     // Copies whose deliveries this one made share its fate: they are not acked while it
     // still has to retry.

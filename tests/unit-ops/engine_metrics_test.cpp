@@ -50,13 +50,13 @@ TEST_CASE("engine metrics: hooks count by type, result and reason class, latenci
   m.received(NotificationType::COMMENT_MESSAGE);
   m.received(NotificationType::COMMENT_MESSAGE);
   m.received(std::nullopt);
-  m.push_answered(PushStatus::sent, 40ms);
-  m.push_answered(PushStatus::invalid_token, 60ms);
-  m.push_answered(PushStatus::retry, 3s);
+  m.push_answered(PushStatus::sent, 40ms, {});
+  m.push_answered(PushStatus::invalid_token, 60ms, {});
+  m.push_answered(PushStatus::retry, 3s, {});
   m.inbox_published(2);
-  m.decided(NotificationType::COMMENT_MESSAGE, Disposition::done, ReasonClass::none, 1700000000000);
-  m.decided(NotificationType::COMMENT_MESSAGE, Disposition::retry, ReasonClass::outage, 0);  // no send time
-  m.decided(std::nullopt, Disposition::dead_letter, ReasonClass::invalid, 1700000002000);
+  m.decided(NotificationType::COMMENT_MESSAGE, Disposition::done, ReasonClass::none, 1700000000000, {});
+  m.decided(NotificationType::COMMENT_MESSAGE, Disposition::retry, ReasonClass::outage, 0, {});  // no send time
+  m.decided(std::nullopt, Disposition::dead_letter, ReasonClass::invalid, 1700000002000, {});
   const std::string t = r.render_prometheus();
   CHECK(sample(t, R"(notify_records_received_total{type="COMMENT_MESSAGE"})") == 2);
   CHECK(sample(t, R"(notify_records_received_total{type="unknown"})") == 1);

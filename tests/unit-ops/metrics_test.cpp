@@ -200,6 +200,26 @@ TEST_CASE("EMF with skip_unchanged leaves out the counters and histograms that d
   CHECK(named == 2);
 }
 
+TEST_CASE("OpenMetrics: counter families without _total, canonical le, the last traced observation per bucket, # EOF") {
+  Registry r;
+  r.counter("notify_records_total", "Records.").inc(2);
+  auto& h = r.histogram("notify_push_duration_seconds", "Pushes.", {0.5, 1});
+  h.observe(0.2, "4bf92f3577b34da6a3ce929d0e0e4736");
+  h.observe(0.3);  // no trace: the bucket keeps its exemplar
+  h.observe(0.9, "0af7651916cd43dd8448eb211c80319c");
+  const std::string t = r.render_openmetrics();
+  CHECK(t.starts_with("# HELP notify_records Records.\n# TYPE notify_records counter\nnotify_records_total 2\n"));
+  CHECK(t.find("notify_push_duration_seconds_bucket{le=\"0.5\"} 2 # {trace_id=\"4bf92f3577b34da6a3ce929d0e0e4736\"} 0.2 ") !=
+        std::string::npos);
+  CHECK(t.find("notify_push_duration_seconds_bucket{le=\"1.0\"} 3 # {trace_id=\"0af7651916cd43dd8448eb211c80319c\"} 0.9 ") !=
+        std::string::npos);
+  CHECK(t.find("notify_push_duration_seconds_bucket{le=\"+Inf\"} 3\n") != std::string::npos);
+  CHECK(t.ends_with("notify_push_duration_seconds_count 3\n# EOF\n"));
+  // The 0.0.4 text is unchanged: no exemplars there.
+  CHECK(r.render_prometheus().find("trace_id") == std::string::npos);
+  CHECK(r.render_prometheus().find("le=\"1\"") != std::string::npos);
+}
+
 TEST_CASE("an EMF line with more than 100 metrics splits them over several directives") {
   Registry r;
   for (int i = 0; i < 250; ++i) r.counter("notify_many_total", "Many.", {{"i", std::to_string(i)}}).inc();

@@ -39,12 +39,13 @@ struct Recorder final : notify::EngineObserver {
   std::vector<Decision> decisions;
 
   void received(std::optional<NotificationType> type) override { received_types.push_back(type); }
-  void push_answered(PushStatus status, std::chrono::steady_clock::duration round_trip) override {
+  void push_answered(PushStatus status, std::chrono::steady_clock::duration round_trip, std::string_view) override {
     CHECK(round_trip >= std::chrono::steady_clock::duration::zero());
     answers.push_back(status);
   }
   void inbox_published(std::size_t records) override { inbox_records += records; }
-  void decided(std::optional<NotificationType> type, Disposition d, ReasonClass why, std::int64_t sent_at) override {
+  void decided(std::optional<NotificationType> type, Disposition d, ReasonClass why, std::int64_t sent_at,
+               std::string_view) override {
     decisions.push_back({type, d, why, sent_at});
   }
 };

@@ -97,3 +97,27 @@ TEST_CASE("trace: the engine's events carry the trace id, and the inbox records 
   REQUIRE(inbox.published().size() == 1);
   CHECK(inbox.published()[0].find(R"("traceparent":")" + tp + "\"") != std::string::npos);
 }
+
+TEST_CASE("trace: a request sent again with another traceparent is the same delivery: no push, no inbox record twice") {
+  namespace mem = notify::memory;
+  mem::MemberStore store;
+  mem::PushProvider pusher;
+  mem::InboxSink inbox;
+  mem::IdempotencyStore ledger;
+  REQUIRE(store.set_member(3, notify::Member{1, "엄마", "token-mom-aaaaaaaaaaaaaaaa-0001", false}));
+  REQUIRE(store.set_member(3, notify::Member{2, "아빠", "token-dad-bbbbbbbbbbbbbbbb-0002", false}));
+  notify::BatchProcessor processor(store, pusher, inbox, ledger);
+  for (int i = 0; i < 2; ++i) {
+    notify::Request r{notify::CommentMessageParam{.messageFamId = 7, .authorId = 1, .familyId = 3, .commentPreview = "hi"},
+                      "same-request", {}, notify::new_traceparent()};
+    notify::QueueRecord rec;
+    rec.id = "q" + std::to_string(i);
+    rec.receipt = "receipt-" + rec.id;
+    rec.body = notify::encode(r);
+    const auto outcomes = processor.process(std::vector<notify::QueueRecord>{rec});
+    REQUIRE(outcomes.size() == 1);
+    CHECK(outcomes[0].disposition == notify::Disposition::done);
+  }
+  CHECK(pusher.sent().size() == 1);
+  CHECK(inbox.published().size() == 1);
+}

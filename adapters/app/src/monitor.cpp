@@ -68,6 +68,9 @@ struct WorkerMonitor::Impl {
   ops::HttpResponse handle(const ops::HttpRequest& request) {
     if (request.path == "/metrics") {
       loop_age.set(std::chrono::duration<double>(heartbeat.age()).count());
+      // OpenMetrics (with exemplars) for a scraper that asks for it, else text 0.0.4.
+      if (request.header("accept").find("application/openmetrics-text") != std::string_view::npos)
+        return {200, std::string(ops::Registry::openmetrics_content_type), registry.render_openmetrics(), {}};
       return {200, std::string(ops::Registry::prometheus_content_type), registry.render_prometheus(), {}};
     }
     if (request.path == "/healthz") return ops::health_response(heartbeat, settings.stuck_after);
@@ -119,7 +122,7 @@ struct WorkerMonitor::Impl {
     fresh.push_back({"members", bool(ping), ping ? std::string() : ping.error().message});
     if (g.fatal)
       fresh.push_back({"push", false, "stopped: " + g.fatal->message});
-    else if (g.circuit == 2)
+    else if (g.circuit == EngineGauges::circuit_open)
       fresh.push_back({"push", false, "paused: " + std::string(g.pause_reason)});
     else
       fresh.push_back({"push", true, {}});

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "notify/app/printing.hpp"
 
+#include <cstdio>
 #include <ctime>
 #include <iostream>
 #include <thread>

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "notify/ops/engine_metrics.hpp"
 
+#include <iterator>
 #include <string>
 
 namespace notify::ops {
@@ -18,6 +19,8 @@ std::size_t type_index(std::optional<NotificationType> type) {
 
 constexpr PushStatus push_statuses[] = {PushStatus::sent, PushStatus::invalid_token, PushStatus::retry,
                                         PushStatus::failed, PushStatus::fatal};
+static_assert(static_cast<std::size_t>(PushStatus::fatal) + 1 == std::size(push_statuses));
+static_assert(static_cast<std::size_t>(ReasonClass::failure) + 1 == reason_class_count);
 
 }  // namespace
 
@@ -109,15 +112,16 @@ EngineMetrics::Totals EngineMetrics::totals() const noexcept {
 
 void EngineMetrics::received(std::optional<NotificationType> type) { received_[type_index(type)]->inc(); }
 
-void EngineMetrics::push_answered(PushStatus status, std::chrono::steady_clock::duration round_trip) {
+void EngineMetrics::push_answered(PushStatus status, std::chrono::steady_clock::duration round_trip,
+                                  std::string_view trace_id) {
   if (const auto i = static_cast<std::size_t>(status); i < statuses) pushes_[i]->inc();
-  push_seconds_.observe(std::chrono::duration<double>(round_trip).count());
+  push_seconds_.observe(std::chrono::duration<double>(round_trip).count(), trace_id);
 }
 
 void EngineMetrics::inbox_published(std::size_t records) { inbox_records_.inc(records); }
 
 void EngineMetrics::decided(std::optional<NotificationType> type, Disposition disposition, ReasonClass why,
-                            std::int64_t sent_at_ms) {
+                            std::int64_t sent_at_ms, std::string_view trace_id) {
   const std::size_t t = type_index(type);
   const auto w = static_cast<std::size_t>(why);
   Counter* c = nullptr;
@@ -129,7 +133,7 @@ void EngineMetrics::decided(std::optional<NotificationType> type, Disposition di
   if (c) c->inc();
   if (sent_at_ms > 0) {
     const std::int64_t now = unix_ms ? unix_ms() : unix_now_ms();
-    if (now >= sent_at_ms) record_seconds_.observe(static_cast<double>(now - sent_at_ms) / 1000.0);
+    if (now >= sent_at_ms) record_seconds_.observe(static_cast<double>(now - sent_at_ms) / 1000.0, trace_id);
   }
 }
 

@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -436,9 +438,15 @@ int HttpListener::fd() const noexcept { return impl_->epoll_fd; }
 void HttpListener::start() {
   if (impl_->thread.joinable()) return;
   Impl* impl = impl_.get();
+  // The thread starts with every signal blocked (it inherits the mask), so SIGTERM and
+  // SIGINT reach the program's own threads and interrupt what they wait on.
+  sigset_t all, before;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &before);
   impl->thread = std::thread([impl] {
     while (!impl->stopping.load()) impl->run_once(std::chrono::milliseconds(1000));
   });
+  pthread_sigmask(SIG_SETMASK, &before, nullptr);
 }
 
 void HttpListener::stop() { impl_->stop(); }

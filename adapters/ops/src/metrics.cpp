@@ -5,6 +5,7 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "notify/result.hpp"
@@ -59,12 +60,22 @@ void append_labels(std::string& out, const Labels& labels, std::string_view le =
 }
 
 void append_sample(std::string& out, std::string_view name, std::string_view suffix, const Labels& labels,
-                   std::string_view value, std::string_view le = {}) {
+                   std::string_view value, std::string_view le = {}, const Exemplar* exemplar = nullptr) {
   out += name;
   out += suffix;
   append_labels(out, labels, le);
   out += ' ';
   out += value;
+  if (exemplar) {  // OpenMetrics: ` # {trace_id="..."} value timestamp`
+    out += " # {trace_id=\"";
+    out += escape_label_value(exemplar->trace_id);
+    out += "\"} ";
+    out += format_value(exemplar->value);
+    out += ' ';
+    char ts[32];
+    std::snprintf(ts, sizeof ts, "%.3f", exemplar->unix_seconds);
+    out += ts;
+  }
   out += '\n';
 }
 
@@ -91,11 +102,30 @@ std::string emf_name(std::string_view name, std::string_view suffix, const Label
 }  // namespace
 
 Histogram::Histogram(std::vector<double> bounds)
-    : bounds_(std::move(bounds)), counts_(std::make_unique<std::atomic<std::uint64_t>[]>(bounds_.size() + 1)) {
+    : bounds_(std::move(bounds)), counts_(std::make_unique<std::atomic<std::uint64_t>[]>(bounds_.size() + 1)),
+      exemplars_(bounds_.size() + 1) {
   for (std::size_t i = 0; i < bounds_.size(); ++i) {
     NOTIFY_ASSERT(std::isfinite(bounds_[i]));
     NOTIFY_ASSERT(i == 0 || bounds_[i - 1] < bounds_[i]);
   }
+}
+
+void Histogram::observe(double v, std::string_view trace_id) {
+  const std::size_t i = count_in(v);
+  if (trace_id.empty() || i > bounds_.size()) return;
+  const double now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  std::lock_guard lock(exemplar_mutex_);
+  std::optional<Exemplar>& e = exemplars_[i];
+  if (!e) e.emplace();
+  e->trace_id.assign(trace_id.substr(0, 64));  // OpenMetrics caps an exemplar's labels at 128 characters
+  e->value = v;
+  e->unix_seconds = now;
+}
+
+std::optional<Exemplar> Histogram::exemplar(std::size_t i) const {
+  std::lock_guard lock(exemplar_mutex_);
+  return i < exemplars_.size() ? exemplars_[i] : std::nullopt;
 }
 
 std::uint64_t Histogram::count() const noexcept {
@@ -187,17 +217,24 @@ Histogram& Registry::histogram(std::string_view name, std::string_view help, std
   return *s.histogram;
 }
 
-std::string Registry::render_prometheus() const {
+std::string Registry::render_prometheus() const { return render(false); }
+
+std::string Registry::render_openmetrics() const { return render(true); }
+
+std::string Registry::render(bool openmetrics) const {
   std::lock_guard lock(mutex_);
   std::string out;
   out.reserve(4096);
   for (const Family& f : families_) {
+    // OpenMetrics names a counter family without its samples' `_total`.
+    std::string_view family = f.name;
+    if (openmetrics && f.type == MetricType::counter) family.remove_suffix(std::string_view("_total").size());
     out += "# HELP ";
-    out += f.name;
+    out += family;
     out += ' ';
     out += escape_help(f.help);
     out += "\n# TYPE ";
-    out += f.name;
+    out += family;
     out += ' ';
     out += type_name(f.type);
     out += '\n';
@@ -213,12 +250,14 @@ std::string Registry::render_prometheus() const {
           const Histogram& h = *s.histogram;
           const std::span<const double> bounds = h.bounds();
           std::uint64_t cumulative = 0;
-          for (std::size_t i = 0; i < bounds.size(); ++i) {
+          for (std::size_t i = 0; i <= bounds.size(); ++i) {
             cumulative += h.bucket(i);
-            append_sample(out, f.name, "_bucket", s.labels, std::to_string(cumulative), format_value(bounds[i]));
+            const std::optional<Exemplar> e = openmetrics ? h.exemplar(i) : std::nullopt;
+            std::string le = i < bounds.size() ? format_value(bounds[i]) : "+Inf";
+            // OpenMetrics wants `le` canonical: a whole number as "1.0", not "1".
+            if (openmetrics && le.find_first_not_of("-0123456789") == std::string::npos) le += ".0";
+            append_sample(out, f.name, "_bucket", s.labels, std::to_string(cumulative), le, e ? &*e : nullptr);
           }
-          cumulative += h.bucket(bounds.size());
-          append_sample(out, f.name, "_bucket", s.labels, std::to_string(cumulative), "+Inf");
           append_sample(out, f.name, "_sum", s.labels, format_value(h.sum()));
           append_sample(out, f.name, "_count", s.labels, std::to_string(cumulative));
           break;
@@ -226,6 +265,7 @@ std::string Registry::render_prometheus() const {
       }
     }
   }
+  if (openmetrics) out += "# EOF\n";
   return out;
 }
 

@@ -571,7 +571,7 @@ Result<std::size_t> Queue::dead_letter_count() {
 Result<QueueStats> Queue::stats() {
   Command c{"EVALSHA", stats_script().sha1, std::to_string(2 + streams_.size()), delayed_, dead_};
   c.insert(c.end(), streams_.begin(), streams_.end());
-  c.insert(c.end(), {opt_.group, opt_.delete_acked ? "1" : "0", "10000"});
+  c.insert(c.end(), {opt_.group, opt_.delete_acked ? "1" : "0", "1000"});
   auto r = conn_.command(std::move(c));
   if (!r) return r.error();
   const auto& e = r->elements;

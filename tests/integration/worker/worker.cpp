@@ -331,8 +331,15 @@ TEST_CASE("--metrics-listen: counters equal what was driven, and promtool passes
   // The last records are settled right after they are decided; the counters are final
   // once every request is logged done or dead-lettered.
   REQUIRE(eventually([&] { return rig.events("m", "done") + rig.events("m", "dead_letter") >= 43; }));
-  const auto [end_status, end] = get(base + "/metrics");
-  REQUIRE(end_status == 200);
+  // The counters move right after the log lines, the gauges at the loop's next turn.
+  std::pair<long, std::string> last;
+  CHECK(eventually([&] {
+    last = get(base + "/metrics");
+    return last.first == 200 && sample_sum(last.second, "notify_records_done_total") == 40 &&
+           sample_sum(last.second, "notify_records_dead_lettered_total") == 3 &&
+           sample_sum(last.second, "notify_records_in_flight") == 0;
+  }));
+  const std::string& end = last.second;
   std::size_t pushes = 0;
   for (const auto& [key, n] : rig.expected) pushes += static_cast<std::size_t>(n);
   CHECK(sample_sum(end, "notify_records_received_total") == 43);
@@ -427,7 +434,25 @@ TEST_CASE("a traceparent goes from the producer through the queue into the worke
       R"({"type":"COMMENT_MESSAGE","param":{"familyId":"x"},"id":"traced-bad","traceparent":")" + bad_tp + "\"}"};
   REQUIRE(rig.producer.send(bodies).has_value());
 
-  auto worker = rig.worker("t", {"--drain"});
+  auto worker = rig.worker("t", {"--metrics-listen", "127.0.0.1:0"});
+  std::string address;
+  REQUIRE(eventually([&] { return !(address = monitor_address(rig, "t")).empty(); }));
+  REQUIRE(eventually([&] { return rig.drained() && rig.events("t", "done") == 1; }));
+  // A scraper asking for OpenMetrics gets the latency buckets' exemplars: this trace.
+  long scrape_status = 0;
+  notify::test::HttpCall call;
+  call.status = &scrape_status;
+  call.headers = {"Accept: application/openmetrics-text; version=1.0.0"};
+  const std::string open_metrics = notify::test::http_call("http://" + address + "/metrics", call);
+  CHECK(scrape_status == 200);
+  CHECK(open_metrics.ends_with("# EOF\n"));
+  std::set<std::string> with_exemplar;  // the families whose buckets point at this trace
+  std::istringstream lines(open_metrics);
+  for (std::string line; std::getline(lines, line);)
+    if (line.find(" # {trace_id=\"" + trace + "\"} ") != std::string::npos) with_exemplar.insert(line.substr(0, line.find('{')));
+  const std::set<std::string> expected = {"notify_push_duration_seconds_bucket", "notify_record_latency_seconds_bucket"};
+  CHECK_MESSAGE(with_exemplar == expected, open_metrics);
+  worker->signal(SIGTERM);
   const auto status = worker->wait();
   REQUIRE(status.has_value());
   CHECK(*status == 0);

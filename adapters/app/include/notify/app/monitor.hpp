@@ -49,11 +49,14 @@ struct EngineGauges {
   std::size_t records_in_flight = 0;
   std::size_t pushes_in_flight = 0;
   std::size_t pushes_queued = 0;
-  int circuit = 0;  ///< 0 closed, 1 half-open, 2 open
+  int circuit = 0;  ///< 0 closed, 1 half-open, 2 open (Pipeline::Circuit)
+  static constexpr int circuit_open = 2;
   std::string_view pause_reason;
   const Error* fatal = nullptr;
 };
 
+/// Serves the worker's metrics and health (when listening) and writes its summary lines
+/// (see the file's comment). Built before the engine, which it observes.
 class WorkerMonitor {
  public:
   /// Binds `settings.listen` (when given) and starts serving. The queue, store and pusher

@@ -26,10 +26,11 @@ class EngineMetrics final : public EngineObserver {
   EngineMetrics(Registry& registry, std::string_view provider);
 
   void received(std::optional<NotificationType> type) override;
-  void push_answered(PushStatus status, std::chrono::steady_clock::duration round_trip) override;
+  void push_answered(PushStatus status, std::chrono::steady_clock::duration round_trip,
+                     std::string_view trace_id) override;
   void inbox_published(std::size_t records) override;
   void decided(std::optional<NotificationType> type, Disposition disposition, ReasonClass why,
-               std::int64_t sent_at_ms) override;
+               std::int64_t sent_at_ms, std::string_view trace_id) override;
 
   /// The wall clock decided() measures end-to-end latency against (Unix ms); tests set it.
   std::function<std::int64_t()> unix_ms;

@@ -19,6 +19,7 @@
 #include <initializer_list>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -57,6 +58,14 @@ class Gauge {
   std::atomic<double> value_{0.0};
 };
 
+/// The last observation of a histogram bucket that named a trace: an OpenMetrics
+/// exemplar, so a bucket of a latency histogram points at one request's logs.
+struct Exemplar {
+  std::string trace_id;  ///< the W3C trace id (32 hex digits)
+  double value = 0;
+  double unix_seconds = 0;
+};
+
 /// Observations counted in fixed buckets (upper bounds inclusive, in base units such as
 /// seconds), plus their sum. The count is the sum of the buckets, so `_count` and the
 /// `+Inf` bucket always agree.
@@ -66,13 +75,14 @@ class Histogram {
   explicit Histogram(std::vector<double> bounds);
 
   /// Counts `v` in the first bucket whose bound is >= v. NaN is ignored.
-  void observe(double v) noexcept {
-    if (v != v) return;
-    std::size_t i = 0;
-    while (i < bounds_.size() && v > bounds_[i]) ++i;
-    counts_[i].fetch_add(1, std::memory_order_relaxed);
-    sum_.fetch_add(v, std::memory_order_relaxed);
-  }
+  void observe(double v) noexcept { (void)count_in(v); }
+
+  /// The same, and when `trace_id` is not empty keeps it as the bucket's exemplar (a
+  /// short lock shared with the renderer; the trace id is at most 32 characters).
+  void observe(double v, std::string_view trace_id);
+
+  /// The exemplar of bucket `i`, if one was kept.
+  std::optional<Exemplar> exemplar(std::size_t i) const;
 
   std::span<const double> bounds() const noexcept { return bounds_; }
   /// Observations in bucket `i` alone (not cumulative); i == bounds().size() is +Inf.
@@ -81,9 +91,20 @@ class Histogram {
   double sum() const noexcept { return sum_.load(std::memory_order_relaxed); }
 
  private:
+  std::size_t count_in(double v) noexcept {
+    if (v != v) return bounds_.size() + 1;
+    std::size_t i = 0;
+    while (i < bounds_.size() && v > bounds_[i]) ++i;
+    counts_[i].fetch_add(1, std::memory_order_relaxed);
+    sum_.fetch_add(v, std::memory_order_relaxed);
+    return i;
+  }
+
   std::vector<double> bounds_;
   std::unique_ptr<std::atomic<std::uint64_t>[]> counts_;  // bounds_.size() + 1
   std::atomic<double> sum_{0.0};
+  mutable std::mutex exemplar_mutex_;
+  std::vector<std::optional<Exemplar>> exemplars_;  // bounds_.size() + 1, under the mutex
 };
 
 /// Bucket bounds for request-style latencies in seconds: 5 ms to 10 s.
@@ -125,6 +146,10 @@ class Registry {
 
   /// The Prometheus text exposition format 0.0.4, families in registration order.
   std::string render_prometheus() const;
+  /// The OpenMetrics 1.0 text format (what a scraper asks for with `Accept:
+  /// application/openmetrics-text`): the same samples, counter families named without
+  /// `_total`, histogram buckets with their exemplars, and `# EOF`.
+  std::string render_openmetrics() const;
   /// One CloudWatch Embedded Metric Format JSON document on one line (no newline).
   /// Series names carry their label values: `name.label=value.label=value`. Histograms
   /// give `<name>_sum` and `<name>_count`; non-finite gauges are left out.
@@ -132,6 +157,9 @@ class Registry {
 
   /// The Content-Type of render_prometheus()'s output.
   static constexpr std::string_view prometheus_content_type = "text/plain; version=0.0.4; charset=utf-8";
+  /// The Content-Type of render_openmetrics()'s output.
+  static constexpr std::string_view openmetrics_content_type =
+      "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
  private:
   struct Series {
@@ -152,6 +180,7 @@ class Registry {
   };
 
   Series& add(std::string_view name, std::string_view help, MetricType type, Labels labels);
+  std::string render(bool openmetrics) const;
 
   mutable std::mutex mutex_;  // registration and rendering only, never the hot path
   std::deque<Family> families_;

@@ -103,7 +103,8 @@ class Queue {
   ///            entries, with its pending count and idle time (XINFO CONSUMERS), summed
   ///            over both streams (the least idle time)
   ///   oldest_pending_ms  the longest idle time of a pending entry (XPENDING extended form,
-  ///            the earliest 10000 per stream): since its delivery or its last keep_alive(),
+  ///            the earliest 1000 per stream, so a probe every few seconds stays cheap
+  ///            for Redis): since its delivery or its last keep_alive(),
   ///            so a live worker's entries stay under lease_interval() and a large figure
   ///            means entries held by a consumer that stopped; -1 when nothing is pending
   ///   delayed  ZCARD of `S:delayed`; dead: XLEN of `S:dead`

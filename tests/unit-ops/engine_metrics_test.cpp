@@ -55,7 +55,7 @@ TEST_CASE("engine metrics: hooks count by type, result and reason class, latenci
   m.push_answered(PushStatus::retry, 3s, {});
   m.inbox_published(2);
   m.decided(NotificationType::COMMENT_MESSAGE, Disposition::done, ReasonClass::none, 1700000000000, {});
-  m.decided(NotificationType::COMMENT_MESSAGE, Disposition::retry, ReasonClass::outage, 0, {});  // no send time
+  m.decided(NotificationType::COMMENT_MESSAGE, Disposition::retry, ReasonClass::outage, 1700000001000, {});  // not final
   m.decided(std::nullopt, Disposition::dead_letter, ReasonClass::invalid, 1700000002000, {});
   const std::string t = r.render_prometheus();
   CHECK(sample(t, R"(notify_records_received_total{type="COMMENT_MESSAGE"})") == 2);
@@ -72,7 +72,7 @@ TEST_CASE("engine metrics: hooks count by type, result and reason class, latenci
   CHECK(sample(t, R"(notify_records_retried_total{type="COMMENT_MESSAGE",reason="outage"})") == 1);
   CHECK(sample(t, R"(notify_records_retried_total{type="COMMENT_MESSAGE",reason="failure"})") == 0);
   CHECK(sample(t, R"(notify_records_dead_lettered_total{type="unknown",reason="invalid"})") == 1);
-  // Two records with a send time: 2.5 s and 0.5 s from their producer to their decision.
+  // Two final decisions: 2.5 s and 0.5 s from their producer; the retry is observed when it ends.
   CHECK(sample(t, "notify_record_latency_seconds_count") == 2);
   CHECK(sample(t, "notify_record_latency_seconds_sum") == doctest::Approx(3.0));
 }

@@ -45,8 +45,9 @@ EngineMetrics::EngineMetrics(Registry& registry, std::string_view provider)
                                        latency_buckets(), {{"provider", std::string(provider)}})),
       record_seconds_(registry.histogram(
           "notify_record_latency_seconds",
-          "From the producer's send (the queue's own timestamp) to the record's decision: done, retried or "
-          "dead-lettered. Records whose queue gives no send time are not observed.",
+          "From the producer's send (the queue's own timestamp) to the record's final decision: done or "
+          "dead-lettered (a retry is observed when it ends, from the same send time). Records whose queue gives "
+          "no send time are not observed.",
           end_to_end_buckets())) {
   for (std::size_t t = 0; t < types; ++t)
     received_[t] = &registry.counter("notify_records_received_total",
@@ -131,7 +132,7 @@ void EngineMetrics::decided(std::optional<NotificationType> type, Disposition di
     case Disposition::dead_letter: c = w < reason_class_count ? dead_[t][w] : nullptr; break;
   }
   if (c) c->inc();
-  if (sent_at_ms > 0) {
+  if (sent_at_ms > 0 && disposition != Disposition::retry) {
     const std::int64_t now = unix_ms ? unix_ms() : unix_now_ms();
     if (now >= sent_at_ms) record_seconds_.observe(static_cast<double>(now - sent_at_ms) / 1000.0, trace_id);
   }

@@ -157,3 +157,38 @@ TEST_CASE("observer: an inbox that refuses the body dead-letters the record as i
   CHECK(rig.seen.decisions[0].disposition == Disposition::dead_letter);
   CHECK(rig.seen.decisions[0].why == ReasonClass::inbox_refused);
 }
+
+TEST_CASE("observer: a FIFO record handed back behind a retried one of its group is an outage retry") {
+  Rig rig;
+  rig.pusher.fail_token(dad_token, PushStatus::retry);
+  std::vector<notify::QueueRecord> batch(2);
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    batch[i].id = "g" + std::to_string(i);
+    batch[i].receipt = "receipt-" + batch[i].id;
+    batch[i].body = comment;
+    batch[i].group = "family-3";
+  }
+  rig.processor.process(batch);
+  REQUIRE(rig.seen.decisions.size() == 2);
+  CHECK(rig.seen.decisions[0].disposition == Disposition::retry);
+  CHECK(rig.seen.decisions[0].why == ReasonClass::failure);
+  CHECK(rig.seen.decisions[1].disposition == Disposition::retry);
+  CHECK(rig.seen.decisions[1].why == ReasonClass::outage);
+  CHECK(rig.seen.received_types.size() == 2);
+}
+
+TEST_CASE("observer: two copies of one request in a batch are each received and decided once") {
+  Rig rig;
+  const std::string with_id = comment.substr(0, comment.size() - 1) + R"(,"id":"twin-1"})";
+  std::vector<notify::QueueRecord> batch(2);
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    batch[i].id = "t" + std::to_string(i);
+    batch[i].receipt = "receipt-" + batch[i].id;
+    batch[i].body = with_id;
+  }
+  rig.processor.process(batch);
+  CHECK(rig.seen.received_types.size() == 2);
+  CHECK(rig.seen.answers.size() == 2);  // the pushes went out once, for both
+  REQUIRE(rig.seen.decisions.size() == 2);
+  for (const auto& d : rig.seen.decisions) CHECK(d.disposition == Disposition::done);
+}

@@ -210,6 +210,7 @@ class Pipeline {
       }
       f.request = std::move(*decoded);
       f.request_id = f.request->id.empty() ? f.record.id : f.request->id;
+      f.trace = trace_id_of(f.request->traceparent);
       // Producer ids and queue ids live in separate key spaces. A record with neither
       // has no idempotency across its redeliveries: its keys are unique to this flight.
       f.keyed = !f.request->id.empty() || !f.record.id.empty();
@@ -360,6 +361,7 @@ class Pipeline {
     QueueRecord record;
     std::optional<Request> request;
     std::string request_id;  // for logs: the envelope id, else the queue's id
+    std::string_view trace;  // the W3C trace id, in request->traceparent (empty without one)
     std::string key_id;      // the idempotency namespace of this request
     bool keyed = false;      // key_id names the request beyond this flight (ledger in use)
     Plan plan;
@@ -586,8 +588,7 @@ class Pipeline {
     const bool probe = probing_ && tag == probe_tag_;
     if (probe) probing_ = false;
     if (opt_.observer)
-      opt_.observer->push_answered(r.status, now - s.submitted,
-                                   f.request ? trace_id_of(f.request->traceparent) : std::string_view{});
+      opt_.observer->push_answered(r.status, now - s.submitted, f.trace);
     switch (r.status) {
       case PushStatus::sent:
       case PushStatus::invalid_token:
@@ -866,7 +867,7 @@ class Pipeline {
     ++stats_.decided;
     if (opt_.observer)
       opt_.observer->decided(f.request ? std::optional(f.request->type()) : std::nullopt, f.outcome.disposition, f.why,
-                             f.record.sent_at_ms, f.request ? trace_id_of(f.request->traceparent) : std::string_view{});
+                             f.record.sent_at_ms, f.trace);
     const bool retried = f.outcome.disposition == Disposition::retry;
     // Copies whose deliveries this one made share its fate: they are not acked while it
     // still has to retry.
@@ -1012,22 +1013,27 @@ class Pipeline {
 
   bool wants(Level level) const noexcept { return events_ && level >= opt_.log_level; }
 
+  /// The record's event of `step`: its request id, type and trace.
+  static Event event_of(const Flight& f, std::string_view step, std::string_view detail, Level level) {
+    Event e{step, f.request_id.empty() ? std::string_view(f.record.id) : std::string_view(f.request_id),
+            f.request ? to_string(f.request->type()) : std::string_view{}, {}, detail, level};
+    e.trace = f.trace;
+    return e;
+  }
   void emit(std::string_view step, const Flight& f, std::string_view token = {}, std::string_view detail = {},
             Level level = Level::info) {
     if (!wants(level)) return;
     const std::string shortened = token.empty() ? std::string() : short_token(token);
-    Event e{step, f.request_id.empty() ? std::string_view(f.record.id) : std::string_view(f.request_id),
-            f.request ? to_string(f.request->type()) : std::string_view{}, shortened, detail, level};
-    if (f.request) e.trace = trace_id_of(f.request->traceparent);
+    Event e = event_of(f, step, detail, level);
+    e.token = shortened;
     events_(e);
   }
   /// "retry" with the delivery it ends and the delay chosen.
   void emit_retry(const Flight& f, std::string_view reason) {
     if (!wants(Level::info)) return;
-    Event e{"retry", f.request_id.empty() ? std::string_view(f.record.id) : std::string_view(f.request_id),
-            f.request ? to_string(f.request->type()) : std::string_view{}, {}, reason, Level::info,
-            f.record.receive_count, f.outcome.delay.count()};
-    if (f.request) e.trace = trace_id_of(f.request->traceparent);
+    Event e = event_of(f, "retry", reason, Level::info);
+    e.attempt = f.record.receive_count;
+    e.delay_ms = f.outcome.delay.count();
     events_(e);
   }
   void emit_plain(std::string_view step, std::string_view where, std::string_view detail, Level level) {

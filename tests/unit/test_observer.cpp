@@ -82,6 +82,19 @@ struct Rig {
   int n = 0;
 };
 
+/// `n` records of `body` named prefix0, prefix1, ..., in FIFO `group` when given.
+std::vector<notify::QueueRecord> batch_of(std::size_t n, const std::string& prefix, const std::string& body,
+                                          const std::string& group = {}) {
+  std::vector<notify::QueueRecord> batch(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    batch[i].id = prefix + std::to_string(i);
+    batch[i].receipt = "receipt-" + batch[i].id;
+    batch[i].body = body;
+    batch[i].group = group;
+  }
+  return batch;
+}
+
 /// COMMENT_MESSAGE by 엄마: pushes and inbox records for 아빠 and 민지.
 const std::string comment =
     R"({"type":"COMMENT_MESSAGE","param":{"familyId":3,"messageFamId":7,"authorId":1,"commentPreview":"잘 다녀와"}})";
@@ -161,14 +174,7 @@ TEST_CASE("observer: an inbox that refuses the body dead-letters the record as i
 TEST_CASE("observer: a FIFO record handed back behind a retried one of its group is an outage retry") {
   Rig rig;
   rig.pusher.fail_token(dad_token, PushStatus::retry);
-  std::vector<notify::QueueRecord> batch(2);
-  for (std::size_t i = 0; i < batch.size(); ++i) {
-    batch[i].id = "g" + std::to_string(i);
-    batch[i].receipt = "receipt-" + batch[i].id;
-    batch[i].body = comment;
-    batch[i].group = "family-3";
-  }
-  rig.processor.process(batch);
+  rig.processor.process(batch_of(2, "g", comment, "family-3"));
   REQUIRE(rig.seen.decisions.size() == 2);
   CHECK(rig.seen.decisions[0].disposition == Disposition::retry);
   CHECK(rig.seen.decisions[0].why == ReasonClass::failure);
@@ -180,13 +186,7 @@ TEST_CASE("observer: a FIFO record handed back behind a retried one of its group
 TEST_CASE("observer: two copies of one request in a batch are each received and decided once") {
   Rig rig;
   const std::string with_id = comment.substr(0, comment.size() - 1) + R"(,"id":"twin-1"})";
-  std::vector<notify::QueueRecord> batch(2);
-  for (std::size_t i = 0; i < batch.size(); ++i) {
-    batch[i].id = "t" + std::to_string(i);
-    batch[i].receipt = "receipt-" + batch[i].id;
-    batch[i].body = with_id;
-  }
-  rig.processor.process(batch);
+  rig.processor.process(batch_of(2, "t", with_id));
   CHECK(rig.seen.received_types.size() == 2);
   CHECK(rig.seen.answers.size() == 2);  // the pushes went out once, for both
   REQUIRE(rig.seen.decisions.size() == 2);

@@ -19,6 +19,20 @@ namespace {
 const std::string tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 const std::string poke = R"({"type":"EMOTION_POKE","param":{"familyId":3,"userId":2}})";
 
+namespace mem = notify::memory;
+
+/// Family 3 (엄마 and 아빠) in the memory transports.
+struct Family {
+  mem::MemberStore store;
+  mem::PushProvider pusher;
+  mem::InboxSink inbox;
+  mem::IdempotencyStore ledger;
+  Family() {
+    REQUIRE(store.set_member(3, notify::Member{1, "엄마", "token-mom-aaaaaaaaaaaaaaaa-0001", false}));
+    REQUIRE(store.set_member(3, notify::Member{2, "아빠", "token-dad-bbbbbbbbbbbbbbbb-0002", false}));
+  }
+};
+
 }  // namespace
 
 TEST_CASE("trace: valid_traceparent takes version 00 with lowercase hex and ids not all zeros") {
@@ -75,15 +89,9 @@ TEST_CASE("trace: split parts of a bulk request keep its traceparent") {
 }
 
 TEST_CASE("trace: the engine's events carry the trace id, and the inbox records the traceparent") {
-  namespace mem = notify::memory;
-  mem::MemberStore store;
-  mem::PushProvider pusher;
-  mem::InboxSink inbox;
-  mem::IdempotencyStore ledger;
-  REQUIRE(store.set_member(3, notify::Member{1, "엄마", "token-mom-aaaaaaaaaaaaaaaa-0001", false}));
-  REQUIRE(store.set_member(3, notify::Member{2, "아빠", "token-dad-bbbbbbbbbbbbbbbb-0002", false}));
+  Family f;
   std::vector<std::string> traces;
-  notify::BatchProcessor processor(store, pusher, inbox, ledger, notify::ProcessorOptions{},
+  notify::BatchProcessor processor(f.store, f.pusher, f.inbox, f.ledger, notify::ProcessorOptions{},
                                    [&](const notify::Event& e) { traces.emplace_back(e.trace); });
   const std::string comment =
       R"({"type":"COMMENT_MESSAGE","param":{"familyId":3,"messageFamId":7,"authorId":1,"commentPreview":"hi"},"traceparent":")" +
@@ -94,19 +102,13 @@ TEST_CASE("trace: the engine's events carry the trace id, and the inbox records 
   processor.process(std::vector<notify::QueueRecord>{rec});
   REQUIRE_FALSE(traces.empty());
   for (const std::string& t : traces) CHECK(t == "4bf92f3577b34da6a3ce929d0e0e4736");
-  REQUIRE(inbox.published().size() == 1);
-  CHECK(inbox.published()[0].find(R"("traceparent":")" + tp + "\"") != std::string::npos);
+  REQUIRE(f.inbox.published().size() == 1);
+  CHECK(f.inbox.published()[0].find(R"("traceparent":")" + tp + "\"") != std::string::npos);
 }
 
 TEST_CASE("trace: a request sent again with another traceparent is the same delivery: no push, no inbox record twice") {
-  namespace mem = notify::memory;
-  mem::MemberStore store;
-  mem::PushProvider pusher;
-  mem::InboxSink inbox;
-  mem::IdempotencyStore ledger;
-  REQUIRE(store.set_member(3, notify::Member{1, "엄마", "token-mom-aaaaaaaaaaaaaaaa-0001", false}));
-  REQUIRE(store.set_member(3, notify::Member{2, "아빠", "token-dad-bbbbbbbbbbbbbbbb-0002", false}));
-  notify::BatchProcessor processor(store, pusher, inbox, ledger);
+  Family f;
+  notify::BatchProcessor processor(f.store, f.pusher, f.inbox, f.ledger);
   for (int i = 0; i < 2; ++i) {
     notify::Request r{notify::CommentMessageParam{.messageFamId = 7, .authorId = 1, .familyId = 3, .commentPreview = "hi"},
                       "same-request", {}, notify::new_traceparent()};
@@ -118,6 +120,6 @@ TEST_CASE("trace: a request sent again with another traceparent is the same deli
     REQUIRE(outcomes.size() == 1);
     CHECK(outcomes[0].disposition == notify::Disposition::done);
   }
-  CHECK(pusher.sent().size() == 1);
-  CHECK(inbox.published().size() == 1);
+  CHECK(f.pusher.sent().size() == 1);
+  CHECK(f.inbox.published().size() == 1);
 }

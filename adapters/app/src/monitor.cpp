@@ -153,8 +153,6 @@ WorkerMonitor::~WorkerMonitor() {
 
 EngineObserver& WorkerMonitor::observer() noexcept { return impl_->engine; }
 
-ops::Registry& WorkerMonitor::registry() noexcept { return impl_->registry; }
-
 std::string WorkerMonitor::address() const { return impl_->listener ? impl_->listener->address() : std::string(); }
 
 void WorkerMonitor::final_stats(const EngineGauges& g) {

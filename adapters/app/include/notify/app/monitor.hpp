@@ -22,7 +22,6 @@
 
 #include "notify/app/any.hpp"
 #include "notify/observer.hpp"
-#include "notify/ops/metrics.hpp"
 #include "notify/result.hpp"
 
 namespace notify::app {
@@ -92,9 +91,6 @@ class WorkerMonitor {
 
   /// Where it listens, as HOST:PORT (the port chosen when asked for 0); empty when not.
   std::string address() const;
-
-  /// The registry, for series of the program's own.
-  ops::Registry& registry() noexcept;
 
  private:
   template <class Engine>

@@ -4,6 +4,7 @@
 /// The umbrella header of the pure core (no adapter, no nlohmann::json).
 
 #include "notify/catalog.hpp"
+#include "notify/clock.hpp"
 #include "notify/codec.hpp"
 #include "notify/members.hpp"
 #include "notify/plan.hpp"

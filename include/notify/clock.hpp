@@ -40,12 +40,12 @@ constexpr std::int64_t floor_div(std::int64_t a, std::int64_t b) noexcept {
 /// The remainder matching floor_div: always in [0, b) for b > 0.
 constexpr std::int64_t floor_mod(std::int64_t a, std::int64_t b) noexcept { return a - floor_div(a, b) * b; }
 
-constexpr std::int64_t clamp(std::int64_t v, std::int64_t lo, std::int64_t hi) noexcept {
+constexpr std::int64_t clamp_i64(std::int64_t v, std::int64_t lo, std::int64_t hi) noexcept {
   return v < lo ? lo : (v > hi ? hi : v);
 }
 
 constexpr std::int64_t clamp_instant(std::int64_t unix_ms) noexcept {
-  return clamp(unix_ms, -instant_limit, instant_limit);
+  return clamp_i64(unix_ms, -instant_limit, instant_limit);
 }
 
 }  // namespace detail
@@ -102,7 +102,7 @@ constexpr std::int64_t days_from_civil(const CivilDate& date) noexcept {
 
 /// The date `days` after 1970-01-01 (before it when negative; clamped to +-2^39 days).
 constexpr CivilDate civil_from_days(std::int64_t days) noexcept {
-  days = detail::clamp(days, -detail::days_limit, detail::days_limit);
+  days = detail::clamp_i64(days, -detail::days_limit, detail::days_limit);
   // A first guess from the mean Gregorian year (146097 days per 400 years), off by at
   // most one, then corrected against the exact start of the year.
   std::int64_t year = 1970 + detail::floor_div(days, 146097) * 400 + detail::floor_mod(days, 146097) * 400 / 146097;
@@ -155,8 +155,8 @@ constexpr bool char_at(std::string_view text, std::size_t at, char c) noexcept {
 /// 00-59, seconds 00-60, offsets up to 23:59; "-00:00" reads as UTC. A fraction has 1 to
 /// 9 digits and is truncated to milliseconds. A leap second (:60) is accepted and read as
 /// the last millisecond of its minute (:59.999; Unix time has no leap seconds). Anything
-/// else is rejected: a date alone, a missing offset, lowercase or padded fields, trailing
-/// characters, an instant outside [rfc3339_min_ms, rfc3339_max_ms].
+/// else is rejected: a date alone, a missing offset, fields of other widths or signs,
+/// trailing characters, an instant outside [rfc3339_min_ms, rfc3339_max_ms].
 constexpr std::optional<std::int64_t> parse_rfc3339(std::string_view text) noexcept {
   using detail::char_at;
   using detail::read_digits;
@@ -214,7 +214,7 @@ constexpr std::optional<std::int64_t> parse_rfc3339(std::string_view text) noexc
 /// `YYYY-MM-DDTHH:MM:SS.mmmZ` (24 characters, so the text sorts as the instants do).
 /// Instants outside [rfc3339_min_ms, rfc3339_max_ms] are clamped to that range.
 inline std::string format_rfc3339(std::int64_t unix_ms) {
-  unix_ms = detail::clamp(unix_ms, rfc3339_min_ms, rfc3339_max_ms);
+  unix_ms = detail::clamp_i64(unix_ms, rfc3339_min_ms, rfc3339_max_ms);
   const std::int64_t days = detail::floor_div(unix_ms, detail::day_ms);
   const std::int64_t in_day = unix_ms - days * detail::day_ms;
   const CivilDate date = civil_from_days(days);
@@ -297,39 +297,40 @@ class TimeZone {
 
 namespace detail {
 
-inline constexpr std::int32_t hours(std::int32_t h, std::int32_t m = 0) noexcept { return h * 3600 + m * 60; }
+/// An offset of h hours and m minutes, in seconds.
+constexpr std::int32_t utc_offset(std::int32_t h, std::int32_t m = 0) noexcept { return h * 3600 + m * 60; }
 
 /// Every zone find_time_zone knows; Asia/Seoul first (the default).
 inline constexpr std::array<TimeZone, 29> time_zone_table{{
-    {"Asia/Seoul", hours(9), DstRule::none},
-    {"Asia/Tokyo", hours(9), DstRule::none},
-    {"Asia/Shanghai", hours(8), DstRule::none},
-    {"Asia/Hong_Kong", hours(8), DstRule::none},
-    {"Asia/Taipei", hours(8), DstRule::none},
-    {"Asia/Manila", hours(8), DstRule::none},
-    {"Asia/Singapore", hours(8), DstRule::none},
-    {"Asia/Ho_Chi_Minh", hours(7), DstRule::none},
-    {"Asia/Bangkok", hours(7), DstRule::none},
-    {"Asia/Jakarta", hours(7), DstRule::none},
-    {"Asia/Kolkata", hours(5, 30), DstRule::none},
+    {"Asia/Seoul", utc_offset(9), DstRule::none},
+    {"Asia/Tokyo", utc_offset(9), DstRule::none},
+    {"Asia/Shanghai", utc_offset(8), DstRule::none},
+    {"Asia/Hong_Kong", utc_offset(8), DstRule::none},
+    {"Asia/Taipei", utc_offset(8), DstRule::none},
+    {"Asia/Manila", utc_offset(8), DstRule::none},
+    {"Asia/Singapore", utc_offset(8), DstRule::none},
+    {"Asia/Ho_Chi_Minh", utc_offset(7), DstRule::none},
+    {"Asia/Bangkok", utc_offset(7), DstRule::none},
+    {"Asia/Jakarta", utc_offset(7), DstRule::none},
+    {"Asia/Kolkata", utc_offset(5, 30), DstRule::none},
     {"UTC", 0, DstRule::none},
     {"Etc/UTC", 0, DstRule::none},
     {"Europe/London", 0, DstRule::eu},
     {"Europe/Dublin", 0, DstRule::eu},
-    {"Europe/Paris", hours(1), DstRule::eu},
-    {"Europe/Berlin", hours(1), DstRule::eu},
-    {"Europe/Madrid", hours(1), DstRule::eu},
-    {"Europe/Rome", hours(1), DstRule::eu},
-    {"Europe/Amsterdam", hours(1), DstRule::eu},
-    {"America/New_York", hours(-5), DstRule::us},
-    {"America/Toronto", hours(-5), DstRule::us},
-    {"America/Chicago", hours(-6), DstRule::us},
-    {"America/Denver", hours(-7), DstRule::us},
-    {"America/Phoenix", hours(-7), DstRule::none},
-    {"America/Los_Angeles", hours(-8), DstRule::us},
-    {"America/Sao_Paulo", hours(-3), DstRule::none},
-    {"Pacific/Honolulu", hours(-10), DstRule::none},
-    {"Australia/Sydney", hours(10), DstRule::australia},
+    {"Europe/Paris", utc_offset(1), DstRule::eu},
+    {"Europe/Berlin", utc_offset(1), DstRule::eu},
+    {"Europe/Madrid", utc_offset(1), DstRule::eu},
+    {"Europe/Rome", utc_offset(1), DstRule::eu},
+    {"Europe/Amsterdam", utc_offset(1), DstRule::eu},
+    {"America/New_York", utc_offset(-5), DstRule::us},
+    {"America/Toronto", utc_offset(-5), DstRule::us},
+    {"America/Chicago", utc_offset(-6), DstRule::us},
+    {"America/Denver", utc_offset(-7), DstRule::us},
+    {"America/Phoenix", utc_offset(-7), DstRule::none},
+    {"America/Los_Angeles", utc_offset(-8), DstRule::us},
+    {"America/Sao_Paulo", utc_offset(-3), DstRule::none},
+    {"Pacific/Honolulu", utc_offset(-10), DstRule::none},
+    {"Australia/Sydney", utc_offset(10), DstRule::australia},
 }};
 
 /// The day (days since 1970-01-01) of the n-th Sunday of a month, the last when n == 0.
@@ -499,7 +500,7 @@ constexpr std::int64_t add_years(std::int64_t unix_ms, int years) noexcept {
   const std::int64_t days = detail::floor_div(unix_ms, detail::day_ms);
   const std::int64_t in_day = unix_ms - days * detail::day_ms;
   const CivilDate date = civil_from_days(days);
-  const std::int64_t year = date.year + detail::clamp(years, -10000, 10000);
+  const std::int64_t year = date.year + detail::clamp_i64(years, -10000, 10000);
   const int day = date.day > days_in_month(year, date.month) ? days_in_month(year, date.month) : date.day;
   return days_from_civil(year, date.month, day) * detail::day_ms + in_day;
 }

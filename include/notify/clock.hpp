@@ -277,7 +277,8 @@ enum class DstRule : std::uint8_t {
   australia,  ///< NSW/Victoria: 1st Sunday of October 02:00 standard -> 1st Sunday of April 03:00 daylight
 };
 
-/// A time zone: its IANA name, standard offset from UTC and daylight-saving rule.
+/// A time zone: its IANA name, standard offset from UTC and daylight-saving rule. The
+/// table's zones live for the program; one made by hand must not outlive its name's text.
 class TimeZone {
  public:
   constexpr TimeZone(std::string_view name, std::int32_t standard_offset_seconds, DstRule dst) noexcept
@@ -458,8 +459,8 @@ constexpr std::int64_t next_local(const TimeZone& zone, std::int64_t unix_ms, Lo
 /// holds nothing, so "00:00-00:00" means no quiet hours). It follows the wall clock: on a
 /// DST end day a window holding the repeated hour holds it both times.
 struct DailyWindow {
-  LocalTime start;
-  LocalTime end;
+  LocalTime start;  ///< the first minute inside
+  LocalTime end;    ///< the first minute outside; DailyWindow{} (00:00-00:00) is empty
 
   constexpr bool empty() const noexcept { return start == end; }
 

@@ -3,8 +3,10 @@
 # The demo, end to end on a real Redis: installs what the build needs, builds notifyctl
 # and notify-worker (Release) into build-demo, starts a redis-server on a free loopback
 # port (nothing kept on disk), seeds the sample families, publishes one sample request
-# of each of the 14 types (plus one invalid request), runs the worker until the queue is
-# drained, prints a report per request and the dead-letter stream, and stops Redis.
+# of each of the 14 family types (plus one invalid request), runs the worker until the
+# queue is drained, prints a report per request and the dead-letter stream, shows how
+# members' settings (mute, consent, night-time ads, quiet hours) shape a SERVICE_NOTICE,
+# and stops Redis.
 # When node is installed (and the worker was built with notify::fcm), the worker pushes
 # through the FCM emulator (tests/support/fcm-emulator) over TLS with a throw-away test CA,
 # and the report's texts come from the requests the emulator recorded; otherwise the
@@ -256,6 +258,16 @@ awk '
 echo
 echo "== notifyctl dlq list --queue $queue"
 "$notifyctl" dlq list --queue "$queue"
+
+# Members' settings: a marketing SERVICE_NOTICE to family 50 at 23:30 KST, planned as the
+# worker would plan it then (a fixed time, so the demo shows the same whenever it runs).
+at="2026-12-04T23:30:00+09:00"
+echo
+echo "== notifyctl render --request examples/data/notice.json --members examples/data/notice-members.json --at $at"
+echo "   (a marketing notice at night: 엄마 has consent for night-time ads and an Android and an iPhone,"
+echo "    아빠 muted everything, 민준 agreed to ads but not at night, 할머니 is in her quiet hours,"
+echo "    삼촌 never agreed to ads)"
+"$notifyctl" render --request "$data/notice.json" --members "$data/notice-members.json" --at "$at"
 
 echo
 echo "== stopping redis-server (pid $REDIS_PID)"

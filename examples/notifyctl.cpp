@@ -39,17 +39,21 @@ constexpr std::string_view usage_text = R"(usage: notifyctl <command> [options]
        notifyctl --version
 
 commands:
-  render --request FILE|- --members FILE
-      Print the plan of one request as JSON:
-      {"pushes": [{"tokens", "title", "body", "screen"?, "param"?}],
-       "inbox": [{"receiverId", "title", "body", "screen"?, "param"?}]}
+  render --request FILE|- --members FILE [--at TIME]
+      Print the plan of one request as JSON, as the worker would make it at TIME
+      (RFC 3339; default now: quiet hours and night-time ads depend on it):
+      {"pushes": [{"tokens", "apns"?, "title", "body", "screen"?, "param"?}],
+       "inbox": [{"receiverId", "title", "body", "screen"?, "param"?}],
+       "skipped"?: [{"userId", "reason", "until"?}]}
       The members file is the member store as JSON:
       {"family:3": {"user:4": "{\"userName\":\"...\",\"fcmToken\":\"...\"}"}}.
       Stored values that cannot be read are reported on stderr and skipped.
   validate --request FILE|-
-      Check one request; print nothing when it is valid.
-  schema
-      Print the JSON Schema (draft 2020-12) of a request.
+  validate --member FILE|-
+      Check one request, or one stored member value (see schema --member); print
+      nothing when it is valid, the errors (exit 2) when not.
+  schema [--member]
+      Print the JSON Schema (draft 2020-12) of a request, or of a stored member value.
 
   publish --queue QUEUE --type TYPE --param JSON [--id ID] [--priority high|normal]
           [--max-families N]
@@ -71,7 +75,10 @@ commands:
       Write every stored value of a members file (the format render reads) as it is
       (HSET). Values the worker will skip are reported on stderr.
   members set --store STORE --family ID --user ID --name NAME [--token TOKEN] [--mkt]
-      Write one member; --mkt means mktPushAgreed is true.
+  members set --store STORE --family ID --user ID --value JSON-FILE|-
+      Write one member: a first-version one from flags (--mkt means mktPushAgreed is
+      true), or a whole value (devices, contacts, preferences, consent, quiet hours;
+      see schema --member), refused with every problem when it does not validate.
   members get --store STORE --family ID --user ID
       Print the member's stored JSON; exit 1 if there is no such member.
   members remove --store STORE --family ID [--user ID]
@@ -141,10 +148,15 @@ nlohmann::ordered_json plan_document(const notify::Plan& plan) {
   nlohmann::ordered_json pushes = nlohmann::ordered_json::array();
   nlohmann::ordered_json inbox = nlohmann::ordered_json::array();
   for (const notify::Message& m : plan.messages) {
-    if (!m.tokens.empty()) {
+    if (!m.targets.empty()) {
       nlohmann::ordered_json p;
       p["tokens"] = nlohmann::ordered_json::array();
-      for (std::string_view t : m.tokens) p["tokens"].push_back(std::string(t));
+      nlohmann::ordered_json apns = nlohmann::ordered_json::array();
+      for (const notify::Target& t : m.targets) {
+        p["tokens"].push_back(std::string(t.token));
+        if (t.service == notify::PushService::apns) apns.push_back(std::string(t.token));
+      }
+      if (!apns.empty()) p["apns"] = std::move(apns);  // which of the tokens go through APNs
       p["title"] = std::string(m.title);
       p["body"] = m.body;
       add_link(p, m.link);
@@ -162,11 +174,22 @@ nlohmann::ordered_json plan_document(const notify::Plan& plan) {
   nlohmann::ordered_json doc;
   doc["pushes"] = std::move(pushes);
   doc["inbox"] = std::move(inbox);
+  if (!plan.skipped.empty()) {
+    nlohmann::ordered_json skipped = nlohmann::ordered_json::array();
+    for (const notify::Skip& s : plan.skipped) {
+      nlohmann::ordered_json e;
+      e["userId"] = s.userId;
+      e["reason"] = std::string(notify::to_string(s.reason));
+      if (s.until != 0) e["until"] = notify::format_rfc3339(s.until);
+      skipped.push_back(std::move(e));
+    }
+    doc["skipped"] = std::move(skipped);
+  }
   return doc;
 }
 
 int render(int argc, char** argv) {
-  cli::Options opts{{"request"}, {"members"}};
+  cli::Options opts{{"request"}, {"members"}, {"at"}};
   if (auto err = opts.parse(argc, argv, 2); !err.empty()) return usage_error(err);
   if (!opts.has("request") || !opts.has("members")) return usage_error("render needs --request and --members");
 
@@ -192,6 +215,9 @@ int render(int argc, char** argv) {
       [&](notify::Id family_id, const std::string& field, const std::string& value) {
         auto member = notify::parse_member(*notify::parse_member_field(field), value);
         if (!member) return report(notify::family_key(family_id) + "." + field, member.error().message);
+        for (const std::string& problem : member->problems)
+          cli::complain(program, members_path + ": " + notify::family_key(family_id) + "." + field + ": " + problem +
+                                     " (left out)");
         auto it = std::find_if(families.begin(), families.end(),
                                [&](const notify::Family& f) { return f.familyId == family_id; });
         if (it == families.end()) it = families.insert(families.end(), notify::Family{family_id, {}});
@@ -203,24 +229,45 @@ int render(int argc, char** argv) {
     return cli::exit_data;
   }
 
+  notify::PlanPolicy policy;
+  policy.now_ms = notify::unix_now_ms();
+  if (opts.has("at")) {
+    const auto at = notify::parse_rfc3339(opts.value("at"));
+    if (!at) return usage_error("--at needs an RFC 3339 time such as 2026-12-24T21:30:00+09:00");
+    policy.now_ms = *at;
+  }
   const notify::Families store(std::move(families));
-  std::cout << cli::pretty(plan_document(notify::plan(*request, store)));
+  std::cout << cli::pretty(plan_document(notify::plan(*request, store, policy)));
   return cli::exit_ok;
 }
 
 int validate(int argc, char** argv) {
-  cli::Options opts{{"request"}};
+  cli::Options opts{{"request"}, {"member"}};
   if (auto err = opts.parse(argc, argv, 2); !err.empty()) return usage_error(err);
-  if (!opts.has("request")) return usage_error("validate needs --request");
+  if (opts.has("request") == opts.has("member")) return usage_error("validate needs --request or --member");
+  if (opts.has("member")) {
+    std::string why;
+    const auto text = cli::read_input(opts.value("member"), &why);
+    if (!text) {
+      cli::complain(program, cli::cannot_read("member value", opts.value("member"), why));
+      return cli::exit_no_input;
+    }
+    if (auto m = notify::validate_member(1, *text); !m) {
+      std::cout << cli::pretty(nlohmann::ordered_json{{"errors", {{{"path", "member"}, {"message", m.error().message}}}}});
+      return cli::exit_invalid;
+    }
+    return cli::exit_ok;
+  }
   int exit_code = cli::exit_ok;
   load_request(opts, exit_code);
   return exit_code;
 }
 
 int schema(int argc, char** argv) {
-  cli::Options opts{};
+  cli::Options opts{{"member", false}};
   if (auto err = opts.parse(argc, argv, 2); !err.empty()) return usage_error(err);
-  std::cout << cli::pretty(nlohmann::ordered_json::parse(notify::json_schema()));
+  const std::string text = opts.has("member") ? notify::member_json_schema() : notify::json_schema();
+  std::cout << cli::pretty(nlohmann::ordered_json::parse(text));
   return cli::exit_ok;
 }
 
@@ -393,6 +440,10 @@ int members_import(int argc, char** argv) {
         if (auto m = notify::parse_member(*notify::parse_member_field(field), value); !m)
           cli::complain(program, path + ": " + notify::family_key(family) + "." + field + ": " + m.error().message +
                                      " (stored as it is; the worker will skip it)");
+        else
+          for (const std::string& problem : m->problems)
+            cli::complain(program, path + ": " + notify::family_key(family) + "." + field + ": " + problem +
+                                       " (stored as it is; the worker leaves that field out)");
         values.push_back({family, field, value});
         families.push_back(family);
       },
@@ -430,17 +481,36 @@ std::optional<MemberTarget> member_target(const cli::Options& opts, int& exit_co
 }
 
 int members_set(int argc, char** argv) {
-  cli::Options opts{{"store"}, {"family"}, {"user"}, {"name"}, {"token"}, {"mkt", false}};
+  cli::Options opts{{"store"}, {"family"}, {"user"}, {"name"}, {"token"}, {"mkt", false}, {"value"}};
   if (auto err = opts.parse(argc, argv, 3); !err.empty()) return usage_error(err);
-  if (!opts.has("store") || !opts.has("family") || !opts.has("user") || !opts.has("name"))
-    return usage_error("members set needs --store, --family, --user and --name");
+  if (!opts.has("store") || !opts.has("family") || !opts.has("user") || opts.has("name") == opts.has("value"))
+    return usage_error("members set needs --store, --family, --user and either --name or --value");
+  if (opts.has("value") && (opts.has("token") || opts.has("mkt")))
+    return usage_error("--token and --mkt go with --name; with --value they are fields of the value");
   std::optional<cli::AnyStore> store;
   std::string store_where;
   if (auto p = cli::build_shared_store(opts, store, store_where)) return fail(*p);
   int exit_code = cli::exit_ok;
   const auto target = member_target(opts, exit_code);
   if (!target) return exit_code;
-  const notify::Member member{target->user, opts.value("name"), opts.value_or("token", ""), opts.has("mkt")};
+  notify::Member member;
+  if (opts.has("value")) {
+    std::string why;
+    const auto text = cli::read_input(opts.value("value"), &why);
+    if (!text) {
+      cli::complain(program, cli::cannot_read("member value", opts.value("value"), why));
+      return cli::exit_no_input;
+    }
+    // The writer refuses what the worker would have to leave out (notifyctl schema --member).
+    auto checked = notify::validate_member(target->user, *text);
+    if (!checked) {
+      cli::complain(program, "member value: " + checked.error().message);
+      return cli::exit_data;
+    }
+    member = std::move(*checked);
+  } else {
+    member = notify::member_v1(target->user, opts.value("name"), opts.value_or("token", ""), opts.has("mkt"));
+  }
   if (auto r = store->set_member(target->family, member); !r) return redis_failed("members set", r.error());
   return cli::exit_ok;
 }

@@ -4,8 +4,12 @@
 /// Every text a user can see, in one place. `{}` marks where a (cleaned) name or preview
 /// goes, in order. The texts are those of the running system, character for character.
 
+#include <array>
 #include <cstddef>
 #include <string_view>
+
+#include "notify/members.hpp"
+#include "notify/schema.hpp"
 
 namespace notify::catalog {
 
@@ -46,5 +50,45 @@ inline constexpr std::string_view unknown_member = "가족";
 
 /// Code points of a comment kept by Preview10 before "..." is added.
 inline constexpr std::size_t preview_code_points = 10;
+
+// Advertising (정보통신망법 §50 and KISA's guidance for app pushes): a marketing notice's
+// title starts with "(광고)" and its body ends with how to opt out.
+inline constexpr std::string_view ad_title_prefix = "(광고) ";
+inline constexpr std::string_view ad_opt_out = "\n수신거부: 앱 설정 > 알림 > 광고성 알림 끄기";
+
+/// How members' settings apply to a type: the preference category a member switches it
+/// off under, and whether it may reach a member during their quiet hours.
+struct TypeRules {
+  Category category;
+  bool breaks_quiet_hours;
+};
+
+/// The table, one case per type (a type without one does not compile). Only operators'
+/// notices that are not marketing (an outage, a security notice) break quiet hours; a
+/// marketing notice never does. Everything else waits until the quiet hours end.
+constexpr TypeRules rules_of(NotificationType t) noexcept {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic error "-Wswitch"
+  using T = NotificationType;
+  switch (t) {
+    case T::MESSAGE_TODAY: return {Category::message, false};
+    case T::MESSAGE_BIRTHDAY: return {Category::birthday, false};
+    case T::COMMENT_MESSAGE: return {Category::message, false};
+    case T::PHOTO_CREATE: return {Category::photo, false};
+    case T::COMMENT_PHOTO: return {Category::photo, false};
+    case T::LETTER_SEND: return {Category::letter, false};
+    case T::TIMECAPSULE_OPEN: return {Category::letter, false};
+    case T::NOTIFY_BIRTHDAY: return {Category::birthday, false};
+    case T::EMOTION_CHOSEN: return {Category::emotion, false};
+    case T::EMOTION_POKE: return {Category::emotion, false};
+    case T::PEDIA_QUESTION_CREATED: return {Category::pedia, false};
+    case T::PEDIA_QUESTION_EDITTED: return {Category::pedia, false};
+    case T::PEDIA_ANSWER: return {Category::pedia, false};
+    case T::PEDIA_EDIT_PHOTO: return {Category::pedia, false};
+    case T::SERVICE_NOTICE: return {Category::notice, true};
+  }
+#pragma GCC diagnostic pop
+  return {Category::notice, false};
+}
 
 }  // namespace notify::catalog

@@ -18,6 +18,7 @@
 #include "notify/detail/json_reader.hpp"
 #include "notify/detail/json_writer.hpp"
 #include "notify/result.hpp"
+#include "notify/clock.hpp"
 #include "notify/schema.hpp"
 #include "notify/text.hpp"
 #include "notify/trace.hpp"
@@ -151,6 +152,10 @@ inline void validate_value(Checker&, const bool&) {}
 inline void validate_value(Checker& c, const std::optional<std::string>& v) {
   if (v) c.check_text(*v);
 }
+inline void validate_value(Checker& c, const std::string& v) { c.check_text(v); }
+inline void validate_value(Checker& c, const std::optional<Id>& v) {
+  if (v) c.check_id(*v);
+}
 template <Described T>
 void validate_value(Checker& c, const T& v);
 template <class T>
@@ -164,11 +169,14 @@ void validate_value(Checker& c, const std::vector<T>& v) {
 }
 template <Described T>
 void validate_value(Checker& c, const T& v) {
+  const std::size_t errors = c.errors().size();
   for_each_field<T>([&](const auto& f, auto) {
     const std::size_t mark = c.push(f.name);
     validate_value(c, v.*(f.member));
     c.pop(mark);
   });
+  if constexpr (requires { v.check(c); })
+    if (c.errors().size() == errors) v.check(c);
 }
 
 // ---- decode ----------------------------------------------------------------------
@@ -225,6 +233,23 @@ class Decoder {
     out.emplace(sv);
   }
 
+  void read(std::string& out) {
+    std::optional<std::string> text;
+    const JsonKind k = r_.peek();
+    if (k == JsonKind::null) return mismatch(Errc::expected_string, "expected a string", k);
+    read(text);
+    if (text) out = std::move(*text);
+  }
+
+  void read(std::optional<Id>& out) {
+    if (r_.peek() == JsonKind::null) {
+      r_.read_null();
+      out.reset();
+      return;
+    }
+    read(out.emplace());
+  }
+
   template <class T>
   void read(std::vector<T>& out) {
     const JsonKind k = r_.peek();
@@ -252,6 +277,7 @@ class Decoder {
     const JsonKind k = r_.peek();
     if (k != JsonKind::object) return mismatch(Errc::expected_object, "expected an object", k);
     if (!r_.enter()) return;
+    const std::size_t errors = c_.errors().size();
     std::uint32_t seen = 0;
     std::string_view key;
     while (r_.next_key(key, key_scratch_)) {
@@ -280,6 +306,8 @@ class Decoder {
       c_.add(Errc::missing_field, "required field is missing");
       c_.pop(mark);
     });
+    if constexpr (requires { out.check(c_); })
+      if (c_.errors().size() == errors) out.check(c_);
   }
 
  private:
@@ -383,7 +411,7 @@ inline Result<Request, Errors> decode(std::string_view body, const Limits& limit
   r.enter();
   std::optional<NotificationType> type;
   bool saw_type = false, saw_param = false, type_ok = false, saw_id = false, saw_created_at = false;
-  bool saw_traceparent = false;
+  bool saw_traceparent = false, saw_send_at = false;
   std::size_t param_offset = std::string_view::npos;
   std::string_view key;
   std::string key_scratch, value_scratch;
@@ -439,6 +467,25 @@ inline Result<Request, Errors> decode(std::string_view body, const Limits& limit
       } else {
         c.add(Errc::expected_string, std::string("expected a string, got ") + std::string(detail::kind_name(r.peek())));
         r.skip_value();
+      }
+      c.pop(mark);
+    } else if (key == "sendAt") {
+      const std::size_t mark = c.push("sendAt");
+      if (saw_send_at) {
+        c.add(Errc::duplicate_field, "field appears more than once");
+        r.skip_value();
+      } else if (saw_send_at = true; r.peek() == JsonKind::null) {
+        r.read_null();
+      } else if (r.peek() != JsonKind::string) {
+        c.add(Errc::expected_string, std::string("expected an RFC 3339 time, got ") + std::string(detail::kind_name(r.peek())));
+        r.skip_value();
+      } else {
+        std::string_view text;
+        const auto st = r.read_string(text, value_scratch);
+        const auto t = st == detail::StringStatus::ok ? parse_rfc3339(text) : std::nullopt;
+        if (t) request.sendAt = *t;
+        else if (st != detail::StringStatus::syntax)
+          c.add(Errc::invalid_value, "expected an RFC 3339 time such as 2026-12-24T09:00:00+09:00");
       }
       c.pop(mark);
     } else if (key == "traceparent" && !saw_traceparent) {
@@ -551,6 +598,10 @@ inline std::string encode(const Request& request) {
   if (!request.traceparent.empty()) {
     out += ",\"traceparent\":";
     detail::write_string(out, request.traceparent);
+  }
+  if (request.sendAt) {
+    out += ",\"sendAt\":";
+    detail::write_string(out, format_rfc3339(*request.sendAt));
   }
   out += '}';
   return out;

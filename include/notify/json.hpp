@@ -57,6 +57,7 @@ inline void to_json(nlohmann::json& j, const Request& r) {
   if (!r.id.empty()) j["id"] = r.id;
   if (r.createdAt) j["createdAt"] = *r.createdAt;
   if (!r.traceparent.empty()) j["traceparent"] = r.traceparent;
+  if (r.sendAt) j["sendAt"] = format_rfc3339(*r.sendAt);
 }
 
 inline void from_json(const nlohmann::json& j, Request& r) {
@@ -75,6 +76,8 @@ inline void from_json(const nlohmann::json& j, Request& r) {
     const auto& tp = j["traceparent"].get_ref<const std::string&>();
     if (valid_traceparent(tp)) r.traceparent = tp;
   }
+  r.sendAt.reset();
+  if (j.contains("sendAt") && j["sendAt"].is_string()) r.sendAt = parse_rfc3339(j["sendAt"].get<std::string>());
 }
 
 }  // namespace notify

@@ -25,7 +25,9 @@
 #include <type_traits>
 #include <vector>
 
+#include "notify/clock.hpp"
 #include "notify/codec.hpp"
+#include "notify/members.hpp"
 #include "notify/detail/json_writer.hpp"
 #include "notify/schema.hpp"
 
@@ -40,6 +42,11 @@ inline constexpr bool is_vector_v<std::vector<T>> = true;
 
 template <class T>
 inline constexpr bool always_false_v = false;
+
+/// An RFC 3339 date-time as parse_rfc3339 reads it (field ranges are checked there), as a
+/// JSON string's content. A pattern, not "format": validators treat formats differently.
+inline constexpr std::string_view rfc3339_pattern =
+    R"(^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2})$)";
 
 inline void write_size(std::string& out, std::size_t v) {
   write_int(out, static_cast<std::int64_t>(v));
@@ -57,6 +64,12 @@ void write_value_schema(std::string& out, const Limits& limits) {
     out += R"({"type":"boolean"})";
   } else if constexpr (std::is_same_v<M, std::optional<std::string>>) {
     out += R"({"$ref":"#/$defs/text"})";
+  } else if constexpr (std::is_same_v<M, std::string>) {
+    out += R"({"type":"string","minLength":1,"maxLength":)";
+    write_size(out, limits.max_text_bytes);
+    out += '}';
+  } else if constexpr (std::is_same_v<M, std::optional<Id>>) {
+    out += R"({"$ref":"#/$defs/id"})";
   } else if constexpr (is_vector_v<M>) {
     out += R"({"type":"array","minItems":1,"maxItems":)";
     write_size(out, limits.max_items);
@@ -134,6 +147,8 @@ inline std::string json_schema(const Limits& limits = {}) {
   out += R"(}$"})";
   out += R"(,"traceparent":{"description":"W3C Trace Context traceparent; a receiver ignores a malformed one",)"
          R"("type":["string","null"],"pattern":"^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$"})";
+  out += R"(,"sendAt":{"description":"When to send, RFC 3339 with an offset; the request is held until then",)"
+         R"("type":["string","null"],"pattern":")" + std::string(detail::rfc3339_pattern) + R"("})";
   out += R"(,"createdAt":{"description":"Creation time in Unix milliseconds",)"
          R"("type":["integer","null"],"minimum":1,"maximum":)";
   detail::write_int(out, std::numeric_limits<Id>::max());
@@ -162,6 +177,66 @@ inline std::string json_schema(const Limits& limits = {}) {
     (detail::write_param_def<I>(out, limits), ...);
   }(std::make_index_sequence<type_count>{});
   out += "}}";
+  return out;
+}
+
+/// The JSON Schema (draft 2020-12) of a stored member value (hash `family:<id>`, field
+/// `user:<id>`), as compact JSON: the first version's fields and the v2 ones. The main
+/// API validates what it writes against it; parse_member() reads exactly this, and
+/// validate_member() (notifyctl members set --value) refuses what it would leave out.
+/// What it cannot say: a timeZone must be one of the zones clock.hpp knows (the enum
+/// lists them), and a device token must be unique within the member.
+inline std::string member_json_schema() {
+  using detail::write_string;
+  std::string out;
+  out.reserve(4096);
+  out += R"({"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"urn:notify:member")";
+  out += R"(,"title":"notify member value","description":"One family member as the member store holds it. )"
+         R"(Unknown fields are ignored; null means absent. A v2 field that does not validate is left out by the )"
+         R"(worker (the member is still notified without that feature), an unreadable consent counts as none.")";
+  out += R"(,"type":"object","required":["userName"],"properties":{)";
+  out += R"("userName":{"type":"string"})";
+  out += R"(,"fcmToken":{"description":"The first version's single Android/FCM device; empty or null: none",)"
+         R"("type":["string","null"],"maxLength":4096})";
+  out += R"(,"mktPushAgreed":{"description":"The first version's marketing consent (no date); only true counts",)"
+         R"("type":["boolean","null"]})";
+  out += R"(,"mktPushAreed":{"description":"Legacy spelling of mktPushAgreed","type":["boolean","null"]})";
+  out += R"(,"devices":{"type":["array","null"],"maxItems":16,"items":{"type":"object","required":["token"],)"
+         R"("properties":{"token":{"type":"string","minLength":1,"maxLength":4096},)"
+         R"("provider":{"enum":["fcm","apns"],"default":"fcm"},"platform":{"type":["string","null"]},)"
+         R"("registeredAt":{"$ref":"#/$defs/time"},"app":{"type":["string","null"]},)"
+         R"("locale":{"type":["string","null"]}}}})";
+  out += R"(,"email":{"type":["string","null"],"maxLength":254,"pattern":"^[^@\\s<>\",;]+@[^@\\s<>\",;]+\\.[^@\\s<>\",;]+$"})";
+  out += R"(,"phone":{"description":"E.164","type":["string","null"],"pattern":"^\\+[1-9][0-9]{6,14}$"})";
+  out += R"(,"timeZone":{"description":"IANA name; absent: Asia/Seoul","enum":[null)";
+  for (const TimeZone& z : time_zones()) {
+    out += ',';
+    write_string(out, z.name());
+  }
+  out += "]}";
+  out += R"(,"preferences":{"description":"Everything is on unless switched off here",)"
+         R"("type":["object","null"],"properties":{"mute":{"type":"boolean"})";
+  for (std::string_view c : category_names) {
+    out += ',';
+    write_string(out, c);
+    out += R"(:{"type":"object","additionalProperties":false,"properties":{)";
+    for (std::size_t i = 0; i < channel_count; ++i) {
+      if (i) out += ',';
+      write_string(out, channel_names[i]);
+      out += R"(:{"type":"boolean"})";
+    }
+    out += "}}";
+  }
+  out += R"(},"additionalProperties":false})";
+  out += R"(,"consent":{"type":["object","null"],"additionalProperties":false,"properties":{)"
+         R"("marketing":{"$ref":"#/$defs/grant"},"nightAds":{"$ref":"#/$defs/grant"}}})";
+  out += R"(,"quietHours":{"type":["object","null"],"required":["start","end"],"additionalProperties":false,)"
+         R"("properties":{"start":{"$ref":"#/$defs/localTime"},"end":{"$ref":"#/$defs/localTime"}}})";
+  out += R"(},"$defs":{"grant":{"type":["object","null"],"additionalProperties":false,"properties":{)"
+         R"("agreedAt":{"$ref":"#/$defs/time"},"withdrawnAt":{"$ref":"#/$defs/time"}}},)"
+         R"("time":{"description":"RFC 3339 with an offset","type":["string","null"],"pattern":")" +
+         std::string(detail::rfc3339_pattern) + R"("},)"
+         R"("localTime":{"type":"string","pattern":"^([01][0-9]|2[0-3]):[0-5][0-9]$"}}})";
   return out;
 }
 

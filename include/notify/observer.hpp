@@ -12,6 +12,7 @@
 #include <optional>
 #include <string_view>
 
+#include "notify/plan.hpp"
 #include "notify/schema.hpp"
 #include "notify/transport.hpp"
 
@@ -26,9 +27,10 @@ enum class ReasonClass : std::uint8_t {
   max_deliveries,  ///< dead letter: its own failures reached max_deliveries
   outage,          ///< retry: a service was down, throttling, or the worker stopped
   failure,         ///< retry: a failure of this record's own pushes
+  deferred,        ///< retry: held until its sendAt, or until a member's deferred push is due
 };
 
-inline constexpr std::size_t reason_class_count = 7;
+inline constexpr std::size_t reason_class_count = 8;
 
 constexpr std::string_view to_string(ReasonClass r) noexcept {
   switch (r) {
@@ -39,6 +41,7 @@ constexpr std::string_view to_string(ReasonClass r) noexcept {
     case ReasonClass::max_deliveries: return "max_deliveries";
     case ReasonClass::outage: return "outage";
     case ReasonClass::failure: return "failure";
+    case ReasonClass::deferred: return "deferred";
   }
   return "";
 }
@@ -67,6 +70,12 @@ class EngineObserver {
     (void)status;
     (void)round_trip;
     (void)trace_id;
+  }
+
+  /// A member's push of a request was left out or deferred by their settings (plan.hpp).
+  virtual void skipped(NotificationType type, SkipReason reason) {
+    (void)type;
+    (void)reason;
   }
 
   /// One request's inbox records (`records` of them) were published.

@@ -75,6 +75,14 @@ struct ProcessorOptions : RetryPolicy {
   /// The engine's clock (pauses, Retry-After, holding, marker intervals); empty: the
   /// steady clock. Tests and fuzzers set it to make time deterministic.
   std::function<std::chrono::steady_clock::time_point()> clock;
+  /// The wall clock in Unix ms (sendAt, quiet hours, night-time ads, consent age); empty:
+  /// the system clock.
+  std::function<std::int64_t()> wall_clock;
+  /// Members' settings (consent age, the first version's flag); its now_ms is ignored:
+  /// the engine plans at wall_clock's time.
+  PlanPolicy plan_policy;
+  /// A request whose sendAt is further ahead than this is dead-lettered.
+  std::chrono::milliseconds max_schedule_ahead{std::chrono::hours(24 * 30)};
 };
 
 namespace detail {
@@ -219,6 +227,7 @@ class Pipeline {
                                         : "n:" + std::to_string(f.id);
       emit("received", f, {}, {}, Level::debug);
       if (opt_.observer) opt_.observer->received(f.request->type());
+      if (f.request->sendAt && held_until_send_at(f)) continue;
       append_family_ids(*f.request, family_ids);
       admitted.push_back(&f);
     }
@@ -382,6 +391,7 @@ class Pipeline {
     bool outage = false;   // ... because a service (or our configuration) failed, not this record
     ReasonClass why = ReasonClass::none;  // the class of the outcome's reason, for metrics
     std::chrono::milliseconds retry_after{0};
+    std::int64_t defer_until = 0;  // some member's push is deferred until then (Unix ms)
     std::string retry_reason;
     std::string failure;  // a permanent failure of some push
     Outcome outcome;
@@ -391,6 +401,7 @@ class Pipeline {
     std::uint64_t flight = 0;
     const Message* message = nullptr;
     std::string_view token;
+    PushService service = PushService::fcm;
     std::string key;     // its marker
     bool claimed = false;  // owns `key` in claims_ (no other flight makes this delivery)
     bool held = false;     // waited through an outage or throttling at least once
@@ -408,6 +419,7 @@ class Pipeline {
   }
 
   Clock::time_point now() const { return opt_.clock ? opt_.clock() : Clock::now(); }
+  std::int64_t wall_now() const { return opt_.wall_clock ? opt_.wall_clock() : unix_now_ms(); }
 
   // ---- admission ----------------------------------------------------------------------
 
@@ -419,18 +431,22 @@ class Pipeline {
     const Families& families = *families_held;
 
     // Every delivery of these records, and the keys to check in one round trip.
-    struct Ref { Flight* flight; const Message* message; std::string_view token; std::string key; };
+    struct Ref { Flight* flight; const Message* message; Target target; std::string key; };
     std::vector<Ref> refs;  // no message = the inbox records
+    PlanPolicy policy = opt_.plan_policy;
+    policy.now_ms = wall_now();
     for (Flight* f : flights) {
-      f->plan = plan(*f->request, families);
+      f->plan = plan(*f->request, families, policy);
       f->planned = true;
       if (wants(Level::debug))
         emit("planned", *f, {},
              std::to_string(f->plan.push_count()) + " pushes, " + std::to_string(f->plan.inbox_count()) + " inbox",
              Level::debug);
+      for (const Skip& skip : f->plan.skipped) on_skipped(*f, skip);
+      f->defer_until = f->plan.next_due();
       for (const Message& m : f->plan.messages) {
         const Digest64 content = message_digest(m);
-        for (std::string_view t : m.tokens) refs.push_back({f, &m, t, delivery_key(f->key_id, content, t)});
+        for (const Target& t : m.targets) refs.push_back({f, &m, t, delivery_key(f->key_id, content, t.token)});
       }
       if (f->plan.inbox_count() > 0) {
         // The key is the records' without the traceparent: a request sent again with
@@ -438,7 +454,7 @@ class Pipeline {
         std::string plain = encode_inbox(f->plan);
         std::string key = inbox_key(f->key_id, plain);
         f->inbox_body = f->request->traceparent.empty() ? std::move(plain) : encode_inbox(f->plan, f->request->traceparent);
-        refs.push_back({f, nullptr, {}, std::move(key)});
+        refs.push_back({f, nullptr, Target{{}}, std::move(key)});
       }
       f->families = families_held;
     }
@@ -467,14 +483,14 @@ class Pipeline {
       Ref& ref = refs[k];
       Flight& f = *ref.flight;
       if (seen[k] || unremembered_.contains(ref.key)) {
-        if (ref.message) emit("already_sent", f, ref.token, {}, Level::debug);
+        if (ref.message) emit("already_sent", f, ref.target.token, {}, Level::debug);
         continue;
       }
       // A delivery another held flight makes (a request sent twice, same envelope id):
       // only that flight makes it, and this one shares its fate (see decide()).
       if (auto owner = claims_.find(ref.key); owner != claims_.end() && owner->second != f.id) {
         depend(f, owner->second);
-        if (ref.message) emit("already_sent", f, ref.token, "by an earlier copy", Level::debug);
+        if (ref.message) emit("already_sent", f, ref.target.token, "by an earlier copy", Level::debug);
         continue;
       }
       if (!ref.message) {
@@ -486,7 +502,8 @@ class Pipeline {
       Slot& s = slots_[tag];
       s.flight = f.id;
       s.message = ref.message;
-      s.token = ref.token;
+      s.token = ref.target.token;
+      s.service = ref.target.service;
       s.key = std::move(ref.key);
       s.claimed = claims_.emplace(s.key, f.id).second;
       ++f.unanswered;
@@ -552,7 +569,7 @@ class Pipeline {
         probe_tag_ = tag;
       }
       s.submitted = now;
-      provider.submit(Push{s.message, s.token}, tag);
+      provider.submit(Push{s.message, s.token, s.service}, tag);
       ++stats_.pushes_submitted;
     }
     if (fatal_) {  // after a fatal answer nothing more is sent: the rest waits for a worker that can
@@ -597,7 +614,7 @@ class Pipeline {
           emit("sent", f, s.token, r.detail, Level::debug);
         } else {
           emit("invalid_token", f, s.token, r.detail, Level::info);
-          forget_token(f, s.token);
+          forget_token(f, s.token, r.invalid_since_ms);
         }
         if (f.keyed) add_marker(std::move(s.key), s.claimed);
         else release_claim(s);
@@ -830,6 +847,8 @@ class Pipeline {
       dead_letter(f, f.failure, ReasonClass::inbox_refused);
     else if (!f.failure.empty())
       dead_letter(f, "push failed: " + f.failure, ReasonClass::push_failed);
+    else if (f.defer_until != 0)
+      defer(f, f.defer_until, "pushes deferred until " + format_rfc3339(f.defer_until));
     else {
       f.outcome = {Disposition::done, {}, {}};
       emit("done", f);
@@ -852,6 +871,39 @@ class Pipeline {
     f.why = f.outage ? ReasonClass::outage : ReasonClass::failure;
     emit_retry(f, reason);
     settle_flight(f);
+  }
+
+  /// Brings the record back at `until` (Unix ms): a retry that never counts toward
+  /// dead-lettering. Its deliveries made so far are remembered, so only the deferred go then.
+  void defer(Flight& f, std::int64_t until, std::string reason) {
+    const auto delay = std::chrono::milliseconds(std::max<std::int64_t>(until - wall_now(), 1));
+    f.outcome = {Disposition::retry, delay, std::move(reason), true};
+    f.why = ReasonClass::deferred;
+    emit("deferred", f, {}, f.outcome.reason, Level::info);
+    settle_flight(f);
+  }
+
+  /// A request to send later: true when it is held (retried at its sendAt) or refused
+  /// (too far ahead), false when it is due.
+  bool held_until_send_at(Flight& f) {
+    const std::int64_t at = *f.request->sendAt, now = wall_now();
+    if (at <= now) return false;
+    if (at - now > opt_.max_schedule_ahead.count()) {
+      dead_letter(f, "sendAt " + format_rfc3339(at) + " is more than " +
+                         std::to_string(opt_.max_schedule_ahead.count() / 3'600'000) + " hours ahead",
+                  ReasonClass::invalid);
+      return true;
+    }
+    defer(f, at, "scheduled for " + format_rfc3339(at));
+    return true;
+  }
+
+  void on_skipped(const Flight& f, const Skip& skip) {
+    if (opt_.observer) opt_.observer->skipped(f.request->type(), skip.reason);
+    if (!wants(Level::info)) return;
+    std::string detail = "user:" + std::to_string(skip.userId);
+    if (skip.until != 0) detail += " until " + format_rfc3339(skip.until);
+    emit(to_string(skip.reason), f, {}, detail, Level::info);
   }
 
   void dead_letter(Flight& f, std::string reason, ReasonClass why) {
@@ -999,14 +1051,24 @@ class Pipeline {
     }
   }
 
-  void forget_token(Flight& f, std::string_view token) {
+  /// Removes a dead token from the members holding it, unless the device was registered
+  /// after the provider saw the token die (`since`, Unix ms; 0 unknown): the app
+  /// registered it again meanwhile. The store removes it only if the device is still
+  /// the one looked up (same registeredAt).
+  void forget_token(Flight& f, std::string_view token, std::int64_t since) {
     if (!f.families) return;
     for (const Family& fam : f.families->all())
-      for (const Member& m : fam.members)
-        if (m.fcmToken == token) {
-          auto r = store_.remove_token(fam.familyId, m.userId, token);
-          if (!r) emit("token_cleanup_failed", f, token, r.error().message, Level::warn);
+      for (const Member& m : fam.members) {
+        const Device* d = m.device(token);
+        if (!d) continue;
+        const auto registered = d->registeredAt.empty() ? std::nullopt : parse_rfc3339(d->registeredAt);
+        if (since != 0 && registered && *registered > since) {
+          emit("token_kept", f, token, "registered after the provider's answer", Level::info);
+          continue;
         }
+        auto r = store_.remove_token(fam.familyId, m.userId, token, d->registeredAt);
+        if (!r) emit("token_cleanup_failed", f, token, r.error().message, Level::warn);
+      }
   }
 
   // ---- events -------------------------------------------------------------------------

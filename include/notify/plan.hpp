@@ -14,41 +14,13 @@
 #include <vector>
 
 #include "notify/catalog.hpp"
+#include "notify/clock.hpp"
 #include "notify/detail/json_writer.hpp"
 #include "notify/members.hpp"
 #include "notify/schema.hpp"
 #include "notify/text.hpp"
 
 namespace notify {
-
-/// The app screen a notification opens.
-enum class Screen : std::uint8_t {
-  none,
-  MessageHome,
-  MessageFamily,
-  Photo,
-  TimeCapsulesNav,
-  LetterReceived,
-  LetterSent,
-  LetterSend,
-  FamilyPediaMember,
-};
-
-/// The screen's wire name; empty for Screen::none.
-constexpr std::string_view to_string(Screen s) noexcept {
-  switch (s) {
-    case Screen::none: return "";
-    case Screen::MessageHome: return "MessageHome";
-    case Screen::MessageFamily: return "MessageFamily";
-    case Screen::Photo: return "Photo";
-    case Screen::TimeCapsulesNav: return "TimeCapsulesNav";
-    case Screen::LetterReceived: return "LetterReceived";
-    case Screen::LetterSent: return "LetterSent";
-    case Screen::LetterSend: return "LetterSend";
-    case Screen::FamilyPediaMember: return "FamilyPediaMember";
-  }
-  return "";
-}
 
 /// Which single id a screen param carries.
 enum class LinkKey : std::uint8_t { none, messageId, photoId, letterId, targetId, emotionUserId, pediaId };
@@ -86,26 +58,84 @@ struct Link {
   friend bool operator==(const Link&, const Link&) = default;
 };
 
+/// One device a message is pushed to, and the service that reaches it.
+struct Target {
+  std::string_view token;
+  PushService service = PushService::fcm;
+
+  constexpr Target(std::string_view t, PushService s = PushService::fcm) noexcept : token(t), service(s) {}
+  friend bool operator==(const Target&, const Target&) = default;
+};
+
 /// One rendered notification and everyone it goes to.
 struct Message {
-  std::string_view title;  ///< a catalog constant
+  std::string title;
   std::string body;
   Link link;
-  /// Device tokens to push to: distinct, never empty strings. Views into the Families
-  /// the plan was made from, which must outlive the plan.
-  std::vector<std::string_view> tokens;
+  /// Devices to push to: distinct tokens, never empty. Views into the Families the plan
+  /// was made from, which must outlive the plan.
+  std::vector<Target> targets;
   /// Members who get an in-app inbox record of this message, distinct.
   std::vector<Id> inbox;
+};
+
+/// Why a member's push of a request is left out, or put off.
+enum class SkipReason : std::uint8_t {
+  muted_by_preference,   ///< the member muted everything, or this category on push
+  no_marketing_consent,  ///< a marketing notice without a marketing consent in force
+  consent_unreadable,    ///< a marketing notice and a stored consent that could not be read
+  night_ads,             ///< deferred: a marketing notice at night (21-08 KST) without night consent
+  quiet_hours,           ///< deferred: inside the member's quiet hours
+};
+
+constexpr std::string_view to_string(SkipReason r) noexcept {
+  switch (r) {
+    case SkipReason::muted_by_preference: return "muted_by_preference";
+    case SkipReason::no_marketing_consent: return "no_marketing_consent";
+    case SkipReason::consent_unreadable: return "consent_unreadable";
+    case SkipReason::night_ads: return "deferred_night_ads";
+    case SkipReason::quiet_hours: return "deferred_quiet_hours";
+  }
+  return "";
+}
+
+/// A member whose push was left out (until == 0) or deferred until a time (Unix ms).
+struct Skip {
+  Id userId = 0;
+  SkipReason reason{};
+  std::int64_t until = 0;
+  friend bool operator==(const Skip&, const Skip&) = default;
+};
+
+/// The rules planning applies beyond who is in the family. Planning stays pure: the
+/// caller says what time it is.
+struct PlanPolicy {
+  /// Now, in Unix ms; 0 turns the rules of time off (quiet hours, night-time ads).
+  std::int64_t now_ms = 0;
+  /// A consent older than this many years counts as absent (0: never expires).
+  int consent_max_age_years = 2;
+  /// Whether the first version's `mktPushAgreed: true` (no date) counts as marketing
+  /// consent for members without a dated one.
+  bool legacy_marketing_flag = true;
 };
 
 /// Everything one request leads to. Messages are distinct by content.
 struct Plan {
   std::vector<Message> messages;
+  /// Members left out or deferred, with the reason, in planning order.
+  std::vector<Skip> skipped;
 
   std::size_t push_count() const noexcept {
     std::size_t n = 0;
-    for (const Message& m : messages) n += m.tokens.size();
+    for (const Message& m : messages) n += m.targets.size();
     return n;
+  }
+  /// The earliest time a deferred push is due (Unix ms), 0 when nothing is deferred.
+  std::int64_t next_due() const noexcept {
+    std::int64_t due = 0;
+    for (const Skip& s : skipped)
+      if (s.until != 0 && (due == 0 || s.until < due)) due = s.until;
+    return due;
   }
   std::size_t inbox_count() const noexcept {
     std::size_t n = 0;
@@ -170,38 +200,48 @@ inline std::string preview(const std::optional<std::string>& s, std::size_t max_
   return out;
 }
 
-/// Collects messages, merging equal contents and dropping repeated tokens and receivers.
+/// Collects messages, merging equal contents and dropping repeated tokens and receivers,
+/// and applies members' settings (preferences, consent, quiet hours) to their pushes.
 class PlanBuilder {
  public:
+  PlanBuilder() = default;
+  PlanBuilder(const PlanPolicy& policy, catalog::TypeRules rules, bool marketing) noexcept
+      : policy_(policy), rules_(rules), marketing_(marketing) {
+    if (marketing_) rules_.breaks_quiet_hours = false;
+  }
+
   /// Index of the message with this content, added if new.
   std::size_t message(std::string_view title, std::string body, Link link) {
     for (std::size_t i = 0; i < plan_.messages.size(); ++i) {
       const Message& m = plan_.messages[i];
       if (m.link == link && m.title == title && m.body == body) return i;
     }
-    plan_.messages.push_back(Message{title, std::move(body), link, {}, {}});
+    plan_.messages.push_back(Message{std::string(title), std::move(body), link, {}, {}});
     seen_.emplace_back();
     return plan_.messages.size() - 1;
   }
 
-  /// Pushes message `i` to the member's device (if any) and, optionally, to their inbox.
+  /// Pushes message `i` to the member's devices (as their settings allow) and,
+  /// optionally, puts it in their inbox (settings apply to pushes only).
   void deliver(std::size_t i, const Member& m, bool inbox) {
     Message& msg = plan_.messages[i];
-    if (!m.fcmToken.empty() && first_time(i, m.fcmToken)) msg.tokens.emplace_back(m.fcmToken);
+    if (!m.devices.empty() && push_allowed(m))
+      for (const Device& d : m.devices)
+        if (first_time(i, d.token)) msg.targets.emplace_back(d.token, d.provider);
     if (inbox && std::find(msg.inbox.begin(), msg.inbox.end(), m.userId) == msg.inbox.end())
       msg.inbox.push_back(m.userId);
   }
 
-  /// The plan, without messages that reach nobody (no device and no inbox record).
   /// Room for `n` more recipients of message `i`, so delivering to a family allocates once.
   void reserve(std::size_t i, std::size_t n, bool inbox) {
     Message& msg = plan_.messages[i];
-    msg.tokens.reserve(msg.tokens.size() + n);
+    msg.targets.reserve(msg.targets.size() + n);
     if (inbox) msg.inbox.reserve(msg.inbox.size() + n);
   }
 
+  /// The plan, without messages that reach nobody (no device and no inbox record).
   Plan take() {
-    std::erase_if(plan_.messages, [](const Message& m) { return m.tokens.empty() && m.inbox.empty(); });
+    std::erase_if(plan_.messages, [](const Message& m) { return m.targets.empty() && m.inbox.empty(); });
     seen_.clear();
     return std::move(plan_);
   }
@@ -210,13 +250,49 @@ class PlanBuilder {
   static constexpr std::size_t linear_limit = 32;
 
   bool first_time(std::size_t i, std::string_view token) {
-    auto& tokens = plan_.messages[i].tokens;
+    auto& targets = plan_.messages[i].targets;
     auto& seen = seen_[i];
-    if (tokens.size() < linear_limit) return std::find(tokens.begin(), tokens.end(), token) == tokens.end();
-    if (seen.empty()) seen.insert(tokens.begin(), tokens.end());
+    if (targets.size() < linear_limit)
+      return std::none_of(targets.begin(), targets.end(), [&](const Target& t) { return t.token == token; });
+    if (seen.empty())
+      for (const Target& t : targets) seen.insert(t.token);
     return seen.insert(token).second;
   }
 
+  /// Whether the member's settings let this request's push reach them now; when not, the
+  /// member is recorded as skipped (or deferred) with the reason.
+  bool push_allowed(const Member& m) {
+    if (!m.preferences.allows(rules_.category, Channel::push)) return skip(m, SkipReason::muted_by_preference);
+    const std::int64_t now = policy_.now_ms;
+    // Without a clock, consent is judged as if given just now (no expiry).
+    const int years = now != 0 ? policy_.consent_max_age_years : 0;
+    if (marketing_) {
+      if (m.consent.unreadable) return skip(m, SkipReason::consent_unreadable);
+      const Grant& g = m.consent.marketing;
+      const bool dated = g.agreedAt != 0 || g.withdrawnAt != 0;
+      const bool agreed = dated ? g.in_force(now != 0 ? now : g.agreedAt, years)
+                                : policy_.legacy_marketing_flag && m.mktPushAgreed;
+      if (!agreed) return skip(m, SkipReason::no_marketing_consent);
+      if (now != 0 && korea_night_ads.contains(seoul_time_zone(), now) && !m.consent.nightAds.in_force(now, years))
+        return skip(m, SkipReason::night_ads, korea_night_ads.end_after(seoul_time_zone(), now));
+    }
+    if (now != 0 && m.quietHours && !rules_.breaks_quiet_hours) {
+      const TimeZone* zone = m.timeZone.empty() ? nullptr : find_time_zone(m.timeZone);
+      const TimeZone& z = zone ? *zone : seoul_time_zone();
+      if (m.quietHours->contains(z, now)) return skip(m, SkipReason::quiet_hours, m.quietHours->end_after(z, now));
+    }
+    return true;
+  }
+
+  bool skip(const Member& m, SkipReason reason, std::int64_t until = 0) {
+    const Skip s{m.userId, reason, until};
+    if (std::find(plan_.skipped.begin(), plan_.skipped.end(), s) == plan_.skipped.end()) plan_.skipped.push_back(s);
+    return false;
+  }
+
+  PlanPolicy policy_{};
+  catalog::TypeRules rules_{Category::notice, true};
+  bool marketing_ = false;
   Plan plan_;
   std::vector<std::unordered_set<std::string_view>> seen_;
 };
@@ -318,6 +394,18 @@ class Planner {
            pedia_link(p.ownerId), true);
   }
 
+  void operator()(const ServiceNoticeParam& p) {
+    std::string title, body;
+    if (p.marketing) title += catalog::ad_title_prefix;
+    append_clean(title, p.title, std::string_view::npos);
+    append_clean(body, p.body, std::string_view::npos);
+    if (p.marketing) body += catalog::ad_opt_out;
+    const std::size_t i = b_.message(title, std::move(body), notice_link(p));
+    for (Id id : p.familyIds)
+      if (const Family* f = families_.find(id))
+        for (const Member& m : f->members) b_.deliver(i, m, false);
+  }
+
   void operator()(const PediaEditPhotoParam& p) {
     const Family* f = families_.find(p.familyId);
     if (!f) return;
@@ -327,6 +415,25 @@ class Planner {
 
  private:
   static Link pedia_link(Id owner) noexcept { return {Screen::FamilyPediaMember, LinkKey::pediaId, owner}; }
+
+  /// A notice's screen, with its id under the key that screen reads.
+  static Link notice_link(const ServiceNoticeParam& p) noexcept {
+    const std::optional<Screen> screen = p.screen ? parse_screen(*p.screen) : std::nullopt;
+    if (!screen) return {};
+    if (!p.paramId) return {*screen};
+    switch (*screen) {
+      case Screen::MessageFamily: return {*screen, LinkKey::messageId, *p.paramId};
+      case Screen::Photo: return {*screen, LinkKey::photoId, *p.paramId};
+      case Screen::LetterReceived:
+      case Screen::LetterSent: return {*screen, LinkKey::letterId, *p.paramId};
+      case Screen::LetterSend: return {*screen, LinkKey::targetId, *p.paramId};
+      case Screen::FamilyPediaMember: return {*screen, LinkKey::pediaId, *p.paramId};
+      case Screen::none:
+      case Screen::MessageHome:
+      case Screen::TimeCapsulesNav: break;
+    }
+    return {*screen};
+  }
 
   void story(const std::vector<Id>& family_ids) {
     const std::size_t i = b_.message(catalog::title_story, std::string(catalog::story_arrived), Link{Screen::MessageHome});
@@ -389,10 +496,12 @@ inline void append_family_ids(const Request& request, std::vector<Id>& out) {
       request.param);
 }
 
-/// Who gets which message for this request, given the families the store returned.
-/// Families missing from `families` are skipped; the plan refers to `families`.
-inline Plan plan(const Request& request, const Families& families) {
-  detail::PlanBuilder builder;
+/// Who gets which message for this request, given the families the store returned and
+/// the policy (the time, consent rules). Families missing from `families` are skipped;
+/// the plan refers to `families`.
+inline Plan plan(const Request& request, const Families& families, const PlanPolicy& policy = {}) {
+  const auto* notice = std::get_if<ServiceNoticeParam>(&request.param);
+  detail::PlanBuilder builder(policy, catalog::rules_of(request.type()), notice && notice->marketing);
   std::visit(detail::Planner(families, builder), request.param);
   return builder.take();
 }

@@ -82,7 +82,8 @@ inline std::string message_group(const Request& request) {
   return "families-" + hex64(d.value());
 }
 
-/// Splits a bulk request (MESSAGE_TODAY, MESSAGE_BIRTHDAY, TIMECAPSULE_OPEN, NOTIFY_BIRTHDAY)
+/// Splits a bulk request (MESSAGE_TODAY, MESSAGE_BIRTHDAY, TIMECAPSULE_OPEN, NOTIFY_BIRTHDAY,
+/// SERVICE_NOTICE)
 /// into requests of at most `max_families` distinct families each, keeping the order of
 /// the entries and every entry of one family in the same part. Any other request, or a
 /// bulk one already small enough, comes back as it is. When the request has an id and is
@@ -111,11 +112,12 @@ inline std::vector<Request> split_by_families(const Request& request, std::size_
             auto first = order.begin() + static_cast<std::ptrdiff_t>(from);
             std::vector<Id> chunk(first, first + static_cast<std::ptrdiff_t>(std::min(max_families, order.size() - from)));
             std::sort(chunk.begin(), chunk.end());
-            P part{};
+            P part = p;  // every other field (a notice's title, body, ...) as it is
+            detail::bulk_list(part).clear();
             for (const auto& entry : list)
               if (std::binary_search(chunk.begin(), chunk.end(), detail::family_of(entry)))
                 detail::bulk_list(part).push_back(entry);
-            Request r{Param{std::move(part)}, {}, request.createdAt, request.traceparent};
+            Request r{Param{std::move(part)}, {}, request.createdAt, request.traceparent, request.sendAt};
             if (!request.id.empty()) r.id = detail::part_id(request.id, parts.size() + 1);
             parts.push_back(std::move(r));
           }

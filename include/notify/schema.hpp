@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-/// The shared wire schema: the 14 notification types, one param struct each, and
+/// The shared wire schema: the 15 notification types, one param struct each, and
 /// the request envelope. Both the main API and the worker compile against this file.
 
 #include <array>
@@ -17,12 +17,14 @@
 #include <variant>
 #include <vector>
 
+#include "notify/result.hpp"
+
 namespace notify {
 
 /// A family, user, letter, photo, ... id: a JSON integer in [1, INT64_MAX].
 using Id = std::int64_t;
 
-/// The 14 notification types; enumerators carry the exact wire names (typos included).
+/// The 15 notification types; enumerators carry the exact wire names (typos included).
 enum class NotificationType : std::uint8_t {
   MESSAGE_TODAY,
   MESSAGE_BIRTHDAY,
@@ -38,7 +40,44 @@ enum class NotificationType : std::uint8_t {
   PEDIA_QUESTION_EDITTED,
   PEDIA_ANSWER,
   PEDIA_EDIT_PHOTO,
+  SERVICE_NOTICE,
 };
+
+/// The app screen a notification opens.
+enum class Screen : std::uint8_t {
+  none,
+  MessageHome,
+  MessageFamily,
+  Photo,
+  TimeCapsulesNav,
+  LetterReceived,
+  LetterSent,
+  LetterSend,
+  FamilyPediaMember,
+};
+
+/// The screen's wire name; empty for Screen::none.
+constexpr std::string_view to_string(Screen s) noexcept {
+  switch (s) {
+    case Screen::none: return "";
+    case Screen::MessageHome: return "MessageHome";
+    case Screen::MessageFamily: return "MessageFamily";
+    case Screen::Photo: return "Photo";
+    case Screen::TimeCapsulesNav: return "TimeCapsulesNav";
+    case Screen::LetterReceived: return "LetterReceived";
+    case Screen::LetterSent: return "LetterSent";
+    case Screen::LetterSend: return "LetterSend";
+    case Screen::FamilyPediaMember: return "FamilyPediaMember";
+  }
+  return "";
+}
+
+/// The screen with this wire name (exact), or nullopt.
+constexpr std::optional<Screen> parse_screen(std::string_view name) noexcept {
+  for (int i = 1; i <= static_cast<int>(Screen::FamilyPediaMember); ++i)
+    if (to_string(static_cast<Screen>(i)) == name) return static_cast<Screen>(i);
+  return std::nullopt;
+}
 
 namespace detail {
 
@@ -270,11 +309,50 @@ struct PediaEditPhotoParam {
   friend bool operator==(const PediaEditPhotoParam&, const PediaEditPhotoParam&) = default;
 };
 
+/// SERVICE_NOTICE: an operator's notice to every member of the listed families (split
+/// into parts like MESSAGE_TODAY). A marketing notice follows Korea's rules for
+/// advertising: only to members with marketing consent, at night only with night-time
+/// consent (the others get it at 08:00 KST), "(광고)" before the title and the way to opt
+/// out after the body. Push only: no inbox records.
+struct ServiceNoticeParam {
+  static constexpr NotificationType type = NotificationType::SERVICE_NOTICE;
+  std::vector<Id> familyIds;
+  std::string title;
+  std::string body;
+  bool marketing = false;
+  std::optional<std::string> screen;  ///< a Screen's wire name
+  std::optional<Id> paramId;          ///< the screen's id (photoId for Photo, ...); needs a screen that takes one
+
+  static constexpr auto fields() {
+    using P = ServiceNoticeParam;
+    return std::tuple{detail::field("familyIds", &P::familyIds), detail::field("title", &P::title),
+                      detail::field("body", &P::body),           detail::field("marketing", &P::marketing),
+                      detail::field("screen", &P::screen),       detail::field("paramId", &P::paramId)};
+  }
+  /// The checks beyond the field types, with a checker of codec.hpp.
+  template <class Checker>
+  void check(Checker& c) const {
+    auto at = [&](std::string_view field, std::string why) {
+      const std::size_t mark = c.push(field);
+      c.add(Errc::invalid_value, std::move(why));
+      c.pop(mark);
+    };
+    if (title.find_first_not_of(" \t\r\n") == std::string::npos) at("title", "must not be blank");
+    if (body.find_first_not_of(" \t\r\n") == std::string::npos) at("body", "must not be blank");
+    const std::optional<Screen> s = screen ? parse_screen(*screen) : std::nullopt;
+    if (screen && !s) at("screen", "not a screen of the app (MessageHome, MessageFamily, Photo, ...)");
+    if (paramId && !screen) at("paramId", "needs a screen");
+    if (paramId && s && (*s == Screen::MessageHome || *s == Screen::TimeCapsulesNav))
+      at("paramId", "screen " + *screen + " takes no id");
+  }
+  friend bool operator==(const ServiceNoticeParam&, const ServiceNoticeParam&) = default;
+};
+
 /// Every param struct, in NotificationType order: the registry the compile-time checks walk.
 using Param = std::variant<MessageTodayParam, MessageBirthdayParam, CommentMessageParam, PhotoCreateParam,
                            CommentPhotoParam, LetterSendParam, TimeCapsulesOpenParam, NotifyBirthdayParam,
                            EmotionChosenParam, EmotionPokeParam, PediaQuestionCreatedParam,
-                           PediaQuestionEdittedParam, PediaAnswerParam, PediaEditPhotoParam>;
+                           PediaQuestionEdittedParam, PediaAnswerParam, PediaEditPhotoParam, ServiceNoticeParam>;
 
 /// The number of notification types.
 inline constexpr std::size_t type_count = std::variant_size_v<Param>;
@@ -284,7 +362,7 @@ inline constexpr std::array<std::string_view, type_count> type_names = {
     "MESSAGE_TODAY",    "MESSAGE_BIRTHDAY", "COMMENT_MESSAGE", "PHOTO_CREATE",
     "COMMENT_PHOTO",    "LETTER_SEND",      "TIMECAPSULE_OPEN", "NOTIFY_BIRTHDAY",
     "EMOTION_CHOSEN",   "EMOTION_POKE",     "PEDIA_QUESTION_CREATED", "PEDIA_QUESTION_EDITTED",
-    "PEDIA_ANSWER",     "PEDIA_EDIT_PHOTO",
+    "PEDIA_ANSWER",     "PEDIA_EDIT_PHOTO", "SERVICE_NOTICE",
 };
 
 namespace detail {
@@ -344,6 +422,7 @@ constexpr std::size_t checked_index(NotificationType t) {
     case NotificationType::PEDIA_QUESTION_EDITTED:
     case NotificationType::PEDIA_ANSWER:
     case NotificationType::PEDIA_EDIT_PHOTO:
+    case NotificationType::SERVICE_NOTICE:
       return static_cast<std::size_t>(t);
   }
 #pragma GCC diagnostic pop
@@ -391,6 +470,9 @@ struct Request {
   /// logs its trace id with every event of the request and copies it into the inbox
   /// records.
   std::string traceparent = {};
+  /// When to send ("sendAt", RFC 3339 on the wire), in Unix milliseconds; absent: now.
+  /// The request is held until then; its inbox records are written when it is sent.
+  std::optional<std::int64_t> sendAt = {};
 
   NotificationType type() const noexcept { return static_cast<NotificationType>(param.index()); }
 

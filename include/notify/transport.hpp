@@ -125,14 +125,17 @@ concept MemberStore = requires(S& s, std::span<const Id> ids, Id id, const Membe
   { s.set_member(id, m) } -> std::same_as<Result<void>>;
   { s.remove_member(id, id) } -> std::same_as<Result<void>>;
   { s.remove_family(id) } -> std::same_as<Result<void>>;
-  /// Clears the member's token only if it still equals `token`; true if it did.
-  { s.remove_token(id, id, token) } -> std::same_as<Result<bool>>;
+  /// Removes the member's device with this token (a first-version `fcmToken` too), only
+  /// if it is still there and, when `registered_at` is not empty, still has that
+  /// registeredAt (not registered again meanwhile): a compare-and-set. True if it did.
+  { s.remove_token(id, id, token, token) } -> std::same_as<Result<bool>>;
 };
 
-/// One push to send: a message to one device.
+/// One push to send: a message to one device, through the service the device is reached by.
 struct Push {
   const Message* message = nullptr;
   std::string_view token;
+  PushService service = PushService::fcm;
 };
 
 /// What became of one push.
@@ -168,6 +171,9 @@ struct PushResult {
   bool outage = false;
   /// For a retry: whom `retry_after` (and the condition behind it) applies to.
   RetryScope scope = RetryScope::push;
+  /// invalid_token: when the provider saw the token stop being valid (Unix ms), 0 if it
+  /// does not say. A device registered after it is kept.
+  std::int64_t invalid_since_ms = 0;
 };
 
 /// A push provider: one result per push, in order.

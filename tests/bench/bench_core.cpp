@@ -54,7 +54,7 @@ notify::Families make_families() {
     f.familyId = family_id;
     for (const auto& [offset, name] : people) {
       const notify::Id user = family_id * 100 + offset;
-      f.members.push_back({family_id == 3 ? offset : user, name, token_for(user), true});
+      f.members.push_back(notify::member_v1(family_id == 3 ? offset : user, name, token_for(user), true));
     }
     families.push_back(std::move(f));
   }
@@ -69,7 +69,7 @@ notify::Families make_burst_families() {
     f.familyId = family_id;
     for (notify::Id k = 1; k <= 10; ++k) {
       const notify::Id user = family_id * 100 + k;
-      f.members.push_back({user, "가족" + std::to_string(k), token_for(user), k % 2 == 0});
+      f.members.push_back(notify::member_v1(user, "가족" + std::to_string(k), token_for(user), k % 2 == 0));
     }
     families.push_back(std::move(f));
   }

@@ -26,7 +26,7 @@ std::vector<Id> seed_families(redis::MemberStore& store) {
     ids.push_back(f);
     for (Id u = 1; u <= 4; ++u) {
       const Id user = f * 10 + u;
-      (void)store.set_member(f, Member{user, "가족 " + std::to_string(user), "token-" + std::to_string(user), true});
+      (void)store.set_member(f, notify::member_v1(user, "가족 " + std::to_string(user), "token-" + std::to_string(user), true));
     }
   }
   return ids;

@@ -251,6 +251,16 @@ case "$case_name" in
     grep -qE '^q-[0-9a-f]{16}-[0-9]+ +COMMENT_PHOTO +invalid, dead-lettered: param.photoId expected_integer, param.authorId out_of_range$' \
       "$tmp/out" || fail "no report line for the invalid request"
     has "$tmp/out" 'published 15 request(s) to redis://127.0.0.1:'
+    # The notice at 23:30 KST: one member gets it on both devices, the others are skipped
+    # or deferred, each with the reason.
+    has "$tmp/out" '"title": "(광고) 우리가 연말 포토북",'
+    has "$tmp/out" '"apns": ['
+    has "$tmp/out" '"reason": "muted_by_preference"'
+    has "$tmp/out" '"reason": "no_marketing_consent"'
+    grep -A1 '"userId": 53,' "$tmp/out" | grep -q '"reason": "deferred_night_ads",' || fail "민준 is not deferred for night-time ads"
+    has "$tmp/out" '"until": "2026-12-04T23:00:00.000Z"'
+    grep -A1 '"userId": 54,' "$tmp/out" | grep -q '"reason": "deferred_quiet_hours",' || fail "할머니 is not deferred for her quiet hours"
+    has "$tmp/out" '"until": "2026-12-04T22:00:00.000Z"'
     has "$tmp/out" '{"line":16,"errors":[{"path":"param.photoId","code":"expected_integer"'
     has "$tmp/out" 'step=drained detail="16 records: 15 done, 0 retried, 1 dead-lettered, 0 pending; 26 pushes"'
     # dlq list shows the dead letter with its reason and original body.

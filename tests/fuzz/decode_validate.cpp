@@ -120,7 +120,7 @@ void check_member(std::string_view input) {
     return;
   }
   NOTIFY_ASSERT(member->userId == 7);
-  NOTIFY_ASSERT(notify::is_valid_utf8(member->fcmToken));
+  NOTIFY_ASSERT(notify::is_valid_utf8(member->fcm_token()));
   const std::string stored = notify::encode_member(*member);
   NOTIFY_ASSERT(notify::is_valid_utf8(stored));
   const auto again = notify::parse_member(7, stored);
@@ -128,7 +128,7 @@ void check_member(std::string_view input) {
   // A stored name with invalid UTF-8 is kept as read; writing it back replaces the bad
   // bytes with U+FFFD, after which the value is stable.
   if (notify::is_valid_utf8(member->userName)) NOTIFY_ASSERT(*again == *member);
-  NOTIFY_ASSERT(again->fcmToken == member->fcmToken && again->mktPushAgreed == member->mktPushAgreed);
+  NOTIFY_ASSERT(again->fcm_token() == member->fcm_token() && again->mktPushAgreed == member->mktPushAgreed);
   NOTIFY_ASSERT(notify::is_valid_utf8(again->userName));
   NOTIFY_ASSERT(notify::encode_member(*again) == stored);
 }

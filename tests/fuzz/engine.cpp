@@ -82,11 +82,11 @@ std::string body(std::uint8_t b) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   Script script{data, size};
   mem::MemberStore store;
-  (void)store.set_member(3, notify::Member{1, "엄마", "tok-mom-000000000001", false});
-  (void)store.set_member(3, notify::Member{2, "아빠", "tok-dad-000000000002", false});
-  (void)store.set_member(3, notify::Member{3, "민지", "tok-kid-000000000003", false});
-  (void)store.set_member(4, notify::Member{5, "할머니", "tok-gma-000000000005", false});
-  (void)store.set_member(4, notify::Member{6, "할아버지", "tok-gpa-000000000006", false});
+  (void)store.set_member(3, notify::member_v1(1, "엄마", "tok-mom-000000000001", false));
+  (void)store.set_member(3, notify::member_v1(2, "아빠", "tok-dad-000000000002", false));
+  (void)store.set_member(3, notify::member_v1(3, "민지", "tok-kid-000000000003", false));
+  (void)store.set_member(4, notify::member_v1(5, "할머니", "tok-gma-000000000005", false));
+  (void)store.set_member(4, notify::member_v1(6, "할아버지", "tok-gpa-000000000006", false));
   ScriptedPushes pushes{script, {}};
   mem::InboxSink inbox;
   mem::IdempotencyStore ledger;

@@ -130,11 +130,11 @@ std::optional<Id> excluded_actor(const notify::Request& request) {
 bool has_inbox(notify::NotificationType t) {
   using T = notify::NotificationType;
   return !(t == T::MESSAGE_TODAY || t == T::MESSAGE_BIRTHDAY || t == T::NOTIFY_BIRTHDAY || t == T::EMOTION_CHOSEN ||
-           t == T::EMOTION_POKE);
+           t == T::EMOTION_POKE || t == T::SERVICE_NOTICE);
 }
 
 bool same_message(const notify::Message& a, const notify::Message& b) {
-  return a.title == b.title && a.body == b.body && a.link == b.link && a.tokens == b.tokens && a.inbox == b.inbox;
+  return a.title == b.title && a.body == b.body && a.link == b.link && a.targets == b.targets && a.inbox == b.inbox;
 }
 
 void check_plan(const notify::Request& request, const notify::Families& families, const notify::Plan& plan) {
@@ -146,30 +146,34 @@ void check_plan(const notify::Request& request, const notify::Families& families
   for (Id id : family_ids)
     if (const notify::Family* f = families.find(id))
       for (const notify::Member& m : f->members) {
-        if (!m.fcmToken.empty()) allowed_tokens.insert(m.fcmToken);
+        for (const notify::Device& d : m.devices) allowed_tokens.insert(d.token);
         allowed_receivers.insert(m.userId);
       }
 
   const std::optional<Id> actor = excluded_actor(request);
   for (std::size_t i = 0; i < plan.messages.size(); ++i) {
     const notify::Message& m = plan.messages[i];
-    NOTIFY_ASSERT(is_catalog_title(m.title));
+    // An operator's notice has its own title; every other type a catalog one.
+    NOTIFY_ASSERT(request.type() == notify::NotificationType::SERVICE_NOTICE ? is_display_text(m.title)
+                                                                             : is_catalog_title(m.title));
     NOTIFY_ASSERT(is_display_text(m.body));
     NOTIFY_ASSERT(m.link.has_screen() || !m.link.has_param());
     NOTIFY_ASSERT(parses_as_json(m.link.param_json()));
 
-    for (std::string_view token : m.tokens) {
-      NOTIFY_ASSERT(!token.empty());
-      NOTIFY_ASSERT(allowed_tokens.count(token) == 1);
+    std::vector<std::string_view> tokens;
+    for (const notify::Target& t : m.targets) {
+      NOTIFY_ASSERT(!t.token.empty());
+      NOTIFY_ASSERT(allowed_tokens.count(t.token) == 1);
+      tokens.push_back(t.token);
     }
-    NOTIFY_ASSERT(all_distinct(m.tokens));
+    NOTIFY_ASSERT(all_distinct(tokens));
     for (Id receiver : m.inbox) {
       NOTIFY_ASSERT(allowed_receivers.count(receiver) == 1);
       // PHOTO_CREATE's own confirmation to the author is push only, so this holds there too.
       if (actor) NOTIFY_ASSERT(receiver != *actor);
     }
     NOTIFY_ASSERT(all_distinct(m.inbox));
-    NOTIFY_ASSERT(!m.tokens.empty() || !m.inbox.empty());  // a message reaching nobody is dropped
+    NOTIFY_ASSERT(!m.targets.empty() || !m.inbox.empty());  // a message reaching nobody is dropped
 
     for (std::size_t j = 0; j < i; ++j) {
       const notify::Message& o = plan.messages[j];

@@ -152,5 +152,49 @@ for (const [name, [text, schemaVerdict, decoderVerdict]] of Object.entries(gaps)
   check(decoderAccepts(text) === decoderVerdict, `documented gap, decoder ${decoderVerdict ? 'accepts' : 'rejects'}: ${name}`);
 }
 
+// The stored member value: `notifyctl schema --member` against `notifyctl validate --member`.
+function memberAccepted(text) {
+  const r = spawnSync(notifyctl, ['validate', '--member', '-'], { input: text });
+  if (r.status !== 0 && r.status !== 2) throw new Error('notifyctl validate --member exited ' + r.status + ': ' + r.stderr);
+  return r.status === 0;
+}
+let validateMember;
+try {
+  validateMember = ajv.compile(JSON.parse(execFileSync(notifyctl, ['schema', '--member'], { encoding: 'utf8' })));
+  check(true, 'the member schema compiles in strict mode');
+} catch (e) {
+  check(false, 'the member schema compiles in strict mode', e.message);
+}
+if (validateMember) {
+  const members = {
+    'a first-version value': ['{"userName":"엄마","fcmToken":"t","mktPushAgreed":true}', true],
+    'the legacy spelling': '{"userName":"엄마","fcmToken":null,"mktPushAreed":false}',
+    'a full v2 value': [JSON.stringify({
+      userName: '아빠', fcmToken: 'a1', mktPushAgreed: false,
+      devices: [{ token: 'a1', provider: 'fcm', platform: 'android', registeredAt: '2026-11-01T09:00:00+09:00' },
+        { token: 'i1', provider: 'apns', platform: 'ios', app: 'kr.example', locale: 'ko-KR' }],
+      email: 'dad@example.kr', phone: '+821012345678', timeZone: 'Europe/London',
+      preferences: { mute: false, photo: { push: false }, notice: { sms: false, email: true } },
+      consent: { marketing: { agreedAt: '2026-01-01T00:00:00Z', withdrawnAt: null }, nightAds: null },
+      quietHours: { start: '22:30', end: '06:00' },
+    }), true],
+    'no userName': ['{"fcmToken":"t"}', false],
+    'a device without a token': ['{"userName":"a","devices":[{"provider":"fcm"}]}', false],
+    'a provider it does not know': ['{"userName":"a","devices":[{"token":"t","provider":"webpush"}]}', false],
+    'a phone number without +': ['{"userName":"a","phone":"01012345678"}', false],
+    'a time zone it does not know': ['{"userName":"a","timeZone":"Mars/Olympus"}', false],
+    'quiet hours at 24:00': ['{"userName":"a","quietHours":{"start":"22:00","end":"24:00"}}', false],
+    'a channel it does not know': ['{"userName":"a","preferences":{"photo":{"pigeon":false}}}', false],
+    'consent as a flag': ['{"userName":"a","consent":{"marketing":true}}', false],
+    'a date without an offset': ['{"userName":"a","consent":{"marketing":{"agreedAt":"2026-01-01T00:00:00"}}}', false],
+  };
+  for (const [name, entry] of Object.entries(members)) {
+    const [text, ok] = Array.isArray(entry) ? entry : [entry, true];
+    check(validateMember(JSON.parse(text)) === ok, `member schema ${ok ? 'accepts' : 'rejects'}: ${name}`,
+      ajv.errorsText(validateMember.errors));
+    check(memberAccepted(text) === ok, `notifyctl validate --member ${ok ? 'accepts' : 'rejects'}: ${name}`);
+  }
+}
+
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);

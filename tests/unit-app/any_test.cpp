@@ -57,7 +57,7 @@ struct BareStore {
   notify::Result<void> set_member(notify::Id, const notify::Member&) { return {}; }
   notify::Result<void> remove_member(notify::Id, notify::Id) { return {}; }
   notify::Result<void> remove_family(notify::Id) { return {}; }
-  notify::Result<bool> remove_token(notify::Id, notify::Id, std::string_view) { return true; }
+  notify::Result<bool> remove_token(notify::Id, notify::Id, std::string_view, std::string_view) { return true; }
 };
 
 /// A provider that sends a batch at once or takes pushes one at a time (as FCM does).
@@ -153,7 +153,7 @@ TEST_CASE("AnyQueue forwards priorities and the dead-letter administration to an
 
 TEST_CASE("AnyStore forwards to a memory store, and stored values go in as they are") {
   app::AnyStore store{notify::memory::MemberStore{}};
-  REQUIRE(store.set_member(3, notify::Member{4, "민준", "tok-4", false}).has_value());
+  REQUIRE(store.set_member(3, notify::member_v1(4, "민준", "tok-4", false)).has_value());
   const std::vector<notify::redis::StoredValue> values = {
       {3, "user:5", R"({"userName":"서연","fcmToken":"tok-5"})"}, {3, "user:6", "not JSON"}};
   REQUIRE(store.put_raw(values).has_value());

@@ -140,9 +140,9 @@ TEST_CASE("an EMF line after each invocation: the document AWS specifies, with t
   mem::InboxSink inbox;
   mem::IdempotencyStore ledger;
   const std::string dad_token = "token-dad-bbbbbbbbbbbbbbbb-0002";
-  REQUIRE(store.set_member(3, notify::Member{1, "엄마", "token-mom-aaaaaaaaaaaaaaaa-0001", false}));
-  REQUIRE(store.set_member(3, notify::Member{2, "아빠", dad_token, false}));
-  REQUIRE(store.set_member(4, notify::Member{7, "할머니", "token-granny-dddddddddddddd-0007", false}));
+  REQUIRE(store.set_member(3, notify::member_v1(1, "엄마", "token-mom-aaaaaaaaaaaaaaaa-0001", false)));
+  REQUIRE(store.set_member(3, notify::member_v1(2, "아빠", dad_token, false)));
+  REQUIRE(store.set_member(4, notify::member_v1(7, "할머니", "token-granny-dddddddddddddd-0007", false)));
 
   notify::ops::Registry registry;
   notify::ops::EngineMetrics metrics(registry, "memory");

@@ -93,7 +93,7 @@ struct Rig {
     add(4, 7, "할머니", "token-granny-dddddddddddddd-0007");
   }
   void add(notify::Id family, notify::Id user, std::string name, std::string token) {
-    REQUIRE(store.set_member(family, notify::Member{user, std::move(name), std::move(token), false}));
+    REQUIRE(store.set_member(family, notify::member_v1(user, std::move(name), std::move(token), false)));
   }
 };
 

@@ -342,6 +342,7 @@ constexpr IdSlot id_slots[] = {
      R"({"familyIdsWithBirthdayUserId":[{"familyId":3,"birthdayUserId":14},{"familyId":17,"birthdayUserId":@}]})",
      "param.familyIdsWithBirthdayUserId[1].birthdayUserId"},
     {"EMOTION_CHOSEN", R"({"familyId":@,"userId":12})", "param.familyId"},
+    {"SERVICE_NOTICE", R"({"familyIds":[3,@],"title":"t","body":"b","marketing":false})", "param.familyIds[1]"},
     {"EMOTION_CHOSEN", R"({"familyId":3,"userId":@})", "param.userId"},
     {"EMOTION_POKE", R"({"familyId":@,"userId":14})", "param.familyId"},
     {"EMOTION_POKE", R"({"userId":@,"familyId":3})", "param.userId"},

@@ -66,31 +66,31 @@ struct FullStore {
   Result<void> set_member(Id, const notify::Member&);
   Result<void> remove_member(Id, Id);
   Result<void> remove_family(Id);
-  Result<bool> remove_token(Id, Id, std::string_view);
+  Result<bool> remove_token(Id, Id, std::string_view, std::string_view);
 };
 struct StoreWithoutFamilies {
   Result<void> set_member(Id, const notify::Member&);
   Result<void> remove_member(Id, Id);
   Result<void> remove_family(Id);
-  Result<bool> remove_token(Id, Id, std::string_view);
+  Result<bool> remove_token(Id, Id, std::string_view, std::string_view);
 };
 struct StoreWithoutSetMember {
   Result<notify::FamilyLookup> families(std::span<const Id>);
   Result<void> remove_member(Id, Id);
   Result<void> remove_family(Id);
-  Result<bool> remove_token(Id, Id, std::string_view);
+  Result<bool> remove_token(Id, Id, std::string_view, std::string_view);
 };
 struct StoreWithoutRemoveMember {
   Result<notify::FamilyLookup> families(std::span<const Id>);
   Result<void> set_member(Id, const notify::Member&);
   Result<void> remove_family(Id);
-  Result<bool> remove_token(Id, Id, std::string_view);
+  Result<bool> remove_token(Id, Id, std::string_view, std::string_view);
 };
 struct StoreWithoutRemoveFamily {
   Result<notify::FamilyLookup> families(std::span<const Id>);
   Result<void> set_member(Id, const notify::Member&);
   Result<void> remove_member(Id, Id);
-  Result<bool> remove_token(Id, Id, std::string_view);
+  Result<bool> remove_token(Id, Id, std::string_view, std::string_view);
 };
 struct StoreWithoutRemoveToken {
   Result<notify::FamilyLookup> families(std::span<const Id>);
@@ -104,7 +104,7 @@ struct StoreWithVoidRemoveToken {
   Result<void> set_member(Id, const notify::Member&);
   Result<void> remove_member(Id, Id);
   Result<void> remove_family(Id);
-  Result<void> remove_token(Id, Id, std::string_view);
+  Result<void> remove_token(Id, Id, std::string_view, std::string_view);
 };
 
 struct FullPusher {

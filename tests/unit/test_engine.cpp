@@ -65,9 +65,9 @@ struct Rig {
   std::unique_ptr<Engine> engine;
 
   explicit Rig(notify::ProcessorOptions o = options()) {
-    REQUIRE(store.set_member(3, notify::Member{1, "엄마", mom_token, false}));
-    REQUIRE(store.set_member(3, notify::Member{2, "아빠", dad_token, false}));
-    REQUIRE(store.set_member(3, notify::Member{3, "민지", kid_token, false}));
+    REQUIRE(store.set_member(3, notify::member_v1(1, "엄마", mom_token, false)));
+    REQUIRE(store.set_member(3, notify::member_v1(2, "아빠", dad_token, false)));
+    REQUIRE(store.set_member(3, notify::member_v1(3, "민지", kid_token, false)));
     start(o);
   }
 
@@ -395,4 +395,69 @@ TEST_CASE("run_worker: records flow through with several in flight, each settled
   CHECK(rig.inner.sent().size() == 80);
   CHECK(rig.inbox.published().size() == 40);
   CHECK(rig.pusher->max_in_flight() > 2);  // pushes of several records were in flight together
+}
+
+TEST_CASE("engine: a deferred push sends the others now and brings the record back when due, never counted") {
+  notify::ProcessorOptions o = Rig::options();
+  std::int64_t wall = *notify::parse_rfc3339("2026-06-01T23:30:00+09:00");
+  o.wall_clock = [&wall] { return wall; };
+  Rig rig(o);
+  notify::Member dad = notify::member_v1(2, "아빠", dad_token);
+  dad.quietHours = notify::DailyWindow{notify::LocalTime{22 * 60}, notify::LocalTime{7 * 60}};
+  REQUIRE(rig.store.set_member(3, dad));
+
+  // The last delivery the limit allows: a deferral must not dead-letter it.
+  rig.engine->admit(one(record(comment(7, "req-d"), "q1", {}, o.max_deliveries)));
+  REQUIRE(rig.step_until([&] { return rig.engine->held() == 0; }));
+  auto first = rig.engine->take_decided();
+  REQUIRE(first.size() == 1);
+  CHECK(first[0].outcome.disposition == Disposition::retry);
+  CHECK(first[0].outcome.outage);  // never counts toward dead-lettering
+  CHECK(first[0].outcome.delay == 7h + 30min);
+  CHECK(rig.inner.count(kid_token) == 1);
+  CHECK(rig.inner.count(dad_token) == 0);
+  CHECK(rig.inbox.published().size() == 1);  // inbox records are not deferred
+  CHECK(rig.count("deferred_quiet_hours") == 1);
+
+  // Due: only the deferred member gets it, and the inbox is not published again.
+  wall = *notify::parse_rfc3339("2026-06-02T07:00:00+09:00");
+  rig.engine->admit(one(record(comment(7, "req-d"), "q1", {}, o.max_deliveries + 1)));
+  REQUIRE(rig.step_until([&] { return rig.engine->held() == 0; }));
+  auto second = rig.engine->take_decided();
+  REQUIRE(second.size() == 1);
+  CHECK(second[0].outcome.disposition == Disposition::done);
+  CHECK(rig.inner.count(kid_token) == 1);
+  CHECK(rig.inner.count(dad_token) == 1);
+  CHECK(rig.inbox.published().size() == 1);
+}
+
+TEST_CASE("engine: sendAt holds a request until then, and refuses one too far ahead") {
+  notify::ProcessorOptions o = Rig::options();
+  std::int64_t wall = *notify::parse_rfc3339("2026-12-24T08:00:00+09:00");
+  o.wall_clock = [&wall] { return wall; };
+  o.max_schedule_ahead = 48h;
+  Rig rig(o);
+  std::vector<notify::QueueRecord> batch;
+  batch.push_back(record(R"({"type":"EMOTION_CHOSEN","param":{"familyId":3,"userId":1},"sendAt":"2026-12-24T09:00:00+09:00"})", "s1"));
+  batch.push_back(record(R"({"type":"EMOTION_CHOSEN","param":{"familyId":3,"userId":1},"sendAt":"2026-12-27T09:00:00+09:00"})", "s2"));
+  batch.push_back(record(R"({"type":"EMOTION_CHOSEN","param":{"familyId":3,"userId":1},"sendAt":"2026-12-24T07:59:59+09:00"})", "s3"));
+  rig.engine->admit(std::move(batch));
+  REQUIRE(rig.step_until([&] { return rig.engine->held() == 0; }));
+  auto decided = rig.engine->take_decided();
+  REQUIRE(decided.size() == 3);
+  for (const auto& d : decided) {
+    CAPTURE(d.record.id);
+    if (d.record.id == "s1") {
+      CHECK(d.outcome.disposition == Disposition::retry);
+      CHECK(d.outcome.delay == 1h);
+      CHECK(d.outcome.outage);
+      CHECK(d.outcome.reason == "scheduled for 2026-12-24T00:00:00.000Z");
+    } else if (d.record.id == "s2") {
+      CHECK(d.outcome.disposition == Disposition::dead_letter);
+      CHECK(d.outcome.reason.find("more than 48 hours ahead") != std::string::npos);
+    } else {
+      CHECK(d.outcome.disposition == Disposition::done);  // due already
+    }
+  }
+  CHECK(rig.inner.sent().size() == 2);  // s3 only: 아빠 and 민지
 }

@@ -118,12 +118,15 @@ json meaning_of(const json& original) {
     const auto it = original.find(key);
     if (it != original.end() && !it->is_null()) out[key] = *it;
   }
+  // A time means its instant, whatever offset it was written with.
+  if (const auto it = original.find("sendAt"); it != original.end() && it->is_string())
+    out["sendAt"] = notify::parse_rfc3339(it->get<std::string>()).value_or(-1);
   return out;
 }
 
 }  // namespace
 
-TEST_CASE("the golden directory holds a plain file for each of the 14 types") {
+TEST_CASE("the golden directory holds a plain file for each of the 15 types") {
   std::set<std::string> names;
   for (const auto& p : golden_files()) names.insert(p.filename().string());
   for (const auto type : notify::type_names) {
@@ -177,9 +180,10 @@ TEST_CASE("encoding a golden request keeps its meaning: the known, non-null fiel
     const json encoded = json::parse(notify::encode(*r));
     INFO("expected: ", expected.dump());
     INFO("encoded:  ", encoded.dump());
-    CHECK(encoded == expected);
+    CHECK(meaning_of(encoded) == expected);  // sendAt may come back with another offset
+    CHECK(encoded.size() == expected.size());
     // The nlohmann conversions agree with the codec on the same contract.
-    CHECK(json(*r) == expected);
+    CHECK(meaning_of(json(*r)) == expected);
     CHECK(original.get<notify::Request>() == *r);
   }
 }

@@ -43,15 +43,15 @@ TEST_CASE("a valid stored member is parsed with every field") {
   REQUIRE(r.has_value());
   CHECK(r->userId == 4);
   CHECK(r->userName == "아빠");
-  CHECK(r->fcmToken == "tok-4");
+  CHECK(r->fcm_token() == "tok-4");
   CHECK(r->mktPushAgreed == true);
-  CHECK(*r == Member{4, "아빠", "tok-4", true});
+  CHECK(*r == notify::member_v1(4, "아빠", "tok-4", true));
 }
 
 TEST_CASE("a stored member may come in any key order and with white space") {
   const auto r = parse_member(9, " \n{ \"mktPushAgreed\" : false ,\"fcmToken\":\"t\",\t\"userName\":\"엄마\" } \n");
   REQUIRE(r.has_value());
-  CHECK(*r == Member{9, "엄마", "t", false});
+  CHECK(*r == notify::member_v1(9, "엄마", "t", false));
 }
 
 TEST_CASE("the legacy spelling mktPushAreed is read as mktPushAgreed") {
@@ -79,7 +79,7 @@ TEST_CASE("a missing, null or empty fcmToken gives a member without a device") {
     const auto r = parse_member(5, json);
     REQUIRE(r.has_value());
     CHECK(r->userName == "딸");
-    CHECK(r->fcmToken.empty());
+    CHECK(r->fcm_token().empty());
   }
 }
 
@@ -87,14 +87,14 @@ TEST_CASE("escapes in stored strings are decoded") {
   const auto r = parse_member(3, R"({"userName":"\uc5c4\ub9c8 \"A\"\n","fcmToken":"a\/b"})");
   REQUIRE(r.has_value());
   CHECK(r->userName == "엄마 \"A\"\n");
-  CHECK(r->fcmToken == "a/b");
+  CHECK(r->fcm_token() == "a/b");
 }
 
 TEST_CASE("unknown fields of a stored member are ignored") {
   const auto r = parse_member(
       6, R"({"profile":{"age":12,"tags":["a",{"b":null}]},"userName":"아들","fcmToken":"t6","extra":1.5e3,"z":true})");
   REQUIRE(r.has_value());
-  CHECK(*r == Member{6, "아들", "t6", false});
+  CHECK(*r == notify::member_v1(6, "아들", "t6", false));
 }
 
 TEST_CASE("a stored member without userName is invalid") {
@@ -121,7 +121,7 @@ TEST_CASE("a mktPushAgreed that is not a boolean reads as no consent and keeps t
     CAPTURE(json);
     const auto r = parse_member(3, json);
     REQUIRE(r.has_value());
-    CHECK(*r == Member{3, "엄마", "t", false});
+    CHECK(*r == notify::member_v1(3, "엄마", "t", false));
   }
   // ... but it must still be JSON.
   check_invalid(3, R"({"userName":"엄마","mktPushAgreed":tru})");
@@ -136,7 +136,7 @@ TEST_CASE("unknown fields of a stored member may nest up to 32 levels") {
   };
   const auto deep = parse_member(3, nested(31));  // 31 inside the member object: 32 levels
   REQUIRE(deep.has_value());
-  CHECK(*deep == Member{3, "엄마", "t", false});
+  CHECK(*deep == notify::member_v1(3, "엄마", "t", false));
   check_invalid(3, nested(32));
 }
 
@@ -179,7 +179,7 @@ TEST_CASE("a stored name with invalid UTF-8 keeps the member, to be cleaned when
   const auto r = parse_member(3, "{\"userName\":\"\xEC\x97\",\"fcmToken\":\"t\"}");
   REQUIRE(r.has_value());
   CHECK(r->userName == "\xEC\x97");
-  CHECK(r->fcmToken == "t");
+  CHECK(r->fcm_token() == "t");
 }
 
 TEST_CASE("a stored token with invalid UTF-8 makes the member unreadable") {
@@ -193,20 +193,20 @@ TEST_CASE("a cut-off stored value is reported as invalid JSON, not as a wrong ty
 }
 
 TEST_CASE("encode_member writes the stored JSON form") {
-  CHECK(notify::encode_member(Member{4, "아빠", "tok-4", true}) ==
+  CHECK(notify::encode_member(notify::member_v1(4, "아빠", "tok-4", true)) ==
         R"({"userName":"아빠","fcmToken":"tok-4","mktPushAgreed":true})");
-  CHECK(notify::encode_member(Member{5, "딸", "", false}) == R"({"userName":"딸","fcmToken":"","mktPushAgreed":false})");
-  CHECK(notify::encode_member(Member{5, "a\"b\\c\n", "t", false}) ==
+  CHECK(notify::encode_member(notify::member_v1(5, "딸", "", false)) == R"({"userName":"딸","fcmToken":"","mktPushAgreed":false})");
+  CHECK(notify::encode_member(notify::member_v1(5, "a\"b\\c\n", "t", false)) ==
         R"({"userName":"a\"b\\c\n","fcmToken":"t","mktPushAgreed":false})");
 }
 
 TEST_CASE("encode_member and parse_member round trip") {
   const std::vector<Member> members = {
-      {3, "엄마", "tok-3", true},
-      {5, "딸", "", false},
-      {6, "아들 😀", "fMEP0vJqS0:APA91bH-very_long-token", false},
-      {7, "quote \" back \\ tab \t nl \n ctl \x01 end", "t", true},
-      {std::numeric_limits<Id>::max(), "max", "t-max", true},
+      notify::member_v1(3, "엄마", "tok-3", true),
+      notify::member_v1(5, "딸", "", false),
+      notify::member_v1(6, "아들 😀", "fMEP0vJqS0:APA91bH-very_long-token", false),
+      notify::member_v1(7, "quote \" back \\ tab \t nl \n ctl \x01 end", "t", true),
+      notify::member_v1(std::numeric_limits<Id>::max(), "max", "t-max", true),
   };
   for (const Member& m : members) {
     CAPTURE(m.userName);
@@ -253,7 +253,7 @@ TEST_CASE("parse_family_key rejects anything but family:<positive id>") {
 }
 
 TEST_CASE("Families finds a family by id and returns null for a missing one") {
-  const Families fs({Family{7, {{1, "a", "t1", false}}}, Family{3, {{4, "아빠", "t4", false}}}});
+  const Families fs({Family{7, {notify::member_v1(1, "a", "t1", false)}}, Family{3, {notify::member_v1(4, "아빠", "t4", false)}}});
   CHECK(fs.size() == 2);
   const Family* f3 = fs.find(3);
   REQUIRE(f3 != nullptr);
@@ -282,9 +282,9 @@ TEST_CASE("Families keep their families ordered by id") {
 
 TEST_CASE("inserting a family again replaces it: the last insert wins") {
   Families fs;
-  fs.insert(Family{3, {{3, "old", "t-old", false}}});
-  fs.insert(Family{4, {{1, "other", "t", false}}});
-  fs.insert(Family{3, {{4, "new", "t-new", false}}});
+  fs.insert(Family{3, {notify::member_v1(3, "old", "t-old", false)}});
+  fs.insert(Family{4, {notify::member_v1(1, "other", "t", false)}});
+  fs.insert(Family{3, {notify::member_v1(4, "new", "t-new", false)}});
   CHECK(fs.size() == 2);
   const Family* f = fs.find(3);
   REQUIRE(f != nullptr);
@@ -295,8 +295,8 @@ TEST_CASE("inserting a family again replaces it: the last insert wins") {
 }
 
 TEST_CASE("a repeated family id in the constructor keeps the last one") {
-  const Families fs({Family{3, {{1, "first", "", false}}}, Family{5, {}}, Family{3, {{2, "second", "", false}}},
-                     Family{3, {{3, "third", "", false}}}});
+  const Families fs({Family{3, {notify::member_v1(1, "first", "", false)}}, Family{5, {}}, Family{3, {notify::member_v1(2, "second", "", false)}},
+                     Family{3, {notify::member_v1(3, "third", "", false)}}});
   CHECK(fs.size() == 2);
   const Family* f = fs.find(3);
   REQUIRE(f != nullptr);
@@ -305,18 +305,18 @@ TEST_CASE("a repeated family id in the constructor keeps the last one") {
 }
 
 TEST_CASE("members of a family are sorted by userId") {
-  Families fs({Family{3, {{6, "아들", "t6", false}, {3, "엄마", "t3", false}, {5, "딸", "", false}, {4, "아빠", "t4", false}}}});
+  Families fs({Family{3, {notify::member_v1(6, "아들", "t6", false), notify::member_v1(3, "엄마", "t3", false), notify::member_v1(5, "딸", "", false), notify::member_v1(4, "아빠", "t4", false)}}});
   REQUIRE(fs.find(3) != nullptr);
   CHECK(member_ids(*fs.find(3)) == std::vector<Id>{3, 4, 5, 6});
 
-  fs.insert(Family{8, {{20, "b", "", false}, {10, "a", "", false}}});
+  fs.insert(Family{8, {notify::member_v1(20, "b", "", false), notify::member_v1(10, "a", "", false)}});
   REQUIRE(fs.find(8) != nullptr);
   CHECK(member_ids(*fs.find(8)) == std::vector<Id>{10, 20});
   CHECK(member_ids(*fs.find(3)) == std::vector<Id>{3, 4, 5, 6});
 }
 
 TEST_CASE("Family::find returns the member or null") {
-  const Family f{3, {{3, "엄마", "t3", false}, {4, "아빠", "t4", true}}};
+  const Family f{3, {notify::member_v1(3, "엄마", "t3", false), notify::member_v1(4, "아빠", "t4", true)}};
   REQUIRE(f.find(4) != nullptr);
   CHECK(f.find(4)->userName == "아빠");
   CHECK(f.find(5) == nullptr);

@@ -265,9 +265,9 @@ TEST_CASE("keep_alive without a visibility timeout answers per record, and redel
 
 TEST_CASE("the memory member store reads families in one call and reports unreadable values") {
   mem::MemberStore s;
-  REQUIRE(s.set_member(3, notify::Member{1, "엄마", "tok-1", true}));
-  REQUIRE(s.set_member(3, notify::Member{2, "아빠", "", false}));
-  REQUIRE(s.set_member(4, notify::Member{7, "할머니", "tok-7", false}));
+  REQUIRE(s.set_member(3, notify::member_v1(1, "엄마", "tok-1", true)));
+  REQUIRE(s.set_member(3, notify::member_v1(2, "아빠", "", false)));
+  REQUIRE(s.set_member(4, notify::member_v1(7, "할머니", "tok-7", false)));
   s.put_raw(3, "user:9", "{oops");
   s.put_raw(3, "guest", R"({"userName":"x"})");
   s.put_raw(4, "user:8", R"({"userName":"삼촌","fcmToken":"tok-8","mktPushAreed":true})");
@@ -283,7 +283,7 @@ TEST_CASE("the memory member store reads families in one call and reports unread
   REQUIRE(f3->members.size() == 2);
   CHECK(f3->find(1)->userName == "엄마");
   CHECK(f3->find(1)->mktPushAgreed);
-  CHECK(f3->find(2)->fcmToken.empty());
+  CHECK(f3->find(2)->fcm_token().empty());
   const notify::Member* uncle = r->families.find(4)->find(8);
   REQUIRE(uncle != nullptr);
   CHECK(uncle->mktPushAgreed);  // the legacy spelling is read too
@@ -307,9 +307,9 @@ TEST_CASE("a failed member lookup is not a round trip") {
 
 TEST_CASE("the memory member store removes members, families and tokens") {
   mem::MemberStore s;
-  REQUIRE(s.set_member(3, notify::Member{1, "엄마", "tok-1", false}));
-  REQUIRE(s.set_member(3, notify::Member{2, "아빠", "tok-2", false}));
-  REQUIRE(s.set_member(4, notify::Member{7, "할머니", "tok-7", false}));
+  REQUIRE(s.set_member(3, notify::member_v1(1, "엄마", "tok-1", false)));
+  REQUIRE(s.set_member(3, notify::member_v1(2, "아빠", "tok-2", false)));
+  REQUIRE(s.set_member(4, notify::member_v1(7, "할머니", "tok-7", false)));
   const Id ids[] = {3, 4};
 
   SUBCASE("remove_token clears only a token that still matches") {
@@ -327,9 +327,9 @@ TEST_CASE("the memory member store removes members, families and tokens") {
     CHECK(*cleared);
     const auto r = s.families(ids);
     REQUIRE(r);
-    CHECK(r->families.find(3)->find(1)->fcmToken.empty());
+    CHECK(r->families.find(3)->find(1)->fcm_token().empty());
     CHECK(r->families.find(3)->find(1)->userName == "엄마");
-    CHECK(r->families.find(3)->find(2)->fcmToken == "tok-2");
+    CHECK(r->families.find(3)->find(2)->fcm_token() == "tok-2");
   }
   SUBCASE("removing the last member removes the family") {
     REQUIRE(s.remove_member(4, 7));

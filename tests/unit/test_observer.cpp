@@ -60,9 +60,9 @@ struct Rig {
   notify::BatchProcessor<mem::MemberStore, mem::PushProvider, mem::InboxSink, mem::IdempotencyStore> processor;
 
   Rig() : processor(store, pusher, inbox, ledger, options(&seen)) {
-    REQUIRE(store.set_member(3, notify::Member{1, "엄마", "token-mom-aaaaaaaaaaaaaaaa-0001", false}));
-    REQUIRE(store.set_member(3, notify::Member{2, "아빠", dad_token, false}));
-    REQUIRE(store.set_member(3, notify::Member{3, "민지", kid_token, false}));
+    REQUIRE(store.set_member(3, notify::member_v1(1, "엄마", "token-mom-aaaaaaaaaaaaaaaa-0001", false)));
+    REQUIRE(store.set_member(3, notify::member_v1(2, "아빠", dad_token, false)));
+    REQUIRE(store.set_member(3, notify::member_v1(3, "민지", kid_token, false)));
   }
   static notify::ProcessorOptions options(notify::EngineObserver* o) {
     notify::ProcessorOptions p;

@@ -30,17 +30,17 @@ namespace {
 // Family 3: 엄마(3), 아빠(4), 딸(5, no device), 아들(6).
 Family family3() {
   return Family{3,
-                {Member{3, "엄마", "tok-mom", true}, Member{4, "아빠", "tok-dad", false}, Member{5, "딸", "", true},
-                 Member{6, "아들", "tok-son", false}}};
+                {notify::member_v1(3, "엄마", "tok-mom", true), notify::member_v1(4, "아빠", "tok-dad", false), notify::member_v1(5, "딸", "", true),
+                 notify::member_v1(6, "아들", "tok-son", false)}};
 }
 // Family 8: 할머니(10), 할아버지(11), 손자(12, no device).
 Family family8() {
   return Family{8,
-                {Member{10, "할머니", "tok-grandma", false}, Member{11, "할아버지", "tok-grandpa", false},
-                 Member{12, "손자", "", false}}};
+                {notify::member_v1(10, "할머니", "tok-grandma", false), notify::member_v1(11, "할아버지", "tok-grandpa", false),
+                 notify::member_v1(12, "손자", "", false)}};
 }
 // Family 9: one member only.
-Family family9() { return Family{9, {Member{20, "혼자", "tok-alone", false}}}; }
+Family family9() { return Family{9, {notify::member_v1(20, "혼자", "tok-alone", false)}}; }
 
 Families store() { return Families({family3(), family8(), family9()}); }
 
@@ -83,7 +83,7 @@ std::string line(const Msg& m, bool sorted) {
 Msg from_plan(const notify::Message& m) {
   Msg out{std::string(m.title), m.body, std::string(notify::to_string(m.link.screen)),
           m.link.has_param() ? std::optional<std::string>(m.link.param_json()) : std::nullopt, {}, m.inbox};
-  for (std::string_view t : m.tokens) out.tokens.emplace_back(t);
+  for (const notify::Target& t : m.targets) out.tokens.emplace_back(t.token);
   return out;
 }
 
@@ -123,7 +123,7 @@ void check_invariants(const Plan& p) {
     // Messages are distinct by content.
     CHECK(contents.emplace(e.title, e.body, e.screen, param).second);
     // A message always goes to someone.
-    CHECK((!m.tokens.empty() || !m.inbox.empty()));
+    CHECK((!m.targets.empty() || !m.inbox.empty()));
     for (const std::string& t : e.tokens) {
       CHECK_FALSE(t.empty());
       // Nobody gets the same push twice from one request.
@@ -454,7 +454,7 @@ TEST_CASE("a family whose only member is the actor plans nothing") {
 }
 
 TEST_CASE("recipients without a device get nothing when the type has no inbox") {
-  const Families fs({Family{60, {Member{1, "가", "", false}, Member{2, "나", "", false}}}});
+  const Families fs({Family{60, {notify::member_v1(1, "가", "", false), notify::member_v1(2, "나", "", false)}}});
   check_empty(req(notify::MessageTodayParam{{60}}), fs);
   check_empty(req(notify::EmotionChosenParam{.familyId = 60, .userId = 1}), fs);
   check_empty(req(notify::NotifyBirthdayParam{{{.familyId = 60, .birthdayUserId = 1}}}), fs);
@@ -466,12 +466,12 @@ TEST_CASE("recipients without a device get nothing when the type has no inbox") 
 }
 
 TEST_CASE("members without a device still get their inbox records") {
-  const Families fs({Family{61, {Member{1, "가", "", false}, Member{2, "나", "", false}, Member{3, "다", "t3", false}}}});
+  const Families fs({Family{61, {notify::member_v1(1, "가", "", false), notify::member_v1(2, "나", "", false), notify::member_v1(3, "다", "t3", false)}}});
   const Plan p = notify::plan(
       req(notify::CommentMessageParam{.messageFamId = 5, .authorId = 3, .familyId = 61, .commentPreview = "ok"}), fs);
   check_invariants(p);
   REQUIRE(p.messages.size() == 1);
-  CHECK(p.messages[0].tokens.empty());
+  CHECK(p.messages[0].targets.empty());
   CHECK(p.messages[0].inbox == I{1, 2});
   CHECK(p.push_count() == 0);
   CHECK(p.inbox_count() == 2);
@@ -481,9 +481,9 @@ TEST_CASE("members without a device still get their inbox records") {
 
 TEST_CASE("an empty or blank userName is shown as 가족") {
   const Families fs({Family{30,
-                            {Member{1, "", "t1", false}, Member{2, " \t\n ", "t2", false},
-                             Member{3, "\x01\xE2\x80\xAE\xEF\xBB\xBF", "t3", false}, Member{4, "보는사람", "t4", false},
-                             Member{5, "\xE3\x80\x80\xC2\xA0", "t5", false}}}});
+                            {notify::member_v1(1, "", "t1", false), notify::member_v1(2, " \t\n ", "t2", false),
+                             notify::member_v1(3, "\x01\xE2\x80\xAE\xEF\xBB\xBF", "t3", false), notify::member_v1(4, "보는사람", "t4", false),
+                             notify::member_v1(5, "\xE3\x80\x80\xC2\xA0", "t5", false)}}});
   for (Id user : {Id{1}, Id{2}, Id{3}, Id{5}}) {
     CAPTURE(user);
     const Plan p = notify::plan(req(notify::EmotionPokeParam{.familyId = 30, .userId = user}), fs);
@@ -493,7 +493,7 @@ TEST_CASE("an empty or blank userName is shown as 가족") {
 }
 
 TEST_CASE("a blank name of an actor is shown as 가족 to the others") {
-  const Families fs({Family{33, {Member{1, "  ", "t1", false}, Member{2, "보는사람", "t2", false}}}});
+  const Families fs({Family{33, {notify::member_v1(1, "  ", "t1", false), notify::member_v1(2, "보는사람", "t2", false)}}});
   check_plan(req(notify::CommentMessageParam{.messageFamId = 3, .authorId = 1, .familyId = 33, .commentPreview = "네"}),
              fs,
              {{"우리가 이야기", "가족 님이 이야기에 댓글을 작성했습니다! \"네\"", "MessageFamily", R"({"messageId":3})",
@@ -511,8 +511,8 @@ TEST_CASE("text with something visible is not blank") {
 }
 
 TEST_CASE("control characters are removed from names and a newline becomes a space") {
-  const Families fs({Family{31, {Member{1, "엄\x01마\x7F", "t1", false}, Member{2, "큰\n아들", "t2", false},
-                                 Member{3, "\xE2\x80\xAE" "evil", "t3", false}}}});
+  const Families fs({Family{31, {notify::member_v1(1, "엄\x01마\x7F", "t1", false), notify::member_v1(2, "큰\n아들", "t2", false),
+                                 notify::member_v1(3, "\xE2\x80\xAE" "evil", "t3", false)}}});
   const Plan p1 = notify::plan(req(notify::EmotionPokeParam{.familyId = 31, .userId = 1}), fs);
   REQUIRE(p1.messages.size() == 1);
   CHECK(p1.messages[0].body == "가족들이 엄마 님의 기분을 궁금해합니다!");
@@ -525,7 +525,7 @@ TEST_CASE("control characters are removed from names and a newline becomes a spa
 }
 
 TEST_CASE("invalid UTF-8 in a stored userName is shown as U+FFFD") {
-  const Families fs({Family{32, {Member{1, "엄\xFF마", "t1", false}, Member{2, "x", "t2", false}}}});
+  const Families fs({Family{32, {notify::member_v1(1, "엄\xFF마", "t1", false), notify::member_v1(2, "x", "t2", false)}}});
   const Plan p = notify::plan(req(notify::EmotionChosenParam{.familyId = 32, .userId = 1}), fs);
   check_invariants(p);
   REQUIRE(p.messages.size() == 1);
@@ -614,9 +614,9 @@ TEST_CASE("a family listed twice gets each token once") {
 }
 
 TEST_CASE("two members sharing one token get one push and two inbox records") {
-  const Families fs({Family{50, {Member{1, "가", "shared", false}, Member{2, "나", "shared", false},
-                                 Member{3, "다", "own", false}}},
-                     Family{51, {Member{7, "라", "own", false}}}});
+  const Families fs({Family{50, {notify::member_v1(1, "가", "shared", false), notify::member_v1(2, "나", "shared", false),
+                                 notify::member_v1(3, "다", "own", false)}},
+                     Family{51, {notify::member_v1(7, "라", "own", false)}}});
   check_plan(req(notify::MessageTodayParam{{50, 51}}), fs,
              {{"우리가 이야기", "오늘의 이야기가 도착했습니다!", "MessageHome", std::nullopt, V{"shared", "own"}, I{}}});
   check_plan(req(notify::CommentMessageParam{.messageFamId = 2, .authorId = 3, .familyId = 50, .commentPreview = "a"}),
@@ -659,7 +659,7 @@ TEST_CASE("a repeated birthday entry is told once") {
 }
 
 TEST_CASE("a token in two families gets the story once") {
-  const Families fs({family3(), Family{51, {Member{1, "엄마 폰", "tok-mom", false}, Member{2, "다른", "tok-x", false}}}});
+  const Families fs({family3(), Family{51, {notify::member_v1(1, "엄마 폰", "tok-mom", false), notify::member_v1(2, "다른", "tok-x", false)}}});
   check_plan(req(notify::MessageTodayParam{{3, 51}}), fs,
              {{"우리가 이야기", "오늘의 이야기가 도착했습니다!", "MessageHome", std::nullopt,
                V{"tok-mom", "tok-dad", "tok-son", "tok-x"}, I{}}});
@@ -671,7 +671,7 @@ TEST_CASE("MESSAGE_TODAY for 1000 families of 10 pushes 10,000 distinct tokens o
   for (Id f = 1; f <= 1000; ++f) {
     Family fam{f, {}};
     for (Id u = 1; u <= 10; ++u)
-      fam.members.push_back(Member{f * 100 + u, "m", "tok-" + std::to_string(f) + "-" + std::to_string(u), false});
+      fam.members.push_back(notify::member_v1(f * 100 + u, "m", "tok-" + std::to_string(f) + "-" + std::to_string(u), false));
     families.push_back(std::move(fam));
     ids.push_back(f);
   }
@@ -684,7 +684,8 @@ TEST_CASE("MESSAGE_TODAY for 1000 families of 10 pushes 10,000 distinct tokens o
   REQUIRE(plan.messages.size() == 1);
   CHECK(plan.push_count() == 10000);
   CHECK(plan.inbox_count() == 0);
-  const std::set<std::string_view> distinct(plan.messages[0].tokens.begin(), plan.messages[0].tokens.end());
+  std::set<std::string_view> distinct;
+  for (const notify::Target& t : plan.messages[0].targets) distinct.insert(t.token);
   CHECK(distinct.size() == 10000);
   CHECK(distinct.count("tok-1-1") == 1);
   CHECK(distinct.count("tok-1000-10") == 1);
@@ -696,7 +697,7 @@ TEST_CASE("a token shared across many families is pushed once past the linear de
   std::vector<Family> families;
   std::vector<Id> ids;
   for (Id f = 1; f <= 100; ++f) {
-    families.push_back(Family{f, {Member{1, "a", "tok-" + std::to_string(f), false}, Member{2, "b", "shared", false}}});
+    families.push_back(Family{f, {notify::member_v1(1, "a", "tok-" + std::to_string(f), false), notify::member_v1(2, "b", "shared", false)}});
     ids.push_back(f);
   }
   const Families fs(std::move(families));
@@ -704,7 +705,7 @@ TEST_CASE("a token shared across many families is pushed once past the linear de
   check_invariants(plan);
   REQUIRE(plan.messages.size() == 1);
   CHECK(plan.push_count() == 101);
-  CHECK(std::count(plan.messages[0].tokens.begin(), plan.messages[0].tokens.end(), std::string_view("shared")) == 1);
+  CHECK(std::count(plan.messages[0].targets.begin(), plan.messages[0].targets.end(), notify::Target("shared")) == 1);
 }
 
 // ---- inbox wire form ---------------------------------------------------------------
@@ -749,7 +750,7 @@ TEST_CASE("encode_inbox of a plan without inbox records is an empty array") {
 }
 
 TEST_CASE("encode_inbox leaves out the photo author's own confirmation") {
-  const Families fs({Family{70, {Member{1, "작가", "t1", false}, Member{2, "보는이", "", false}}}});
+  const Families fs({Family{70, {notify::member_v1(1, "작가", "t1", false), notify::member_v1(2, "보는이", "", false)}}});
   const Plan p =
       notify::plan(req(notify::PhotoCreateParam{.photoId = 4, .authorId = 1, .familyId = 70, .titlePreview = "산"}), fs);
   CHECK(notify::encode_inbox(p) ==

@@ -80,7 +80,7 @@ struct BasicRig {
   }
 
   void add(Id family, Id user, std::string name, std::string token) {
-    REQUIRE(store.set_member(family, notify::Member{user, std::move(name), std::move(token), false}));
+    REQUIRE(store.set_member(family, notify::member_v1(user, std::move(name), std::move(token), false)));
   }
 
   void send(const std::string& body) { REQUIRE(queue.send(body)); }
@@ -106,7 +106,7 @@ struct BasicRig {
     REQUIRE(f != nullptr);
     const notify::Member* m = f->find(user);
     REQUIRE(m != nullptr);
-    return m->fcmToken;
+    return std::string(m->fcm_token());
   }
 
   std::size_t count_events(std::string_view step) const {
@@ -398,7 +398,7 @@ struct TokenChangingPusher {
   mem::PushProvider& inner;
   mem::MemberStore& store;
   std::vector<notify::PushResult> send(std::span<const notify::Push> pushes) {
-    REQUIRE(store.set_member(3, notify::Member{3, "민지", "token-kid-brand-new-device-9999", false}));
+    REQUIRE(store.set_member(3, notify::member_v1(3, "민지", "token-kid-brand-new-device-9999", false)));
     return inner.send(pushes);
   }
 };
@@ -409,8 +409,8 @@ TEST_CASE("a token changed since the lookup is not cleared when the old one turn
   mem::PushProvider inner;
   mem::InboxSink inbox;
   mem::IdempotencyStore ledger;
-  REQUIRE(store.set_member(3, notify::Member{1, "엄마", mom_token, false}));
-  REQUIRE(store.set_member(3, notify::Member{3, "민지", kid_token, false}));
+  REQUIRE(store.set_member(3, notify::member_v1(1, "엄마", mom_token, false)));
+  REQUIRE(store.set_member(3, notify::member_v1(3, "민지", kid_token, false)));
   inner.fail_token(kid_token, PushStatus::invalid_token);
   TokenChangingPusher pusher{inner, store};
   notify::BatchProcessor processor(store, pusher, inbox, ledger, fast_options());
@@ -425,7 +425,7 @@ TEST_CASE("a token changed since the lookup is not cleared when the old one turn
   REQUIRE(after);
   const notify::Member* kid = after->families.find(3)->find(3);
   REQUIRE(kid != nullptr);
-  CHECK(kid->fcmToken == "token-kid-brand-new-device-9999");
+  CHECK(kid->fcm_token() == "token-kid-brand-new-device-9999");
 }
 
 TEST_CASE("a permanently failed push dead-letters the record with the reason, other tokens are still sent") {
@@ -824,9 +824,9 @@ TEST_CASE("push markers are stored before the inbox publish: a worker killed the
   mem::PushProvider pusher;
   CrashingInbox inbox;
   mem::IdempotencyStore ledger;
-  REQUIRE(store.set_member(3, notify::Member{1, "엄마", mom_token, false}));
-  REQUIRE(store.set_member(3, notify::Member{2, "아빠", dad_token, false}));
-  REQUIRE(store.set_member(3, notify::Member{3, "민지", kid_token, false}));
+  REQUIRE(store.set_member(3, notify::member_v1(1, "엄마", mom_token, false)));
+  REQUIRE(store.set_member(3, notify::member_v1(2, "아빠", dad_token, false)));
+  REQUIRE(store.set_member(3, notify::member_v1(3, "민지", kid_token, false)));
   REQUIRE(queue.send(comment(1)));
 
   {

@@ -73,10 +73,10 @@ bool every_param_reports_its_index(std::index_sequence<I...>) {
 
 }  // namespace
 
-TEST_CASE("there are exactly 14 notification types") {
-  CHECK(notify::type_count == 14);
-  CHECK(std::variant_size_v<notify::Param> == 14);
-  CHECK(notify::type_names.size() == 14);
+TEST_CASE("there are exactly 15 notification types") {
+  CHECK(notify::type_count == 15);
+  CHECK(std::variant_size_v<notify::Param> == 15);
+  CHECK(notify::type_names.size() == 15);
 }
 
 TEST_CASE("to_string gives the exact wire name of every type") {

@@ -28,8 +28,8 @@ struct Family {
   mem::InboxSink inbox;
   mem::IdempotencyStore ledger;
   Family() {
-    REQUIRE(store.set_member(3, notify::Member{1, "엄마", "token-mom-aaaaaaaaaaaaaaaa-0001", false}));
-    REQUIRE(store.set_member(3, notify::Member{2, "아빠", "token-dad-bbbbbbbbbbbbbbbb-0002", false}));
+    REQUIRE(store.set_member(3, notify::member_v1(1, "엄마", "token-mom-aaaaaaaaaaaaaaaa-0001", false)));
+    REQUIRE(store.set_member(3, notify::member_v1(2, "아빠", "token-dad-bbbbbbbbbbbbbbbb-0002", false)));
   }
 };
 

@@ -56,8 +56,8 @@ struct Worker {
           steps.emplace_back(e.step);
           if (!stop_on.empty() && e.step == stop_on) stop = true;
         }) {
-    REQUIRE(store.set_member(3, notify::Member{1, "엄마", mom_token, false}));
-    REQUIRE(store.set_member(3, notify::Member{2, "아빠", dad_token, false}));
+    REQUIRE(store.set_member(3, notify::member_v1(1, "엄마", mom_token, false)));
+    REQUIRE(store.set_member(3, notify::member_v1(2, "아빠", dad_token, false)));
   }
 
   /// EMOTION_CHOSEN by 엄마: one push to 아빠, no inbox. No envelope id: each is its own request.
@@ -226,7 +226,7 @@ TEST_CASE("a transient receive failure is retried, a permanent one ends the work
 TEST_CASE("a draining worker dead-letters what keeps failing and still returns") {
   Worker w;
   // 민지's token keeps failing while 아빠's goes out: the record's own failure.
-  REQUIRE(w.store.set_member(3, notify::Member{3, "민지", kid_token, false}));
+  REQUIRE(w.store.set_member(3, notify::member_v1(3, "민지", kid_token, false)));
   w.pusher.fail_token(kid_token, PushStatus::retry);
   w.send_emotion();
   const auto r = run_worker(w.queue, w.processor, w.stop, draining());
@@ -255,8 +255,8 @@ TEST_CASE("a draining worker waits out an outage longer than max_deliveries and 
 
 TEST_CASE("FIFO groups: a record to retry holds back the later records of its group, not other groups") {
   Worker w;
-  REQUIRE(w.store.set_member(4, notify::Member{7, "유진", kid_token, false}));
-  REQUIRE(w.store.set_member(4, notify::Member{8, "준", "token-jun-dddddddddddddddd-0008", false}));
+  REQUIRE(w.store.set_member(4, notify::member_v1(7, "유진", kid_token, false)));
+  REQUIRE(w.store.set_member(4, notify::member_v1(8, "준", "token-jun-dddddddddddddddd-0008", false)));
   w.pusher.fail_token(dad_token, PushStatus::retry);
   auto record = [](std::string id, std::string body, std::string group) {
     notify::QueueRecord r;

@@ -20,7 +20,10 @@ std::size_t type_index(std::optional<NotificationType> type) {
 constexpr PushStatus push_statuses[] = {PushStatus::sent, PushStatus::invalid_token, PushStatus::retry,
                                         PushStatus::failed, PushStatus::fatal};
 static_assert(static_cast<std::size_t>(PushStatus::fatal) + 1 == std::size(push_statuses));
-static_assert(static_cast<std::size_t>(ReasonClass::failure) + 1 == reason_class_count);
+static_assert(static_cast<std::size_t>(ReasonClass::deferred) + 1 == reason_class_count);
+
+constexpr SkipReason skip_reasons[] = {SkipReason::muted_by_preference, SkipReason::no_marketing_consent,
+                                      SkipReason::consent_unreadable, SkipReason::night_ads, SkipReason::quiet_hours};
 
 }  // namespace
 
@@ -59,28 +62,35 @@ EngineMetrics::EngineMetrics(Registry& registry, std::string_view provider)
                                  "Records done: every push and inbox record delivered (or already delivered).",
                                  {{"type", type_label(t)}});
   for (std::size_t t = 0; t < type_count; ++t)
-    for (ReasonClass why : {ReasonClass::outage, ReasonClass::failure})
+    for (ReasonClass why : {ReasonClass::outage, ReasonClass::failure, ReasonClass::deferred})
       retried_[t][static_cast<std::size_t>(why)] = &registry.counter(
           "notify_records_retried_total",
           "Records given back to the queue to come again, by type and reason: outage (a service down or "
-          "throttling, the worker stopping; never counts toward dead-lettering) or failure (its own pushes).",
+          "throttling, the worker stopping; never counts toward dead-lettering), failure (its own pushes) or "
+          "deferred (held until its sendAt or a member's deferred push; never counts either).",
           {{"type", type_label(t)}, {"reason", std::string(to_string(why))}});
   for (std::size_t t = 0; t < types; ++t) {
     auto add = [&](ReasonClass why) {
       dead_[t][static_cast<std::size_t>(why)] = &registry.counter(
           "notify_records_dead_lettered_total",
-          "Records dead-lettered, by type and reason: invalid (did not decode or validate), push_failed, "
+          "Records dead-lettered, by type and reason: invalid (did not decode or validate, or a sendAt too far "
+          "ahead), push_failed, "
           "inbox_refused, max_deliveries (its own failures reached the limit).",
           {{"type", type_label(t)}, {"reason", std::string(to_string(why))}});
     };
-    if (t == type_count) {
-      add(ReasonClass::invalid);
-    } else {
+    add(ReasonClass::invalid);  // a known type too: a sendAt too far ahead
+    if (t < type_count) {
       add(ReasonClass::push_failed);
       add(ReasonClass::inbox_refused);
       add(ReasonClass::max_deliveries);
     }
   }
+  for (SkipReason r : skip_reasons)
+    skipped_[static_cast<std::size_t>(r)] = &registry.counter(
+        "notify_pushes_skipped_total",
+        "Members' pushes left out or deferred by their settings, by reason: muted_by_preference, "
+        "no_marketing_consent, consent_unreadable, deferred_night_ads, deferred_quiet_hours.",
+        {{"reason", std::string(to_string(r))}});
   for (PushStatus s : push_statuses)
     pushes_[static_cast<std::size_t>(s)] = &registry.counter(
         "notify_pushes_total",
@@ -120,6 +130,10 @@ void EngineMetrics::push_answered(PushStatus status, std::chrono::steady_clock::
 }
 
 void EngineMetrics::inbox_published(std::size_t records) { inbox_records_.inc(records); }
+
+void EngineMetrics::skipped(NotificationType, SkipReason reason) {
+  if (const auto i = static_cast<std::size_t>(reason); i < skipped_.size()) skipped_[i]->inc();
+}
 
 void EngineMetrics::decided(std::optional<NotificationType> type, Disposition disposition, ReasonClass why,
                             std::int64_t sent_at_ms, std::string_view trace_id) {

@@ -5,15 +5,38 @@ namespace notify::redis {
 
 namespace {
 
-// Clears fcmToken only when it still equals the dead token. KEYS[1] the family hash;
-// ARGV[1] the member field, ARGV[2] the dead token. Other fields are kept as decoded.
+// Removes the device with the dead token, as a compare-and-set. KEYS[1] the family hash;
+// ARGV[1] the member field, ARGV[2] the dead token, ARGV[3] the device's registeredAt as
+// looked up ('' when it had none): a device registered again meanwhile has another one
+// and is kept. A first-version fcmToken equal to the token is cleared with its device
+// (or alone, when no device lists it and none was expected). Other fields are kept as
+// decoded; an emptied devices array is dropped (cjson would write it as {}).
 const Script& remove_token_script() {
   static const Script script(R"lua(
 local raw = redis.call('HGET', KEYS[1], ARGV[1])
 if not raw then return 0 end
 local ok, member = pcall(cjson.decode, raw)
-if not ok or type(member) ~= 'table' or member.fcmToken ~= ARGV[2] then return 0 end
-member.fcmToken = ''
+if not ok or type(member) ~= 'table' then return 0 end
+local token, registered = ARGV[2], ARGV[3]
+local listed, removed = false, false
+if type(member.devices) == 'table' then
+  local kept = {}
+  for _, d in ipairs(member.devices) do
+    if type(d) == 'table' and d.token == token then
+      listed = true
+      if registered == '' or d.registeredAt == registered then removed = true else kept[#kept + 1] = d end
+    else
+      kept[#kept + 1] = d
+    end
+  end
+  if removed then member.devices = kept end
+  if next(member.devices) == nil then member.devices = nil end
+end
+if member.fcmToken == token and (removed or (not listed and registered == '')) then
+  member.fcmToken = ''
+  removed = true
+end
+if not removed then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(member))
 return 1
 )lua");
@@ -121,10 +144,10 @@ Result<void> MemberStore::ping() {
   return {};
 }
 
-Result<bool> MemberStore::remove_token(Id familyId, Id userId, std::string_view token) {
+Result<bool> MemberStore::remove_token(Id familyId, Id userId, std::string_view token, std::string_view registered_at) {
   if (token.empty()) return false;  // an empty token is "no device", never a dead one
   auto r = conn_.command({"EVALSHA", remove_token_script().sha1, "1", family_key(familyId), member_field(userId),
-                          std::string(token)});
+                          std::string(token), std::string(registered_at)});
   if (!r) return r.error();
   if (r->kind != Reply::Kind::integer) return unexpected("the remove_token script");
   return r->integer == 1;

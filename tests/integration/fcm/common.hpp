@@ -56,9 +56,9 @@ inline notify::fcm::PushProvider provider_for(const FcmEmulator& emu) { return p
 /// Family 3: 엄마 (3), 아빠 (4), 민지 (5), each with a device.
 inline notify::Families sample_families() {
   return notify::Families({notify::Family{3,
-                                          {{3, "엄마", "tok-mom", true},
-                                           {4, "아빠", "tok-dad", false},
-                                           {5, "민지", "tok-minji", true}}}});
+                                          {notify::member_v1(3, "엄마", "tok-mom", true),
+                                           notify::member_v1(4, "아빠", "tok-dad", false),
+                                           notify::member_v1(5, "민지", "tok-minji", true)}}});
 }
 
 /// A message with the given tokens (its text does not matter to the test).
@@ -67,7 +67,7 @@ inline notify::Message message_to(std::vector<std::string_view> tokens) {
   m.title = "우리가 이야기";
   m.body = "오늘의 이야기가 도착했습니다!";
   m.link = notify::Link{notify::Screen::MessageHome};
-  m.tokens = std::move(tokens);
+  for (std::string_view t : tokens) m.targets.emplace_back(t);
   return m;
 }
 
@@ -75,7 +75,7 @@ inline notify::Message message_to(std::vector<std::string_view> tokens) {
 inline std::vector<notify::Push> pushes_of(const std::vector<notify::Message>& messages) {
   std::vector<notify::Push> out;
   for (const notify::Message& m : messages)
-    for (std::string_view t : m.tokens) out.push_back({&m, t});
+    for (const notify::Target& t : m.targets) out.push_back({&m, t.token, t.service});
   return out;
 }
 

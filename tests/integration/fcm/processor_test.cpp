@@ -43,7 +43,7 @@ struct World {
     REQUIRE(lookup.has_value());
     const notify::Member* m = lookup->families.find(3)->find(user);
     REQUIRE(m != nullptr);
-    return m->fcmToken;
+    return std::string(m->fcm_token());
   }
 };
 

@@ -9,7 +9,7 @@ using notify::test::RedisServer;
 namespace {
 
 Member member(Id id, std::string name, std::string token, bool agreed = false) {
-  return Member{id, std::move(name), std::move(token), agreed};
+  return notify::member_v1(id, std::move(name), std::move(token), agreed);
 }
 
 }  // namespace
@@ -76,7 +76,7 @@ TEST_CASE("malformed stored values are reported per member and skipped, never fa
   for (const Member& m : f1->members) users.push_back(m.userId);
   CHECK(users == std::vector<Id>{1, 5, 6});
   CHECK(f1->find(5)->mktPushAgreed);  // the legacy spelling is read
-  CHECK(f1->find(6)->fcmToken.empty());
+  CHECK(f1->find(6)->fcm_token().empty());
   CHECK(lookup->families.find(2) == nullptr);
   CHECK(lookup->families.find(3) != nullptr);
 
@@ -106,7 +106,7 @@ TEST_CASE("the writer side sets, reads and removes members and families") {
   CHECK_FALSE(store.get_member(42, 4)->has_value());
 
   REQUIRE(store.set_member(3, member(4, "엄마", "tok-new")).has_value());  // overwrite
-  CHECK((*store.get_member(3, 4))->fcmToken == "tok-new");
+  CHECK((*store.get_member(3, 4))->fcm_token() == "tok-new");
 
   REQUIRE(store.remove_member(3, 4).has_value());
   CHECK_FALSE(store.get_member(3, 4)->has_value());
@@ -136,7 +136,7 @@ TEST_CASE("a dead token is cleared only while it is still the member's token") {
   auto m = store.get_member(3, 4);
   REQUIRE(m.has_value());
   REQUIRE(m->has_value());
-  CHECK((*m)->fcmToken.empty());
+  CHECK((*m)->fcm_token().empty());
   CHECK((*m)->userName == "엄마");  // the rest survives the rewrite
   CHECK((*m)->mktPushAgreed);
 
@@ -145,12 +145,51 @@ TEST_CASE("a dead token is cleared only while it is still the member's token") {
   cleared = store.remove_token(3, 4, "dead-token");
   REQUIRE(cleared.has_value());
   CHECK_FALSE(*cleared);
-  CHECK((*store.get_member(3, 4))->fcmToken == "fresh-token");
+  CHECK((*store.get_member(3, 4))->fcm_token() == "fresh-token");
 
   CHECK_FALSE(*store.remove_token(3, 99, "dead-token"));  // no such member
   CHECK_FALSE(*store.remove_token(3, 4, ""));              // "no device" is never dead
   REQUIRE(store.put_raw(3, "user:7", "{broken").has_value());
   CHECK_FALSE(*store.remove_token(3, 7, "dead-token"));  // unreadable values are left alone
+}
+
+TEST_CASE("a dead device is removed per device, only while registered as looked up, other fields kept") {
+  RedisServer server;
+  redis::MemberStore store(notify::test::options_for(server));
+  const std::string value =
+      R"({"userName":"엄마","fcmToken":"android-1","mktPushAgreed":true,"extra":{"kept":[1,2]},)"
+      R"("devices":[{"token":"android-1","provider":"fcm","registeredAt":"2026-01-01T00:00:00Z"},)"
+      R"({"token":"iphone-1","provider":"apns","platform":"ios","registeredAt":"2026-02-01T00:00:00Z"}],)"
+      R"("quietHours":{"start":"22:00","end":"07:00"}})";
+  REQUIRE(store.put_raw(3, "user:4", value).has_value());
+
+  // Registered again since the lookup (another registeredAt): kept.
+  CHECK_FALSE(*store.remove_token(3, 4, "iphone-1", "2026-01-15T00:00:00Z"));
+  auto m = store.get_member(3, 4);
+  REQUIRE((m.has_value() && m->has_value()));
+  CHECK((*m)->devices.size() == 2);
+
+  // As looked up: only that device goes.
+  CHECK(*store.remove_token(3, 4, "iphone-1", "2026-02-01T00:00:00Z"));
+  m = store.get_member(3, 4);
+  REQUIRE((m.has_value() && m->has_value()));
+  REQUIRE((*m)->devices.size() == 1);
+  CHECK((*m)->devices[0].token == "android-1");
+  CHECK((*m)->problems.empty());
+  CHECK((*m)->quietHours.has_value());
+
+  // The first-version token goes with its device; an emptied list still reads.
+  CHECK(*store.remove_token(3, 4, "android-1", "2026-01-01T00:00:00Z"));
+  m = store.get_member(3, 4);
+  REQUIRE((m.has_value() && m->has_value()));
+  CHECK((*m)->devices.empty());
+  CHECK((*m)->problems.empty());
+  CHECK((*m)->fcm_token().empty());
+  redis::Connection raw(notify::test::options_for(server));
+  auto stored = raw.command({"HGET", "family:3", "user:4"});
+  REQUIRE(stored.has_value());
+  CHECK(stored->str.find("\"kept\"") != std::string::npos);  // fields it does not know survive
+  CHECK(stored->str.find("\"devices\"") == std::string::npos);
 }
 
 TEST_CASE("the member store reports a stopped server as a transient error, never an empty answer") {
@@ -187,7 +226,7 @@ TEST_CASE("put_raw() of many stored values writes each as it is, in one round tr
   auto one = store.get_member(50, 500);
   REQUIRE(one.has_value());
   REQUIRE(one->has_value());
-  CHECK((*one)->fcmToken == "tok-50");
+  CHECK((*one)->fcm_token() == "tok-50");
   CHECK(store.put_raw(std::span<const redis::StoredValue>()).has_value());  // nothing to write
 }
 

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
+#include <algorithm>
 #include <atomic>
+#include <map>
 #include <thread>
 
 #include "helpers.hpp"
@@ -16,11 +18,12 @@ namespace {
 
 /// The whole worker side on Redis, with in-memory push and inbox.
 struct Rig {
-  explicit Rig(const RedisServer& server, std::string consumer = "w1")
+  explicit Rig(const RedisServer& server, std::string consumer = "w1", ProcessorOptions options = processor_options(),
+               EventSink events = {})
       : store(notify::test::options_for(server)),
         ledger(notify::test::options_for(server)),
         queue(notify::test::options_for(server), queue_options(std::move(consumer))),
-        processor(store, push, inbox, ledger, processor_options()) {}
+        processor(store, push, inbox, ledger, std::move(options), std::move(events)) {}
 
   static redis::QueueOptions queue_options(std::string consumer) {
     redis::QueueOptions q;
@@ -38,7 +41,7 @@ struct Rig {
 
   void seed_family(Id familyId, std::initializer_list<Id> users) {
     for (Id u : users)
-      REQUIRE(store.set_member(familyId, Member{u, "u" + std::to_string(u), "tok-" + std::to_string(u), true})
+      REQUIRE(store.set_member(familyId, notify::member_v1(u, "u" + std::to_string(u), "tok-" + std::to_string(u), true))
                   .has_value());
   }
 
@@ -178,4 +181,89 @@ TEST_CASE("run_worker drains a Redis queue: invalid records dead-lettered, the r
   auto dead = rig.queue.dead_letters();
   REQUIRE(dead->size() == 1);
   CHECK(dead->front().reason.find("unknown_type") != std::string::npos);
+}
+
+namespace {
+
+/// A wall clock that reads `reads` now and runs on in real time.
+std::function<std::int64_t()> clock_reading(std::string_view reads) {
+  const std::int64_t offset = *parse_rfc3339(reads) - unix_now_ms();
+  return [offset] { return unix_now_ms() + offset; };
+}
+
+/// The wall-clock time of each push to a token, as the worker saw it, by its log name.
+struct SentTimes {
+  std::function<std::int64_t()> clock;
+  std::map<std::string, std::vector<std::int64_t>> at;
+  std::vector<std::string> steps;
+  EventSink sink() {
+    return [this](const Event& e) {
+      steps.emplace_back(e.step);
+      if (e.step == "sent") at[std::string(e.token)].push_back(clock());
+    };
+  }
+};
+
+}  // namespace
+
+TEST_CASE("quiet hours: the others get the push at once, the sleeper when they end, nobody twice (Redis queue)") {
+  RedisServer server;
+  ProcessorOptions po = Rig::processor_options();
+  po.wall_clock = clock_reading("2026-06-02T06:59:58+09:00");  // 2 s before the quiet hours end
+  SentTimes times{po.wall_clock, {}, {}};
+  Rig rig(server, "w1", po, times.sink());
+  REQUIRE(rig.store.set_member(3, member_v1(1, "엄마", "awake-device-00000001")).has_value());
+  Member sleeper = member_v1(2, "아빠", "sleepy-device-00000002");
+  sleeper.quietHours = DailyWindow{LocalTime{22 * 60}, LocalTime{7 * 60}};
+  REQUIRE(rig.store.set_member(3, sleeper).has_value());
+  REQUIRE(rig.store.set_member(3, member_v1(3, "민지", "chooser-device-0000003")).has_value());
+  REQUIRE(rig.queue.send(std::vector<std::string>{R"({"type":"EMOTION_CHOSEN","param":{"familyId":3,"userId":3},"id":"e-1"})"})
+              .has_value());
+
+  std::atomic<bool> stop{false};
+  WorkerOptions wo;
+  wo.wait = 100ms;
+  wo.drain = true;  // returns once nothing is held or delayed: after the deferred push
+  REQUIRE(run_worker(rig.queue, rig.processor, stop, wo).has_value());
+  CHECK(rig.push.count("awake-device-00000001") == 1);
+  CHECK(rig.push.count("sleepy-device-00000002") == 1);
+  CHECK(rig.push.count("chooser-device-0000003") == 0);
+  const auto seven = *parse_rfc3339("2026-06-02T07:00:00+09:00");
+  REQUIRE(times.at[short_token("sleepy-device-00000002")].size() == 1);
+  CHECK(times.at[short_token("sleepy-device-00000002")][0] >= seven);
+  REQUIRE(times.at[short_token("awake-device-00000001")].size() == 1);
+  CHECK(times.at[short_token("awake-device-00000001")][0] < seven);
+  CHECK(std::count(times.steps.begin(), times.steps.end(), "deferred_quiet_hours") == 1);
+  CHECK(std::count(times.steps.begin(), times.steps.end(), "deferred") == 1);
+  CHECK(rig.queue.dead_letters()->empty());
+  CHECK(*rig.queue.pending_count() == 0);
+}
+
+TEST_CASE("sendAt: held in the Redis delayed set until then, inbox records written when sent") {
+  RedisServer server;
+  ProcessorOptions po = Rig::processor_options();
+  po.max_schedule_ahead = std::chrono::hours(24);
+  SentTimes times{[] { return unix_now_ms(); }, {}, {}};
+  Rig rig(server, "w1", po, times.sink());
+  REQUIRE(rig.store.set_member(3, member_v1(1, "엄마", "mom-device-000000001")).has_value());
+  REQUIRE(rig.store.set_member(3, member_v1(2, "아빠", "dad-device-000000002")).has_value());
+  const std::int64_t send_at = unix_now_ms() + 1500;
+  Request later{Param{PediaAnswerParam{3, 1}}, "pedia-1", {}};
+  later.sendAt = send_at;
+  Request too_far{Param{PediaAnswerParam{3, 1}}, "pedia-2", {}};
+  too_far.sendAt = unix_now_ms() + 25LL * 3600 * 1000;
+  REQUIRE(rig.queue.send(std::vector<std::string>{encode(later), encode(too_far)}).has_value());
+
+  std::atomic<bool> stop{false};
+  WorkerOptions wo;
+  wo.wait = 100ms;
+  wo.drain = true;
+  REQUIRE(run_worker(rig.queue, rig.processor, stop, wo).has_value());
+  REQUIRE(times.at[short_token("dad-device-000000002")].size() == 1);
+  CHECK(times.at[short_token("dad-device-000000002")][0] >= send_at);
+  CHECK(rig.inbox.published().size() == 1);
+  auto dead = rig.queue.dead_letters();
+  REQUIRE(dead->size() == 1);
+  CHECK(dead->front().reason.find("more than 24 hours ahead") != std::string::npos);
+  CHECK(std::count(times.steps.begin(), times.steps.end(), "deferred") == 1);
 }

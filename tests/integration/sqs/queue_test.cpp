@@ -376,7 +376,7 @@ TEST_CASE("the batch processor over SQS: pushes once, acks, and a failed token i
   Rig rig;
   auto q = rig.open(rig.create_with_dlq("worker"));
   memory::MemberStore store;
-  for (Id u : {1, 2, 3}) REQUIRE(store.set_member(7, Member{u, "u" + std::to_string(u), "tok-" + std::to_string(u), true}));
+  for (Id u : {1, 2, 3}) REQUIRE(store.set_member(7, notify::member_v1(u, "u" + std::to_string(u), "tok-" + std::to_string(u), true)));
   memory::PushProvider push;
   memory::InboxSink inbox;
   memory::IdempotencyStore ledger;

@@ -76,7 +76,7 @@ struct FaultRig : notify::test::WorkerFiles {
     dir = tmpl;
     for (Id f = 1; f <= family_count; ++f)
       for (Id u = 1; u <= 3; ++u)
-        REQUIRE(store.set_member(f, Member{u, "member" + std::to_string(u), notify::test::sample_token(f, u), true})
+        REQUIRE(store.set_member(f, notify::member_v1(u, "member" + std::to_string(u), notify::test::sample_token(f, u), true))
                     .has_value());
   }
   ~FaultRig() {

@@ -46,7 +46,7 @@ struct FcmRig {
     // Families 1..3 of three members; user 1 writes the comments, users 2 and 3 get them.
     for (Id f = 1; f <= family_count; ++f)
       for (Id u = 1; u <= 3; ++u)
-        REQUIRE(store.set_member(f, Member{u, "member" + std::to_string(u), token(f, u), true}).has_value());
+        REQUIRE(store.set_member(f, notify::member_v1(u, "member" + std::to_string(u), token(f, u), true)).has_value());
   }
   ~FcmRig() {
     std::error_code ec;
@@ -255,7 +255,7 @@ TEST_CASE("a token FCM answers UNREGISTERED for is cleared in the Redis member s
   rig.publish(1, 1);
   auto w = rig.worker("w", rig.emulator.service_account_file(), {"--drain"});
   REQUIRE(eventually([&] { return !rig.sent_to(FcmRig::token(1, 3)).empty(); }));
-  REQUIRE(rig.store.set_member(1, Member{3, "member3", changed, true}).has_value());
+  REQUIRE(rig.store.set_member(1, notify::member_v1(3, "member3", changed, true)).has_value());
   const auto status = w->wait();
   REQUIRE(status.has_value());
   CHECK(*status == 0);

@@ -62,7 +62,7 @@ struct Rig : notify::test::WorkerFiles {
     producer.emplace(std::move(*q));
     for (Id f = 1; f <= family_count; ++f)
       for (Id u = 1; u <= 3; ++u)
-        REQUIRE(store.set_member(f, Member{u, "member" + std::to_string(u), token(f, u), true}).has_value());
+        REQUIRE(store.set_member(f, notify::member_v1(u, "member" + std::to_string(u), token(f, u), true)).has_value());
   }
   ~Rig() {
     std::error_code ec;

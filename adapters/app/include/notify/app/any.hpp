@@ -244,8 +244,8 @@ class AnyStore {
   Result<void> set_member(Id family, const Member& m) { return self_->set_member(family, m); }
   Result<void> remove_member(Id family, Id user) { return self_->remove_member(family, user); }
   Result<void> remove_family(Id family) { return self_->remove_family(family); }
-  Result<bool> remove_token(Id family, Id user, std::string_view token) {
-    return self_->remove_token(family, user, token);
+  Result<bool> remove_token(Id family, Id user, std::string_view token, std::string_view registered_at = {}) {
+    return self_->remove_token(family, user, token, registered_at);
   }
   /// One member; empty when there is none.
   Result<std::optional<Member>> get_member(Id family, Id user) { return self_->get_member(family, user); }
@@ -267,7 +267,7 @@ class AnyStore {
     virtual Result<void> set_member(Id, const Member&) = 0;
     virtual Result<void> remove_member(Id, Id) = 0;
     virtual Result<void> remove_family(Id) = 0;
-    virtual Result<bool> remove_token(Id, Id, std::string_view) = 0;
+    virtual Result<bool> remove_token(Id, Id, std::string_view, std::string_view) = 0;
     virtual Result<std::optional<Member>> get_member(Id, Id) = 0;
     virtual Result<void> put_raw(std::span<const notify::redis::StoredValue>) = 0;
     virtual Result<void> ping() = 0;
@@ -280,7 +280,9 @@ class AnyStore {
     Result<void> set_member(Id f, const Member& m) override { return store.set_member(f, m); }
     Result<void> remove_member(Id f, Id u) override { return store.remove_member(f, u); }
     Result<void> remove_family(Id f) override { return store.remove_family(f); }
-    Result<bool> remove_token(Id f, Id u, std::string_view t) override { return store.remove_token(f, u, t); }
+    Result<bool> remove_token(Id f, Id u, std::string_view t, std::string_view r) override {
+      return store.remove_token(f, u, t, r);
+    }
     Result<std::optional<Member>> get_member(Id f, Id u) override {
       if constexpr (requires { { store.get_member(f, u) } -> std::same_as<Result<std::optional<Member>>>; })
         return store.get_member(f, u);

@@ -315,15 +315,18 @@ class MemberStore {
     data_.erase(familyId);
     return {};
   }
-  Result<bool> remove_token(Id familyId, Id userId, std::string_view token) {
+  Result<bool> remove_token(Id familyId, Id userId, std::string_view token, std::string_view registered_at = {}) {
     if (auto r = faults.enter("remove_token"); !r) return r.error();
     auto fam = data_.find(familyId);
     if (fam == data_.end()) return false;
     auto it = fam->second.find(member_field(userId));
-    if (it == fam->second.end()) return false;
+    if (it == fam->second.end() || token.empty()) return false;
     auto m = parse_member(userId, it->second);
-    if (!m || m->fcmToken != token) return false;
-    m->fcmToken.clear();
+    if (!m) return false;
+    const auto n = std::erase_if(m->devices, [&](const Device& d) {
+      return d.token == token && (registered_at.empty() || d.registeredAt == registered_at);
+    });
+    if (n == 0) return false;
     it->second = encode_member(*m);
     return true;
   }
@@ -345,6 +348,7 @@ class PushProvider {
     std::string body;
     std::string screen;
     std::string param;
+    PushService service = PushService::fcm;
   };
 
   Faults faults;
@@ -354,6 +358,8 @@ class PushProvider {
     token_faults_[std::move(token)] = {status, retry_after};
   }
   void clear_token(const std::string& token) { token_faults_.erase(token); }
+  /// What an injected invalid_token answer says about when the token died (APNs' 410).
+  std::int64_t invalid_since_ms = 0;
 
   std::vector<PushResult> send(std::span<const Push> pushes) {
     std::vector<PushResult> out;
@@ -365,12 +371,14 @@ class PushProvider {
     for (const Push& p : pushes) {
       auto it = token_faults_.find(std::string(p.token));
       if (it != token_faults_.end()) {
-        out.push_back({it->second.first, it->second.second, "injected " + std::string(to_string(it->second.first))});
+        PushResult r{it->second.first, it->second.second, "injected " + std::string(to_string(it->second.first))};
+        r.invalid_since_ms = invalid_since_ms;
+        out.push_back(std::move(r));
         continue;
       }
       sent_.push_back({std::string(p.token), std::string(p.message->title), p.message->body,
                        std::string(to_string(p.message->link.screen)),
-                       p.message->link.has_param() ? p.message->link.param_json() : std::string()});
+                       p.message->link.has_param() ? p.message->link.param_json() : std::string(), p.service});
       out.push_back({PushStatus::sent, {}, "memory/" + std::to_string(sent_.size())});
     }
     return out;

@@ -29,6 +29,7 @@ class EngineMetrics final : public EngineObserver {
   void push_answered(PushStatus status, std::chrono::steady_clock::duration round_trip,
                      std::string_view trace_id) override;
   void inbox_published(std::size_t records) override;
+  void skipped(NotificationType type, SkipReason reason) override;
   void decided(std::optional<NotificationType> type, Disposition disposition, ReasonClass why,
                std::int64_t sent_at_ms, std::string_view trace_id) override;
 
@@ -59,6 +60,7 @@ class EngineMetrics final : public EngineObserver {
 
   std::array<Counter*, types> received_{};
   std::array<Counter*, type_count> done_{};
+  std::array<Counter*, 5> skipped_{};  // by SkipReason
   std::array<std::array<Counter*, reason_class_count>, types> retried_{};  // null where impossible
   std::array<std::array<Counter*, reason_class_count>, types> dead_{};
   std::array<Counter*, statuses> pushes_{};

@@ -50,7 +50,7 @@ class MemberStore {
   Result<void> remove_family(Id familyId);
   /// Atomically (a Lua script) empties the member's fcmToken if it still equals `token`;
   /// true when it did. A fresh token written meanwhile survives.
-  Result<bool> remove_token(Id familyId, Id userId, std::string_view token);
+  Result<bool> remove_token(Id familyId, Id userId, std::string_view token, std::string_view registered_at = {});
 
   /// One PING round trip: whether the store answers (a readiness probe).
   Result<void> ping();

@@ -938,6 +938,7 @@ case "$case_name" in
     echo "acknowledged $acked of 100 before their kill"
     run 0 "$notifyctl" outbox status --outbox "$box" --json
     has "$tmp/out" '"damaged":0'
+    cp -p "$box/journal" "$tmp/journal.before-drain"
     redis_restart
     run 0 "$notifyctl" members import --members "$members" --store "$REDIS_URL"  # (not kept over a restart)
     run 0 "$notifyctl" outbox drain --outbox "$box"
@@ -949,6 +950,15 @@ case "$case_name" in
     run 0 "$worker" --queue "$queue" --members "$REDIS_URL" --push log --drain
     has "$tmp/err" "step=drained detail=\"$queued records: $queued done"
     equals "$(grep -c '^push ' "$tmp/out")" "$queued" "push lines (one per request)"
+    # A relay that crashed after sending and before journalling its acknowledgements
+    # sends everything again: the worker's idempotency delivers none of it a second time.
+    cp -p "$tmp/journal.before-drain" "$box/journal"
+    run 0 "$notifyctl" outbox drain --outbox "$box"
+    has "$tmp/err" "relayed $queued request(s)"
+    run 0 "$worker" --queue "$queue" --members "$REDIS_URL" --push log --drain --log-level debug
+    has "$tmp/err" "step=drained detail=\"$queued records: $queued done"
+    equals "$(grep -c '^push ' "$tmp/out")" 0 "push lines for requests sent twice"
+    equals "$(grep -c 'step=already_sent' "$tmp/err")" "$queued" "requests recognised as already sent"
     ;;
 
   redis_outbox_damage)

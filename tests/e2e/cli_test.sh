@@ -929,7 +929,7 @@ case "$case_name" in
       "$notifyctl" publish --queue "$queue" --outbox "$box" --type EMOTION_POKE \
         --param '{"familyId":4,"userId":31}' --id "k-$i" 2>/dev/null &
       victim=$!
-      sleep "0.0$((RANDOM % 4))$((RANDOM % 10))"
+      sleep "0.0$((2 + RANDOM % 4))$((RANDOM % 10))"  # 20-59 ms: a run takes about 40
       kill -KILL "$victim" 2>/dev/null
       # Exit 0 means it returned before the kill: an acknowledged request.
       if wait "$victim"; then echo "k-$i" >>"$tmp/acked"; fi
@@ -947,6 +947,7 @@ case "$case_name" in
     sort "$tmp/acked" >"$tmp/acked.sorted"
     equals "$(comm -23 "$tmp/acked.sorted" "$tmp/queued" | wc -l)" 0 "acknowledged ids missing from the queue"
     queued=$(wc -l <"$tmp/queued")
+    echo "$queued in the queue: the $acked acknowledged and $((queued - acked)) stored by a producer killed before it exited"
     run 0 "$worker" --queue "$queue" --members "$REDIS_URL" --push log --drain
     has "$tmp/err" "step=drained detail=\"$queued records: $queued done"
     equals "$(grep -c '^push ' "$tmp/out")" "$queued" "push lines (one per request)"

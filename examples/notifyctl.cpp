@@ -131,6 +131,11 @@ commands:
       skipped. Exit 0 when it is empty (or N were sent), 69 when a queue refused
       (what is left waits for the next drain; for cron), 74 when the outbox cannot be
       opened or is another process's.
+  outbox drop --outbox DIR --through SEQ
+      Remove the waiting requests up to SEQ (as outbox list prints it) without
+      sending them, and print their bodies on stdout: for a request its queue
+      refuses for good, which would hold up every request behind it. Exit 1 if
+      none was that old.
 
 QUEUE is redis://HOST:PORT/STREAM[?db=N] or an SQS queue URL (https://sqs.REGION.
 amazonaws.com/ACCOUNT/NAME; the worker's --queue). SQS uses the AWS_* environment
@@ -899,12 +904,37 @@ int outbox_drain(int argc, char** argv) {
   return cli::exit_ok;
 }
 
+int outbox_drop(int argc, char** argv) {
+  cli::Options opts{{"outbox"}, {"through"}};
+  if (auto err = opts.parse(argc, argv, 3); !err.empty()) return usage_error(err);
+  if (!opts.has("outbox") || !opts.has("through")) return usage_error("outbox drop needs --outbox and --through");
+  const auto seq = cli::parse_number(opts.value("through"));
+  if (!seq) return usage_error("--through must be a seq as outbox list prints it");
+  ob::Options options;
+  options.lock_wait = std::chrono::seconds(10);
+  auto box = ob::Outbox::open(opts.value("outbox"), options);
+  if (!box) {
+    cli::complain(program, box.error().message);
+    return exit_outbox;
+  }
+  auto removed = box->discard_through(static_cast<std::uint64_t>(*seq));
+  if (!removed) {
+    cli::complain(program, removed.error().message);
+    return exit_outbox;
+  }
+  for (const ob::Entry& e : *removed) std::cout << e.body << '\n';
+  cli::complain(program, "dropped " + std::to_string(removed->size()) + " request(s) from the outbox " + box->dir() +
+                             " (printed on stdout), " + std::to_string(box->stats().depth) + " waiting");
+  return removed->empty() ? cli::exit_failure : cli::exit_ok;
+}
+
 int outbox_command(int argc, char** argv) {
   const std::string_view action = argc > 2 ? argv[2] : "";
   if (action == "status") return outbox_status(argc, argv);
   if (action == "list") return outbox_list(argc, argv);
   if (action == "drain") return outbox_drain(argc, argv);
-  return usage_error(action.empty() ? "outbox needs status, list or drain"
+  if (action == "drop") return outbox_drop(argc, argv);
+  return usage_error(action.empty() ? "outbox needs status, list, drain or drop"
                                     : "unknown outbox command '" + std::string(action) + "'");
 }
 

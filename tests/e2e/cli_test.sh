@@ -906,6 +906,21 @@ case "$case_name" in
     run 0 "$worker" --queue "$queue" --members "$REDIS_URL" --push log --drain
     has "$tmp/err" 'step=drained detail="6 records: 6 done'
     equals "$(grep -c '^push ' "$tmp/out")" 6 "push lines"
+    # A request the queue will never take can be dropped (printed), by its seq.
+    redis_stop
+    run 0 "$notifyctl" publish --queue "$queue" --outbox "$box" --type EMOTION_POKE \
+      --param '{"familyId":4,"userId":31}' --id o-7
+    run 0 "$notifyctl" publish --queue "$queue" --outbox "$box" --type EMOTION_POKE \
+      --param '{"familyId":4,"userId":31}' --id o-8
+    run 0 "$notifyctl" outbox list --outbox "$box"
+    seq=$(head -1 "$tmp/out" | sed -n 's/^{"seq":\([0-9]*\),.*/\1/p')
+    run 0 "$notifyctl" outbox drop --outbox "$box" --through "$seq"
+    has "$tmp/out" '"id":"o-7"'
+    has "$tmp/err" "dropped 1 request(s) from the outbox $box (printed on stdout), 1 waiting"
+    run 1 "$notifyctl" outbox drop --outbox "$box" --through "$seq"
+    run 0 "$notifyctl" outbox list --outbox "$box"
+    equals "$(wc -l <"$tmp/out")" 1 "requests left after the drop"
+    has "$tmp/out" 'o-8'
     # Usage and a locked outbox.
     run 64 "$notifyctl" outbox drain
     run 64 "$notifyctl" outbox frob --outbox "$box"

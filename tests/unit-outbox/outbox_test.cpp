@@ -421,3 +421,16 @@ TEST_CASE("credentials are taken out of a queue URL for messages") {
   CHECK(ob::redact("https://sqs.eu-west-1.amazonaws.com/1/q@x") == "https://sqs.eu-west-1.amazonaws.com/1/q@x");
   CHECK(ob::redact("redis://h:1/notify") == "redis://h:1/notify");
 }
+
+TEST_CASE("requests dropped by seq are gone for good and the rest keep their order") {
+  TempDir t;
+  auto box = open_box(t.box());
+  for (int i = 1; i <= 4; ++i) append(box, "r-" + std::to_string(i));
+  const auto seq2 = box.pending()[1].seq;
+  auto removed = box.discard_through(seq2);
+  REQUIRE(removed);
+  CHECK(ids_of(*removed) == std::vector<std::string>{"r-1", "r-2"});
+  CHECK(ids_of(box.pending()) == std::vector<std::string>{"r-3", "r-4"});
+  CHECK(box.discard_through(seq2)->empty());
+  CHECK(ids_of(ob::Outbox::inspect(t.box())->entries) == std::vector<std::string>{"r-3", "r-4"});
+}

@@ -373,6 +373,27 @@ RelayResult Outbox::relay(const Sender& send, std::size_t max_batch, std::size_t
   return result;
 }
 
+Result<std::vector<Entry>> Outbox::discard_through(std::uint64_t seq) {
+  State& s = *s_;
+  std::lock_guard relay_lock(s.relay_m);
+  std::unique_lock lock(s.m);
+  std::vector<Entry> removed;
+  for (const Entry& e : s.pending) {
+    if (e.seq > seq) break;
+    removed.push_back(e);
+  }
+  if (removed.empty()) return removed;
+  if (auto r = s.write_ack(removed.back().seq); !r) return r.error();
+  for (std::size_t i = 0; i < removed.size(); ++i) {
+    s.pending_bytes -= s.pending.front().body.size();
+    s.pending.pop_front();
+  }
+  lock.release();
+  s.maybe_compact();
+  s.m.unlock();
+  return removed;
+}
+
 std::vector<Entry> Outbox::pending() const {
   std::lock_guard lock(s_->m);
   return {s_->pending.begin(), s_->pending.end()};

@@ -107,6 +107,11 @@ class Outbox {
   /// the first error (the batch stays, first in line) or after `max_requests`.
   RelayResult relay(const Sender& send, std::size_t max_batch = 100, std::size_t max_requests = SIZE_MAX);
 
+  /// Removes the waiting requests up to sequence number `seq` without sending them (for a
+  /// request its queue will never take, which would hold up every one behind it); returns
+  /// them, oldest first. Journalled like an acknowledgement.
+  Result<std::vector<Entry>> discard_through(std::uint64_t seq);
+
   /// The requests waiting, oldest first (copies).
   std::vector<Entry> pending() const;
   Stats stats() const;

@@ -434,3 +434,16 @@ TEST_CASE("requests dropped by seq are gone for good and the rest keep their ord
   CHECK(box.discard_through(seq2)->empty());
   CHECK(ids_of(ob::Outbox::inspect(t.box())->entries) == std::vector<std::string>{"r-3", "r-4"});
 }
+
+TEST_CASE("a full outbox makes room from acknowledged records before it refuses") {
+  TempDir t;
+  ob::Options o;
+  o.max_bytes = 1000;
+  auto box = open_box(t.box(), o);
+  for (int i = 1; i <= 5; ++i) append(box, "r-" + std::to_string(i));
+  FakeQueue q;
+  CHECK(box.relay(q.sender(), 100, 3).relayed == 3);  // 3 acknowledged, still in the file
+  for (int i = 6; i <= 8; ++i) append(box, "r-" + std::to_string(i));
+  CHECK(ids_of(ob::Outbox::inspect(t.box())->entries) == std::vector<std::string>{"r-4", "r-5", "r-6", "r-7", "r-8"});
+  CHECK(file_size(t.journal()) <= 1000);
+}

@@ -254,6 +254,16 @@ Result<void> Outbox::append(const Destination& to, std::span<const std::string> 
   if (to.queue.size() > 0xffff) return s.fail(Errc::configuration, "a queue name longer than 65535 bytes");
   std::unique_lock lock(s.m);
   if (s.broken) return *s.broken;
+  std::uint64_t need = 0;
+  for (const std::string& b : bodies) need += record_header_bytes + 20 + to.queue.size() + b.size();
+  if (s.end + need > s.options.max_bytes) {
+    // Acknowledged records take room until a compaction: make it before refusing.
+    const std::uint64_t head = s.pending.empty() ? s.end : s.pending.front().offset;
+    if (head > file_magic.size()) {
+      s.cv.wait(lock, [&] { return !s.syncing; });
+      (void)s.compact_locked();  // a failure leaves the old journal; the bound check says the rest
+    }
+  }
   const std::int64_t at = now_ms();
   std::string buf;
   std::vector<Entry> added;

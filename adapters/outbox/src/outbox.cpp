@@ -261,6 +261,7 @@ Result<void> Outbox::append(const Destination& to, std::span<const std::string> 
     const std::uint64_t head = s.pending.empty() ? s.end : s.pending.front().offset;
     if (head > file_magic.size()) {
       s.cv.wait(lock, [&] { return !s.syncing; });
+      if (s.broken) return *s.broken;
       (void)s.compact_locked();  // a failure leaves the old journal; the bound check says the rest
     }
   }

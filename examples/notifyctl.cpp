@@ -7,11 +7,15 @@
 //   members   import, set, get or remove members of the Redis member store
 //   dlq       list or redrive a queue's dead letters
 //   queue     a queue's counts (stats)
+//   outbox    a producer outbox's status, contents, and relaying it to its queues
 // Each subcommand is one function in the table at the bottom: its flags and exit codes.
 // Queues and the member store are reached through notify::app (adapters/app).
 
 #include <algorithm>
+#include <chrono>
+#include <csignal>
 #include <cstdint>
+#include <map>
 #include <iostream>
 #include <optional>
 #include <span>
@@ -23,6 +27,7 @@
 
 #include "notify/app/app.hpp"
 #include "notify/ops/build_info.hpp"
+#include "notify/outbox/outbox.hpp"
 #include "notify/codec.hpp"
 #include "notify/json_schema.hpp"
 #include "notify/members.hpp"
@@ -32,6 +37,10 @@
 namespace {
 
 namespace cli = notify::app;
+namespace ob = notify::outbox;
+
+/// The outbox could not store what the queue did not take (full, disk refused, locked).
+constexpr int exit_outbox = 74;
 
 constexpr std::string_view program = "notifyctl";
 
@@ -71,6 +80,17 @@ commands:
       Either way, a valid request without a "traceparent" (W3C Trace Context) is
       given a fresh one; the worker logs its trace id with each of the request's
       events and copies it into the request's inbox records.
+  publish ... --outbox DIR [--outbox-max-bytes N]
+      Either form, with a durable outbox: requests the queue does not take because
+      it is down, times out or throttles (after the client's own retries) are
+      appended to the journal in DIR (fsync'd) and the command exits 0 saying how
+      many were stored; `outbox drain` sends them later. While the outbox holds
+      requests, new ones are stored behind them (after one attempt to drain it), so
+      the queue gets every request in order. Each request without an "id" is given
+      one (ob-<32 hex>) and without a "createdAt" the current time, so a request
+      sent twice (a crash between send and acknowledgement) is delivered once and
+      keeps its creation time. N (default 268435456) bounds the journal: when the
+      requests do not fit, nothing more is stored and the exit status is 74.
   members import --members FILE|- --store STORE
       Write every stored value of a members file (the format render reads) as it is
       (HSET). Values the worker will skip are reported on stderr.
@@ -101,6 +121,28 @@ commands:
       "delayed", "dead", "oldest_pending_ms", "consumers": [{"name", "pending",
       "idle_ms"}]}. On SQS, figures are approximate, a retry waiting for its delay
       is pending (SQS hides it) and delayed counts messages sent with a delay.
+  outbox status --outbox DIR [--json]
+      Print the outbox's figures without taking its lock: depth (requests waiting),
+      bytes (journal size), oldest (age of the oldest waiting request), damaged
+      (unreadable stretches that will be skipped), torn (bytes of an unfinished
+      append the next writer cuts), then one line per destination queue (without
+      credentials). --json: {"depth", "bytes", "oldest_age_ms", "damaged",
+      "torn_bytes", "queues": [{"queue", "priority", "depth"}]}, null where empty.
+  outbox list --outbox DIR [--max N]
+      Print the waiting requests, oldest first, one JSON object per line:
+      {"seq", "enqueuedAt", "queue", "priority", "body"}.
+  outbox drain --outbox DIR [--max N]
+      Take the outbox's lock and send what waits, in order, to the queue each was
+      meant for; each batch the queue takes is acknowledged in the journal (and the
+      journal compacted once empty). A damaged record is reported on stderr and
+      skipped. Exit 0 when it is empty (or N were sent), 69 when a queue refused
+      (what is left waits for the next drain; for cron), 74 when the outbox cannot be
+      opened or is another process's.
+  outbox drop --outbox DIR --through SEQ
+      Remove the waiting requests up to SEQ (as outbox list prints it) without
+      sending them, and print their bodies on stdout: for a request its queue
+      refuses for good, which would hold up every request behind it. Exit 1 if
+      none was that old.
 
 QUEUE is redis://HOST:PORT/STREAM[?db=N] or an SQS queue URL (https://sqs.REGION.
 amazonaws.com/ACCOUNT/NAME; the worker's --queue). SQS uses the AWS_* environment
@@ -110,7 +152,8 @@ RedrivePolicy target unless --dead-letter names one; --priority is Redis only. S
 redis://HOST:PORT[/DB] (the worker's --members). FILE '-' reads stdin.
 exit status: 0 ok, 1 not found, 2 invalid request ({"errors":[{"path","code",
 "message"}]} on stdout), 64 usage, 65 malformed members file or stored member,
-66 unreadable file, 69 Redis or SQS failed or cannot be reached.
+66 unreadable file, 69 Redis or SQS failed or cannot be reached, 74 the outbox could not
+store (full, disk refused) or cannot be opened (in use by another process).
 )";
 
 int usage_error(std::string_view message) {
@@ -304,10 +347,82 @@ std::optional<notify::Id> id_flag(const cli::Options& opts, std::string_view nam
   return id;
 }
 
+/// Gives a request bound for an outbox an id and a createdAt when it has none, so a
+/// resend is recognised by the worker and the request keeps its creation time.
+void stamp_for_outbox(std::string& body, notify::Request& request) {
+  if (request.id.empty() && body.find("\"id\"") == std::string::npos) {
+    request.id = "ob-" + std::string(notify::trace_id_of(notify::new_traceparent()));
+    body.insert(body.rfind('}'), ",\"id\":\"" + request.id + '"');
+  }
+  if (!request.createdAt && body.find("\"createdAt\"") == std::string::npos) {
+    request.createdAt = ob::now_ms();
+    body.insert(body.rfind('}'), ",\"createdAt\":" + std::to_string(*request.createdAt));
+  }
+}
+
+/// The queues an outbox's requests go to, each built once from its URL.
+class QueueCache {
+ public:
+  ob::Sender sender() {
+    return [this](const ob::Destination& to, std::span<const std::string> bodies) -> notify::Result<void> {
+      auto it = queues_.find(to.queue);
+      if (it == queues_.end()) {
+        auto made = cli::make_queue(to.queue);
+        if (!made) return made.error();
+        it = queues_.emplace(to.queue, std::move(*made)).first;
+      }
+      return it->second.send(bodies, to.priority == 1 ? cli::Priority::high : cli::Priority::normal);
+    };
+  }
+
+ private:
+  std::map<std::string, cli::AnyQueue> queues_;
+};
+
+/// Says on stderr what damage reading the outbox found (the damaged records are skipped).
+void report_damage(const ob::Outbox& box) {
+  const ob::Stats s = box.stats();
+  if (s.damaged_records > 0)
+    cli::complain(program, "outbox " + box.dir() + ": " + std::to_string(s.damaged_records) +
+                               " damaged record(s) in the journal skipped (outbox status shows where)");
+  if (s.torn_bytes > 0)
+    cli::complain(program, "outbox " + box.dir() + ": cut " + std::to_string(s.torn_bytes) +
+                               " byte(s) of an unfinished append (a crash before it was acknowledged)");
+}
+
+/// Appends outgoing[from...] to the outbox after the queue refused them with `why`.
+int store_in_outbox(ob::Outbox& box, const ob::Destination& to, const std::vector<std::string>& outgoing,
+                    std::size_t from, const notify::Error& why, std::size_t before_split, std::size_t invalid) {
+  const std::span<const std::string> rest(outgoing.data() + from, outgoing.size() - from);
+  const std::string queue = ob::redact(to.queue);
+  if (auto r = box.append(to, rest); !r) {
+    cli::complain(program, "publish to " + queue + " failed (" + why.message + ") and " + r.error().message + "; " +
+                               std::to_string(from) + " of " + std::to_string(outgoing.size()) +
+                               " request(s) were sent, the others were not stored");
+    return exit_outbox;
+  }
+  std::string summary = "stored " + std::to_string(rest.size()) + " request(s) for " + queue + " in the outbox " +
+                        box.dir() + " (" + std::to_string(box.stats().depth) + " waiting): " + why.message;
+  if (from > 0) summary += "; " + std::to_string(from) + " were sent before";
+  if (outgoing.size() != before_split) summary += " (" + std::to_string(before_split) + " before splitting bulk requests)";
+  if (invalid > 0) summary += ", skipped " + std::to_string(invalid) + " invalid line(s)";
+  cli::complain(program, summary);
+  return cli::exit_ok;
+}
+
 int publish(int argc, char** argv) {
   cli::Options opts{{"queue"}, {"type"}, {"param"}, {"id"}, {"file"}, {"priority"}, {"skip-invalid", false},
-                    {"no-validate", false}, {"max-families"}, {"dead-letter"}};
+                    {"no-validate", false}, {"max-families"}, {"dead-letter"}, {"outbox"}, {"outbox-max-bytes"}};
   if (auto err = opts.parse(argc, argv, 2); !err.empty()) return usage_error(err);
+  const bool with_outbox = opts.has("outbox");
+  if (opts.has("outbox-max-bytes") && !with_outbox) return usage_error("--outbox-max-bytes goes with --outbox");
+  ob::Options outbox_options;
+  outbox_options.lock_wait = std::chrono::seconds(10);
+  if (opts.has("outbox-max-bytes")) {
+    const auto n = cli::parse_number(opts.value("outbox-max-bytes"));
+    if (!n || *n < 4096) return usage_error("--outbox-max-bytes must be a number of bytes, at least 4096");
+    outbox_options.max_bytes = static_cast<std::uint64_t>(*n);
+  }
   const bool from_flags = opts.has("type") || opts.has("param") || opts.has("id");
   if (!opts.has("queue")) return usage_error("publish needs --queue");
   if (from_flags == opts.has("file")) return usage_error("publish needs --type and --param, or --file");
@@ -389,6 +504,7 @@ int publish(int argc, char** argv) {
       decoded->traceparent = notify::new_traceparent();
       body.insert(body.rfind('}'), ",\"traceparent\":\"" + decoded->traceparent + '"');
     }
+    if (with_outbox && decoded) stamp_for_outbox(body, *decoded);
     if (!decoded || max_families == 0) {
       outgoing.push_back(std::move(body));
       continue;
@@ -402,9 +518,31 @@ int publish(int argc, char** argv) {
   }
   constexpr std::size_t chunk = 500;  // requests per call
   const std::string where = queue->where(priority);
+  std::optional<ob::Outbox> box;
+  const ob::Destination destination{opts.value("queue"), static_cast<std::uint8_t>(priority == cli::Priority::high)};
+  if (with_outbox) {
+    auto opened = ob::Outbox::open(opts.value("outbox"), outbox_options);
+    if (!opened) {
+      cli::complain(program, opened.error().message + "; nothing was sent");
+      return exit_outbox;
+    }
+    box.emplace(std::move(*opened));
+    report_damage(*box);
+    if (box->stats().depth > 0) {
+      // Older requests wait: try them first, and if they cannot go, these wait behind them.
+      QueueCache queues;
+      const ob::RelayResult relayed = box->relay(queues.sender());
+      if (relayed.relayed > 0)
+        cli::complain(program, "relayed " + std::to_string(relayed.relayed) + " request(s) from the outbox " + box->dir());
+      if (relayed.error)
+        return store_in_outbox(*box, destination, outgoing, 0, *relayed.error, bodies.size(), invalid);
+    }
+  }
   for (std::size_t from = 0; from < outgoing.size(); from += chunk) {
     const std::span<const std::string> part(outgoing.data() + from, std::min(chunk, outgoing.size() - from));
-    if (auto r = queue->send(part, priority); !r)
+    if (auto r = queue->send(part, priority); !r && box && notify::is_transient(r.error().code))
+      return store_in_outbox(*box, destination, outgoing, from, r.error(), bodies.size(), invalid);
+    else if (!r)
       return redis_failed("publish to " + where + " (" + std::to_string(from) + " of " +
                               std::to_string(outgoing.size()) + " sent before)",
                           r.error());
@@ -716,6 +854,160 @@ int queue_command(int argc, char** argv) {
   return usage_error(action.empty() ? "queue needs stats" : "unknown queue command '" + std::string(action) + "'");
 }
 
+/// An --outbox DIR flag's outbox read without its lock; nullopt after reporting why.
+std::optional<ob::Scan> look_at_outbox(const cli::Options& opts, int& exit_code) {
+  auto found = ob::Outbox::inspect(opts.value("outbox"));
+  if (!found) {
+    cli::complain(program, found.error().message);
+    exit_code = exit_outbox;
+    return std::nullopt;
+  }
+  return std::move(*found);
+}
+
+int outbox_status(int argc, char** argv) {
+  cli::Options opts{{"outbox"}, {"json", false}};
+  if (auto err = opts.parse(argc, argv, 3); !err.empty()) return usage_error(err);
+  if (!opts.has("outbox")) return usage_error("outbox status needs --outbox");
+  int exit_code = cli::exit_ok;
+  const auto found = look_at_outbox(opts, exit_code);
+  if (!found) return exit_code;
+  std::uint64_t bytes = found->valid_end + found->torn_bytes;
+  const std::int64_t age = found->entries.empty() ? -1 : std::max<std::int64_t>(0, ob::now_ms() - found->entries.front().enqueued_ms);
+  // Waiting requests per destination (credentials left out), in order of first appearance.
+  std::vector<std::pair<std::pair<std::string, int>, std::size_t>> queues;
+  for (const ob::Entry& e : found->entries) {
+    const std::pair<std::string, int> key{ob::redact(e.queue), e.priority};
+    auto it = std::find_if(queues.begin(), queues.end(), [&](const auto& q) { return q.first == key; });
+    if (it == queues.end()) queues.push_back({key, 1});
+    else ++it->second;
+  }
+  if (opts.has("json")) {
+    nlohmann::ordered_json j;
+    j["depth"] = found->entries.size();
+    j["bytes"] = bytes;
+    j["oldest_age_ms"] = figure_json(age);
+    j["damaged"] = found->damaged.size();
+    j["torn_bytes"] = found->torn_bytes;
+    j["queues"] = nlohmann::ordered_json::array();
+    for (const auto& [key, n] : queues) {
+      nlohmann::ordered_json q;
+      q["queue"] = key.first;
+      q["priority"] = key.second == 1 ? "high" : "normal";
+      q["depth"] = n;
+      j["queues"].push_back(std::move(q));
+    }
+    std::cout << j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << '\n';
+    return cli::exit_ok;
+  }
+  std::vector<std::pair<std::string, std::string>> rows = {{"depth", std::to_string(found->entries.size())},
+                                                            {"bytes", std::to_string(bytes)},
+                                                            {"oldest", age < 0 ? "none" : std::to_string(age) + " ms"},
+                                                            {"damaged", std::to_string(found->damaged.size())},
+                                                            {"torn", std::to_string(found->torn_bytes) + " bytes"}};
+  for (const ob::Damage& d : found->damaged)
+    rows.emplace_back("damaged at", std::to_string(d.offset) + " (" + std::to_string(d.bytes) + " bytes)");
+  for (const auto& [key, n] : queues)
+    rows.emplace_back("queue " + key.first + (key.second == 1 ? " (high)" : ""), std::to_string(n) + " waiting");
+  std::size_t width = 0;
+  for (const auto& row : rows) width = std::max(width, row.first.size());
+  for (const auto& [label, value] : rows) std::cout << label << std::string(width + 2 - label.size(), ' ') << value << '\n';
+  return cli::exit_ok;
+}
+
+int outbox_list(int argc, char** argv) {
+  cli::Options opts{{"outbox"}, {"max"}};
+  if (auto err = opts.parse(argc, argv, 3); !err.empty()) return usage_error(err);
+  if (!opts.has("outbox")) return usage_error("outbox list needs --outbox");
+  std::size_t max = SIZE_MAX;
+  if (opts.has("max")) {
+    const auto n = cli::parse_number(opts.value("max"));
+    if (!n) return usage_error("--max must be a number from 1");
+    max = static_cast<std::size_t>(*n);
+  }
+  int exit_code = cli::exit_ok;
+  const auto found = look_at_outbox(opts, exit_code);
+  if (!found) return exit_code;
+  for (std::size_t i = 0; i < found->entries.size() && i < max; ++i) {
+    const ob::Entry& e = found->entries[i];
+    nlohmann::ordered_json j;
+    j["seq"] = e.seq;
+    j["enqueuedAt"] = e.enqueued_ms;
+    j["queue"] = ob::redact(e.queue);
+    j["priority"] = e.priority == 1 ? "high" : "normal";
+    j["body"] = e.body;
+    std::cout << j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << '\n';
+  }
+  return cli::exit_ok;
+}
+
+int outbox_drain(int argc, char** argv) {
+  cli::Options opts{{"outbox"}, {"max"}};
+  if (auto err = opts.parse(argc, argv, 3); !err.empty()) return usage_error(err);
+  if (!opts.has("outbox")) return usage_error("outbox drain needs --outbox");
+  std::size_t max = SIZE_MAX;
+  if (opts.has("max")) {
+    const auto n = cli::parse_number(opts.value("max"));
+    if (!n) return usage_error("--max must be a number from 1");
+    max = static_cast<std::size_t>(*n);
+  }
+  ob::Options options;
+  options.lock_wait = std::chrono::seconds(10);
+  auto box = ob::Outbox::open(opts.value("outbox"), options);
+  if (!box) {
+    cli::complain(program, box.error().message);
+    return exit_outbox;
+  }
+  report_damage(*box);
+  QueueCache queues;
+  const ob::RelayResult r = box->relay(queues.sender(), 500, max);
+  const ob::Stats s = box->stats();
+  std::string summary = "relayed " + std::to_string(r.relayed) + " request(s) from the outbox " + box->dir() + ", " +
+                        std::to_string(s.depth) + " waiting";
+  if (r.error) {
+    const auto waiting = box->pending();
+    const std::string queue = waiting.empty() ? std::string() : " (" + ob::redact(waiting.front().queue) + ")";
+    cli::complain(program, summary + "; stopped" + queue + ": " + r.error->message);
+    return cli::exit_unavailable;
+  }
+  cli::complain(program, summary);
+  return cli::exit_ok;
+}
+
+int outbox_drop(int argc, char** argv) {
+  cli::Options opts{{"outbox"}, {"through"}};
+  if (auto err = opts.parse(argc, argv, 3); !err.empty()) return usage_error(err);
+  if (!opts.has("outbox") || !opts.has("through")) return usage_error("outbox drop needs --outbox and --through");
+  const auto seq = cli::parse_number(opts.value("through"));
+  if (!seq) return usage_error("--through must be a seq as outbox list prints it");
+  ob::Options options;
+  options.lock_wait = std::chrono::seconds(10);
+  auto box = ob::Outbox::open(opts.value("outbox"), options);
+  if (!box) {
+    cli::complain(program, box.error().message);
+    return exit_outbox;
+  }
+  auto removed = box->discard_through(static_cast<std::uint64_t>(*seq));
+  if (!removed) {
+    cli::complain(program, removed.error().message);
+    return exit_outbox;
+  }
+  for (const ob::Entry& e : *removed) std::cout << e.body << '\n';
+  cli::complain(program, "dropped " + std::to_string(removed->size()) + " request(s) from the outbox " + box->dir() +
+                             " (printed on stdout), " + std::to_string(box->stats().depth) + " waiting");
+  return removed->empty() ? cli::exit_failure : cli::exit_ok;
+}
+
+int outbox_command(int argc, char** argv) {
+  const std::string_view action = argc > 2 ? argv[2] : "";
+  if (action == "status") return outbox_status(argc, argv);
+  if (action == "list") return outbox_list(argc, argv);
+  if (action == "drain") return outbox_drain(argc, argv);
+  if (action == "drop") return outbox_drop(argc, argv);
+  return usage_error(action.empty() ? "outbox needs status, list, drain or drop"
+                                    : "unknown outbox command '" + std::string(action) + "'");
+}
+
 struct Command {
   std::string_view name;
   int (*run)(int argc, char** argv);
@@ -729,11 +1021,15 @@ constexpr Command commands[] = {
     {"members", members},
     {"dlq", dlq},
     {"queue", queue_command},
+    {"outbox", outbox_command},
 };
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Past a file size limit (ulimit -f) a write fails with EFBIG, which the outbox reports,
+  // instead of the default SIGXFSZ ending the process.
+  std::signal(SIGXFSZ, SIG_IGN);
   if (argc < 2) return usage_error("missing command");
   const std::string_view name = argv[1];
   for (int i = 1; i < argc; ++i)

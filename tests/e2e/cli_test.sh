@@ -871,6 +871,191 @@ case "$case_name" in
     ! grep -q "wrong-secret-123" "$tmp/err" || fail "the secret was printed"
     ;;
 
+  redis_outbox)
+    # The queue is down: publishes land in the outbox, in order; it comes back: a drain
+    # sends them in order with their ids and createdAt, and the worker delivers each once.
+    start_redis
+    queue="$REDIS_URL/notify"
+    box="$tmp/box"
+    redis_stop
+    for i in 1 2 3; do
+      run 0 "$notifyctl" publish --queue "$queue" --outbox "$box" --type EMOTION_POKE \
+        --param '{"familyId":4,"userId":31}' --id "o-$i"
+      has "$tmp/err" "stored 1 request(s) for $queue in the outbox $box ($i waiting): redis: cannot connect"
+    done
+    printf '%s\n' '{"type":"EMOTION_POKE","param":{"familyId":4,"userId":31},"id":"o-4","createdAt":1700000000000}' \
+      '{"type":"EMOTION_POKE","param":{"familyId":4,"userId":31}}' >"$tmp/more.jsonl"
+    run 0 "$notifyctl" publish --queue "$queue" --outbox "$box" --file "$tmp/more.jsonl"
+    has "$tmp/err" "stored 2 request(s)"
+    run 0 "$notifyctl" outbox status --outbox "$box" --json
+    grep -Eq '^\{"depth":5,"bytes":[0-9]+,"oldest_age_ms":[0-9]+,"damaged":0,"torn_bytes":0,"queues":\[\{"queue":"'"$queue"'","priority":"normal","depth":5\}\]\}$' "$tmp/out" ||
+      fail "outbox status --json: $(cat "$tmp/out")"
+    run 0 "$notifyctl" outbox list --outbox "$box"
+    equals "$(wc -l <"$tmp/out")" 5 "requests listed"
+    has "$tmp/out" '\"id\":\"o-4\",\"createdAt\":1700000000000'
+    grep -q '\\"id\\":\\"ob-[0-9a-f]\{32\}\\"' "$tmp/out" || fail "no id given to a request without one"
+    # A drain while the queue is still down keeps everything (exit 69, for cron).
+    run 69 "$notifyctl" outbox drain --outbox "$box"
+    has "$tmp/err" "relayed 0 request(s) from the outbox $box, 5 waiting; stopped ($queue)"
+    redis_restart
+    run 0 "$notifyctl" members import --members "$members" --store "$REDIS_URL"  # (not kept over a restart)
+    # A publish while the outbox holds requests sends those first, then its own.
+    run 0 "$notifyctl" publish --queue "$queue" --outbox "$box" --type EMOTION_POKE \
+      --param '{"familyId":4,"userId":31}' --id o-6
+    has "$tmp/err" "relayed 5 request(s) from the outbox $box"
+    has "$tmp/err" "published 1 request(s) to $queue"
+    rcli XRANGE notify - + | grep '^{' >"$tmp/bodies"
+    sed -n 's/.*"id":"\([^"]*\)".*/\1/p' "$tmp/bodies" | sed 's/^ob-.*/ob/' | tr '\n' ' ' >"$tmp/order"
+    equals "$(cat "$tmp/order")" "o-1 o-2 o-3 o-4 ob o-6 " "the order at the queue"
+    has "$tmp/bodies" '"id":"o-4","createdAt":1700000000000,'
+    run 0 "$notifyctl" outbox drain --outbox "$box"
+    has "$tmp/err" "relayed 0 request(s) from the outbox $box, 0 waiting"
+    run 0 "$notifyctl" outbox status --outbox "$box"
+    grep -Eq '^depth +0$' "$tmp/out" || fail "outbox status: $(cat "$tmp/out")"
+    # The worker delivers each request once.
+    run 0 "$worker" --queue "$queue" --members "$REDIS_URL" --push log --drain
+    has "$tmp/err" 'step=drained detail="6 records: 6 done'
+    equals "$(grep -c '^push ' "$tmp/out")" 6 "push lines"
+    # A request the queue will never take can be dropped (printed), by its seq.
+    redis_stop
+    run 0 "$notifyctl" publish --queue "$queue" --outbox "$box" --type EMOTION_POKE \
+      --param '{"familyId":4,"userId":31}' --id o-7
+    run 0 "$notifyctl" publish --queue "$queue" --outbox "$box" --type EMOTION_POKE \
+      --param '{"familyId":4,"userId":31}' --id o-8
+    run 0 "$notifyctl" outbox list --outbox "$box"
+    seq=$(head -1 "$tmp/out" | sed -n 's/^{"seq":\([0-9]*\),.*/\1/p')
+    run 0 "$notifyctl" outbox drop --outbox "$box" --through "$seq"
+    has "$tmp/out" '"id":"o-7"'
+    has "$tmp/err" "dropped 1 request(s) from the outbox $box (printed on stdout), 1 waiting"
+    run 1 "$notifyctl" outbox drop --outbox "$box" --through "$seq"
+    run 0 "$notifyctl" outbox list --outbox "$box"
+    equals "$(wc -l <"$tmp/out")" 1 "requests left after the drop"
+    has "$tmp/out" 'o-8'
+    # Usage and a locked outbox.
+    run 64 "$notifyctl" outbox drain
+    run 64 "$notifyctl" outbox frob --outbox "$box"
+    run 64 "$notifyctl" publish --queue "$queue" --type EMOTION_POKE --param '{}' --outbox-max-bytes 9999
+    exec 8>"$box/lock"
+    flock -n 8 || fail "cannot take the outbox lock"
+    run 74 timeout 30 "$notifyctl" outbox drain --outbox "$box"
+    has "$tmp/err" "in use by another process"
+    exec 8>&-
+    ;;
+
+  redis_outbox_kill9)
+    # 100 producers killed with SIGKILL at random points of their append: every request
+    # one of them acknowledged (exit 0) reaches the queue exactly once after a drain.
+    start_redis
+    queue="$REDIS_URL/notify"
+    box="$tmp/box"
+    redis_stop
+    : >"$tmp/acked"
+    for i in $(seq 1 100); do
+      "$notifyctl" publish --queue "$queue" --outbox "$box" --type EMOTION_POKE \
+        --param '{"familyId":4,"userId":31}' --id "k-$i" 2>/dev/null &
+      victim=$!
+      sleep "0.0$((2 + RANDOM % 4))$((RANDOM % 10))"  # 20-59 ms: a run takes about 40
+      kill -KILL "$victim" 2>/dev/null
+      # Exit 0 means it returned before the kill: an acknowledged request.
+      if wait "$victim"; then echo "k-$i" >>"$tmp/acked"; fi
+    done
+    acked=$(wc -l <"$tmp/acked")
+    echo "acknowledged $acked of 100 before their kill"
+    run 0 "$notifyctl" outbox status --outbox "$box" --json
+    has "$tmp/out" '"damaged":0'
+    cp -p "$box/journal" "$tmp/journal.before-drain"
+    redis_restart
+    run 0 "$notifyctl" members import --members "$members" --store "$REDIS_URL"  # (not kept over a restart)
+    run 0 "$notifyctl" outbox drain --outbox "$box"
+    rcli XRANGE notify - + | grep '^{' | sed -n 's/.*"id":"\([^"]*\)".*/\1/p' | sort >"$tmp/queued"
+    equals "$(uniq -d "$tmp/queued" | wc -l)" 0 "ids in the queue more than once"
+    sort "$tmp/acked" >"$tmp/acked.sorted"
+    equals "$(comm -23 "$tmp/acked.sorted" "$tmp/queued" | wc -l)" 0 "acknowledged ids missing from the queue"
+    queued=$(wc -l <"$tmp/queued")
+    echo "$queued in the queue: the $acked acknowledged and $((queued - acked)) stored by a producer killed before it exited"
+    run 0 "$worker" --queue "$queue" --members "$REDIS_URL" --push log --drain
+    has "$tmp/err" "step=drained detail=\"$queued records: $queued done"
+    equals "$(grep -c '^push ' "$tmp/out")" "$queued" "push lines (one per request)"
+    # A relay that crashed after sending and before journalling its acknowledgements
+    # sends everything again: the worker's idempotency delivers none of it a second time.
+    cp -p "$tmp/journal.before-drain" "$box/journal"
+    run 0 "$notifyctl" outbox drain --outbox "$box"
+    has "$tmp/err" "relayed $queued request(s)"
+    run 0 "$worker" --queue "$queue" --members "$REDIS_URL" --push log --drain --log-level debug
+    has "$tmp/err" "step=drained detail=\"$queued records: $queued done"
+    equals "$(grep -c '^push ' "$tmp/out")" 0 "push lines for requests sent twice"
+    equals "$(grep -c 'step=already_sent' "$tmp/err")" "$queued" "requests recognised as already sent"
+    ;;
+
+  redis_outbox_damage)
+    # A damaged record in the middle of the journal is reported and skipped; the rest go.
+    start_redis
+    queue="$REDIS_URL/notify"
+    box="$tmp/box"
+    redis_stop
+    for i in 1 2 3; do
+      run 0 "$notifyctl" publish --queue "$queue" --outbox "$box" --type EMOTION_POKE \
+        --param '{"familyId":4,"userId":31}' --id "d-$i"
+    done
+    # Overwrite a byte inside the second request's body (its id).
+    at=$(grep -abo 'd-2' "$box/journal" | head -1 | cut -d: -f1)
+    [ -n "$at" ] || fail "d-2 not found in the journal"
+    printf 'X' | dd of="$box/journal" bs=1 seek="$at" conv=notrunc status=none
+    run 0 "$notifyctl" outbox status --outbox "$box"
+    grep -Eq '^depth +2$' "$tmp/out" || fail "outbox status: $(cat "$tmp/out")"
+    grep -Eq '^damaged +1$' "$tmp/out" || fail "outbox status: $(cat "$tmp/out")"
+    has "$tmp/out" "damaged at"
+    redis_restart
+    run 0 "$notifyctl" outbox drain --outbox "$box"
+    has "$tmp/err" "1 damaged record(s) in the journal skipped"
+    has "$tmp/err" "relayed 2 request(s)"
+    equals "$(rcli XRANGE notify - + | grep -c '"id":"d-[13]"')" 2 "requests relayed"
+    run 0 "$notifyctl" outbox status --outbox "$box"
+    grep -Eq '^damaged +0$' "$tmp/out" || fail "damage left after the drain: $(cat "$tmp/out")"
+    ;;
+
+  outbox_disk_full)
+    # A disk that refuses (a file size limit): a clear error, exit 74, nothing stored of
+    # that call; and a full outbox (its own bound) likewise.
+    queue="redis://127.0.0.1:1/notify"  # nobody listens on port 1
+    box="$tmp/box"
+    run 0 "$notifyctl" publish --queue "$queue" --outbox "$box" --type EMOTION_POKE \
+      --param '{"familyId":4,"userId":31}' --id f-1
+    for i in $(seq 2 40); do
+      echo "{\"type\":\"EMOTION_POKE\",\"param\":{\"familyId\":4,\"userId\":31},\"id\":\"f-$i-$(head -c 300 /dev/zero | tr '\0' x)\"}"
+    done | cut -c1-250 | sed 's/x*$/"}/' >"$tmp/many.jsonl"
+    run 74 bash -c 'ulimit -f 4; exec "$@"' - "$notifyctl" publish --queue "$queue" --outbox "$box" --file "$tmp/many.jsonl"
+    has "$tmp/err" "cannot append: File too large (nothing stored)"
+    has "$tmp/err" "the others were not stored"
+    run 0 "$notifyctl" outbox status --outbox "$box"
+    grep -Eq '^depth +1$' "$tmp/out" || fail "outbox status after a refused append: $(cat "$tmp/out")"
+    grep -Eq '^torn +0 bytes$' "$tmp/out" || fail "a short write was left: $(cat "$tmp/out")"
+    run 74 "$notifyctl" publish --queue "$queue" --outbox "$box" --outbox-max-bytes 4096 --file "$tmp/many.jsonl"
+    has "$tmp/err" "full: "
+    run 0 "$notifyctl" outbox list --outbox "$box"
+    equals "$(wc -l <"$tmp/out")" 1 "requests stored"
+    ;;
+
+  sqs_outbox)
+    # SQS unreachable (the endpoint refuses): publishes land in the outbox; with the
+    # endpoint back, a drain sends them in order, once each.
+    start_sqs
+    dead=$(sqs_create notify-outbox-dead)
+    queue=$(sqs_create notify-outbox)
+    [ -n "$queue" ] && [ -n "$dead" ] || fail "queues not created"
+    box="$tmp/box"
+    for i in 1 2 3; do
+      AWS_ENDPOINT_URL_SQS=http://127.0.0.1:1 run 0 "$notifyctl" publish --queue "$queue" --outbox "$box" \
+        --type EMOTION_POKE --param '{"familyId":4,"userId":31}' --id "s-$i"
+      has "$tmp/err" "stored 1 request(s) for $queue in the outbox $box ($i waiting)"
+    done
+    run 0 "$notifyctl" outbox drain --outbox "$box"
+    has "$tmp/err" "relayed 3 request(s) from the outbox $box, 0 waiting"
+    run 0 "$worker" --queue "$queue" --dead-letter "$dead" --members "$members" --push log --drain --inbox null
+    has "$tmp/err" 'step=drained detail="3 records: 3 done'
+    equals "$(grep -c '^push ' "$tmp/out")" 3 "push lines"
+    ;;
+
   *)
     fail "unknown case"
     ;;

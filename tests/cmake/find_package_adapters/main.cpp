@@ -6,6 +6,7 @@
 #include <notify/fcm/fcm.hpp>
 #include <notify/lambda/lambda.hpp>
 #include <notify/ops/ops.hpp>
+#include <notify/outbox/outbox.hpp>
 #include <notify/redis/redis.hpp>
 #include <notify/sqs/sqs.hpp>
 
@@ -22,11 +23,11 @@ int main() {
   metrics.counter("notify_consumer_total", "Consumer checks.").inc();
   if (!redis || !queue || queue->region != "ap-northeast-2" || !event || !retry || retry->count() != 30 ||
       digest != "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" || !memory_queue ||
-      notify::app::make_queue("amqp://broker/q") ||
+      notify::app::make_queue("amqp://broker/q") || notify::outbox::crc32c("123456789") != 0xe3069283u ||
       metrics.render_prometheus().find("notify_consumer_total 1\n") == std::string::npos) {
     std::fprintf(stderr, "notify consumer: an adapter answered wrongly\n");
     return 1;
   }
-  std::printf("notify consumer: ok (redis, fcm, sqs, lambda, app, ops)\n");
+  std::printf("notify consumer: ok (redis, fcm, sqs, lambda, app, ops, outbox)\n");
   return 0;
 }

@@ -129,10 +129,22 @@ concept MemberStore = requires(S& s, std::span<const Id> ids, Id id, const Membe
   { s.remove_token(id, id, token) } -> std::same_as<Result<bool>>;
 };
 
+/// The push service a device's token belongs to.
+enum class PushService : std::uint8_t { fcm, apns };
+
+constexpr std::string_view to_string(PushService s) noexcept {
+  switch (s) {
+    case PushService::fcm: return "fcm";
+    case PushService::apns: return "apns";
+  }
+  return "";
+}
+
 /// One push to send: a message to one device.
 struct Push {
   const Message* message = nullptr;
   std::string_view token;
+  PushService service = PushService::fcm;
 };
 
 /// What became of one push.
@@ -168,6 +180,7 @@ struct PushResult {
   bool outage = false;
   /// For a retry: whom `retry_after` (and the condition behind it) applies to.
   RetryScope scope = RetryScope::push;
+  std::int64_t invalid_since_ms = 0;  ///< invalid_token: when the provider saw the token stop being valid (Unix ms), 0 if it does not say
 };
 
 /// A push provider: one result per push, in order.

@@ -212,6 +212,7 @@ class PushProvider::Impl {
   /// served `refresh_`. False (and the waiting pushes answered) when signing fails.
   bool ensure_token(Clock::time_point now) {
     if (!bearer_.empty() && now - made_at_ < refresh_) return true;
+    if (!bearer_.empty()) forced_ = false;  // renewed for its age, not after a 403
     auto jwt = make_jwt(key_id_, team_id_, signer_, unix_seconds());
     if (!jwt) {
       if (!fatal_) fatal_ = jwt.error().message;
@@ -285,9 +286,15 @@ class PushProvider::Impl {
         ++stats_.auth_retries;
         // One renewal for all the pushes that saw the same token, and none for a token
         // that was itself made after such an answer: a rejection of it is final.
-        if ((generation & 0xffffffffu) == (generation_ & 0xffffffffu) && !forced_) {
+        // APNs refuses renewals more often than every 20 minutes (429
+        // TooManyProviderTokenUpdates): within that time of the last forced renewal the
+        // push is re-sent with the token in use, and a second rejection is final.
+        const auto now = Clock::now();
+        if ((generation & 0xffffffffu) == (generation_ & 0xffffffffu) && !forced_ &&
+            (!last_forced_ || now - *last_forced_ >= min_refresh)) {
           toolkit::wipe(bearer_);
           forced_ = true;
+          last_forced_ = now;
         }
         todo_.push_front(index);
         continue;
@@ -320,7 +327,7 @@ class PushProvider::Impl {
     req.headers.push_back({"apns-priority", slot.body->priority});
     req.headers.push_back({"apns-expiration", std::to_string(unix_seconds() + opt_.time_to_live.count())});
     if (!slot.body->collapse_id.empty()) req.headers.push_back({"apns-collapse-id", slot.body->collapse_id});
-    req.headers.push_back({"apns-id", slot.apns_id});
+    req.headers.push_back({"apns-id", slot.apns_id, false});
     pool_->post(((generation_ & 0xffffffffu) << 32) | i, std::move(req), bearer_);
     ++on_wire_;
     ++stats_.requests;
@@ -362,6 +369,7 @@ class PushProvider::Impl {
   Clock::time_point made_at_{};
   std::uint64_t generation_ = 0;
   bool forced_ = false;  ///< the token in use was made after a 403 and has not worked yet
+  std::optional<Clock::time_point> last_forced_;  ///< when a 403 last made the token renew
   Stats stats_;
 };
 

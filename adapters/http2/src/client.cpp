@@ -472,7 +472,8 @@ struct Pool_ {
     nv_.push_back(header("content-type", "application/json"));
     nv_.push_back(header("content-length", length, NGHTTP2_NV_FLAG_NO_INDEX));
     nv_.push_back(header("authorization", *s->authorization));
-    for (const Header& h : s->headers) nv_.push_back(header(h.name, h.value, NGHTTP2_NV_FLAG_NO_INDEX));
+    for (const Header& h : s->headers)
+      nv_.push_back(header(h.name, h.value, h.indexed ? NGHTTP2_NV_FLAG_NONE : NGHTTP2_NV_FLAG_NO_INDEX));
     nghttp2_data_provider body{};
     body.source.ptr = s.get();
     body.read_callback = read_body;

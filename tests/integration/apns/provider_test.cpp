@@ -300,3 +300,19 @@ TEST_CASE("the endpoint is production, sandbox or a URL, and a topic is required
   REQUIRE_FALSE(p.has_value());
   CHECK(p.error().path == "topic");
 }
+
+TEST_CASE("a second expiry within 20 minutes of a renewal is not renewed again: fatal, never a token storm") {
+  ApnsEmulator emu;
+  auto provider = provider_for(emu);
+  const auto m = story();
+  REQUIRE(provider.send(pushes(m, {"warm"}))[0].status == PushStatus::sent);
+  emu.expire_tokens();
+  REQUIRE(provider.send(pushes(m, {"once"}))[0].status == PushStatus::sent);  // renewed
+  REQUIRE(provider.stats().tokens_made == 2);
+  emu.expire_tokens();
+  const auto r = provider.send(pushes(m, {"twice"}));
+  CHECK(r[0].status == PushStatus::fatal);
+  CHECK(r[0].detail == "apns: 403 ExpiredProviderToken");
+  CHECK(provider.stats().tokens_made == 2);
+  CHECK(emu.stats()["tokens_seen"] == 2);
+}

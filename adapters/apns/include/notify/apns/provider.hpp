@@ -63,7 +63,8 @@ struct Stats {
 /// The provider token is signed locally (no network) when the first push needs it and
 /// reused until `token_refresh` has passed. Retries made inside, at most one of each per
 /// push: after a 403 provider-token error (the token is made afresh, once for all the
-/// pushes that saw it; a fresh token rejected again is fatal), and after a broken stream or
+/// pushes that saw it and at most once in 20 minutes; a token made so and rejected again
+/// is fatal), and after a broken stream or
 /// connection. After a fatal answer the pushes not yet started come back as retry (an
 /// outage) until every push submitted so far has been answered.
 class PushProvider {

@@ -67,6 +67,9 @@ struct Done {
 struct Header {
   std::string name;
   std::string value;
+  /// Kept in the HPACK dynamic table (repeated values cost a byte or two after the first
+  /// request); false for values that change with every request (ids).
+  bool indexed = true;
 };
 
 /// A POST to the pool's origin.

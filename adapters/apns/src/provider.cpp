@@ -374,6 +374,10 @@ class PushProvider::Impl {
 };
 
 Result<PushProvider> PushProvider::create(Credentials credentials, Options options) {
+  struct Wipe {  // the key never outlives this call in `credentials`, whatever the outcome
+    std::string& key;
+    ~Wipe() { toolkit::wipe(key); }
+  } wipe_key{credentials.key_pem};
   auto endpoint = resolve_endpoint(options.endpoint);
   if (!endpoint) return endpoint.error();
   options.endpoint = std::move(*endpoint);
@@ -383,10 +387,7 @@ Result<PushProvider> PushProvider::create(Credentials credentials, Options optio
   if (credentials.key_id.empty()) return Error{Errc::configuration, "apns: the key id is missing", "key_id"};
   if (credentials.team_id.empty()) return Error{Errc::configuration, "apns: the team id is missing", "team_id"};
   auto signer = Signer::load(credentials.key_pem);
-  if (!signer) {
-    toolkit::wipe(credentials.key_pem);
-    return signer.error();
-  }
+  if (!signer) return signer.error();
   auto impl = std::make_unique<Impl>(std::move(credentials), std::move(*signer), std::move(options));
   if (auto r = impl->init(); !r) return r.error();
   return PushProvider(std::move(impl));

@@ -252,10 +252,9 @@ std::optional<Problem> build_fcm(const Options& opts, std::optional<AnyPusher>& 
 std::optional<Problem> build_apns(const Options& opts, std::optional<AnyPusher>& pusher, std::string& description) {
   const std::string& key_path = opts.value("apns-key");
   std::string why;
-  if (!read_input(key_path, &why))
-    return Problem{exit_no_input, in_env(opts, "apns-key") + cannot_read("the APNs signing key", key_path, why)};
-  auto credentials = apns::read_credentials(key_path, opts.value("apns-key-id"), opts.value("apns-team-id"));
-  if (!credentials) return Problem{exit_no_input, in_env(opts, "apns-key") + credentials.error().message};
+  auto key = read_input(key_path, &why);
+  if (!key) return Problem{exit_no_input, in_env(opts, "apns-key") + cannot_read("the APNs signing key", key_path, why)};
+  apns::Credentials credentials{std::move(*key), opts.value("apns-key-id"), opts.value("apns-team-id")};
   apns::Options o;
   o.endpoint = opts.value_or("apns-endpoint", "production");
   o.topic = opts.value("apns-topic");
@@ -267,7 +266,7 @@ std::optional<Problem> build_apns(const Options& opts, std::optional<AnyPusher>&
   const auto resolved = apns::resolve_endpoint(o.endpoint);
   const std::string endpoint = resolved ? *resolved : o.endpoint;
   description = "apns endpoint=" + endpoint + " topic=" + o.topic + " key-id=" + opts.value("apns-key-id");
-  auto provider = apns::PushProvider::create(std::move(*credentials), std::move(o));
+  auto provider = apns::PushProvider::create(std::move(credentials), std::move(o));
   if (!provider) {
     const bool endpoint_problem = provider.error().path == "endpoint";
     return Problem{endpoint_problem ? exit_usage : exit_data,

@@ -316,3 +316,22 @@ TEST_CASE("a second expiry within 20 minutes of a renewal is not renewed again: 
   CHECK(provider.stats().tokens_made == 2);
   CHECK(emu.stats()["tokens_seen"] == 2);
 }
+
+TEST_CASE("a message too long for APNs is shortened on a code point and accepted, never answered 413") {
+  ApnsEmulator emu;
+  auto provider = provider_for(emu);
+  notify::Message m;
+  m.title = notify::catalog::title_story;
+  m.body = "엄마 님이 이야기에 댓글을 작성했습니다! \"";
+  for (int i = 0; i < 3000; ++i) m.body += "가";
+  m.body += "\"";
+  m.link = {notify::Screen::MessageFamily, notify::LinkKey::messageId, 29001};
+  const auto r = provider.send(pushes(m, {"long1"}));
+  CHECK(r[0].status == PushStatus::sent);
+  const auto reqs = emu.requests();
+  REQUIRE(reqs.size() == 1);
+  const std::string body = reqs[0]["body"];
+  CHECK(body.size() <= notify::apns::max_payload_bytes);
+  const auto alert = nlohmann::json::parse(body)["aps"]["alert"]["body"].get<std::string>();
+  CHECK(alert.ends_with("...\""));
+}

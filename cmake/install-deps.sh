@@ -8,8 +8,8 @@ packages=(
   cmake g++ make pkg-config git
   libhiredis-dev redis-server        # adapters/redis and its integration tests
   libcurl4-openssl-dev libssl-dev openssl ca-certificates  # adapters/fcm and its test PKI
-  libnghttp2-dev                    # adapters/fcm: the HTTP/2 client for messages:send
-  nghttp2-client                    # h2load: the FCM emulator's ceiling in bench_fcm
+  libnghttp2-dev                    # adapters/http2: the HTTP/2 client of FCM and APNs
+  nghttp2-client                    # h2load: the emulators' ceiling in bench_fcm and bench_apns
   nlohmann-json3-dev doctest-dev libbenchmark-dev
   clang libclang-rt-14-dev          # libFuzzer and the sanitizers' runtime for fuzzing
   prometheus                        # promtool for "ops: promtool check metrics" (with systemd it also enables prometheus.service)

@@ -39,11 +39,15 @@ and answers each with {"batchItemFailures":[...]}. Settings come from the enviro
   NOTIFY_MEMBERS          redis://HOST:PORT[/DB] (member store and "already sent" markers)
                           or FILE: the member store as JSON (markers then live in this
                           runtime only)
-  NOTIFY_PUSH             log | null | fcm
+  NOTIFY_PUSH             log | null | fcm | apns | fcm,apns (each push to its device's service)
   NOTIFY_FCM_CREDENTIALS  the service-account JSON key file (with NOTIFY_PUSH=fcm)
   NOTIFY_FCM_ENDPOINT     the FCM API (default https://fcm.googleapis.com)
   NOTIFY_CA_FILE          PEM CA certificates trusted instead of the system's
   NOTIFY_FCM_CONNECTIONS, NOTIFY_FCM_STREAMS   HTTP/2 connections and streams to FCM
+  NOTIFY_APNS_KEY, NOTIFY_APNS_KEY_ID, NOTIFY_APNS_TEAM_ID, NOTIFY_APNS_TOPIC
+                          APNs token auth: the .p8 key file, its key id, the team id and
+                          the app's bundle id (with apns in NOTIFY_PUSH)
+  NOTIFY_APNS_ENDPOINT    production (default) | sandbox | an http(s):// URL
   NOTIFY_INBOX            log (default) | null | redis://HOST:PORT/STREAM | an SQS queue URL
   NOTIFY_LOG_FORMAT       text (default) | json: events on stderr, one per line
   NOTIFY_LOG_LEVEL        debug|info|warn|error (default info): info tells each record's
@@ -101,7 +105,8 @@ int main(int argc, char** argv) {
   cli::Options opts{{"members"},         {"push"},        {"log-format"},      {"inbox"},
                     {"push-delay-ms"},   {"fcm-credentials"}, {"fcm-endpoint"}, {"ca-file"},
                     {"fcm-connections"}, {"fcm-streams"},     {"time-reserve-ms"}, {"log-level"},
-                    {"metrics"}};
+                    {"metrics"},         {"apns-key"},    {"apns-key-id"},     {"apns-team-id"},
+                    {"apns-topic"},      {"apns-endpoint"}};
   if (auto err = opts.parse(argc, argv, 1); !err.empty()) return init_failed(*client, err);
   if (auto err = opts.parse_env(); !err.empty()) return init_failed(*client, err);
   if (auto p = cli::check_flags(opts)) return init_failed(*client, p->message);

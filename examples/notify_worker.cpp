@@ -27,7 +27,7 @@ using notify::app::Problem;
 
 constexpr std::string_view program = "notify-worker";
 
-constexpr std::string_view usage_text = R"(usage: notify-worker --queue URL --members URL|FILE --push log|null|fcm [options]
+constexpr std::string_view usage_text = R"(usage: notify-worker --queue URL --members URL|FILE --push log|null|fcm|apns|fcm,apns [options]
 
   --queue URL             redis://HOST:PORT/STREAM[?db=N]: a Redis Streams queue, consumer
                           group "notify" (streams STREAM:high then STREAM, retries in
@@ -42,16 +42,26 @@ constexpr std::string_view usage_text = R"(usage: notify-worker --queue URL --me
                           the "already sent" markers (notify:sent:*) live there too;
                           FILE or memory:FILE: the member store as JSON, as `notifyctl
                           render` reads it (markers then live in this process)
-  --push log|null|fcm     log: print each push to stdout; null: accept every push silently;
-                          fcm: send each push to FCM HTTP v1 (needs --fcm-credentials)
+  --push log|null|fcm|apns|fcm,apns
+                          log: print each push to stdout; null: accept every push silently;
+                          fcm: send each push to FCM HTTP v1 (needs --fcm-credentials);
+                          apns: to APNs (needs --apns-key, --apns-key-id, --apns-team-id,
+                          --apns-topic); fcm,apns: each push to its device's service
   --fcm-credentials FILE  the service-account JSON key file (project_id, client_email,
                           private_key; its token_uri is where access tokens come from)
   --fcm-endpoint URL      the FCM API (default https://fcm.googleapis.com); an http://
                           URL speaks HTTP/2 in cleartext, for tests
   --ca-file FILE          PEM CA certificates trusted instead of the system's, for the
-                          FCM endpoint and the token endpoint (TLS is always verified)
+                          FCM endpoint, the token endpoint and APNs (TLS is always verified)
   --fcm-connections N     HTTP/2 connections to FCM, kept open (default 8)
   --fcm-streams N         concurrent requests per connection (default 50)
+  --apns-key FILE         the APNs signing key (.p8, EC P-256) for token-based auth
+  --apns-key-id ID        its key id (the JWT's kid)
+  --apns-team-id ID       the developer team id (the JWT's iss)
+  --apns-topic BUNDLE-ID  the app's bundle id (apns-topic)
+  --apns-endpoint production|sandbox|URL
+                          api.push.apple.com (default), api.sandbox.push.apple.com, or an
+                          emulator's URL (http:// speaks HTTP/2 in cleartext)
   --inbox log|null|URL    inbox records: log (default) prints them to stdout, null drops
                           them, redis://HOST:PORT/STREAM appends each request's records to
                           that stream (one entry per request, field "body"), and an
@@ -147,6 +157,11 @@ int main(int argc, char** argv) {
                     {"ca-file"},
                     {"fcm-connections"},
                     {"fcm-streams"},
+                    {"apns-key"},
+                    {"apns-key-id"},
+                    {"apns-team-id"},
+                    {"apns-topic"},
+                    {"apns-endpoint"},
                     {"log-level"},
                     {"max-in-flight"},
                     {"metrics-listen"},

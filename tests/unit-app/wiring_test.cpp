@@ -43,7 +43,8 @@ app::Options worker_options() {
   return {{"queue"},         {"members"},         {"push"},         {"drain", false}, {"log-format"},
           {"batch-size"},    {"inbox"},           {"dead-letter"},  {"claim-idle-ms"}, {"push-delay-ms"},
           {"fcm-credentials"}, {"fcm-endpoint"},  {"ca-file"},      {"fcm-connections"}, {"fcm-streams"},
-          {"log-level"},     {"max-in-flight"}};
+          {"log-level"},     {"max-in-flight"},   {"apns-key"},     {"apns-key-id"},  {"apns-team-id"},
+          {"apns-topic"},    {"apns-endpoint"}};
 }
 
 std::string temp_file(const std::string& name, const std::string& content) {
@@ -222,7 +223,7 @@ TEST_CASE("check_flags names each setting as it was given and lists the valid fo
   }
   {
     Parsed p(worker_options(), {"--members", "m.json", "--push", "carrier-pigeon"});
-    CHECK(app::check_flags(p.opts)->message == "--push must be log, null or fcm");
+    CHECK(app::check_flags(p.opts)->message == "--push must be log, null, fcm, apns or fcm,apns");
   }
   {
     Parsed p(worker_options(), {"--members", "m.json", "--push", "log", "--inbox", "amqp://b/i"});
@@ -232,6 +233,44 @@ TEST_CASE("check_flags names each setting as it was given and lists the valid fo
   {
     Parsed p(worker_options(), {"--members", "m.json", "--push", "log"});
     CHECK_FALSE(app::check_flags(p.opts).has_value());
+  }
+}
+
+TEST_CASE("--push takes fcm and apns together, and the APNs settings go with apns") {
+  CHECK(app::push_services("fcm,apns") == std::vector<std::string>{"fcm", "apns"});
+  CHECK(app::push_services("apns,fcm,apns") == std::vector<std::string>{"apns", "fcm"});
+  CHECK_FALSE(app::push_services("log,fcm").has_value());
+  CHECK_FALSE(app::push_services("fcm,").has_value());
+  {
+    Parsed p(worker_options(), {"--members", "m.json", "--push", "fcm", "--fcm-credentials", "sa.json", "--apns-topic",
+                                "com.example"});
+    CHECK(app::check_flags(p.opts)->message == "--apns-topic goes with --push apns");
+  }
+  {
+    Parsed p(worker_options(), {"--members", "m.json", "--push", "fcm,apns", "--fcm-credentials", "sa.json",
+                                "--apns-key", "k.p8", "--apns-key-id", "K", "--apns-team-id", "T"});
+    CHECK(app::check_flags(p.opts)->message ==
+          "--push apns needs --apns-topic BUNDLE-ID (or NOTIFY_APNS_TOPIC)");
+  }
+  {
+    Parsed p(worker_options(), {"--members", "m.json", "--push", "apns", "--apns-key", "k.p8", "--apns-key-id", "K",
+                                "--apns-team-id", "T", "--apns-topic", "com.example", "--apns-endpoint", "apple"});
+    CHECK(app::check_flags(p.opts)->message == "--apns-endpoint must be production, sandbox or an http(s):// URL");
+  }
+  {
+    Parsed p(worker_options(), {"--members", "m.json", "--push", "apns", "--apns-key", "k.p8", "--apns-key-id", "K",
+                                "--apns-team-id", "T", "--apns-topic", "com.example", "--apns-endpoint", "sandbox"});
+    CHECK_FALSE(app::check_flags(p.opts).has_value());
+  }
+  {
+    Parsed p(worker_options(), {"--members", "m.json", "--push", "apns", "--apns-key", "/nonexistent/k.p8",
+                                "--apns-key-id", "K", "--apns-team-id", "T", "--apns-topic", "com.example"});
+    std::optional<app::AnyPusher> pusher;
+    std::string description;
+    const auto problem = app::build_pusher(p.opts, pusher, description);
+    REQUIRE(problem.has_value());
+    CHECK(problem->exit_code == app::exit_no_input);
+    CHECK(problem->message.starts_with("cannot read the APNs signing key '/nonexistent/k.p8'"));
   }
 }
 

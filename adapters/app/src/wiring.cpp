@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "notify/app/wiring.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <limits>
@@ -8,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "notify/apns/apns.hpp"
+#include "notify/app/routing.hpp"
 #include "notify/fcm/fcm.hpp"
 #include "notify/memory/memory.hpp"
 #include "notify/redis/redis.hpp"
@@ -159,9 +162,13 @@ std::string in_env(const Options& opts, std::string_view name) {
   return opts.from_env(name) ? env_name(name) + ": " : std::string();
 }
 
+namespace {
+constexpr std::string_view apns_flags[] = {"apns-key", "apns-key-id", "apns-team-id", "apns-topic", "apns-endpoint"};
+}  // namespace
+
 std::optional<Problem> check_flags(const Options& opts) {
   if (!opts.has("members")) return usage_problem("--members is required (redis://HOST:PORT[/DB] or FILE)");
-  if (!opts.has("push")) return usage_problem("--push is required (log, null or fcm)");
+  if (!opts.has("push")) return usage_problem("--push is required (log, null, fcm, apns or fcm,apns)");
   const std::string& members_flag = opts.value("members");
   const Scheme members_scheme = scheme_of(members_flag);
   if (members_scheme == Scheme::other || members_scheme == Scheme::sqs)
@@ -173,14 +180,27 @@ std::optional<Problem> check_flags(const Options& opts) {
     return usage_problem(opts.flag("inbox") + " must be " + std::string(inbox_forms));
 
   const std::string& push = opts.value("push");
-  if (push != "log" && push != "null" && push != "fcm") return usage_problem(opts.flag("push") + " must be log, null or fcm");
-  constexpr std::string_view fcm_flags[] = {"fcm-credentials", "fcm-endpoint", "ca-file", "fcm-connections",
-                                            "fcm-streams"};
+  const auto services = push_services(push);
+  if (!services) return usage_problem(opts.flag("push") + " must be log, null, fcm, apns or fcm,apns");
+  const bool fcm = std::find(services->begin(), services->end(), "fcm") != services->end();
+  const bool apns = std::find(services->begin(), services->end(), "apns") != services->end();
+  constexpr std::string_view fcm_flags[] = {"fcm-credentials", "fcm-endpoint", "fcm-connections", "fcm-streams"};
   for (std::string_view flag : fcm_flags)
-    if (push != "fcm" && opts.has(flag)) return usage_problem(opts.flag(flag) + " goes with --push fcm");
-  if (push == "fcm" && !opts.has("fcm-credentials"))
+    if (!fcm && opts.has(flag)) return usage_problem(opts.flag(flag) + " goes with --push fcm");
+  for (std::string_view flag : apns_flags)
+    if (!apns && opts.has(flag)) return usage_problem(opts.flag(flag) + " goes with --push apns");
+  if (!fcm && !apns && opts.has("ca-file")) return usage_problem(opts.flag("ca-file") + " goes with --push fcm or apns");
+  if (fcm && !opts.has("fcm-credentials"))
     return usage_problem(opts.flag("push") +
                          " fcm needs --fcm-credentials FILE (a service-account JSON key file; or NOTIFY_FCM_CREDENTIALS)");
+  if (apns)
+    for (auto [flag, what] : {std::pair{"apns-key", "FILE (the .p8 signing key)"}, std::pair{"apns-key-id", "ID"},
+                              std::pair{"apns-team-id", "ID"}, std::pair{"apns-topic", "BUNDLE-ID"}})
+      if (!opts.has(flag))
+        return usage_problem(opts.flag("push") + " apns needs --" + flag + " " + what + " (or " + env_name(flag) + ")");
+  if (apns && opts.has("apns-endpoint"))
+    if (auto e = apns::resolve_endpoint(opts.value("apns-endpoint")); !e)
+      return usage_problem(opts.flag("apns-endpoint") + " must be production, sandbox or an http(s):// URL");
   const std::string log_format = opts.value_or("log-format", "text");
   if (log_format != "text" && log_format != "json") return usage_problem(opts.flag("log-format") + " must be text or json");
   std::string number_error;
@@ -188,21 +208,16 @@ std::optional<Problem> check_flags(const Options& opts) {
   number_flag(opts, "fcm-connections", 1, number_error);
   number_flag(opts, "fcm-streams", 1, number_error);
   if (!number_error.empty()) return usage_problem(number_error);
-  if (push == "fcm" && push_delay) return usage_problem(opts.flag("push-delay-ms") + " goes with --push log or null");
+  if ((fcm || apns) && push_delay) return usage_problem(opts.flag("push-delay-ms") + " goes with --push log or null");
   return std::nullopt;
 }
 
-std::optional<Problem> build_pusher(const Options& opts, std::optional<AnyPusher>& pusher, std::string& description) {
-  const std::string& push = opts.value("push");
+namespace {
+
+std::optional<Problem> build_fcm(const Options& opts, std::optional<AnyPusher>& pusher, std::string& description) {
   std::string number_error;
-  const auto push_delay = number_flag(opts, "push-delay-ms", 0, number_error);
   const auto fcm_connections = number_flag(opts, "fcm-connections", 1, number_error);
   const auto fcm_streams = number_flag(opts, "fcm-streams", 1, number_error);
-  description = push;
-  if (push != "fcm") {
-    pusher.emplace(PrintingPushProvider(push == "log", std::chrono::milliseconds(push_delay.value_or(0))));
-    return std::nullopt;
-  }
   const std::string& credentials_path = opts.value("fcm-credentials");
   std::string why;
   auto credentials_text = credentials_path == "-" ? std::nullopt : read_input(credentials_path, &why);
@@ -231,6 +246,77 @@ std::optional<Problem> build_pusher(const Options& opts, std::optional<AnyPusher
                        "cannot set up FCM: " + provider.error().message};
   }
   pusher.emplace(std::move(*provider));
+  return std::nullopt;
+}
+
+std::optional<Problem> build_apns(const Options& opts, std::optional<AnyPusher>& pusher, std::string& description) {
+  const std::string& key_path = opts.value("apns-key");
+  std::string why;
+  auto key = read_input(key_path, &why);
+  if (!key) return Problem{exit_no_input, in_env(opts, "apns-key") + cannot_read("the APNs signing key", key_path, why)};
+  apns::Credentials credentials{std::move(*key), opts.value("apns-key-id"), opts.value("apns-team-id")};
+  apns::Options o;
+  o.endpoint = opts.value_or("apns-endpoint", "production");
+  o.topic = opts.value("apns-topic");
+  if (opts.has("ca-file")) {
+    o.ca_file = opts.value("ca-file");
+    if (!read_input(o.ca_file, &why))
+      return Problem{exit_no_input, in_env(opts, "ca-file") + cannot_read("the CA file", o.ca_file, why)};
+  }
+  const auto resolved = apns::resolve_endpoint(o.endpoint);
+  const std::string endpoint = resolved ? *resolved : o.endpoint;
+  description = "apns endpoint=" + endpoint + " topic=" + o.topic + " key-id=" + opts.value("apns-key-id");
+  auto provider = apns::PushProvider::create(std::move(credentials), std::move(o));
+  if (!provider) {
+    const bool endpoint_problem = provider.error().path == "endpoint";
+    return Problem{endpoint_problem ? exit_usage : exit_data,
+                   (endpoint_problem ? in_env(opts, "apns-endpoint") : in_env(opts, "apns-key")) +
+                       "cannot set up APNs: " + provider.error().message};
+  }
+  pusher.emplace(std::move(*provider));
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::vector<std::string>> push_services(std::string_view push) {
+  std::vector<std::string> out;
+  while (true) {
+    const std::size_t comma = push.find(',');
+    std::string item(push.substr(0, comma));
+    if (item != "log" && item != "null" && item != "fcm" && item != "apns") return std::nullopt;
+    if (std::find(out.begin(), out.end(), item) == out.end()) out.push_back(std::move(item));
+    if (comma == std::string_view::npos) break;
+    push.remove_prefix(comma + 1);
+  }
+  const bool plain = std::any_of(out.begin(), out.end(), [](const std::string& s) { return s == "log" || s == "null"; });
+  if (plain && out.size() > 1) return std::nullopt;  // log and null stand alone
+  return out;
+}
+
+std::optional<Problem> build_pusher(const Options& opts, std::optional<AnyPusher>& pusher, std::string& description) {
+  const std::string& push = opts.value("push");
+  std::string number_error;
+  const auto push_delay = number_flag(opts, "push-delay-ms", 0, number_error);
+  description = push;
+  const auto services = push_services(push).value_or(std::vector<std::string>{"log"});
+  if (services.front() == "log" || services.front() == "null") {
+    pusher.emplace(PrintingPushProvider(push == "log", std::chrono::milliseconds(push_delay.value_or(0))));
+    return std::nullopt;
+  }
+  if (services.size() == 1 && services.front() == "fcm") return build_fcm(opts, pusher, description);
+  // apns, or several services: each push goes to the provider of its device's service.
+  RoutingPusher router;
+  description.clear();
+  for (const std::string& service : services) {
+    std::optional<AnyPusher> one;
+    std::string what;
+    if (auto p = service == "fcm" ? build_fcm(opts, one, what) : build_apns(opts, one, what)) return p;
+    router.set(service == "fcm" ? PushService::fcm : PushService::apns, std::move(*one));
+    if (!description.empty()) description += "; ";
+    description += what;
+  }
+  pusher.emplace(std::move(router));
   return std::nullopt;
 }
 
@@ -374,7 +460,7 @@ std::optional<Problem> connect_pusher(AnyPusher& pusher, const EventLog& log) {
   auto r = pusher.connect();
   if (r) return std::nullopt;
   if (is_transient(r.error().code)) {
-    log(Event{"push_unavailable", {}, {}, {}, "fcm: " + r.error().message});
+    log(Event{"push_unavailable", {}, {}, {}, "fcm: " + r.error().message});  // APNs has nothing to connect
     return std::nullopt;
   }
   log(Event{"fatal", {}, {}, {}, "fcm: " + r.error().message});

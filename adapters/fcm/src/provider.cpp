@@ -16,11 +16,12 @@
 
 #include "notify/fcm/errors.hpp"
 #include "notify/fcm/message.hpp"
+#include "notify/http2/client.hpp"
 #include "notify/plan.hpp"
 #include "notify/toolkit/curl.hpp"
-#include "h2.hpp"
 
 namespace notify::fcm {
+namespace h2 = notify::http2;
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -62,7 +63,7 @@ Transport transport_of(CURLcode code) {
 
 bool is_cleartext(std::string_view url) { return url.substr(0, 7) == "http://"; }
 
-// Two clients carry messages:send: the nghttp2 one (h2.hpp, the default) and libcurl multi
+// Two clients carry messages:send: the nghttp2 one (notify::http2, the default) and libcurl multi
 // (HttpClient::curl). Access tokens always come through libcurl; both share one epoll loop.
 //
 // Two behaviours of libcurl 7.88 (Debian 12) shape the curl client:

@@ -7,4 +7,5 @@
 #include "notify/app/cli.hpp"
 #include "notify/app/monitor.hpp"
 #include "notify/app/printing.hpp"
+#include "notify/app/routing.hpp"
 #include "notify/app/wiring.hpp"

@@ -4,7 +4,7 @@
 /// Transports from the URLs the programs take: a queue from `redis://HOST:PORT/STREAM`,
 /// an SQS queue URL or `memory:`; the member store (and the idempotency store beside it)
 /// from `redis://HOST:PORT[/DB]` or a members file; the inbox from `log`, `null`, a Redis
-/// stream or an SQS queue URL; the push provider from `log`, `null` or `fcm`.
+/// stream or an SQS queue URL; the push provider from `log`, `null`, `fcm`, `apns` or `fcm,apns`.
 ///
 /// Two layers: make_*(url) build a transport from one URL and answer an Error whose
 /// message lists the valid forms; build_*(options) check a program's settings as the user
@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "notify/app/any.hpp"
 #include "notify/app/cli.hpp"
@@ -116,8 +117,15 @@ std::string in_env(const Options& opts, std::string_view name);
 /// --log-format. Files are read later. Messages name an option as it was given.
 std::optional<Problem> check_flags(const Options& opts);
 
+/// The services of a --push value: "log", "null", or a comma-separated list of "fcm" and
+/// "apns" (duplicates dropped); nullopt when it is none of these (log and null stand alone).
+std::optional<std::vector<std::string>> push_services(std::string_view push);
+
 /// The push provider the (checked) settings name, and a description for the log. FCM:
-/// the key file is read and the key loaded; no network traffic yet.
+/// the key file is read and the key loaded; APNs: the .p8 key is loaded (--apns-key,
+/// --apns-key-id, --apns-team-id, --apns-topic, --apns-endpoint); no network traffic yet.
+/// `--push fcm` alone is the FCM provider itself; `apns` or `fcm,apns` is a RoutingPusher
+/// that hands each push to the provider of its Push::service.
 std::optional<Problem> build_pusher(const Options& opts, std::optional<AnyPusher>& pusher, std::string& description);
 
 /// The member store and the idempotency store beside it (--members). Redis: nothing is

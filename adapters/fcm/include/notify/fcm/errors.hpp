@@ -10,20 +10,14 @@
 #include <string>
 #include <string_view>
 
+#include "notify/http2/transport.hpp"
 #include "notify/result.hpp"
 #include "notify/transport.hpp"
 
 namespace notify::fcm {
 
-/// How an exchange ended below HTTP.
-enum class Transport : std::uint8_t {
-  ok,       ///< an HTTP response arrived
-  timeout,  ///< no complete answer within the request timeout
-  connect,  ///< no connection could be made (refused, unreachable, name not resolved)
-  broken,   ///< the connection or stream broke mid-way (reset, GOAWAY, closed early)
-  tls,      ///< the server's certificate did not verify: a configuration problem
-  setup,    ///< the request could not be made at all (bad URL, unsupported option)
-};
+/// How an exchange ended below HTTP (shared with notify::apns and the HTTP/2 client).
+using Transport = http2::Transport;
 
 /// One answer as the provider saw it.
 struct Reply {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "h2.hpp"
+#include "notify/http2/client.hpp"
 
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -21,10 +21,10 @@
 #include <limits>
 #include <unordered_map>
 
-namespace notify::fcm::h2 {
+namespace notify::http2 {
 namespace {
 
-/// Answers larger than this are cut off (FCM's are a few hundred bytes).
+/// Answers larger than this are cut off (FCM's and APNs's are a few hundred bytes).
 constexpr std::size_t max_response_bytes = 64 * 1024;
 /// Frames are serialized while less than this waits to be written.
 constexpr std::size_t max_pending_output = 64 * 1024;
@@ -64,7 +64,7 @@ Result<Target> parse_url(std::string_view url) {
     t.tls = false;
     url.remove_prefix(7);
   } else {
-    return Error{Errc::configuration, "fcm: the URL must start with http:// or https://", "endpoint"};
+    return Error{Errc::configuration, "http2: the URL must start with http:// or https://", "endpoint"};
   }
   const std::size_t slash = url.find('/');
   const std::string_view authority = url.substr(0, slash);
@@ -74,14 +74,14 @@ Result<Target> parse_url(std::string_view url) {
   std::string_view port;
   if (host.substr(0, 1) == "[") {
     const std::size_t close = host.find(']');
-    if (close == std::string_view::npos) return Error{Errc::configuration, "fcm: bad IPv6 address in URL", "endpoint"};
+    if (close == std::string_view::npos) return Error{Errc::configuration, "http2: bad IPv6 address in URL", "endpoint"};
     if (close + 1 < host.size() && host[close + 1] == ':') port = host.substr(close + 2);
     host = host.substr(1, close - 1);
   } else if (const std::size_t colon = host.rfind(':'); colon != std::string_view::npos) {
     port = host.substr(colon + 1);
     host = host.substr(0, colon);
   }
-  if (host.empty()) return Error{Errc::configuration, "fcm: no host in URL", "endpoint"};
+  if (host.empty()) return Error{Errc::configuration, "http2: no host in URL", "endpoint"};
   t.host = std::string(host);
   t.port = port.empty() ? (t.tls ? "443" : "80") : std::string(port);
   return t;
@@ -92,6 +92,8 @@ namespace {
 struct Stream {
   std::uint64_t tag = 0;
   std::string body;
+  std::string path;  ///< empty: the target's
+  std::vector<Header> headers;
   std::shared_ptr<const std::string> authorization;
   Clock::time_point deadline;
   std::size_t sent = 0;  ///< body bytes handed to nghttp2
@@ -167,6 +169,7 @@ struct Pool_ {
   Clock::time_point next_check{};
   std::vector<char> rbuf = std::vector<char>(64 * 1024);
   std::vector<char> pbuf = std::vector<char>(64 * 1024);
+  std::vector<nghttp2_nv> nv_;  ///< the headers of the request being submitted
 
   ~Pool_() {
     for (auto& c : conns)
@@ -461,19 +464,20 @@ struct Pool_ {
   bool submit(Conn& c, std::unique_ptr<Stream> s) {
     const std::string length = std::to_string(s->body.size());
     const bool tls = cfg.target.tls;
-    const nghttp2_nv headers[] = {
-        header(":method", "POST"),
-        header(":scheme", tls ? "https" : "http"),
-        header(":authority", cfg.target.authority),
-        header(":path", cfg.target.path),
-        header("content-type", "application/json"),
-        header("content-length", length, NGHTTP2_NV_FLAG_NO_INDEX),
-        header("authorization", *s->authorization),
-    };
+    nv_.clear();
+    nv_.push_back(header(":method", "POST"));
+    nv_.push_back(header(":scheme", tls ? "https" : "http"));
+    nv_.push_back(header(":authority", cfg.target.authority));
+    nv_.push_back(header(":path", s->path.empty() ? std::string_view(cfg.target.path) : std::string_view(s->path)));
+    nv_.push_back(header("content-type", "application/json"));
+    nv_.push_back(header("content-length", length, NGHTTP2_NV_FLAG_NO_INDEX));
+    nv_.push_back(header("authorization", *s->authorization));
+    for (const Header& h : s->headers)
+      nv_.push_back(header(h.name, h.value, h.indexed ? NGHTTP2_NV_FLAG_NONE : NGHTTP2_NV_FLAG_NO_INDEX));
     nghttp2_data_provider body{};
     body.source.ptr = s.get();
     body.read_callback = read_body;
-    const std::int32_t id = nghttp2_submit_request(c.session, nullptr, headers, std::size(headers), &body, s.get());
+    const std::int32_t id = nghttp2_submit_request(c.session, nullptr, nv_.data(), nv_.size(), &body, s.get());
     if (id < 0) {  // out of stream ids (or memory): this connection is done
       c.draining = true;
       requeue(std::move(s));
@@ -656,29 +660,29 @@ Result<std::unique_ptr<Pool>> Pool::create(Config config, int epoll_fd) {
   impl->cfg.connections = std::max<std::size_t>(1, impl->cfg.connections);
   if (impl->cfg.target.tls) {
     SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
-    if (!ctx) return Error{Errc::configuration, "fcm: cannot create a TLS context", {}};
+    if (!ctx) return Error{Errc::configuration, "http2: cannot create a TLS context", {}};
     impl->ctx = ctx;
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
     static constexpr unsigned char alpn[] = {2, 'h', '2'};
     if (SSL_CTX_set_alpn_protos(ctx, alpn, sizeof alpn) != 0)
-      return Error{Errc::configuration, "fcm: cannot set ALPN", {}};
+      return Error{Errc::configuration, "http2: cannot set ALPN", {}};
     const bool loaded = impl->cfg.ca_file.empty() ? SSL_CTX_set_default_verify_paths(ctx) == 1
                                                   : SSL_CTX_load_verify_locations(ctx, impl->cfg.ca_file.c_str(), nullptr) == 1;
     if (!loaded) {
       ERR_clear_error();
-      return Error{Errc::configuration, "fcm: cannot read the CA certificates " + impl->cfg.ca_file, "ca_file"};
+      return Error{Errc::configuration, "http2: cannot read the CA certificates " + impl->cfg.ca_file, "ca_file"};
     }
   }
   nghttp2_session_callbacks* cb = nullptr;
-  if (nghttp2_session_callbacks_new(&cb) != 0) return Error{Errc::configuration, "fcm: out of memory", {}};
+  if (nghttp2_session_callbacks_new(&cb) != 0) return Error{Errc::configuration, "http2: out of memory", {}};
   impl->callbacks = cb;
   nghttp2_session_callbacks_set_on_header_callback(cb, Pool_::on_header);
   nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, Pool_::on_data);
   nghttp2_session_callbacks_set_on_frame_recv_callback(cb, Pool_::on_frame);
   nghttp2_session_callbacks_set_on_stream_close_callback(cb, Pool_::on_close);
   nghttp2_session_callbacks_set_on_frame_not_send_callback(cb, Pool_::on_not_sent);
-  if (nghttp2_option_new(&impl->option) != 0) return Error{Errc::configuration, "fcm: out of memory", {}};
+  if (nghttp2_option_new(&impl->option) != 0) return Error{Errc::configuration, "http2: out of memory", {}};
   // Until the server's SETTINGS arrive no request is started, so its limit is always known.
   nghttp2_option_set_peer_max_concurrent_streams(impl->option, 1);
   return std::unique_ptr<Pool>(new Pool(std::move(impl)));
@@ -688,12 +692,18 @@ Pool::Pool(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Pool::~Pool() = default;
 
 void Pool::post(std::uint64_t tag, std::string body, std::string_view authorization) {
+  post(tag, Request{{}, std::move(body), {}}, authorization);
+}
+
+void Pool::post(std::uint64_t tag, Request request, std::string_view authorization) {
   Impl& p = *impl_;
   if (!p.authorization || *p.authorization != authorization)
     p.authorization = std::make_shared<const std::string>(authorization);
   auto s = std::make_unique<Stream>();
   s->tag = tag;
-  s->body = std::move(body);
+  s->body = std::move(request.body);
+  s->path = std::move(request.path);
+  s->headers = std::move(request.headers);
   s->authorization = p.authorization;
   s->deadline = Clock::now() + p.cfg.request_timeout;
   p.queue.push_back(std::move(s));
@@ -715,4 +725,4 @@ Clock::time_point Pool::next_deadline() const {
 
 std::size_t Pool::pending() const { return impl_->in_flight; }
 
-}  // namespace notify::fcm::h2
+}  // namespace notify::http2

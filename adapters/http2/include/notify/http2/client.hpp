@@ -2,8 +2,10 @@
 #pragma once
 
 // A small HTTP/2 client for one origin, on nghttp2 (framing) and OpenSSL (TLS through
-// memory BIOs), driven by the caller's epoll loop. Private to notify::fcm: this header
-// includes neither nghttp2 nor OpenSSL.
+// memory BIOs), driven by the caller's epoll loop. Shared by the push providers
+// (notify::fcm, notify::apns) as the static library notify::http2, so one copy of it is
+// linked however many providers a program uses. This header includes neither nghttp2 nor
+// OpenSSL.
 //
 // A pool of up to N connections, each an nghttp2 client session carrying up to M streams
 // (fewer if the server's SETTINGS_MAX_CONCURRENT_STREAMS says so). Per connection and loop
@@ -20,10 +22,10 @@
 #include <string_view>
 #include <vector>
 
-#include "notify/fcm/errors.hpp"
+#include "notify/http2/transport.hpp"
 #include "notify/result.hpp"
 
-namespace notify::fcm::h2 {
+namespace notify::http2 {
 
 using Clock = std::chrono::steady_clock;
 
@@ -60,6 +62,23 @@ struct Done {
   std::string error;
 };
 
+/// One request header beyond the pseudo-headers, content-type, content-length and
+/// authorization (names in lower case, as HTTP/2 wants them).
+struct Header {
+  std::string name;
+  std::string value;
+  /// Kept in the HPACK dynamic table (repeated values cost a byte or two after the first
+  /// request); false for values that change with every request (ids).
+  bool indexed = true;
+};
+
+/// A POST to the pool's origin.
+struct Request {
+  std::string path;  ///< empty: the target's path
+  std::string body;
+  std::vector<Header> headers;
+};
+
 class Pool {
  public:
   /// `epoll_fd` is the caller's; the pool adds its sockets with data.u64 = epoll_tag | slot.
@@ -70,6 +89,10 @@ class Pool {
 
   /// Queues a POST of `body` to the target's path; its Done comes back from take().
   void post(std::uint64_t tag, std::string body, std::string_view authorization);
+
+  /// Queues a POST to `request.path` (the target's path when empty) with its extra headers.
+  /// The authorization value is stored once for all the requests that share it.
+  void post(std::uint64_t tag, Request request, std::string_view authorization);
 
   /// A readiness event for data.u64 & ~epoll_tag.
   void on_event(std::uint64_t slot, std::uint32_t events);
@@ -92,4 +115,4 @@ class Pool {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace notify::fcm::h2
+}  // namespace notify::http2

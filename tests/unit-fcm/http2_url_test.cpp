@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
-// The nghttp2 client's URL split (adapters/fcm/src/h2.hpp, private to notify::fcm).
+// The shared HTTP/2 client's URL split (notify::http2).
 #include <doctest/doctest.h>
 
-#include "h2.hpp"
+#include "notify/http2/client.hpp"
 
-using notify::fcm::h2::parse_url;
+using notify::http2::parse_url;
 
 TEST_CASE("the HTTP/2 client splits an https URL into host, default port, authority and path") {
   const auto t = parse_url("https://fcm.googleapis.com/v1/projects/p/messages:send");

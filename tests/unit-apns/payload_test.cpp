@@ -23,8 +23,8 @@ using notify::apns::payload;
 namespace {
 
 notify::Families families() {
-  return notify::Families({notify::Family{3, {{3, "엄마", "tok-3", true}, {12, "민지", "tok-12", true}, {14, "아빠", "tok-14", true}}},
-                           notify::Family{17, {{40, "할머니", "tok-40", true}, {41, "할아버지", "tok-41", true}}}});
+  return notify::Families({notify::Family{3, {notify::member_v1(3, "엄마", "tok-3", true), notify::member_v1(12, "민지", "tok-12", true), notify::member_v1(14, "아빠", "tok-14", true)}},
+                           notify::Family{17, {notify::member_v1(40, "할머니", "tok-40", true), notify::member_v1(41, "할아버지", "tok-41", true)}}});
 }
 
 std::string read(const fs::path& p) {
@@ -47,7 +47,7 @@ std::vector<fs::path> golden() {
 
 TEST_CASE("every type's payload holds the alert, the default sound, screen and param as FCM gives them to iOS") {
   const auto files = golden();
-  REQUIRE(files.size() == 14);
+  REQUIRE(files.size() == notify::type_count);
   const auto fams = families();
   std::size_t messages = 0;
   for (const auto& file : files) {
@@ -66,10 +66,10 @@ TEST_CASE("every type's payload holds the alert, the default sound, screen and p
       CHECK(custom == fcm.value("data", nlohmann::json::object()));
     }
   }
-  CHECK(messages >= 14);
+  CHECK(messages >= notify::type_count);
 }
 
-TEST_CASE("priority 5 and a collapse id for the bulk daily types, 10 for what someone just did") {
+TEST_CASE("priority 5 and a collapse id for the bulk daily types, 5 for an ad, 10 for what someone just did") {
   const auto fams = families();
   std::set<std::string> seen;
   for (const auto& file : golden()) {
@@ -87,7 +87,17 @@ TEST_CASE("priority 5 and a collapse id for the bulk daily types, 10 for what so
       seen.insert(type);
     }
   }
-  CHECK(seen.size() == 14);
+  CHECK(seen.size() == notify::type_count);
+
+  // An advertising notice is bulk too: power-friendly, and each one stays (no collapse).
+  auto ad = notify::decode(read(fs::path(NOTIFY_TEST_DATA_DIR) / "golden" / "SERVICE_NOTICE.marketing-scheduled.json"));
+  REQUIRE(ad.has_value());
+  const auto ad_plan = notify::plan(*ad, fams);
+  REQUIRE_FALSE(ad_plan.messages.empty());
+  for (const notify::Message& m : ad_plan.messages) {
+    CHECK(delivery_of(m).priority == 5);
+    CHECK(delivery_of(m).collapse_id.empty());
+  }
 }
 
 TEST_CASE("a payload over 4096 bytes is shortened like FCM's: the preview cut on a code point, then \"...\"") {

@@ -461,3 +461,17 @@ TEST_CASE("engine: sendAt holds a request until then, and refuses one too far ah
   }
   CHECK(rig.inner.sent().size() == 2);  // s3 only: 아빠 and 민지
 }
+
+TEST_CASE("engine: each push carries its device's service to the provider") {
+  Rig rig;
+  notify::Member dad = notify::member_v1(2, "아빠", dad_token);
+  dad.devices.push_back({"iphone-dad-0000000000000002", notify::PushService::apns, "ios", {}, {}, {}});
+  REQUIRE(rig.store.set_member(3, dad));
+  rig.engine->admit(one(record(emotion(), "m1")));
+  REQUIRE(rig.step_until([&] { return rig.engine->held() == 0; }));
+  REQUIRE(rig.inner.sent().size() == 3);
+  for (const auto& s : rig.inner.sent()) {
+    CAPTURE(s.token);
+    CHECK((s.service == notify::PushService::apns) == (s.token == "iphone-dad-0000000000000002"));
+  }
+}

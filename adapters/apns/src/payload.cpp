@@ -54,6 +54,7 @@ Delivery delivery_of(const Message& message) {
   if (message.title == catalog::title_birthday && body.starts_with(before_hole(catalog::birthday_soon)))
     return {5, "notify-birthday"};
   if (message.title == catalog::title_emotion_poke) return {10, "emotion-poke"};
+  if (std::string_view(message.title).starts_with(catalog::ad_title_prefix)) return {5, {}};  // an ad is never urgent
   return {10, {}};
 }
 

@@ -5,7 +5,8 @@
 // Faults are injected per token by the emulator's rules: 404 UNREGISTERED (the token is
 // cleared from the member store in Redis, unless it changed meanwhile), 503 (only that
 // token is sent again), a rejected service account and a fatal answer (the worker stops
-// with a non-zero status and keeps the records).
+// with a non-zero status and keeps the records). And --push fcm,apns: one family of
+// Android and iPhone members served by both emulators in one run.
 
 #include <doctest/doctest.h>
 
@@ -19,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "apns-emulator/emulator.hpp"
 #include "fcm-emulator/emulator.hpp"
 #include "notify/codec.hpp"
 #include "notify/redis/redis.hpp"
@@ -337,4 +339,86 @@ TEST_CASE("a fatal FCM answer mid-run stops the worker with status 1 and the rec
   CHECK(to_3[1].first == 200);
   CHECK(rig.pending() == 0);
   CHECK(rig.xlen("notify:dead") == 0);
+}
+
+TEST_CASE("notify-worker --push fcm,apns sends a family of Android and iPhone members through both services in one batch") {
+  FcmRig rig;
+  notify::test::ApnsEmulator apns;
+  // Each emulator has its own test CA: --ca-file takes a bundle of both.
+  const std::string bundle = rig.dir + "/ca-bundle.pem";
+  {
+    std::ofstream out(bundle);
+    for (const std::string& ca : {rig.emulator.ca_file(), apns.ca_file()}) out << std::ifstream(ca).rdbuf();
+  }
+  apns.faults(nlohmann::json::array({{{"match", "^f01u03-iphone"}, {"action", "unregistered"}}}));
+  const std::string dad_iphone = "f01u02-iphone-token-0002";
+  const std::string minji_iphone = "f01u03-iphone-token-0003";
+  // 아빠 (2) has an Android phone and an iPhone; 민지 (3) only an iPhone, which APNs says is gone.
+  notify::Member dad = notify::member_v1(2, "member2", FcmRig::token(1, 2), true);
+  dad.devices.push_back({dad_iphone, PushService::apns, "ios", "2026-01-05T09:00:00.000Z", {}, {}});
+  notify::Member minji = notify::member_v1(3, "member3", {}, true);
+  minji.devices.push_back({minji_iphone, PushService::apns, "ios", "2026-01-05T09:00:00.000Z", {}, {}});
+  REQUIRE(rig.store.set_member(1, dad).has_value());
+  REQUIRE(rig.store.set_member(1, minji).has_value());
+  rig.publish(1, 1);
+  rig.publish(2, 1);
+
+  const auto run_both = [&](const std::string& name) {
+    Process w({NOTIFY_WORKER_PROGRAM, "--queue", rig.server.url() + "/notify", "--members",
+                               rig.server.url(), "--push", "fcm,apns", "--fcm-credentials",
+                               rig.emulator.service_account_file(), "--fcm-endpoint", rig.emulator.url(),
+                               "--apns-key", apns.key_file(), "--apns-key-id", apns.options().key_id,
+                               "--apns-team-id", apns.options().team_id, "--apns-topic", apns.options().topic,
+                               "--apns-endpoint", apns.url(), "--ca-file", bundle, "--inbox", "null",
+                               "--log-format", "text", "--log-level", "debug", "--drain"},
+              rig.out(name), rig.err(name));
+    const auto status = w.wait();
+    REQUIRE(status.has_value());
+    CHECK_MESSAGE(*status == 0, rig.output(name));
+  };
+  run_both("w");
+
+  // FCM got the Android phone only, once per request, with the SPEC body.
+  const auto android = rig.sent_to(FcmRig::token(1, 2));
+  REQUIRE(android.size() == 2);
+  CHECK(rig.emulator.requests().size() == 2);
+  // APNs got both iPhones for each request, with the same text.
+  std::map<std::string, std::vector<nlohmann::json>> to_apple;
+  for (const auto& r : apns.requests()) to_apple[r["token"].get<std::string>()].push_back(r);
+  REQUIRE(to_apple[dad_iphone].size() == 2);
+  // Both requests were planned in one batch, before APNs answered for the dead iPhone:
+  // each tried it once, no request twice.
+  const std::size_t dead_tries = to_apple[minji_iphone].size();
+  CHECK(dead_tries >= 1);
+  CHECK(dead_tries <= 2);
+  for (const auto& r : to_apple[minji_iphone]) CHECK(r["status"] == 410);
+  CHECK(to_apple.size() == 2);
+  for (const auto& r : to_apple[dad_iphone]) {
+    CHECK(r["status"] == 200);
+    const auto payload = nlohmann::json::parse(r["body"].get<std::string>());
+    const auto& fcm_body = android[0].second["message"]["notification"];
+    const bool same_request = payload["param"] == android[0].second["message"]["data"]["param"];
+    CHECK(payload["aps"]["alert"]["title"] == fcm_body["title"]);
+    if (same_request) CHECK(payload["aps"]["alert"]["body"] == fcm_body["body"]);
+    CHECK(payload["screen"] == "MessageFamily");
+  }
+
+  CHECK(rig.events("w", "sent") == 4);
+  CHECK(rig.events("w", "invalid_token") == dead_tries);
+  CHECK(rig.events("w", "done") == 2);
+  CHECK(rig.pending() == 0);
+  CHECK(rig.xlen("notify:dead") == 0);
+  // The dead iPhone left 민지's devices; 아빠 keeps both of his.
+  CHECK(rig.member(1, 3)["devices"].empty());
+  CHECK(rig.member(1, 3)["userName"] == "member3");
+  CHECK(rig.member(1, 2)["devices"].size() == 2);
+  CHECK(rig.output("w").find(dad_iphone) == std::string::npos);  // tokens are shortened in logs
+
+  // The next request does not try the dead iPhone again.
+  rig.publish(3, 1);
+  run_both("w2");
+  CHECK(rig.events("w2", "done") == 1);
+  std::size_t after = 0;
+  for (const auto& r : apns.requests()) after += r["token"] == minji_iphone;
+  CHECK(after == dead_tries);
 }

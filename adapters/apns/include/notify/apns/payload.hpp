@@ -30,7 +30,8 @@ std::string payload(const Message& message, std::size_t max_bytes = max_payload_
 struct Delivery {
   /// apns-priority: 10 (at once) for what a family member just did, 5 (power-friendly) for
   /// the bulk scheduled sends: the daily story ("오늘의 이야기가 도착했습니다!", which
-  /// MESSAGE_TODAY and MESSAGE_BIRTHDAY both send) and the NOTIFY_BIRTHDAY reminder.
+  /// MESSAGE_TODAY and MESSAGE_BIRTHDAY both send), the NOTIFY_BIRTHDAY reminder, and an
+  /// advertising SERVICE_NOTICE (its title starts "(광고) ").
   int priority = 10;
   /// apns-collapse-id, empty for none: the bulk types and EMOTION_POKE, where a newer
   /// notification replaces an unread older one of the same kind.

@@ -5,6 +5,12 @@
 //   plan_render/<case>      plan(request, families) then encode_inbox(plan), given a
 //                           decoded request and the families the store returned
 //   full/<case>             all of the above for one record
+//   plan_render_settings/<case>  plan_render with every rule of time and consent on
+//                           (PlanPolicy::now_ms at 12:00 KST) and members carrying
+//                           settings: an iPhone beside the Android phone, a dated
+//                           marketing and night-time consent, quiet hours 23:00-07:00 in
+//                           Asia/Seoul or America/New_York, one channel switched off;
+//                           against plan_render/<case>, the cost of those rules
 // <case> is "mix" (COMMENT_MESSAGE with a Korean preview, EMOTION_CHOSEN,
 // TIMECAPSULE_OPEN with two capsules, MESSAGE_TODAY with one family, in turn), one
 // notification type (families of four members with FCM-sized tokens), or
@@ -35,6 +41,7 @@ struct Case {
   std::string name;
   std::vector<std::string> bodies;
   const notify::Families* families = nullptr;
+  const notify::Families* with_settings = nullptr;  ///< the same members, with v2 settings
 };
 
 /// An FCM registration token is about 160 characters.
@@ -76,6 +83,26 @@ notify::Families make_burst_families() {
   return notify::Families(std::move(families));
 }
 
+/// The same families, each member with settings every planning rule has to look at.
+notify::Families with_settings(const notify::Families& v1) {
+  std::vector<notify::Family> out(v1.all().begin(), v1.all().end());
+  const std::int64_t agreed = *notify::parse_rfc3339("2025-06-01T09:00:00Z");
+  for (notify::Family& f : out)
+    for (notify::Member& m : f.members) {
+      m.devices.push_back({token_for(m.userId + 1'000'000), notify::PushService::apns, "ios",
+                           "2026-01-05T09:00:00.000Z", {}, {}});
+      m.consent.marketing.agreedAt = agreed;
+      m.consent.nightAds.agreedAt = agreed;
+      m.timeZone = m.userId % 3 == 0 ? "America/New_York" : "Asia/Seoul";
+      m.quietHours = notify::DailyWindow{notify::LocalTime{23 * 60}, notify::LocalTime{7 * 60}};
+      m.preferences.set(notify::Category::photo, notify::Channel::email, false);
+    }
+  return notify::Families(std::move(out));
+}
+
+/// 12:00 KST: inside nobody's quiet hours in Seoul, inside them in New York.
+const notify::PlanPolicy settings_policy{*notify::parse_rfc3339("2026-12-04T03:00:00Z")};
+
 std::string burst_body() {
   std::string body = R"({"type":"MESSAGE_TODAY","param":{"familyIds":[)";
   for (int id = 1; id <= 100; ++id) body += (id > 1 ? "," : "") + std::to_string(id);
@@ -94,8 +121,10 @@ const char* const message_today = R"({"type":"MESSAGE_TODAY","param":{"familyIds
 std::vector<Case> make_cases() {
   static const notify::Families small = make_families();
   static const notify::Families burst = make_burst_families();
+  static const notify::Families small_settings = with_settings(small);
+  static const notify::Families burst_settings = with_settings(burst);
   std::vector<Case> cases;
-  cases.push_back({"mix", {comment_message, emotion_chosen, timecapsule_open, message_today}, &small});
+  cases.push_back({"mix", {comment_message, emotion_chosen, timecapsule_open, message_today}, &small, &small_settings});
   const std::pair<const char*, std::string> per_type[] = {
       {"MESSAGE_TODAY", message_today},
       {"MESSAGE_BIRTHDAY", R"({"type":"MESSAGE_BIRTHDAY","param":{"familyIds":[3,7]}})"},
@@ -117,8 +146,13 @@ std::vector<Case> make_cases() {
       {"PEDIA_ANSWER", R"({"type":"PEDIA_ANSWER","param":{"familyId":3,"ownerId":4}})"},
       {"PEDIA_EDIT_PHOTO", R"({"type":"PEDIA_EDIT_PHOTO","param":{"familyId":3,"ownerId":4,"editorId":5}})"},
   };
-  for (const auto& [name, body] : per_type) cases.push_back({name, {body}, &small});
-  cases.push_back({"MESSAGE_TODAY_100x10", {burst_body()}, &burst});
+  for (const auto& [name, body] : per_type) cases.push_back({name, {body}, &small, &small_settings});
+  cases.push_back({"SERVICE_NOTICE_ad",
+                   {R"({"type":"SERVICE_NOTICE","param":{"familyIds":[3,7],"title":"이번 주 특가",)"
+                    R"("body":"가족 앨범 인화 30% 할인","marketing":true}})"},
+                   &small,
+                   &small_settings});
+  cases.push_back({"MESSAGE_TODAY_100x10", {burst_body()}, &burst, &burst_settings});
   return cases;
 }
 
@@ -156,18 +190,23 @@ void run_decode_validate(benchmark::State& state, const Case& c) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
 }
 
-void run_plan_render(benchmark::State& state, const Case& c) {
+void plan_render(benchmark::State& state, const Case& c, const notify::Families& fams,
+                 const notify::PlanPolicy& policy) {
   const std::vector<notify::Request> requests = decode_all(c);
-  const notify::Families& fams = *c.families;
   std::size_t i = 0;
   for (auto _ : state) {
-    notify::Plan p = notify::plan(requests[i], fams);
+    notify::Plan p = notify::plan(requests[i], fams, policy);
     std::string inbox = notify::encode_inbox(p);
     benchmark::DoNotOptimize(p);
     benchmark::DoNotOptimize(inbox);
     if (++i == requests.size()) i = 0;
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+
+void run_plan_render(benchmark::State& state, const Case& c) { plan_render(state, c, *c.families, {}); }
+void run_plan_render_settings(benchmark::State& state, const Case& c) {
+  plan_render(state, c, *c.with_settings, settings_policy);
 }
 
 void run_full(benchmark::State& state, const Case& c) {
@@ -192,7 +231,8 @@ int main(int argc, char** argv) {
   for (const Case& c : cases) decode_all(c);  // fail fast on a broken input
   using Fn = void (*)(benchmark::State&, const Case&);
   const std::pair<const char*, Fn> stages[] = {
-      {"decode", run_decode}, {"decode_validate", run_decode_validate}, {"plan_render", run_plan_render}, {"full", run_full}};
+      {"decode", run_decode}, {"decode_validate", run_decode_validate}, {"plan_render", run_plan_render}, {"full", run_full},
+      {"plan_render_settings", run_plan_render_settings}};
   for (const auto& [stage, fn] : stages)
     for (const Case& c : cases) benchmark::RegisterBenchmark((std::string(stage) + "/" + c.name).c_str(), fn, c);
 

@@ -17,9 +17,11 @@
 #include <cstdlib>
 #include <fstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "apns-emulator/emulator.hpp"
+#include "h2load_apns.hpp"
 #include "notify/apns/apns.hpp"
 #include "notify/catalog.hpp"
 #include "notify/plan.hpp"
@@ -131,37 +133,6 @@ Result run_once(notify::apns::PushProvider& provider, const notify::Message& mes
   return r;
 }
 
-/// h2load's requests/s against the emulator with the provider's headers, or 0 when it could
-/// not run or not every request got a 2xx. `command` gets the command line, the provider
-/// token replaced by $JWT.
-double h2load_rate(notify::test::ApnsEmulator& emu, const Config& c, const std::string& body_file,
-                   const std::string& jwt, const std::string& token, std::string& command) {
-  const auto expiration = std::chrono::duration_cast<std::chrono::seconds>(
-                              std::chrono::system_clock::now().time_since_epoch()).count() + 86400;
-  command = "h2load -n " + std::to_string(c.h2load_requests) + " -c " + std::to_string(c.connections) + " -m " +
-            std::to_string(c.streams) + " -t 1 -d " + body_file + " -H 'apns-topic: " + emu.options().topic +
-            "' -H 'apns-push-type: alert' -H 'apns-priority: 5' -H 'apns-expiration: " + std::to_string(expiration) +
-            "' -H 'apns-collapse-id: message-today' -H 'content-type: application/json' -H 'authorization: bearer " +
-            jwt + "' " + emu.url() + "/3/device/" + token;
-  // h2load trusts no CA file of ours: it does not verify certificates at all.
-  FILE* p = popen((command + " 2>&1").c_str(), "r");
-  const auto at = command.find("bearer ");
-  command.replace(at + 7, jwt.size(), "$JWT");  // never print a secret
-  if (!p) return 0;
-  char line[512];
-  double rate = 0;
-  long ok = 0;
-  while (std::fgets(line, sizeof line, p)) {
-    double took = 0, rps = 0;
-    char unit[8] = {};
-    long x2 = 0;
-    if (std::sscanf(line, "finished in %lf%7[^,], %lf req/s", &took, unit, &rps) == 3) rate = rps;
-    if (std::sscanf(line, "status codes: %ld 2xx", &x2) == 1) ok = x2;
-  }
-  pclose(p);
-  return ok == static_cast<long>(c.h2load_requests) ? rate : 0;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -214,13 +185,17 @@ int main(int argc, char** argv) {
     if (c.h2load) {
       const std::string body_file = emu.dir() + "/payload.json";
       std::ofstream(body_file) << notify::apns::payload(message);
-      auto signer = notify::apns::Signer::load(credentials->key_pem);
-      const auto now = std::chrono::duration_cast<std::chrono::seconds>(
-          std::chrono::system_clock::now().time_since_epoch());
-      const auto jwt = notify::apns::make_jwt(credentials->key_id, credentials->team_id, *signer, now.count());
+      const std::string jwt = notify::bench::provider_token(emu);
+      const auto expiration = std::chrono::duration_cast<std::chrono::seconds>(
+                                  std::chrono::system_clock::now().time_since_epoch()).count() + 86400;
+      const std::vector<std::pair<std::string, std::string>> headers = {
+          {"apns-topic", emu.options().topic}, {"apns-push-type", "alert"}, {"apns-priority", "5"},
+          {"apns-expiration", std::to_string(expiration)}, {"apns-collapse-id", "message-today"}};
+      const notify::bench::H2loadRun run{c.h2load_requests, c.connections, c.streams, body_file};
       std::vector<double> h2;
       std::string command;
-      for (int i = 0; i < c.runs; ++i) h2.push_back(h2load_rate(emu, c, body_file, *jwt, tokens[0], command));
+      for (int i = 0; i < c.runs; ++i)
+        h2.push_back(notify::bench::h2load_rate(emu, run, headers, jwt, tokens[0], command));
       const double ceiling = median(h2);
       std::printf("%-10s emulator ceiling (h2load, median of %d): %.0f req/s; the provider reaches %.0f%% of it\n",
                   "", c.runs, ceiling, ceiling > 0 ? 100.0 * median(rates) / ceiling : 0.0);

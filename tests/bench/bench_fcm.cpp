@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "fcm-emulator/emulator.hpp"
-#include "h2load.hpp"
+#include "h2load_fcm.hpp"
 #include "notify/fcm/fcm.hpp"
 #include "notify/plan.hpp"
 

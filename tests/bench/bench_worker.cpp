@@ -1,12 +1,22 @@
 // SPDX-License-Identifier: MIT
 // End to end: the real notify-worker binary draining a Redis stream through the FCM
-// emulator (TLS), against the emulator's own ceiling measured with h2load.
+// emulator or the APNs emulator (TLS, their test CA), against the emulator's own ceiling
+// measured with h2load.
 //
-//   bench_worker [--runs R] [--workload w1|w2|all] [--latency MS[,MS...]] [--small]
-//                [--worker-args "ARGS"] [--no-h2load] [--h2load-requests N (40000)] [--redis-stats]
+//   bench_worker [--service fcm|apns] [--runs R] [--workload w1|w2|all] [--latency MS[,MS...]]
+//                [--small] [--worker-args "ARGS"] [--no-h2load] [--h2load-requests N (40000)]
+//                [--redis-stats]
+//
+// --service fcm (the default): `--push fcm`, members in the first version's form
+// {"userName", "fcmToken", "mktPushAgreed"}, each with a unique ~160-character token.
+// --service apns: `--push apns` with --apns-key/-key-id/-team-id/-topic/-endpoint and
+// --ca-file pointing at the APNs emulator; members in the v2 form, each with one device
+// {"token", "provider": "apns", "platform": "ios"} and a unique 64-hex-digit token. The
+// emulator's records give the pushes: the device token from the path, screen and param
+// from the payload's top-level custom keys (param a JSON string, as with FCM's data).
 //
 // One redis-server (free loopback port) and one emulator for the whole run; members are
-// loaded once. Workloads (families of 4 members, each with a ~160-character token):
+// loaded once. Workloads (families of 4 members, one device each):
 //   w1 "noon burst": MESSAGE_TODAY to 10,000 families, 100 requests of 100 families each
 //      (every family exactly once, as the daily job does): 40,000 pushes, no inbox.
 //   w2 "interactive": 2,000 records of 12 interactive types in a fixed mix of 20 (comments,
@@ -15,12 +25,18 @@
 // --small: w1 over 1,000 families (4,000 pushes), w2 200 records (500 pushes).
 //
 // Each run publishes the workload on a fresh stream (fresh request ids, a fresh inbox
-// stream), resets the emulator, runs `notify-worker ... --drain` and waits for it (wait4:
-// its CPU time and peak RSS). pushes/s is the emulator's view, from the first to the last
-// messages:send it received; "wall" is from the worker's start to its exit. Every run is
+// stream), resets the emulator and sets its latency (POST /_emulator/config), runs
+// `notify-worker ... --drain` and waits for it (wait4: its CPU time and peak RSS).
+// pushes/s is the emulator's view, from the first to the last push (messages:send or
+// /3/device) it received; "wall" is from the worker's start to its exit. Every run is
 // checked: exit status 0, each expected (token, screen, param) pushed exactly as often as
 // expected and answered 200, the expected inbox records, no dead letters; any difference
 // ends the benchmark with status 1, so a fast but wrong worker cannot look good.
+//
+// The ceiling: h2load with the worker's connections x streams (FCM: --fcm-connections /
+// --fcm-streams from --worker-args, else 8 x 50; APNs: the provider's 2 x 100, which the
+// worker has no flags for), the same latency, a recorded body of about the average size
+// (APNs: with the apns-* headers the worker sent with it, but apns-id).
 #include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -35,14 +51,19 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
+#include "apns-emulator/emulator.hpp"
 #include "fcm-emulator/emulator.hpp"
-#include "h2load.hpp"
+#include "h2load_apns.hpp"
+#include "h2load_fcm.hpp"
+#include "notify/apns/apns.hpp"
 #include "notify/redis/redis.hpp"
 #include "redis_server.hpp"
 
@@ -52,7 +73,10 @@ using Clock = std::chrono::steady_clock;
 using json = nlohmann::json;
 using notify::Id;
 
+enum class Service { fcm, apns };
+
 struct Config {
+  Service service = Service::fcm;
   int runs = 3;
   std::vector<std::string> workloads = {"w1", "w2"};
   std::vector<int> latencies = {0, 20};
@@ -85,7 +109,12 @@ Config parse(int argc, char** argv) {
       if (i + 1 >= argc) usage(a + " needs a value");
       return argv[++i];
     };
-    if (a == "--runs") c.runs = std::max(1, std::stoi(next()));
+    if (a == "--service") {
+      const std::string v = next();
+      if (v == "fcm") c.service = Service::fcm;
+      else if (v == "apns") c.service = Service::apns;
+      else usage("--service is fcm or apns");
+    } else if (a == "--runs") c.runs = std::max(1, std::stoi(next()));
     else if (a == "--small") c.small = true;
     else if (a == "--no-h2load") c.h2load = false;
     else if (a == "--redis-stats") c.redis_stats = true;
@@ -126,8 +155,20 @@ const char* const names[members_per_family] = {"엄마", "아빠", "민지", "�
 /// Member k (1..4) of family f: user id f*10+k, so ids are unique across families.
 Id user_id(Id family, int k) { return family * 10 + k; }
 
-/// A unique FCM-like registration token of about 160 characters.
-std::string device_token(Id family, int k) {
+/// A unique FCM-like registration token of about 160 characters, or a unique APNs-like
+/// device token of 64 hex digits (the user id, then digits that vary with it).
+std::string device_token(Service service, Id family, int k) {
+  if (service == Service::apns) {
+    static constexpr char hex[] = "0123456789abcdef";
+    auto x = static_cast<std::uint64_t>(user_id(family, k));
+    std::string t(16, '0');
+    for (std::size_t i = 16; i-- > 0; x >>= 4) t[i] = hex[x & 15];
+    for (std::uint64_t y = static_cast<std::uint64_t>(user_id(family, k)) * 0x9E3779B97F4A7C15u + 1; t.size() < 64;) {
+      y = y * 6364136223846793005u + 1442695040888963407u;
+      t += hex[(y >> 59) & 15];
+    }
+    return t;
+  }
   std::string t = "f" + std::to_string(family) + "u" + std::to_string(k) + ":APA91b";
   while (t.size() < 163) t += static_cast<char>('A' + (t.size() * 7 + static_cast<std::size_t>(family) * 13 + k) % 26);
   return t;
@@ -136,13 +177,14 @@ std::string device_token(Id family, int k) {
 /// What a workload must lead to: pushes keyed "token|screen|param" and inbox records
 /// keyed "receiverId|screen", each with how often.
 struct Expected {
+  Service service = Service::fcm;
   std::map<std::string, int> pushes;
   std::map<std::string, int> inbox;
   std::size_t push_count = 0;
   std::size_t inbox_count = 0;
 
   void push(Id family, int k, const std::string& screen, const json& param) {
-    ++pushes[device_token(family, k) + "|" + screen + "|" + (param.is_null() ? std::string() : param.dump())];
+    ++pushes[device_token(service, family, k) + "|" + screen + "|" + (param.is_null() ? std::string() : param.dump())];
     ++push_count;
   }
   void record(Id family, int k, const std::string& screen) {
@@ -158,8 +200,9 @@ struct Workload {
 };
 
 /// w1: MESSAGE_TODAY, families 1..families in requests of 100 consecutive families.
-Workload noon_burst(Id families) {
+Workload noon_burst(Service service, Id families) {
   Workload w{"w1", {}, {}};
+  w.expected.service = service;
   for (Id first = 1; first <= families; first += 100) {
     json ids = json::array();
     for (Id f = first; f < first + 100 && f <= families; ++f) {
@@ -177,8 +220,9 @@ Workload noon_burst(Id families) {
 /// holds 6 that write inbox records (comments, photo, time capsule, letter or pedia
 /// question: 16 pushes, 15 inbox records) and 14 that do not (6 EMOTION_CHOSEN, 4
 /// NOTIFY_BIRTHDAY, 4 EMOTION_POKE: 34 pushes): 2.5 pushes and 0.75 inbox records each.
-Workload interactive(int records, Id families) {
+Workload interactive(Service service, int records, Id families) {
   Workload w{"w2", {}, {}};
+  w.expected.service = service;
   Expected& e = w.expected;
   const std::string comment = "오늘 저녁은 다 같이 삼겹살 먹어요! 일찍 와요";
   for (int i = 0; i < records; ++i) {
@@ -250,14 +294,21 @@ Workload interactive(int records, Id families) {
   return w;
 }
 
-/// HSET family:<f> for families 1..n, 1,000 families per round trip.
-void load_members(notify::redis::Connection& conn, Id families) {
+/// HSET family:<f> for families 1..n, 1,000 families per round trip. FCM: the first
+/// version's form; APNs: the v2 form with one iOS device.
+void load_members(notify::redis::Connection& conn, Service service, Id families) {
   std::vector<notify::redis::Command> batch;
   for (Id f = 1; f <= families; ++f) {
     notify::redis::Command c = {"HSET", "family:" + std::to_string(f)};
     for (int k = 1; k <= members_per_family; ++k) {
       c.push_back("user:" + std::to_string(user_id(f, k)));
-      c.push_back(json{{"userName", names[k - 1]}, {"fcmToken", device_token(f, k)}, {"mktPushAgreed", true}}.dump());
+      const std::string token = device_token(service, f, k);
+      c.push_back(service == Service::apns
+                      ? json{{"userName", names[k - 1]},
+                             {"devices", {{{"token", token}, {"provider", "apns"}, {"platform", "ios"}}}},
+                             {"mktPushAgreed", true}}
+                            .dump()
+                      : json{{"userName", names[k - 1]}, {"fcmToken", token}, {"mktPushAgreed", true}}.dump());
     }
     batch.push_back(std::move(c));
     if (batch.size() == 1000 || f == families) {
@@ -281,6 +332,8 @@ struct RunResult {
   double cpu_s = 0;           // user + system of the worker
   double max_rss_mib = 0;
   std::string body_sample;    // a request body of about the average size
+  std::string token_sample;   // APNs: its device token
+  std::vector<std::pair<std::string, std::string>> headers_sample;  // APNs: its apns-* headers but apns-id
 };
 
 /// Thrown by fail(), caught in main: the servers stop and their directories go.
@@ -434,14 +487,17 @@ class Launcher {
 class Bench {
  public:
   Bench(const Config& config, Id families, Launcher& launcher)
-      : config_(config),
-        launcher_(launcher),
-        emulator_(notify::test::EmulatorOptions{.tls = true, .latency_ms = 0, .max_concurrent_streams = 1000, .record = true}),
-        conn_(*notify::redis::parse_url(redis_.url())) {
+      : config_(config), launcher_(launcher) {
+    if (config.service == Service::apns)
+      apns_.emplace(notify::test::ApnsEmulatorOptions{
+          .tls = true, .latency_ms = 0, .max_concurrent_streams = 1000, .record = true});
+    else
+      fcm_.emplace(notify::test::EmulatorOptions{.tls = true, .latency_ms = 0, .max_concurrent_streams = 1000, .record = true});
+    conn_.emplace(*notify::redis::parse_url(redis_.url()));
     char tmpl[] = "/tmp/notify-bench-worker-XXXXXX";
     if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
     dir_ = tmpl;
-    load_members(conn_, families);
+    load_members(*conn_, config.service, families);
   }
   ~Bench() {
     std::error_code ec;
@@ -450,7 +506,10 @@ class Bench {
   Bench(const Bench&) = delete;
   Bench& operator=(const Bench&) = delete;
 
-  notify::test::FcmEmulator& emulator() { return emulator_; }
+  /// The emulator in use: FCM's unless --service apns.
+  notify::test::FcmEmulator& fcm() { return *fcm_; }
+  notify::test::ApnsEmulator& apns() { return *apns_; }
+  void reset_emulator() { fcm_ ? fcm_->reset() : apns_->reset(); }
   const std::string& dir() const { return dir_; }
 
   RunResult run(const Workload& w, int latency) {
@@ -475,17 +534,31 @@ class Bench {
       if (!bodies.empty())
         if (auto s = producer.send(bodies); !s) fail("publishing: " + s.error().message);
     }
-    emulator_.reset();
-    emulator_.configure({{"latency_ms", latency}});
-    if (config_.redis_stats) (void)conn_.command({"CONFIG", "RESETSTAT"});
+    reset_emulator();
+    const json config = {{"latency_ms", latency}};
+    fcm_ ? fcm_->configure(config) : apns_->configure(config);
+    if (config_.redis_stats) (void)conn_->command({"CONFIG", "RESETSTAT"});
 
     std::vector<std::string> argv = {NOTIFY_WORKER_PROGRAM, "--queue", redis_.url() + "/" + stream, "--members",
-                                     redis_.url(), "--push", "fcm", "--fcm-credentials",
-                                     emulator_.service_account_file(), "--fcm-endpoint", emulator_.url(), "--ca-file",
-                                     emulator_.ca_file(), "--inbox", redis_.url() + "/" + inbox, "--drain"};
+                                     redis_.url()};
+    if (fcm_) {
+      argv.insert(argv.end(), {"--push", "fcm", "--fcm-credentials", fcm_->service_account_file(), "--fcm-endpoint",
+                               fcm_->url(), "--ca-file", fcm_->ca_file()});
+    } else {
+      const notify::test::ApnsEmulatorOptions& o = apns_->options();
+      argv.insert(argv.end(), {"--push", "apns", "--apns-key", apns_->key_file(), "--apns-key-id", o.key_id,
+                               "--apns-team-id", o.team_id, "--apns-topic", o.topic, "--apns-endpoint", apns_->url(),
+                               "--ca-file", apns_->ca_file()});
+    }
+    argv.insert(argv.end(), {"--inbox", redis_.url() + "/" + inbox, "--drain"});
     argv.insert(argv.end(), config_.worker_args.begin(), config_.worker_args.end());
     RunResult r;
+    // The FCM emulator's t_ms is CLOCK_MONOTONIC (as steady_clock on Linux), the APNs
+    // emulator's the Unix time in milliseconds (Date.now()).
     const auto t0 = Clock::now();
+    const double t0_ms = fcm_ ? std::chrono::duration<double, std::milli>(t0.time_since_epoch()).count()
+                              : std::chrono::duration<double, std::milli>(
+                                    std::chrono::system_clock::now().time_since_epoch()).count();
     rusage usage{};
     const int status = spawn_and_wait(argv, usage);
     const auto t1 = Clock::now();
@@ -495,7 +568,7 @@ class Bench {
     r.max_rss_mib = static_cast<double>(usage.ru_maxrss) / 1024.0;
     if (status != 0) fail(w.name + " run " + tag + ": notify-worker exited with status " + std::to_string(status), dir_);
     if (config_.redis_stats) print_redis_stats(w.name + " " + std::to_string(latency) + " ms " + tag);
-    check(w, tag, inbox, stream, t0, r);
+    check(w, tag, inbox, stream, t0_ms, r);
     return r;
   }
 
@@ -511,7 +584,7 @@ class Bench {
 
   /// The commands Redis served during the run (INFO commandstats): calls and microseconds.
   void print_redis_stats(const std::string& what) {
-    auto info = conn_.command({"INFO", "commandstats"});
+    auto info = conn_->command({"INFO", "commandstats"});
     if (!info) return;
     std::string line;
     std::istringstream in(info->str);
@@ -530,8 +603,8 @@ class Bench {
   /// Compares what the emulator and the inbox stream saw with what the workload must
   /// lead to; fills the timings the emulator saw.
   void check(const Workload& w, const std::string& tag, const std::string& inbox, const std::string& stream,
-             Clock::time_point started, RunResult& r) {
-    const json records = emulator_.requests();
+             double started_ms, RunResult& r) {
+    const json records = fcm_ ? fcm_->requests() : apns_->requests();
     std::map<std::string, int> got;
     double first = 0, last = 0;
     std::size_t not_ok = 0, bytes = 0;
@@ -542,38 +615,52 @@ class Bench {
       last = &rec == &records.front() ? t : std::max(last, t);
       const std::string& body = rec["body"].get_ref<const std::string&>();
       bytes += body.size();
+      if (apns_) {
+        // The device token is the path's; screen and param are the payload's own keys.
+        const json p = json::parse(body);
+        const std::string param = p.contains("param") ? json::parse(p["param"].get<std::string>()).dump() : "";
+        ++got[rec.value("token", std::string()) + "|" + p.value("screen", std::string()) + "|" + param];
+        continue;
+      }
       const json m = json::parse(body)["message"];
       const json& data = m.contains("data") ? m["data"] : json::object();
       const std::string param = data.contains("param") ? json::parse(data["param"].get<std::string>()).dump() : "";
       ++got[m.value("token", std::string()) + "|" + data.value("screen", std::string()) + "|" + param];
     }
-    if (not_ok > 0) fail(w.name + " run " + tag + ": " + std::to_string(not_ok) + " messages:send answers were not 200", dir_);
+    if (not_ok > 0)
+      fail(w.name + " run " + tag + ": " + std::to_string(not_ok) + (apns_ ? " /3/device" : " messages:send") +
+               " answers were not 200",
+           dir_);
     if (records.size() != w.expected.push_count || got != w.expected.pushes)
       fail(w.name + " run " + tag + ": the emulator received " + std::to_string(records.size()) + " pushes, expected " +
                std::to_string(w.expected.push_count) + " (each exactly once):\n" + diff(got, w.expected.pushes),
            dir_);
     r.pushes = records.size();
     r.push_span_s = (last - first) / 1000.0;
-    // steady_clock and Node's hrtime are both CLOCK_MONOTONIC on Linux.
-    const double started_ms = std::chrono::duration<double, std::milli>(started.time_since_epoch()).count();
     r.startup_s = (first - started_ms) / 1000.0;
     r.tail_s = r.wall_s - r.startup_s - r.push_span_s;
-    const json stats = emulator_.stats();
+    const json stats = fcm_ ? fcm_->stats() : apns_->stats();
     r.max_streams = stats.value("max_concurrent_streams", 0);
     r.sessions = stats.value("sessions_opened", 0);
     // The body closest to the average size, for h2load.
     const double mean = records.empty() ? 0 : static_cast<double>(bytes) / static_cast<double>(records.size());
     double best = 1e18;
+    const json* sample = nullptr;
     for (const json& rec : records) {
       const auto& body = rec["body"].get_ref<const std::string&>();
       const double d = std::abs(static_cast<double>(body.size()) - mean);
-      if (d < best) best = d, r.body_sample = body;
+      if (d < best) best = d, r.body_sample = body, sample = &rec;
+    }
+    if (apns_ && sample) {
+      r.token_sample = (*sample)["token"].get<std::string>();
+      for (const auto& [name, value] : (*sample)["headers"].items())
+        if (name != "apns-id") r.headers_sample.emplace_back(name, value.get<std::string>());
     }
 
     std::map<std::string, int> inbox_got;
     std::size_t inbox_count = 0;
     for (std::string from = "-";;) {
-      auto reply = conn_.command({"XRANGE", inbox, from, "+", "COUNT", "1000"});
+      auto reply = conn_->command({"XRANGE", inbox, from, "+", "COUNT", "1000"});
       if (!reply) fail("XRANGE " + inbox + ": " + reply.error().message);
       if (reply->elements.empty()) break;
       for (const auto& entry : reply->elements) {
@@ -593,9 +680,9 @@ class Bench {
                std::to_string(w.expected.inbox_count) + ":\n" + diff(inbox_got, w.expected.inbox),
            dir_);
     for (const std::string& s : {stream, stream + ":dead", stream + ":delayed"}) {
-      auto type = conn_.command({"TYPE", s});
+      auto type = conn_->command({"TYPE", s});
       if (!type || type->str == "none") continue;
-      auto n = conn_.command({type->str == "zset" ? "ZCARD" : "XLEN", s});
+      auto n = conn_->command({type->str == "zset" ? "ZCARD" : "XLEN", s});
       if (n && n->integer != 0) fail(w.name + " run " + tag + ": " + s + " still holds " + std::to_string(n->integer) + " entries", dir_);
     }
   }
@@ -603,8 +690,9 @@ class Bench {
   Config config_;
   Launcher& launcher_;
   notify::test::RedisServer redis_;
-  notify::test::FcmEmulator emulator_;
-  notify::redis::Connection conn_;
+  std::optional<notify::test::FcmEmulator> fcm_;    // --service fcm
+  std::optional<notify::test::ApnsEmulator> apns_;  // --service apns
+  std::optional<notify::redis::Connection> conn_;
   std::string dir_;
   int run_count_ = 0;
 };
@@ -636,10 +724,12 @@ int run_benchmark(const Config& c, Launcher& launcher) {
 
   std::vector<Workload> workloads;
   for (const std::string& name : c.workloads)
-    workloads.push_back(name == "w1" ? noon_burst(w1_families) : interactive(w2_records, w2_families));
+    workloads.push_back(name == "w1" ? noon_burst(c.service, w1_families)
+                                     : interactive(c.service, w2_records, w2_families));
 
-  std::printf("bench_worker: notify-worker --push fcm --drain, TLS emulator, %d run(s) per line, medians; load average %s\n",
-              c.runs, load_average().c_str());
+  const bool apns = c.service == Service::apns;
+  std::printf("bench_worker: notify-worker --push %s --drain, TLS %semulator, %d run(s) per line, medians; load average %s\n",
+              apns ? "apns" : "fcm", apns ? "APNs " : "", c.runs, load_average().c_str());
   std::string extra;
   for (const std::string& a : c.worker_args) extra += " " + a;
   std::printf("worker args:%s\n", extra.empty() ? " (defaults)" : extra.c_str());
@@ -660,7 +750,8 @@ int run_benchmark(const Config& c, Launcher& launcher) {
     for (int latency : c.latencies) {
       std::vector<double> rate, wall_rate, startup, tail, streams, cpu;
       double rss = 0;
-      std::string sample;
+      std::string sample, sample_token;
+      std::vector<std::pair<std::string, std::string>> sample_headers;
       std::size_t pushes = 0;
       for (int i = 0; i < c.runs; ++i) {
         const RunResult r = bench.run(w, latency);
@@ -673,19 +764,32 @@ int run_benchmark(const Config& c, Launcher& launcher) {
         cpu.push_back(r.cpu_s / static_cast<double>(r.pushes) * 10000.0);
         rss = std::max(rss, r.max_rss_mib);
         sample = r.body_sample;
+        sample_token = r.token_sample;
+        sample_headers = r.headers_sample;
       }
       double ceiling = 0;
       if (c.h2load) {
         notify::bench::H2loadRun run;
         run.requests = c.h2load_requests;
-        run.connections = worker_flag(c, "--fcm-connections", 8);
-        run.streams = worker_flag(c, "--fcm-streams", 50);
+        if (apns) {  // the worker has no flags for these: the provider's defaults
+          run.connections = notify::apns::Options{}.connections;
+          run.streams = notify::apns::Options{}.streams_per_connection;
+        } else {
+          run.connections = worker_flag(c, "--fcm-connections", 8);
+          run.streams = worker_flag(c, "--fcm-streams", 50);
+        }
         run.body_file = bench.dir() + "/body.json";
         std::ofstream(run.body_file) << sample;
-        bench.emulator().reset();
-        const std::string token = notify::bench::access_token(bench.emulator());
+        bench.reset_emulator();
         std::vector<double> h2;
-        for (int i = 0; i < c.runs; ++i) h2.push_back(notify::bench::h2load_rate(bench.emulator(), run, token, command));
+        if (apns) {
+          const std::string jwt = notify::bench::provider_token(bench.apns());
+          for (int i = 0; i < c.runs; ++i)
+            h2.push_back(notify::bench::h2load_rate(bench.apns(), run, sample_headers, jwt, sample_token, command));
+        } else {
+          const std::string token = notify::bench::access_token(bench.fcm());
+          for (int i = 0; i < c.runs; ++i) h2.push_back(notify::bench::h2load_rate(bench.fcm(), run, token, command));
+        }
         ceiling = median(h2);
         if (ceiling == 0) std::fprintf(stderr, "h2load did not complete: %s\n", command.c_str());
       }
@@ -701,11 +805,20 @@ int run_benchmark(const Config& c, Launcher& launcher) {
       std::fflush(stdout);
     }
   }
-  std::printf("\npushes/s: first to last messages:send as the emulator saw them; wall p/s: worker start to exit;\n"
-              "start s: worker start to its first push; tail s: its last push to its exit; streams: most pushes in\n"
-              "flight at once at the emulator; h2load/s: the emulator's ceiling, same latency, a body of the\n"
-              "average size, the worker's connections x streams; ratio: pushes/s / h2load; CPU: the worker's user+sys;\n"
-              "RSS: the worker's peak (max over runs). Every run checked: each push exactly once, every inbox record.\n");
+  if (apns)
+    std::printf("\npushes/s: first to last POST /3/device as the emulator saw them; wall p/s: worker start to exit;\n"
+                "start s: worker start to its first push; tail s: its last push to its exit; streams: most pushes in\n"
+                "flight at once at the emulator; h2load/s: the emulator's ceiling, same latency, a payload of the\n"
+                "average size with its apns-* headers, the provider's %zu x %zu connections x streams; ratio: pushes/s\n"
+                "/ h2load; CPU: the worker's user+sys; RSS: the worker's peak (max over runs). Every run checked: each\n"
+                "push exactly once, every inbox record.\n",
+                notify::apns::Options{}.connections, notify::apns::Options{}.streams_per_connection);
+  else
+    std::printf("\npushes/s: first to last messages:send as the emulator saw them; wall p/s: worker start to exit;\n"
+                "start s: worker start to its first push; tail s: its last push to its exit; streams: most pushes in\n"
+                "flight at once at the emulator; h2load/s: the emulator's ceiling, same latency, a body of the\n"
+                "average size, the worker's connections x streams; ratio: pushes/s / h2load; CPU: the worker's user+sys;\n"
+                "RSS: the worker's peak (max over runs). Every run checked: each push exactly once, every inbox record.\n");
   if (!command.empty()) std::printf("h2load: %s\n", command.c_str());
   return 0;
 }

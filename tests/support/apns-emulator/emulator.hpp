@@ -61,6 +61,8 @@ class ApnsEmulator {
   nlohmann::json requests() { return nlohmann::json::parse(control("GET", "/_emulator/requests")); }
   void reset() { control("POST", "/_emulator/reset"); }
   void expire_tokens() { control("POST", "/_emulator/expire-tokens"); }
+  /// Changes settings while running, e.g. {{"latency_ms", 20}} (kept across reset()).
+  void configure(const nlohmann::json& config) { control("POST", "/_emulator/config", config.dump()); }
   /// Replaces the fault rules, e.g. {{"match","^dead-"},{"action","unregistered"}}.
   void faults(const nlohmann::json& rules) { control("POST", "/_emulator/faults", nlohmann::json{{"rules", rules}}.dump()); }
 

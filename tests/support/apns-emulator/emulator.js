@@ -40,6 +40,7 @@
 // POST /_emulator/reset           clears records, counters, fault rules, expired tokens
 // POST /_emulator/faults  {"rules":[...]}   replaces the fault rules
 // POST /_emulator/expire-tokens   every provider token seen so far gets 403 ExpiredProviderToken
+// POST /_emulator/config  {"latency_ms":N}  sets what --latency-ms set (kept across resets)
 //
 // A fault rule applies to requests whose device token matches `match` (a regular
 // expression), at most `times` times when given. Actions: ok, unregistered (410
@@ -278,6 +279,14 @@ function handleControl(stream, method, path, raw) {
   }
   if (method === 'POST' && path === '/_emulator/faults') {
     try { state.rules = compileRules(input.rules); } catch (e) { return sendJson(stream, 400, { error: String(e) }); }
+    return sendJson(stream, 200, {});
+  }
+  if (method === 'POST' && path === '/_emulator/config') {
+    if (input.latency_ms !== undefined) {
+      const ms = Number(input.latency_ms);
+      if (!(ms >= 0)) return sendJson(stream, 400, { error: 'latency_ms must be a number of milliseconds' });
+      opt.latencyMs = ms;
+    }
     return sendJson(stream, 200, {});
   }
   if (method === 'POST' && path === '/_emulator/expire-tokens') {

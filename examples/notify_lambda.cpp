@@ -48,6 +48,7 @@ and answers each with {"batchItemFailures":[...]}. Settings come from the enviro
                           APNs token auth: the .p8 key file, its key id, the team id and
                           the app's bundle id (with apns in NOTIFY_PUSH)
   NOTIFY_APNS_ENDPOINT    production (default) | sandbox | an http(s):// URL
+  NOTIFY_APNS_CONNECTIONS, NOTIFY_APNS_STREAMS HTTP/2 connections and streams to APNs
   NOTIFY_INBOX            log (default) | null | redis://HOST:PORT/STREAM | an SQS queue URL
   NOTIFY_LOG_FORMAT       text (default) | json: events on stderr, one per line
   NOTIFY_LOG_LEVEL        debug|info|warn|error (default info): info tells each record's
@@ -106,7 +107,7 @@ int main(int argc, char** argv) {
                     {"push-delay-ms"},   {"fcm-credentials"}, {"fcm-endpoint"}, {"ca-file"},
                     {"fcm-connections"}, {"fcm-streams"},     {"time-reserve-ms"}, {"log-level"},
                     {"metrics"},         {"apns-key"},    {"apns-key-id"},     {"apns-team-id"},
-                    {"apns-topic"},      {"apns-endpoint"}};
+                    {"apns-topic"},      {"apns-endpoint"}, {"apns-connections"}, {"apns-streams"}};
   if (auto err = opts.parse(argc, argv, 1); !err.empty()) return init_failed(*client, err);
   if (auto err = opts.parse_env(); !err.empty()) return init_failed(*client, err);
   if (auto p = cli::check_flags(opts)) return init_failed(*client, p->message);

@@ -62,6 +62,8 @@ constexpr std::string_view usage_text = R"(usage: notify-worker --queue URL --me
   --apns-endpoint production|sandbox|URL
                           api.push.apple.com (default), api.sandbox.push.apple.com, or an
                           emulator's URL (http:// speaks HTTP/2 in cleartext)
+  --apns-connections N    HTTP/2 connections to APNs, kept open (default 2)
+  --apns-streams N        concurrent requests per connection (default 100)
   --inbox log|null|URL    inbox records: log (default) prints them to stdout, null drops
                           them, redis://HOST:PORT/STREAM appends each request's records to
                           that stream (one entry per request, field "body"), and an
@@ -162,6 +164,8 @@ int main(int argc, char** argv) {
                     {"apns-team-id"},
                     {"apns-topic"},
                     {"apns-endpoint"},
+                    {"apns-connections"},
+                    {"apns-streams"},
                     {"log-level"},
                     {"max-in-flight"},
                     {"metrics-listen"},

@@ -34,8 +34,8 @@
 // ends the benchmark with status 1, so a fast but wrong worker cannot look good.
 //
 // The ceiling: h2load with the worker's connections x streams (FCM: --fcm-connections /
-// --fcm-streams from --worker-args, else 8 x 50; APNs: the provider's 2 x 100, which the
-// worker has no flags for), the same latency, a recorded body of about the average size
+// --fcm-streams from --worker-args, else 8 x 50; APNs: --apns-connections / --apns-streams,
+// else the provider's 2 x 100), the same latency, a recorded body of about the average size
 // (APNs: with the apns-* headers the worker sent with it, but apns-id).
 #include <fcntl.h>
 #include <sys/prctl.h>
@@ -771,9 +771,9 @@ int run_benchmark(const Config& c, Launcher& launcher) {
       if (c.h2load) {
         notify::bench::H2loadRun run;
         run.requests = c.h2load_requests;
-        if (apns) {  // the worker has no flags for these: the provider's defaults
-          run.connections = notify::apns::Options{}.connections;
-          run.streams = notify::apns::Options{}.streams_per_connection;
+        if (apns) {
+          run.connections = worker_flag(c, "--apns-connections", notify::apns::Options{}.connections);
+          run.streams = worker_flag(c, "--apns-streams", notify::apns::Options{}.streams_per_connection);
         } else {
           run.connections = worker_flag(c, "--fcm-connections", 8);
           run.streams = worker_flag(c, "--fcm-streams", 50);

@@ -44,7 +44,7 @@ app::Options worker_options() {
           {"batch-size"},    {"inbox"},           {"dead-letter"},  {"claim-idle-ms"}, {"push-delay-ms"},
           {"fcm-credentials"}, {"fcm-endpoint"},  {"ca-file"},      {"fcm-connections"}, {"fcm-streams"},
           {"log-level"},     {"max-in-flight"},   {"apns-key"},     {"apns-key-id"},  {"apns-team-id"},
-          {"apns-topic"},    {"apns-endpoint"}};
+          {"apns-topic"},    {"apns-endpoint"},     {"apns-connections"}, {"apns-streams"}};
 }
 
 std::string temp_file(const std::string& name, const std::string& content) {
@@ -245,6 +245,10 @@ TEST_CASE("--push takes fcm and apns together, and the APNs settings go with apn
     Parsed p(worker_options(), {"--members", "m.json", "--push", "fcm", "--fcm-credentials", "sa.json", "--apns-topic",
                                 "com.example"});
     CHECK(app::check_flags(p.opts)->message == "--apns-topic goes with --push apns");
+  }
+  {
+    Parsed p(worker_options(), {"--members", "m.json", "--push", "log", "--apns-streams", "50"});
+    CHECK(app::check_flags(p.opts)->message == "--apns-streams goes with --push apns");
   }
   {
     Parsed p(worker_options(), {"--members", "m.json", "--push", "fcm,apns", "--fcm-credentials", "sa.json",

@@ -163,7 +163,9 @@ std::string in_env(const Options& opts, std::string_view name) {
 }
 
 namespace {
-constexpr std::string_view apns_flags[] = {"apns-key", "apns-key-id", "apns-team-id", "apns-topic", "apns-endpoint"};
+constexpr std::string_view apns_flags[] = {"apns-key",      "apns-key-id",      "apns-team-id",
+                                           "apns-topic",    "apns-endpoint",    "apns-connections",
+                                           "apns-streams"};
 }  // namespace
 
 std::optional<Problem> check_flags(const Options& opts) {
@@ -207,6 +209,8 @@ std::optional<Problem> check_flags(const Options& opts) {
   const auto push_delay = number_flag(opts, "push-delay-ms", 0, number_error);
   number_flag(opts, "fcm-connections", 1, number_error);
   number_flag(opts, "fcm-streams", 1, number_error);
+  number_flag(opts, "apns-connections", 1, number_error);
+  number_flag(opts, "apns-streams", 1, number_error);
   if (!number_error.empty()) return usage_problem(number_error);
   if ((fcm || apns) && push_delay) return usage_problem(opts.flag("push-delay-ms") + " goes with --push log or null");
   return std::nullopt;
@@ -255,7 +259,12 @@ std::optional<Problem> build_apns(const Options& opts, std::optional<AnyPusher>&
   auto key = read_input(key_path, &why);
   if (!key) return Problem{exit_no_input, in_env(opts, "apns-key") + cannot_read("the APNs signing key", key_path, why)};
   apns::Credentials credentials{std::move(*key), opts.value("apns-key-id"), opts.value("apns-team-id")};
+  std::string number_error;
+  const auto connections = number_flag(opts, "apns-connections", 1, number_error);
+  const auto streams = number_flag(opts, "apns-streams", 1, number_error);
   apns::Options o;
+  if (connections) o.connections = static_cast<std::size_t>(*connections);
+  if (streams) o.streams_per_connection = static_cast<std::size_t>(*streams);
   o.endpoint = opts.value_or("apns-endpoint", "production");
   o.topic = opts.value("apns-topic");
   if (opts.has("ca-file")) {

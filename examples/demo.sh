@@ -10,7 +10,9 @@
 # When node is installed (and the worker was built with notify::fcm), the worker pushes
 # through the FCM emulator (tests/support/fcm-emulator) over TLS with a throw-away test CA,
 # and the report's texts come from the requests the emulator recorded; otherwise the
-# worker logs its pushes (--push log) and the report reads them from its output.
+# worker logs its pushes (--push log) and the report reads them from its output. With
+# the APNs emulator beside it (one test CA for both), a second run sends a notice to a
+# family whose mother has an Android phone and an iPhone: --push fcm,apns.
 #
 #   bash examples/demo.sh
 set -euo pipefail
@@ -45,15 +47,31 @@ fi
 # shellcheck source=tests/support/redis.sh
 source "$root/tests/support/redis.sh"
 emulator_pid=""
+apns_pid=""
 pki=""
-emulator_stop() {
-  if [ -n "$emulator_pid" ]; then
-    kill "$emulator_pid" 2>/dev/null || true
-    wait "$emulator_pid" 2>/dev/null || true
-    emulator_pid=""
-  fi
+stop_pid() {
+  [ -z "$1" ] || { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 }
-trap 'emulator_stop; redis_stop; [ -z "$pki" ] || rm -rf "$pki"; [ -z "$cleanup" ] || rm -rf "$cleanup"' EXIT
+emulator_stop() {
+  stop_pid "$emulator_pid"
+  emulator_pid=""
+}
+# Starts an emulator (node SCRIPT ARGS...) in the background; its port, the first line it
+# prints, in $started_port and its pid in $started_pid.
+start_emulator() {
+  local log="$1"
+  shift
+  node "$@" >"$log.port" 2>"$log" &
+  started_pid=$!
+  for _ in $(seq 1 200); do
+    [ -s "$log.port" ] && break
+    kill -0 "$started_pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  started_port="$(head -n 1 "$log.port")"
+  [ -n "$started_port" ] || { cat "$log"; echo "demo: $1 did not start"; exit 1; }
+}
+trap 'emulator_stop; stop_pid "$apns_pid"; redis_stop; [ -z "$pki" ] || rm -rf "$pki"; [ -z "$cleanup" ] || rm -rf "$cleanup"' EXIT
 
 echo "== starting redis-server on a free loopback port (--save \"\" --appendonly no)"
 rm -rf "$build/redis"
@@ -83,6 +101,12 @@ probe="$("$worker" --queue memory:/dev/null --members /dev/null --push fcm 2>&1 
 if command -v node >/dev/null && command -v openssl >/dev/null && [[ "$probe" == *"needs --fcm-credentials"* ]]; then
   use_fcm=1
 fi
+# And the APNs emulator beside it when the worker was built with notify::apns.
+use_apns=0
+probe="$("$worker" --queue memory:/dev/null --members /dev/null --push apns 2>&1 || true)"
+if [ "$use_fcm" = 1 ] && [[ "$probe" == *"needs --apns-key"* ]]; then
+  use_apns=1
+fi
 
 out="$build/worker.out"
 if [ "$use_fcm" = 1 ]; then
@@ -90,18 +114,13 @@ if [ "$use_fcm" = 1 ]; then
   pki="$(mktemp -d)"
   echo
   echo "== starting the FCM emulator (TLS, test CA and service account from make-pki.sh in a temporary directory)"
-  bash "$emulator/make-pki.sh" "$pki"
-  node "$emulator/emulator.js" --sa-public-key "$pki/sa.pub" --tls-cert "$pki/server.pem" --tls-key "$pki/server.key" \
-    --service-account-out "$pki/service-account.json" --sa-private-key "$pki/sa.key" >"$pki/port" 2>"$pki/emulator.log" &
-  emulator_pid=$!
-  for _ in $(seq 1 200); do
-    [ -s "$pki/port" ] && break
-    kill -0 "$emulator_pid" 2>/dev/null || break
-    sleep 0.05
-  done
-  port="$(head -n 1 "$pki/port")"
-  [ -n "$port" ] || { cat "$pki/emulator.log"; echo "demo: the FCM emulator did not start"; exit 1; }
-  fcm="https://127.0.0.1:$port"
+  # The APNs emulator's make-pki.sh makes the FCM emulator's files and an APNs signing key:
+  # one test CA for both emulators.
+  bash "$root/tests/support/apns-emulator/make-pki.sh" "$pki"
+  start_emulator "$pki/emulator.log" "$emulator/emulator.js" --sa-public-key "$pki/sa.pub" --tls-cert "$pki/server.pem" \
+    --tls-key "$pki/server.key" --service-account-out "$pki/service-account.json" --sa-private-key "$pki/sa.key"
+  emulator_pid=$started_pid
+  fcm="https://127.0.0.1:$started_port"
   echo "$fcm, pid $emulator_pid"
 
   echo
@@ -139,8 +158,6 @@ if [ "$use_fcm" = 1 ]; then
   ' >"$build/fcm-pushes.txt"
   echo "(the emulator accepted $(grep -c '^push ' "$build/fcm-pushes.txt") messages:send requests)"
   cat "$build/fcm-pushes.txt" >>"$out"
-  echo "== stopping the FCM emulator (pid $emulator_pid)"
-  emulator_stop
 else
   echo
   echo "== notify-worker --queue $queue --members $url --push log --batch-size 1 --max-in-flight 1 --drain --log-format text --log-level debug"
@@ -258,6 +275,42 @@ awk '
 echo
 echo "== notifyctl dlq list --queue $queue"
 "$notifyctl" dlq list --queue "$queue"
+
+if [ "$use_apns" = 1 ]; then
+  # An iPhone beside the Android phones: family 50's members (examples/data/notice-members.json),
+  # 엄마 with an Android phone and an iPhone; the worker sends each push to its device's service.
+  echo
+  echo "== starting the APNs emulator (TLS with the same test CA; the signing key apns.p8 from make-pki.sh)"
+  start_emulator "$pki/apns.log" "$root/tests/support/apns-emulator/emulator.js" --key-public "$pki/apns.pub" \
+    --key-id DEMOKEY001 --team-id DEMOTEAM01 --topic kr.woorigah.app --tls-cert "$pki/server.pem" --tls-key "$pki/server.key"
+  apns_pid=$started_pid
+  apns="https://127.0.0.1:$started_port"
+  echo "$apns, pid $apns_pid"
+  echo "== notifyctl members import --members examples/data/notice-members.json --store $url"
+  "$notifyctl" members import --members "$data/notice-members.json" --store "$url" 2>&1
+  # A service notice that is not an ad: no consent needed, and it reaches members in their
+  # quiet hours, so the demo shows the same at any time of day (아빠 muted everything).
+  echo "== notifyctl publish --queue $queue   (a maintenance SERVICE_NOTICE to family 50, id demo-ios-1)"
+  echo '{"type":"SERVICE_NOTICE","param":{"familyIds":[50],"title":"우리가 점검 안내","body":"12월 10일 02:00부터 04:00까지 서비스 점검이 있습니다.","marketing":false},"id":"demo-ios-1"}' |
+    "$notifyctl" publish --queue "$queue" --file - 2>&1
+  echo "== notify-worker --queue $queue --members $url --push fcm,apns --fcm-credentials service-account.json --fcm-endpoint $fcm --apns-key apns.p8 --apns-key-id DEMOKEY001 --apns-team-id DEMOTEAM01 --apns-topic kr.woorigah.app --apns-endpoint $apns --ca-file ca.pem --drain --log-level debug"
+  "$worker" --queue "$queue" --members "$url" --push fcm,apns --fcm-credentials "$pki/service-account.json" \
+    --fcm-endpoint "$fcm" --apns-key "$pki/apns.p8" --apns-key-id DEMOKEY001 --apns-team-id DEMOTEAM01 \
+    --apns-topic kr.woorigah.app --apns-endpoint "$apns" --ca-file "$pki/ca.pem" --drain --log-format text \
+    --log-level debug >"$build/mixed.out" 2>&1 ||
+    { cat "$build/mixed.out"; echo "notify-worker failed"; exit 1; }
+  # Each push the worker sent (tokens shortened), with the service that took it: FCM answers
+  # with a message name, APNs with an apns-id (a UUID).
+  grep -E '^(ts=[^ ]* )?step=sent ' "$build/mixed.out" | sed -E 's/^(ts=[^ ]* )?step=sent .*(token=[^ ]*) detail=([^ ]*).*/\2 \3/' |
+    awk '{ print "sent " $1 " via " ($2 ~ /^projects\// ? "fcm" : "apns") " (" $2 ")" }'
+  grep -E '^(ts=[^ ]* )?step=(drained|muted_by_preference) ' "$build/mixed.out" | sed -E 's/^ts=[^ ]* //' || true
+  echo "== stopping the APNs emulator (pid $apns_pid)"
+  stop_pid "$apns_pid"
+fi
+if [ "$use_fcm" = 1 ]; then
+  echo "== stopping the FCM emulator (pid $emulator_pid)"
+  emulator_stop
+fi
 
 # Members' settings: a marketing SERVICE_NOTICE to family 50 at 23:30 KST, planned as the
 # worker would plan it then (a fixed time, so the demo shows the same whenever it runs).

@@ -274,8 +274,18 @@ case "$case_name" in
       emulator_pid=$(sed -n 's/^== stopping the FCM emulator (pid \([0-9]*\))$/\1/p' "$tmp/out")
       [ -n "$emulator_pid" ] || fail "the demo did not say it stopped the FCM emulator"
       ! kill -0 "$emulator_pid" 2>/dev/null || fail "the FCM emulator $emulator_pid still runs after the demo"
+    fi
+    if grep -q '^== starting the APNs emulator' "$tmp/out"; then
+      # An iPhone: 엄마's notice went to FCM for her Android phone and to APNs for her iPhone.
+      has "$tmp/out" "sent token=dKq3mZ...50a1 via fcm (projects/notify-test/messages/"
+      grep -qE '^sent token=7c1e5b\.\.\.100f via apns \([0-9a-f-]{36}\)$' "$tmp/out" || fail "no push to 엄마's iPhone via APNs"
+      has "$tmp/out" 'step=muted_by_preference request=demo-ios-1 type=SERVICE_NOTICE detail=user:52'
+      has "$tmp/out" 'step=drained detail="1 records: 1 done, 0 retried, 0 dead-lettered, 0 pending; 5 pushes"'
+      apns_pid=$(sed -n 's/^== stopping the APNs emulator (pid \([0-9]*\))$/\1/p' "$tmp/out")
+      [ -n "$apns_pid" ] || fail "the demo did not say it stopped the APNs emulator"
+      ! kill -0 "$apns_pid" 2>/dev/null || fail "the APNs emulator $apns_pid still runs after the demo"
     elif command -v node >/dev/null; then
-      fail "node is installed but the demo did not use the FCM emulator"
+      fail "node is installed but the demo did not send to the APNs emulator"
     fi
     # The server it started is gone.
     redis_pid=$(sed -n 's/^== stopping redis-server (pid \([0-9]*\))$/\1/p' "$tmp/out")

@@ -7,10 +7,10 @@
 //   full/<case>             all of the above for one record
 //   plan_render_settings/<case>  plan_render with every rule of time and consent on
 //                           (PlanPolicy::now_ms at 12:00 KST) and members carrying
-//                           settings: an iPhone beside the Android phone, a dated
-//                           marketing and night-time consent, quiet hours 23:00-07:00 in
-//                           Asia/Seoul or America/New_York, one channel switched off;
-//                           against plan_render/<case>, the cost of those rules
+//                           settings: a dated marketing and night-time consent, quiet
+//                           hours 23:00-07:00 in Asia/Seoul or America/New_York, one
+//                           channel switched off; the same devices, so against
+//                           plan_render/<case> it is the cost of those rules alone
 // <case> is "mix" (COMMENT_MESSAGE with a Korean preview, EMOTION_CHOSEN,
 // TIMECAPSULE_OPEN with two capsules, MESSAGE_TODAY with one family, in turn), one
 // notification type (families of four members with FCM-sized tokens), or
@@ -83,14 +83,13 @@ notify::Families make_burst_families() {
   return notify::Families(std::move(families));
 }
 
-/// The same families, each member with settings every planning rule has to look at.
+/// The same families and devices, each member with settings every planning rule has to
+/// look at.
 notify::Families with_settings(const notify::Families& v1) {
   std::vector<notify::Family> out(v1.all().begin(), v1.all().end());
   const std::int64_t agreed = *notify::parse_rfc3339("2025-06-01T09:00:00Z");
   for (notify::Family& f : out)
     for (notify::Member& m : f.members) {
-      m.devices.push_back({token_for(m.userId + 1'000'000), notify::PushService::apns, "ios",
-                           "2026-01-05T09:00:00.000Z", {}, {}});
       m.consent.marketing.agreedAt = agreed;
       m.consent.nightAds.agreedAt = agreed;
       m.timeZone = m.userId % 3 == 0 ? "America/New_York" : "Asia/Seoul";

@@ -7,13 +7,13 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/obj_mac.h>
-#include <openssl/pem.h>
 
 #include <fstream>
 #include <iterator>
 
 #include "notify/detail/json_writer.hpp"
 #include "notify/fcm/auth.hpp"  // base64url
+#include "notify/toolkit/private_key.hpp"
 #include "notify/toolkit/secure.hpp"
 
 namespace notify::apns {
@@ -71,8 +71,7 @@ std::string der_to_raw(std::string_view der, std::size_t part_bytes) {
 }
 
 struct Signer::Key {
-  EVP_PKEY* pkey = nullptr;
-  ~Key() { EVP_PKEY_free(pkey); }
+  toolkit::PrivateKey pkey;
 };
 
 Signer::Signer(std::unique_ptr<Key> key) noexcept : key_(std::move(key)) {}
@@ -81,41 +80,24 @@ Signer& Signer::operator=(Signer&&) noexcept = default;
 Signer::~Signer() = default;
 
 Result<Signer> Signer::load(std::string_view pem) {
-  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
-  if (!bio) return config_error("apns: out of memory reading the signing key");
-  EVP_PKEY* pkey = PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr);
-  BIO_free(bio);
-  ERR_clear_error();
-  if (!pkey) return config_error("apns: the signing key is not a PEM private key", "key");
-  auto key = std::make_unique<Key>();
-  key->pkey = pkey;
-  if (EVP_PKEY_get_base_id(pkey) != EVP_PKEY_EC)
-    return config_error("apns: the signing key is not an EC key", "key");
+  auto pkey = toolkit::load_private_key(pem, EVP_PKEY_EC,
+                                        {config_error("apns: out of memory reading the signing key"),
+                                         config_error("apns: the signing key is not a PEM private key", "key"),
+                                         config_error("apns: the signing key is not an EC key", "key")});
+  if (!pkey) return pkey.error();
   char group[64] = {};
   std::size_t len = 0;
-  if (EVP_PKEY_get_group_name(pkey, group, sizeof group, &len) != 1 ||
+  if (EVP_PKEY_get_group_name(pkey->get(), group, sizeof group, &len) != 1 ||
       std::string_view(group, len) != std::string_view(SN_X9_62_prime256v1)) {
     ERR_clear_error();
     return config_error("apns: the signing key is not on the P-256 curve", "key");
   }
-  return Signer(std::move(key));
+  return Signer(std::make_unique<Key>(Key{std::move(*pkey)}));
 }
 
 Result<std::string> Signer::sign(std::string_view data) const {
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  std::string der;
-  std::size_t len = 0;
-  const auto* in = reinterpret_cast<const unsigned char*>(data.data());
-  bool ok = ctx && EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, key_->pkey) == 1 &&
-            EVP_DigestSign(ctx, nullptr, &len, in, data.size()) == 1;
-  if (ok) {
-    der.resize(len);
-    ok = EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(der.data()), &len, in, data.size()) == 1;
-    der.resize(len);
-  }
-  EVP_MD_CTX_free(ctx);
-  ERR_clear_error();
-  std::string raw = ok ? der_to_raw(der) : std::string();
+  const auto der = toolkit::sign_sha256(key_->pkey.get(), data);
+  std::string raw = der ? der_to_raw(*der) : std::string();
   if (raw.empty()) return config_error("apns: signing the provider token failed");
   return raw;
 }

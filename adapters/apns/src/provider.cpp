@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <deque>
-#include <iterator>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -16,6 +15,7 @@
 #include "notify/apns/payload.hpp"
 #include "notify/http2/client.hpp"
 #include "notify/plan.hpp"
+#include "notify/toolkit/push_calls.hpp"
 #include "notify/toolkit/secure.hpp"
 
 namespace notify::apns {
@@ -58,7 +58,7 @@ Result<std::string> resolve_endpoint(std::string_view name_or_url) {
   return Error{Errc::configuration, "apns: the endpoint must be production, sandbox or an http(s):// URL", "endpoint"};
 }
 
-class PushProvider::Impl {
+class PushProvider::Impl : public toolkit::PushCalls<Impl> {
  public:
   Impl(Credentials credentials, Signer signer, Options options)
       : key_id_(std::move(credentials.key_id)),
@@ -97,55 +97,15 @@ class PushProvider::Impl {
     toolkit::wipe(bearer_);
   }
 
-  std::vector<PushResult> send(std::span<const Push> pushes) {
-    std::lock_guard lock(mu_);
-    fresh_start();
-    std::vector<PushResult> results(pushes.size());
-    sync_results_ = &results;
-    sync_left_ = 0;
-    for (std::size_t i = 0; i < pushes.size(); ++i) {
-      if (!admit(pushes[i], i, true)) results[i] = skipped();
-      else ++sync_left_;
-    }
-    drive(Clock::time_point::max(), [&] { return sync_left_ == 0; });
-    sync_results_ = nullptr;
-    return results;
-  }
-
-  void submit(const Push& push, std::uint64_t tag) {
-    std::lock_guard lock(mu_);
-    fresh_start();
-    if (!admit(push, tag, false)) ready_.push_back({tag, skipped()});
-  }
-
-  void poll(std::chrono::milliseconds wait, std::vector<PushDone>& out) {
-    std::lock_guard lock(mu_);
-    const auto now = Clock::now();
-    const auto deadline = wait <= std::chrono::milliseconds::zero() ? now
-                          : wait >= std::chrono::hours(24 * 365) ? Clock::time_point::max()
-                                                                 : now + wait;
-    drive(deadline, [&] { return !ready_.empty(); });
-    out.insert(out.end(), std::make_move_iterator(ready_.begin()), std::make_move_iterator(ready_.end()));
-    ready_.clear();
-  }
-
-  std::size_t in_flight() const {
-    std::lock_guard lock(mu_);
-    return live_ + ready_.size();
-  }
-
   Stats stats() const {
     std::lock_guard lock(mu_);
     return stats_;
   }
 
  private:
-  static PushResult skipped() { return {PushStatus::sent, {}, "skipped: no token"}; }
+  friend class toolkit::PushCalls<Impl>;
 
-  void fresh_start() {
-    if (live_ != 0) return;
-    fatal_.reset();
-  }
+  void fresh_start() { fatal_.reset(); }
 
   std::string new_apns_id() {
     // A random (version 4) UUID in lower case.
@@ -189,7 +149,6 @@ class PushProvider::Impl {
     }
     ++body.refs;
     slots_[i] = Slot{push, tag, &body, new_apns_id(), sync, false, false};
-    ++live_;
     todo_.push_back(i);
     return true;
   }
@@ -197,15 +156,9 @@ class PushProvider::Impl {
   void answer(std::uint32_t i, PushResult result) {
     Slot& s = slots_[i];
     if (--s.body->refs == 0) bodies_.erase(s.push.message);
-    if (s.sync) {
-      (*sync_results_)[s.tag] = std::move(result);
-      --sync_left_;
-    } else {
-      ready_.push_back({s.tag, std::move(result)});
-    }
+    deliver(s.tag, s.sync, std::move(result));
     s = Slot{};
     free_.push_back(i);
-    --live_;
   }
 
   /// A provider token that may be used now: made when none is, or when the one in use has
@@ -349,7 +302,6 @@ class PushProvider::Impl {
   std::size_t capacity_ = 1;
   std::string base_path_;
 
-  mutable std::mutex mu_;
   int epoll_ = -1;
   std::unique_ptr<h2::Pool> pool_;
   std::vector<h2::Done> done_;
@@ -357,12 +309,8 @@ class PushProvider::Impl {
 
   std::vector<Slot> slots_;
   std::vector<std::uint32_t> free_;
-  std::size_t live_ = 0;
   std::deque<std::uint32_t> todo_;
   std::unordered_map<const Message*, Rendered> bodies_;
-  std::vector<PushDone> ready_;
-  std::vector<PushResult>* sync_results_ = nullptr;
-  std::size_t sync_left_ = 0;
   std::optional<std::string> fatal_;
 
   std::string bearer_;  ///< "bearer <JWT>": a secret, wiped when replaced

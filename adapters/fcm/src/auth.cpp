@@ -1,10 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "notify/fcm/auth.hpp"
 
-#include <openssl/crypto.h>
-#include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 
 #include <charconv>
 #include <fstream>
@@ -13,6 +10,7 @@
 #include "notify/detail/json_reader.hpp"
 #include "notify/detail/json_writer.hpp"
 #include "notify/toolkit/ascii.hpp"
+#include "notify/toolkit/private_key.hpp"
 #include "notify/toolkit/secure.hpp"
 
 namespace notify::fcm {
@@ -130,8 +128,7 @@ std::string jwt_signing_input(const ServiceAccount& account, std::int64_t now_un
 }
 
 struct Signer::Key {
-  EVP_PKEY* pkey = nullptr;
-  ~Key() { EVP_PKEY_free(pkey); }
+  toolkit::PrivateKey pkey;
 };
 
 Signer::Signer(std::unique_ptr<Key> key) noexcept : key_(std::move(key)) {}
@@ -140,35 +137,19 @@ Signer& Signer::operator=(Signer&&) noexcept = default;
 Signer::~Signer() = default;
 
 Result<Signer> Signer::load(std::string_view pem) {
-  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
-  if (!bio) return config_error("service account: out of memory reading private_key");
-  EVP_PKEY* pkey = PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr);
-  BIO_free(bio);
-  ERR_clear_error();
-  if (!pkey) return config_error("service account: private_key is not a PEM private key", "private_key");
-  auto key = std::make_unique<Key>();
-  key->pkey = pkey;
-  if (EVP_PKEY_get_base_id(pkey) != EVP_PKEY_RSA)
-    return config_error("service account: private_key is not an RSA key", "private_key");
-  return Signer(std::move(key));
+  auto pkey = toolkit::load_private_key(
+      pem, EVP_PKEY_RSA,
+      {config_error("service account: out of memory reading private_key"),
+       config_error("service account: private_key is not a PEM private key", "private_key"),
+       config_error("service account: private_key is not an RSA key", "private_key")});
+  if (!pkey) return pkey.error();
+  return Signer(std::make_unique<Key>(Key{std::move(*pkey)}));
 }
 
 Result<std::string> Signer::sign(std::string_view data) const {
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  std::string sig;
-  std::size_t len = 0;
-  const auto* in = reinterpret_cast<const unsigned char*>(data.data());
-  bool ok = ctx && EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, key_->pkey) == 1 &&
-            EVP_DigestSign(ctx, nullptr, &len, in, data.size()) == 1;
-  if (ok) {
-    sig.resize(len);
-    ok = EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(sig.data()), &len, in, data.size()) == 1;
-    sig.resize(len);
-  }
-  EVP_MD_CTX_free(ctx);
-  ERR_clear_error();
-  if (!ok) return config_error("service account: signing the assertion failed");
-  return sig;
+  auto sig = toolkit::sign_sha256(key_->pkey.get(), data);
+  if (!sig) return config_error("service account: signing the assertion failed");
+  return std::move(*sig);
 }
 
 Result<std::string> make_assertion(const ServiceAccount& account, const Signer& signer, std::int64_t now_unix) {

@@ -9,7 +9,6 @@
 #include <cerrno>
 #include <cstdint>
 #include <deque>
-#include <iterator>
 #include <mutex>
 #include <optional>
 #include <unordered_map>
@@ -19,6 +18,7 @@
 #include "notify/http2/client.hpp"
 #include "notify/plan.hpp"
 #include "notify/toolkit/curl.hpp"
+#include "notify/toolkit/push_calls.hpp"
 
 namespace notify::fcm {
 namespace h2 = notify::http2;
@@ -156,7 +156,7 @@ constexpr std::chrono::seconds token_retry_interval{1};
 
 }  // namespace
 
-class PushProvider::Impl {
+class PushProvider::Impl : public toolkit::PushCalls<Impl> {
  public:
   Impl(ServiceAccount account, Signer signer, Options options)
       : account_(std::move(account)), signer_(std::move(signer)), opt_(std::move(options)) {
@@ -214,43 +214,6 @@ class PushProvider::Impl {
     wipe(bearer_);
   }
 
-  std::vector<PushResult> send(std::span<const Push> pushes) {
-    std::lock_guard lock(mu_);
-    fresh_start();
-    std::vector<PushResult> results(pushes.size());
-    sync_results_ = &results;
-    sync_left_ = 0;
-    for (std::size_t i = 0; i < pushes.size(); ++i) {
-      if (!admit(pushes[i], i, true)) results[i] = skipped();
-      else ++sync_left_;
-    }
-    drive(Clock::time_point::max(), [&] { return sync_left_ == 0; });
-    sync_results_ = nullptr;
-    return results;
-  }
-
-  void submit(const Push& push, std::uint64_t tag) {
-    std::lock_guard lock(mu_);
-    fresh_start();
-    if (!admit(push, tag, false)) ready_.push_back({tag, skipped()});
-  }
-
-  void poll(std::chrono::milliseconds wait, std::vector<PushDone>& out) {
-    std::lock_guard lock(mu_);
-    const auto now = Clock::now();
-    const auto deadline = wait <= std::chrono::milliseconds::zero() ? now
-                          : wait >= std::chrono::hours(24 * 365) ? Clock::time_point::max()
-                                                                 : now + wait;
-    drive(deadline, [&] { return !ready_.empty(); });
-    out.insert(out.end(), std::make_move_iterator(ready_.begin()), std::make_move_iterator(ready_.end()));
-    ready_.clear();
-  }
-
-  std::size_t in_flight() const {
-    std::lock_guard lock(mu_);
-    return live_ + ready_.size();
-  }
-
   Result<void> connect() {
     std::lock_guard lock(mu_);
     if (token_usable(Clock::now())) return {};
@@ -267,14 +230,13 @@ class PushProvider::Impl {
   }
 
  private:
-  bool token_usable(Clock::time_point now) const { return !token_.empty() && now < expires_at_; }
+  friend class toolkit::PushCalls<Impl>;
 
-  static PushResult skipped() { return {PushStatus::sent, {}, "skipped: no token"}; }
+  bool token_usable(Clock::time_point now) const { return !token_.empty() && now < expires_at_; }
 
   /// With nothing unanswered, the next push starts afresh, as each send() call used to:
   /// a fatal answer or a failed access token of earlier pushes no longer holds it back.
   void fresh_start() {
-    if (live_ != 0) return;
     fatal_.reset();
     token_failure_.reset();
   }
@@ -294,7 +256,6 @@ class PushProvider::Impl {
     BodyEntry& body = bodies_.try_emplace(push.message, *push.message, body_options_).first->second;
     ++body.refs;
     slots_[i] = Slot{push, tag, &body, sync, false, false};
-    ++live_;
     todo_.push_back(i);
     return true;
   }
@@ -304,15 +265,9 @@ class PushProvider::Impl {
   void answer(std::uint32_t i, PushResult result) {
     Slot& s = slots_[i];
     if (--s.body->refs == 0) bodies_.erase(s.push.message);
-    if (s.sync) {
-      (*sync_results_)[s.tag] = std::move(result);
-      --sync_left_;
-    } else {
-      ready_.push_back({s.tag, std::move(result)});
-    }
+    deliver(s.tag, s.sync, std::move(result));
     s = Slot{};
     free_.push_back(i);
-    --live_;
   }
 
   /// Pushes to re-send once curl has let go of the broken connection (socket) they were on.
@@ -678,7 +633,6 @@ class PushProvider::Impl {
   std::string send_url_;
   std::size_t capacity_ = 1;
 
-  mutable std::mutex mu_;
   CURLM* multi_ = nullptr;
   int epoll_ = -1;
   std::optional<Clock::time_point> timer_;  ///< when curl wants CURL_SOCKET_TIMEOUT
@@ -688,14 +642,10 @@ class PushProvider::Impl {
 
   std::vector<Slot> slots_;
   std::vector<std::uint32_t> free_;  ///< slots to reuse
-  std::size_t live_ = 0;             ///< slots in use: pushes submitted and not yet answered
   std::deque<std::uint32_t> todo_;   ///< slots waiting to be sent
   /// Slots to re-send once curl has let go of the broken connection (socket) they were on.
   std::unordered_map<curl_socket_t, std::vector<std::uint32_t>> parked_;
   std::unordered_map<const Message*, BodyEntry> bodies_;
-  std::vector<PushDone> ready_;                   ///< answers of submit()ted pushes for poll()
-  std::vector<PushResult>* sync_results_ = nullptr;  ///< send()'s results while it runs
-  std::size_t sync_left_ = 0;                     ///< send()'s pushes not yet answered
   std::optional<std::string> fatal_;
 
   HeaderList token_headers_;

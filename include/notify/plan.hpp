@@ -208,6 +208,9 @@ class PlanBuilder {
   PlanBuilder(const PlanPolicy& policy, catalog::TypeRules rules, bool marketing) noexcept
       : policy_(policy), rules_(rules), marketing_(marketing) {
     if (marketing_) rules_.breaks_quiet_hours = false;
+    // The night-time window is Korea's for everyone: judged once per request.
+    if (marketing_ && policy_.now_ms != 0 && korea_night_ads.contains(seoul_time_zone(), policy_.now_ms))
+      night_ads_until_ = korea_night_ads.end_after(seoul_time_zone(), policy_.now_ms);
   }
 
   /// Index of the message with this content, added if new.
@@ -273,8 +276,8 @@ class PlanBuilder {
       const bool agreed = dated ? g.in_force(now != 0 ? now : g.agreedAt, years)
                                 : policy_.legacy_marketing_flag && m.mktPushAgreed;
       if (!agreed) return skip(m, SkipReason::no_marketing_consent);
-      if (now != 0 && korea_night_ads.contains(seoul_time_zone(), now) && !m.consent.nightAds.in_force(now, years))
-        return skip(m, SkipReason::night_ads, korea_night_ads.end_after(seoul_time_zone(), now));
+      if (night_ads_until_ != 0 && !m.consent.nightAds.in_force(now, years))
+        return skip(m, SkipReason::night_ads, night_ads_until_);
     }
     if (now != 0 && m.quietHours && !rules_.breaks_quiet_hours) {
       const TimeZone* zone = m.timeZone.empty() ? nullptr : find_time_zone(m.timeZone);
@@ -293,6 +296,7 @@ class PlanBuilder {
   PlanPolicy policy_{};
   catalog::TypeRules rules_{Category::notice, true};
   bool marketing_ = false;
+  std::int64_t night_ads_until_ = 0;  ///< an ad now falls in the night-time window, until then (Unix ms)
   Plan plan_;
   std::vector<std::unordered_set<std::string_view>> seen_;
 };

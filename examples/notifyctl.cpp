@@ -915,20 +915,24 @@ int outbox_status(int argc, char** argv) {
   return cli::exit_ok;
 }
 
+/// --max N of outbox list and drain: N, no limit without the flag, nullopt when not a number.
+std::optional<std::size_t> max_flag(const cli::Options& opts) {
+  if (!opts.has("max")) return SIZE_MAX;
+  const auto n = cli::parse_number(opts.value("max"));
+  if (!n) return std::nullopt;
+  return static_cast<std::size_t>(*n);
+}
+
 int outbox_list(int argc, char** argv) {
   cli::Options opts{{"outbox"}, {"max"}};
   if (auto err = opts.parse(argc, argv, 3); !err.empty()) return usage_error(err);
   if (!opts.has("outbox")) return usage_error("outbox list needs --outbox");
-  std::size_t max = SIZE_MAX;
-  if (opts.has("max")) {
-    const auto n = cli::parse_number(opts.value("max"));
-    if (!n) return usage_error("--max must be a number from 1");
-    max = static_cast<std::size_t>(*n);
-  }
+  const auto max = max_flag(opts);
+  if (!max) return usage_error("--max must be a number from 1");
   int exit_code = cli::exit_ok;
   const auto found = look_at_outbox(opts, exit_code);
   if (!found) return exit_code;
-  for (std::size_t i = 0; i < found->entries.size() && i < max; ++i) {
+  for (std::size_t i = 0; i < found->entries.size() && i < *max; ++i) {
     const ob::Entry& e = found->entries[i];
     nlohmann::ordered_json j;
     j["seq"] = e.seq;
@@ -945,12 +949,8 @@ int outbox_drain(int argc, char** argv) {
   cli::Options opts{{"outbox"}, {"max"}};
   if (auto err = opts.parse(argc, argv, 3); !err.empty()) return usage_error(err);
   if (!opts.has("outbox")) return usage_error("outbox drain needs --outbox");
-  std::size_t max = SIZE_MAX;
-  if (opts.has("max")) {
-    const auto n = cli::parse_number(opts.value("max"));
-    if (!n) return usage_error("--max must be a number from 1");
-    max = static_cast<std::size_t>(*n);
-  }
+  const auto max = max_flag(opts);
+  if (!max) return usage_error("--max must be a number from 1");
   ob::Options options;
   options.lock_wait = std::chrono::seconds(10);
   auto box = ob::Outbox::open(opts.value("outbox"), options);
@@ -960,7 +960,7 @@ int outbox_drain(int argc, char** argv) {
   }
   report_damage(*box);
   QueueCache queues;
-  const ob::RelayResult r = box->relay(queues.sender(), 500, max);
+  const ob::RelayResult r = box->relay(queues.sender(), 500, *max);
   const ob::Stats s = box->stats();
   std::string summary = "relayed " + std::to_string(r.relayed) + " request(s) from the outbox " + box->dir() + ", " +
                         std::to_string(s.depth) + " waiting";

@@ -127,7 +127,12 @@ void check_member(std::string_view input) {
   NOTIFY_ASSERT(again.has_value());
   // A stored name with invalid UTF-8 is kept as read; writing it back replaces the bad
   // bytes with U+FFFD, after which the value is stable.
-  if (notify::is_valid_utf8(member->userName)) NOTIFY_ASSERT(*again == *member);
+  // What could not be read (a problem, unreadable consent) was left out, so is not written
+  // back: the value read again is the one without it.
+  notify::Member readable = *member;
+  readable.problems.clear();
+  if (readable.consent.unreadable) readable.consent = {};
+  if (notify::is_valid_utf8(member->userName)) NOTIFY_ASSERT(*again == readable);
   NOTIFY_ASSERT(again->fcm_token() == member->fcm_token() && again->mktPushAgreed == member->mktPushAgreed);
   NOTIFY_ASSERT(notify::is_valid_utf8(again->userName));
   NOTIFY_ASSERT(notify::encode_member(*again) == stored);

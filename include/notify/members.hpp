@@ -23,15 +23,32 @@
 
 namespace notify {
 
-/// The service a device is reached through.
-enum class PushService : std::uint8_t { fcm, apns };
+/// The service a delivery goes through: a device's push service (a Device's `provider`
+/// is fcm or apns), or the service behind a contact channel (SMTP e-mail, SMS/LMS, and
+/// KakaoTalk AlimTalk through Naver Cloud SENS).
+enum class PushService : std::uint8_t { fcm, apns, email, sms, alimtalk };
+inline constexpr std::size_t service_count = 5;
+inline constexpr std::array<std::string_view, service_count> service_names = {"fcm", "apns", "email", "sms",
+                                                                              "alimtalk"};
 
-constexpr std::string_view to_string(PushService s) noexcept { return s == PushService::apns ? "apns" : "fcm"; }
+constexpr std::string_view to_string(PushService s) noexcept { return service_names[static_cast<std::size_t>(s)]; }
 
 /// The ways a notification can reach a member outside the app.
 enum class Channel : std::uint8_t { push, email, sms, alimtalk };
 inline constexpr std::size_t channel_count = 4;
 inline constexpr std::array<std::string_view, channel_count> channel_names = {"push", "email", "sms", "alimtalk"};
+
+/// The channel a service serves: FCM and APNs both push.
+constexpr Channel channel_of(PushService s) noexcept {
+  switch (s) {
+    case PushService::fcm:
+    case PushService::apns: return Channel::push;
+    case PushService::email: return Channel::email;
+    case PushService::sms: return Channel::sms;
+    case PushService::alimtalk: return Channel::alimtalk;
+  }
+  return Channel::push;
+}
 
 /// The kinds of notification a member can switch off (each type belongs to one).
 enum class Category : std::uint8_t { message, photo, letter, pedia, emotion, birthday, notice };

@@ -77,6 +77,8 @@ struct Message {
   std::vector<Target> targets;
   /// Members who get an in-app inbox record of this message, distinct.
   std::vector<Id> inbox;
+  /// The type of the request it renders (a channel's template may depend on it).
+  NotificationType type{};
 };
 
 /// Why a member's push of a request is left out, or put off.
@@ -205,8 +207,8 @@ inline std::string preview(const std::optional<std::string>& s, std::size_t max_
 class PlanBuilder {
  public:
   PlanBuilder() = default;
-  PlanBuilder(const PlanPolicy& policy, catalog::TypeRules rules, bool marketing) noexcept
-      : policy_(policy), rules_(rules), marketing_(marketing) {
+  PlanBuilder(const PlanPolicy& policy, NotificationType type, bool marketing) noexcept
+      : policy_(policy), rules_(catalog::rules_of(type)), type_(type), marketing_(marketing) {
     if (marketing_) rules_.breaks_quiet_hours = false;
     // The night-time window is Korea's for everyone: judged once per request.
     if (marketing_ && policy_.now_ms != 0 && korea_night_ads.contains(seoul_time_zone(), policy_.now_ms))
@@ -219,7 +221,7 @@ class PlanBuilder {
       const Message& m = plan_.messages[i];
       if (m.link == link && m.title == title && m.body == body) return i;
     }
-    plan_.messages.push_back(Message{std::string(title), std::move(body), link, {}, {}});
+    plan_.messages.push_back(Message{std::string(title), std::move(body), link, {}, {}, type_});
     seen_.emplace_back();
     return plan_.messages.size() - 1;
   }
@@ -295,6 +297,7 @@ class PlanBuilder {
 
   PlanPolicy policy_{};
   catalog::TypeRules rules_{Category::notice, true};
+  NotificationType type_{};
   bool marketing_ = false;
   std::int64_t night_ads_until_ = 0;  ///< an ad now falls in the night-time window, until then (Unix ms)
   Plan plan_;
@@ -505,7 +508,7 @@ inline void append_family_ids(const Request& request, std::vector<Id>& out) {
 /// the plan refers to `families`.
 inline Plan plan(const Request& request, const Families& families, const PlanPolicy& policy = {}) {
   const auto* notice = std::get_if<ServiceNoticeParam>(&request.param);
-  detail::PlanBuilder builder(policy, catalog::rules_of(request.type()), notice && notice->marketing);
+  detail::PlanBuilder builder(policy, request.type(), notice && notice->marketing);
   std::visit(detail::Planner(families, builder), request.param);
   return builder.take();
 }

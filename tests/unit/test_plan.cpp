@@ -738,7 +738,7 @@ TEST_CASE("encode_inbox omits the param when the link has none") {
 
 TEST_CASE("encode_inbox omits screen and param when absent and escapes text") {
   Plan p;
-  p.messages.push_back(notify::Message{"우리가 편지", "a \"q\" \\ \n", notify::Link{}, {}, {12}});
+  p.messages.push_back(notify::Message{"우리가 편지", "a \"q\" \\ \n", notify::Link{}, {}, {12}, {}});
   CHECK(notify::encode_inbox(p) == R"([{"receiverId":12,"title":"우리가 편지","body":"a \"q\" \\ \n"}])");
 }
 

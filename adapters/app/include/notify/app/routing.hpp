@@ -120,7 +120,7 @@ class RoutingPusher {
   std::optional<AnyPusher>& slot(PushService s) { return providers_[static_cast<std::size_t>(s)]; }
   const std::optional<AnyPusher>& slot(PushService s) const { return providers_[static_cast<std::size_t>(s)]; }
 
-  std::array<std::optional<AnyPusher>, 2> providers_;  ///< by PushService
+  std::array<std::optional<AnyPusher>, service_count> providers_;  ///< by PushService
   std::vector<PushDone> orphans_;                       ///< pushes for a missing provider
 };
 

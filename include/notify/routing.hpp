@@ -115,14 +115,14 @@ inline bool read_route(JsonReader& r, const std::string& path, Route& out, std::
           continue;
         }
         r.read_string(name, name_scratch);
-        const auto ch = index_of(channel_names, name);
+        const auto ch = parse_channel(name);
         if (!ch) {
           routing_error(errors, Errc::invalid_value, item,
                         "\"" + std::string(name) + "\" is not a channel (push, email, sms, alimtalk)");
-        } else if (route.uses(static_cast<Channel>(*ch))) {
+        } else if (route.uses(*ch)) {
           routing_error(errors, Errc::invalid_value, item, std::string(name) + " is listed twice");
         } else {
-          route.channels[route.size++] = static_cast<Channel>(*ch);
+          route.channels[route.size++] = *ch;
         }
       }
       if (index == 0) routing_error(errors, Errc::empty_array, at, "a route needs at least one channel");

@@ -13,6 +13,7 @@
 #include "notify/codec.hpp"
 #include "notify/plan.hpp"
 #include "notify/routing.hpp"
+#include "notify/transport.hpp"
 
 namespace {
 
@@ -212,4 +213,11 @@ TEST_CASE("routing: every message of a plan carries its request's type") {
   const Plan p = notify::plan(request(photo), fs);
   REQUIRE_FALSE(p.messages.empty());
   for (const auto& m : p.messages) CHECK(m.type == NotificationType::PHOTO_CREATE);
+}
+
+TEST_CASE("routing: logs shorten e-mail addresses and phone numbers as they do device tokens") {
+  CHECK(notify::short_token("mother@example.kr") == "mo...@example.kr");
+  CHECK(notify::short_token("m@x.kr") == "m...@x.kr");
+  CHECK(notify::short_token("+821012345678") == "+82...5678");
+  CHECK(notify::short_token("token-mom-aaaaaaaaaaaaaaaa-0001") == "token-...0001");
 }

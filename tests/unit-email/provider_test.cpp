@@ -36,7 +36,10 @@ TEST_CASE("create() refuses what could never work, before any traffic") {
   Options missing_file = options();
   missing_file.user = "notify";
   missing_file.password_file = "/nonexistent/notify-smtp-password";
+  Options bad_domain = options();
+  bad_domain.message_id_domain = "family.example>\r\nX: y";
   for (const Case& c : {Case{"http URL", http, "smtp:// or smtps://"}, Case{"bad From", bad_from, "from: invalid"},
+                        Case{"bad Message-ID domain", bad_domain, "message_id_domain"},
                         Case{"user without password", no_password, "needs a password"},
                         Case{"unreadable password file", missing_file, "cannot read the SMTP password file"}}) {
     CAPTURE(c.name);

@@ -268,6 +268,9 @@ Result<Provider> Provider::create(Options options) {
   const bool smtps = starts_with_nocase(options.url, "SMTPS://");
   if (!smtp && !smtps) return configuration("the SMTP URL must start with smtp:// or smtps://");
   if (auto ok = validate_address(options.from); !ok) return configuration("from: " + ok.error().message);
+  // The Message-ID's domain must itself be a valid address's domain.
+  if (!options.message_id_domain.empty() && !validate_address("x@" + options.message_id_domain))
+    return configuration("message_id_domain: not a domain");
   if (!options.user.empty() && options.password.empty()) {
     if (options.password_file.empty())
       return configuration("an SMTP user needs a password (password or password_file)");

@@ -63,8 +63,9 @@ struct Stats {
 class Provider {
  public:
   /// Checks the options and reads the password; no network traffic yet. Errc::configuration
-  /// for a URL that is not smtp:// or smtps://, an invalid From address, an unreadable
-  /// password file or a user without a password.
+  /// for a URL that is not smtp:// or smtps://, an invalid From address or Message-ID
+  /// domain, an unreadable password file or a user without a password. The password in
+  /// `options` is wiped (pass the Options by move so no other copy is left).
   static Result<Provider> create(Options options);
 
   Provider(Provider&&) noexcept;

@@ -82,25 +82,3 @@ TEST_CASE("pushes that are not e-mail or have a bad address are failed without a
   CHECK(results[1].detail.find("not an e-mail push") != std::string::npos);
   CHECK(p->stats().transfers == 0);
 }
-
-TEST_CASE("a refused connection is an outage, and the rest of the batch is not tried") {
-  auto p = Provider::create(options());  // port 1: nothing listens
-  REQUIRE(p);
-  notify::Message m;
-  m.title = "t";
-  m.body = "b";
-  const notify::Push pushes[] = {{&m, "kim@example.com", notify::PushService::email},
-                                 {&m, "lee@example.com", notify::PushService::email}};
-  const auto results = p->send(pushes);
-  REQUIRE(results.size() == 2);
-  for (const auto& r : results) {
-    CHECK(r.status == notify::PushStatus::retry);
-    CHECK(r.outage);
-    CHECK(r.scope == notify::RetryScope::provider);
-  }
-  CHECK(results[1].detail.rfind("not tried: ", 0) == 0);
-  CHECK(p->stats().transfers == 1);
-  const auto c = p->connect();
-  REQUIRE_FALSE(c);
-  CHECK(c.error().code == notify::Errc::unavailable);
-}

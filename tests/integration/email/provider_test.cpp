@@ -305,3 +305,41 @@ TEST_CASE("a server that goes away between batches is reconnected to") {
   CHECK(down[0].status == PushStatus::retry);
   CHECK(down[0].outage);
 }
+
+TEST_CASE("421 from the server is an outage: the rest of the batch waits, the next batch reconnects") {
+  SmtpServer server;
+  auto provider = Provider::create(options_for(server));
+  REQUIRE(provider);
+  const notify::Message m = korean_message();
+  const std::vector<notify::Push> pushes = {email_push(m, "closing-1@example.com"), email_push(m, "kim@example.com")};
+  const auto results = provider->send(pushes);
+  REQUIRE(results.size() == 2);
+  for (const auto& r : results) {
+    CHECK(r.status == PushStatus::retry);
+    CHECK(r.outage);
+    CHECK(r.scope == RetryScope::provider);
+  }
+  CHECK(results[0].detail.find("SMTP 421") != std::string::npos);
+  CHECK(results[1].detail.rfind("not tried: ", 0) == 0);
+  CHECK(server.received().empty());
+  const std::vector<notify::Push> later = {email_push(m, "kim@example.com")};
+  CHECK(provider->send(later)[0].status == PushStatus::sent);
+}
+
+TEST_CASE("an invalid address in a batch is failed and never reaches the server") {
+  SmtpServer server;
+  auto provider = Provider::create(options_for(server));
+  REQUIRE(provider);
+  const notify::Message m = korean_message();
+  const std::vector<notify::Push> pushes = {email_push(m, "kim@example.com>\r\nRCPT TO:<victim@example.com"),
+                                            email_push(m, "lee@example.com")};
+  const auto results = provider->send(pushes);
+  REQUIRE(results.size() == 2);
+  CHECK(results[0].status == PushStatus::failed);
+  CHECK(results[0].detail.find("invalid e-mail address") != std::string::npos);
+  CHECK(results[0].detail.find("victim") == std::string::npos);
+  CHECK(results[1].status == PushStatus::sent);
+  const auto received = server.received();
+  REQUIRE(received.size() == 1);
+  CHECK(received[0].json["rcpt_tos"] == nlohmann::json::array({"lee@example.com"}));
+}

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <new>
 #include <cstdio>
 #include <string>
 #include <utility>
@@ -110,12 +111,11 @@ class Provider::Impl {
     if (o.rc == CURLE_OK) return {};
     const PushResult r = o.result;
     Errc code = Errc::protocol_error;
-    if (o.rc == CURLE_LOGIN_DENIED || (r.status == PushStatus::fatal && o.stage == Stage::auth))
-      code = Errc::unauthenticated;
-    else if (r.status == PushStatus::fatal) code = Errc::configuration;
+    if (r.status == PushStatus::fatal)
+      code = o.rc == CURLE_LOGIN_DENIED || o.stage == Stage::auth ? Errc::unauthenticated : Errc::configuration;
     else if (o.rc == CURLE_COULDNT_CONNECT || o.rc == CURLE_COULDNT_RESOLVE_HOST) code = Errc::unavailable;
     else if (o.rc == CURLE_OPERATION_TIMEDOUT) code = Errc::timeout;
-    else if (r.outage) code = Errc::io_error;
+    else if (r.outage) code = Errc::unavailable;  // 421, 454, a broken connection: transient
     return Error{code, r.detail, {}};
   }
 

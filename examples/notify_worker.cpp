@@ -27,7 +27,7 @@ using notify::app::Problem;
 
 constexpr std::string_view program = "notify-worker";
 
-constexpr std::string_view usage_text = R"(usage: notify-worker --queue URL --members URL|FILE --push log|null|fcm|apns|fcm,apns [options]
+constexpr std::string_view usage_text = R"(usage: notify-worker --queue URL --members URL|FILE --push log|null|SERVICES [options]
 
   --queue URL             redis://HOST:PORT/STREAM[?db=N]: a Redis Streams queue, consumer
                           group "notify" (streams STREAM:high then STREAM, retries in
@@ -42,17 +42,21 @@ constexpr std::string_view usage_text = R"(usage: notify-worker --queue URL --me
                           the "already sent" markers (notify:sent:*) live there too;
                           FILE or memory:FILE: the member store as JSON, as `notifyctl
                           render` reads it (markers then live in this process)
-  --push log|null|fcm|apns|fcm,apns
+  --push log|null|SERVICES
                           log: print each push to stdout; null: accept every push silently;
-                          fcm: send each push to FCM HTTP v1 (needs --fcm-credentials);
-                          apns: to APNs (needs --apns-key, --apns-key-id, --apns-team-id,
-                          --apns-topic); fcm,apns: each push to its device's service
+                          SERVICES, separated by commas, each delivery going to the
+                          provider of its service: fcm: FCM HTTP v1 (needs
+                          --fcm-credentials); apns: APNs (needs --apns-key, --apns-key-id,
+                          --apns-team-id, --apns-topic); email: SMTP (needs --smtp-url,
+                          --smtp-from); a route's channels without a provider here are
+                          passed over
   --fcm-credentials FILE  the service-account JSON key file (project_id, client_email,
                           private_key; its token_uri is where access tokens come from)
   --fcm-endpoint URL      the FCM API (default https://fcm.googleapis.com); an http://
                           URL speaks HTTP/2 in cleartext, for tests
   --ca-file FILE          PEM CA certificates trusted instead of the system's, for the
-                          FCM endpoint, the token endpoint and APNs (TLS is always verified)
+                          FCM endpoint, the token endpoint, APNs and the SMTP server (TLS
+                          is always verified)
   --fcm-connections N     HTTP/2 connections to FCM, kept open (default 8)
   --fcm-streams N         concurrent requests per connection (default 50)
   --apns-key FILE         the APNs signing key (.p8, EC P-256) for token-based auth
@@ -68,6 +72,13 @@ constexpr std::string_view usage_text = R"(usage: notify-worker --queue URL --me
                           built-in routes ({"NOTIFY_BIRTHDAY": {"channels": ["push",
                           "alimtalk"]}}; see `notifyctl routing`); checked at start, a
                           channel without a provider in --push is passed over
+  --smtp-url URL          with email: smtp://HOST:PORT (STARTTLS required) or
+                          smtps://HOST:PORT (TLS from the start)
+  --smtp-from ADDRESS     the sender (envelope and From)
+  --smtp-from-name NAME   the From display name (UTF-8)
+  --smtp-user USER        SMTP AUTH user (with --smtp-password-file)
+  --smtp-password-file FILE
+                          the SMTP password: the file's first line (never logged)
   --inbox log|null|URL    inbox records: log (default) prints them to stdout, null drops
                           them, redis://HOST:PORT/STREAM appends each request's records to
                           that stream (one entry per request, field "body"), and an
@@ -171,6 +182,11 @@ int main(int argc, char** argv) {
                     {"apns-connections"},
                     {"apns-streams"},
                     {"routing"},
+                    {"smtp-url"},
+                    {"smtp-from"},
+                    {"smtp-from-name"},
+                    {"smtp-user"},
+                    {"smtp-password-file"},
                     {"log-level"},
                     {"max-in-flight"},
                     {"metrics-listen"},

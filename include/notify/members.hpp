@@ -33,6 +33,13 @@ inline constexpr std::array<std::string_view, service_count> service_names = {"f
 
 constexpr std::string_view to_string(PushService s) noexcept { return service_names[static_cast<std::size_t>(s)]; }
 
+/// The service with this name ("fcm", "apns", "email", "sms", "alimtalk"), or nullopt.
+constexpr std::optional<PushService> parse_service(std::string_view name) noexcept {
+  for (std::size_t i = 0; i < service_count; ++i)
+    if (service_names[i] == name) return static_cast<PushService>(i);
+  return std::nullopt;
+}
+
 /// The ways a notification can reach a member outside the app.
 enum class Channel : std::uint8_t { push, email, sms, alimtalk };
 inline constexpr std::size_t channel_count = 4;

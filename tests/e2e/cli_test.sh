@@ -318,9 +318,9 @@ case "$case_name" in
     mkdir "$tmp/dir"
     # An error caused by a NOTIFY_* variable names the variable, not the flag (issue 12).
     NOTIFY_PUSH=carrier-pigeon run 64 "$worker" --queue "memory:$tmp/q" --members "$members"
-    has "$tmp/err" "NOTIFY_PUSH must be log, null, fcm, apns or fcm,apns"
+    has "$tmp/err" "NOTIFY_PUSH must be log, null, or services from fcm, apns, email, sms, alimtalk separated by commas"
     run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push carrier-pigeon
-    has "$tmp/err" "--push must be log, null, fcm, apns or fcm,apns"
+    has "$tmp/err" "--push must be log, null, or services from fcm, apns, email, sms, alimtalk separated by commas"
     NOTIFY_BATCH_SIZE=11 run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push log
     has "$tmp/err" "NOTIFY_BATCH_SIZE must be 1 to 10"
     NOTIFY_CLAIM_IDLE_MS=0 run 64 "$worker" --queue "memory:$tmp/q" --members "$members" --push log

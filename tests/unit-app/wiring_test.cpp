@@ -223,7 +223,7 @@ TEST_CASE("check_flags names each setting as it was given and lists the valid fo
   }
   {
     Parsed p(worker_options(), {"--members", "m.json", "--push", "carrier-pigeon"});
-    CHECK(app::check_flags(p.opts)->message == "--push must be log, null, fcm, apns or fcm,apns");
+    CHECK(app::check_flags(p.opts)->message == "--push must be log, null, or services from fcm, apns, email, sms, alimtalk separated by commas");
   }
   {
     Parsed p(worker_options(), {"--members", "m.json", "--push", "log", "--inbox", "amqp://b/i"});

@@ -11,6 +11,7 @@
 
 #include "notify/apns/apns.hpp"
 #include "notify/app/routing.hpp"
+#include "notify/email/email.hpp"
 #include "notify/fcm/fcm.hpp"
 #include "notify/memory/memory.hpp"
 #include "notify/redis/redis.hpp"
@@ -166,11 +167,17 @@ namespace {
 constexpr std::string_view apns_flags[] = {"apns-key",      "apns-key-id",      "apns-team-id",
                                            "apns-topic",    "apns-endpoint",    "apns-connections",
                                            "apns-streams"};
+constexpr std::string_view smtp_flags[] = {"smtp-url", "smtp-from", "smtp-from-name", "smtp-user",
+                                           "smtp-password-file"};
+
+bool has_service(const std::vector<std::string>& services, std::string_view name) {
+  return std::find(services.begin(), services.end(), name) != services.end();
+}
 }  // namespace
 
 std::optional<Problem> check_flags(const Options& opts) {
   if (!opts.has("members")) return usage_problem("--members is required (redis://HOST:PORT[/DB] or FILE)");
-  if (!opts.has("push")) return usage_problem("--push is required (log, null, fcm, apns or fcm,apns)");
+  if (!opts.has("push")) return usage_problem("--push is required (" + std::string(push_forms) + ")");
   const std::string& members_flag = opts.value("members");
   const Scheme members_scheme = scheme_of(members_flag);
   if (members_scheme == Scheme::other || members_scheme == Scheme::sqs)
@@ -183,15 +190,19 @@ std::optional<Problem> check_flags(const Options& opts) {
 
   const std::string& push = opts.value("push");
   const auto services = push_services(push);
-  if (!services) return usage_problem(opts.flag("push") + " must be log, null, fcm, apns or fcm,apns");
-  const bool fcm = std::find(services->begin(), services->end(), "fcm") != services->end();
-  const bool apns = std::find(services->begin(), services->end(), "apns") != services->end();
+  if (!services) return usage_problem(opts.flag("push") + " must be " + std::string(push_forms));
+  const bool fcm = has_service(*services, "fcm");
+  const bool apns = has_service(*services, "apns");
+  const bool email = has_service(*services, "email");
   constexpr std::string_view fcm_flags[] = {"fcm-credentials", "fcm-endpoint", "fcm-connections", "fcm-streams"};
   for (std::string_view flag : fcm_flags)
     if (!fcm && opts.has(flag)) return usage_problem(opts.flag(flag) + " goes with --push fcm");
   for (std::string_view flag : apns_flags)
     if (!apns && opts.has(flag)) return usage_problem(opts.flag(flag) + " goes with --push apns");
-  if (!fcm && !apns && opts.has("ca-file")) return usage_problem(opts.flag("ca-file") + " goes with --push fcm or apns");
+  for (std::string_view flag : smtp_flags)
+    if (!email && opts.has(flag)) return usage_problem(opts.flag(flag) + " goes with --push email");
+  if (!fcm && !apns && !email && opts.has("ca-file"))
+    return usage_problem(opts.flag("ca-file") + " goes with --push fcm, apns or email");
   if (fcm && !opts.has("fcm-credentials"))
     return usage_problem(opts.flag("push") +
                          " fcm needs --fcm-credentials FILE (a service-account JSON key file; or NOTIFY_FCM_CREDENTIALS)");
@@ -200,6 +211,13 @@ std::optional<Problem> check_flags(const Options& opts) {
                               std::pair{"apns-team-id", "ID"}, std::pair{"apns-topic", "BUNDLE-ID"}})
       if (!opts.has(flag))
         return usage_problem(opts.flag("push") + " apns needs --" + flag + " " + what + " (or " + env_name(flag) + ")");
+  if (email)
+    for (auto [flag, what] : {std::pair{"smtp-url", "smtp://HOST:PORT or smtps://HOST:PORT"},
+                              std::pair{"smtp-from", "ADDRESS"}})
+      if (!opts.has(flag))
+        return usage_problem(opts.flag("push") + " email needs --" + flag + " " + what + " (or " + env_name(flag) + ")");
+  if (email && opts.has("smtp-user") != opts.has("smtp-password-file"))
+    return usage_problem("--smtp-user and --smtp-password-file go together");
   if (apns && opts.has("apns-endpoint"))
     if (auto e = apns::resolve_endpoint(opts.value("apns-endpoint")); !e)
       return usage_problem(opts.flag("apns-endpoint") + " must be production, sandbox or an http(s):// URL");
@@ -212,7 +230,8 @@ std::optional<Problem> check_flags(const Options& opts) {
   number_flag(opts, "apns-connections", 1, number_error);
   number_flag(opts, "apns-streams", 1, number_error);
   if (!number_error.empty()) return usage_problem(number_error);
-  if ((fcm || apns) && push_delay) return usage_problem(opts.flag("push-delay-ms") + " goes with --push log or null");
+  if ((fcm || apns || email) && push_delay)
+    return usage_problem(opts.flag("push-delay-ms") + " goes with --push log or null");
   return std::nullopt;
 }
 
@@ -286,6 +305,29 @@ std::optional<Problem> build_apns(const Options& opts, std::optional<AnyPusher>&
   return std::nullopt;
 }
 
+std::optional<Problem> build_email(const Options& opts, std::optional<AnyPusher>& pusher, std::string& description) {
+  email::Options o;
+  o.url = opts.value("smtp-url");
+  o.from = opts.value("smtp-from");
+  o.from_name = opts.value_or("smtp-from-name", "");
+  o.user = opts.value_or("smtp-user", "");
+  o.password_file = opts.value_or("smtp-password-file", "");
+  std::string why;
+  if (!o.password_file.empty() && !read_input(o.password_file, &why))
+    return Problem{exit_no_input,
+                   in_env(opts, "smtp-password-file") + cannot_read("the SMTP password file", o.password_file, why)};
+  if (opts.has("ca-file")) {
+    o.ca_file = opts.value("ca-file");
+    if (!read_input(o.ca_file, &why))
+      return Problem{exit_no_input, in_env(opts, "ca-file") + cannot_read("the CA file", o.ca_file, why)};
+  }
+  description = "email url=" + o.url + " from=" + o.from;
+  auto provider = email::Provider::create(std::move(o));
+  if (!provider) return usage_problem("cannot set up e-mail: " + provider.error().message);
+  pusher.emplace(std::move(*provider));
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::optional<std::vector<std::string>> push_services(std::string_view push) {
@@ -293,7 +335,7 @@ std::optional<std::vector<std::string>> push_services(std::string_view push) {
   while (true) {
     const std::size_t comma = push.find(',');
     std::string item(push.substr(0, comma));
-    if (item != "log" && item != "null" && item != "fcm" && item != "apns") return std::nullopt;
+    if (item != "log" && item != "null" && !parse_service(item)) return std::nullopt;
     if (std::find(out.begin(), out.end(), item) == out.end()) out.push_back(std::move(item));
     if (comma == std::string_view::npos) break;
     push.remove_prefix(comma + 1);
@@ -320,8 +362,17 @@ std::optional<Problem> build_pusher(const Options& opts, std::optional<AnyPusher
   for (const std::string& service : services) {
     std::optional<AnyPusher> one;
     std::string what;
-    if (auto p = service == "fcm" ? build_fcm(opts, one, what) : build_apns(opts, one, what)) return p;
-    router.set(service == "fcm" ? PushService::fcm : PushService::apns, std::move(*one));
+    const PushService kind = *parse_service(service);
+    std::optional<Problem> problem;
+    switch (kind) {
+      case PushService::fcm: problem = build_fcm(opts, one, what); break;
+      case PushService::apns: problem = build_apns(opts, one, what); break;
+      case PushService::email: problem = build_email(opts, one, what); break;
+      case PushService::sms:
+      case PushService::alimtalk: problem = usage_problem("--push " + service + " is not wired yet"); break;
+    }
+    if (problem) return problem;
+    router.set(kind, std::move(*one));
     if (!description.empty()) description += "; ";
     description += what;
   }

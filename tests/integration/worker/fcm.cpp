@@ -26,6 +26,7 @@
 #include "notify/redis/redis.hpp"
 #include "process.hpp"
 #include "redis_server.hpp"
+#include "smtp-server/server.hpp"
 
 using namespace notify;
 using namespace std::chrono_literals;
@@ -421,4 +422,94 @@ TEST_CASE("notify-worker --push fcm,apns sends a family of Android and iPhone me
   std::size_t after = 0;
   for (const auto& r : apns.requests()) after += r["token"] == minji_iphone;
   CHECK(after == dead_tries);
+}
+
+TEST_CASE("notify-worker --push fcm,email: each member once, by push where they have a device and by e-mail where not") {
+  FcmRig rig;
+  notify::test::SmtpServer smtp;
+  const std::string bundle = rig.dir + "/ca-bundle.pem";
+  {
+    std::ofstream out(bundle);
+    for (const std::string& ca : {rig.emulator.ca_file(), smtp.ca_file()}) out << std::ifstream(ca).rdbuf();
+  }
+  const std::string password_file = rig.dir + "/smtp-password";
+  std::ofstream(password_file) << smtp.options().password << "\n";
+  // Comments go by push, then e-mail; a notice's built-in route is the same.
+  const std::string routing_file = rig.dir + "/routing.json";
+  std::ofstream(routing_file) << R"({"COMMENT_MESSAGE": {"channels": ["push", "email"]}})";
+
+  // Family 1: 1 has a phone and an address (push only), 2 no device (e-mail), 3 a phone
+  // and no address, 4 no device and 2's address (one e-mail for both).
+  notify::Member one = notify::member_v1(1, "member1", FcmRig::token(1, 1), true);
+  one.email = "one@family.example";
+  notify::Member two = notify::member_v1(2, "member2", {}, true);
+  two.email = "parents@family.example";
+  notify::Member four = notify::member_v1(4, "member4", {}, true);
+  four.email = "parents@family.example";
+  for (const auto& m : {one, two, four}) REQUIRE(rig.store.set_member(1, m).has_value());
+  const std::string notice =
+      R"({"id":"n-1","type":"SERVICE_NOTICE","param":{"familyIds":[1],"title":"점검 안내","body":"오늘 밤 2시에 점검합니다 <30분>","marketing":false}})";
+  const std::vector<std::string> bodies = {notice};
+  REQUIRE(rig.producer.send(bodies).has_value());
+  rig.publish(1, 1);  // a comment by member 1: 2, 3 and 4 are told
+
+  const auto run = [&](const std::string& name) {
+    Process w({NOTIFY_WORKER_PROGRAM, "--queue", rig.server.url() + "/notify", "--members", rig.server.url(),
+               "--push", "fcm,email", "--fcm-credentials", rig.emulator.service_account_file(), "--fcm-endpoint",
+               rig.emulator.url(), "--smtp-url", smtp.url(), "--smtp-from", "notify@wooriga.example",
+               "--smtp-from-name", "우리가", "--smtp-user", smtp.options().user, "--smtp-password-file",
+               password_file, "--ca-file", bundle, "--routing", routing_file, "--inbox", "null", "--log-format",
+               "text", "--log-level", "debug", "--drain"},
+              rig.out(name), rig.err(name));
+    const auto status = w.wait();
+    REQUIRE(status.has_value());
+    CHECK_MESSAGE(*status == 0, rig.output(name));
+  };
+  run("w");
+
+  // Push: 1 (notice) and 3 (notice and comment).
+  CHECK(rig.sent_to(FcmRig::token(1, 1)).size() == 1);
+  CHECK(rig.sent_to(FcmRig::token(1, 3)).size() == 2);
+  CHECK(rig.emulator.requests().size() == 3);
+  // E-mail: one per request to the address 2 and 4 share, none to 1's address.
+  const auto mail = smtp.received();
+  REQUIRE(mail.size() == 2);
+  std::vector<std::string> subjects;
+  for (const auto& m : mail) {
+    const auto& j = m.json;
+    CHECK(j["rcpt_tos"] == nlohmann::json::array({"parents@family.example"}));
+    CHECK(j["tls"] == true);
+    CHECK(j["authenticated"] == true);
+    CHECK(j["defects"].empty());
+    CHECK(j["headers"]["from"] == "우리가 <notify@wooriga.example>");
+    subjects.push_back(j["headers"]["subject"].get<std::string>());
+    std::string text, html;
+    for (const auto& part : j["parts"]) {
+      if (part["content_type"] == "text/plain") text = part["content"].get<std::string>();
+      if (part["content_type"] == "text/html") html = part["content"].get<std::string>();
+    }
+    if (subjects.back() == "점검 안내") {
+      CHECK(text.find("오늘 밤 2시에 점검합니다 <30분>") != std::string::npos);
+      CHECK(html.find("오늘 밤 2시에 점검합니다 &lt;30분&gt;") != std::string::npos);
+    } else {
+      CHECK(text.find("member1 님이 이야기에 댓글을 작성했습니다! \"r1\"") != std::string::npos);
+    }
+  }
+  std::sort(subjects.begin(), subjects.end());
+  CHECK(subjects == std::vector<std::string>{"우리가 이야기", "점검 안내"});
+  CHECK(rig.events("w", "sent") == 5);
+  CHECK(rig.events("w", "done") == 2);
+  CHECK(rig.pending() == 0);
+  CHECK(rig.xlen("notify:dead") == 0);
+  // Addresses are shortened in logs, like tokens.
+  CHECK(rig.output("w").find("parents@family.example") == std::string::npos);
+  CHECK(rig.output("w").find("pa...@family.example") != std::string::npos);
+
+  // The same notice again (same id): every delivery is already marked, on both channels.
+  REQUIRE(rig.producer.send(bodies).has_value());
+  run("w2");
+  CHECK(rig.emulator.requests().size() == 3);
+  CHECK(smtp.received().size() == 2);
+  CHECK(rig.events("w2", "already_sent") == 3);
+  CHECK(rig.events("w2", "done") == 1);
 }

@@ -118,8 +118,12 @@ std::string in_env(const Options& opts, std::string_view name);
 /// --log-format. Files are read later. Messages name an option as it was given.
 std::optional<Problem> check_flags(const Options& opts);
 
-/// The services of a --push value: "log", "null", or a comma-separated list of "fcm" and
-/// "apns" (duplicates dropped); nullopt when it is none of these (log and null stand alone).
+/// The valid --push values, for messages.
+inline constexpr std::string_view push_forms = "log, null, or services from fcm, apns, email, sms, alimtalk separated by commas";
+
+/// The services of a --push value: "log", "null", or a comma-separated list of services
+/// (fcm, apns, email, sms, alimtalk; duplicates dropped); nullopt when it is none of these
+/// (log and null stand alone).
 std::optional<std::vector<std::string>> push_services(std::string_view push);
 
 /// The push provider the (checked) settings name, and a description for the log. FCM:

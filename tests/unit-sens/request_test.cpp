@@ -37,7 +37,7 @@ TEST_CASE("paths name the service id") {
   CHECK(alimtalk_path("ncp:kkobizmsg:kr:1:x") == "/alimtalk/v2/services/ncp:kkobizmsg:kr:1:x/messages");
 }
 
-TEST_CASE("Korean E.164 numbers become domestic numbers; others are refused with a reason") {
+TEST_CASE("Korean E.164 numbers become domestic numbers and others are refused with a reason") {
   CHECK(domestic_number("+821012345678").value() == "01012345678");
   CHECK(domestic_number("+8201012345678").value() == "01012345678");  // trunk 0 written after +82
   CHECK(domestic_number("+82111234567").value() == "0111234567");     // 011, 7 digits
@@ -113,7 +113,7 @@ TEST_CASE("AlimTalk content is title and body, at most 1,000 characters") {
   CHECK(c.size() == 6 + 1 + 997);
 }
 
-TEST_CASE("answers: a 202 carries the requestId; errors keep their message") {
+TEST_CASE("answers: a 202 carries the requestId and errors keep their message") {
   Answer a = parse_answer(R"({"requestId":"RSSA-1","requestTime":"2026-01-01T00:00:00.000","statusCode":"202","statusName":"success"})");
   CHECK(a.request_id == "RSSA-1");
   CHECK(a.status_code == "202");

@@ -44,7 +44,7 @@ TEST_CASE("characters EUC-KR cannot carry are replaced by a visible ASCII charac
   CHECK(euckr_fit("\xFF" "a", 10).utf8 == "?a");  // invalid UTF-8 too
 }
 
-TEST_CASE("a text of exactly the limit is kept; one byte more is cut with two dots") {
+TEST_CASE("a text of exactly the limit is kept and one byte more is cut with two dots") {
   const std::string ninety = std::string(88, 'a') + "가";  // 90 bytes
   CHECK(euckr_length(ninety) == 90);
   FitText fit = euckr_fit(ninety, 90);

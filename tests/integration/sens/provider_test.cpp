@@ -209,7 +209,7 @@ TEST_CASE("429 is an outage retry for the provider, after Retry-After") {
   CHECK(emu.received().size() == 1);  // the second call of 20 is not made
 }
 
-TEST_CASE("500 is an outage retry; once SENS recovers the next send goes through") {
+TEST_CASE("500 is an outage retry, and once SENS recovers the next send goes through") {
   SensEmulator emu;
   auto provider = make(options_for(emu));
   emu.fault(500, {}, 1);
@@ -275,4 +275,46 @@ TEST_CASE("a server certificate the CA file does not vouch for is fatal") {
   const auto pushes = pushes_to(m, 1, PushService::sms);
   const auto results = provider.send(pushes);
   check_all(results, PushStatus::fatal);
+}
+
+namespace {
+
+/// A hand-made send call, signed like the provider signs: for checking the emulator's rules.
+long raw_send(SensEmulator& emu, const std::string& path, const std::string& body) {
+  const std::string ts = std::to_string(notify::unix_now_ms());
+  const std::string sig = notify::sens::signature_v2("POST", path, ts, emu.access_key(), emu.secret_key());
+  long status = 0;
+  notify::test::http_call(emu.url() + path,
+                          notify::test::HttpCall{"POST", body,
+                                                 {"Content-Type: application/json", "x-ncp-apigw-timestamp: " + ts,
+                                                  "x-ncp-iam-access-key: " + emu.access_key(),
+                                                  "x-ncp-apigw-signature-v2: " + sig},
+                                                 CURL_HTTP_VERSION_1_1, emu.ca_file(), &status});
+  return status;
+}
+
+std::string sms_json(const std::string& type, const std::string& content, int recipients = 1) {
+  nlohmann::json j{{"type", type}, {"contentType", "COMM"}, {"countryCode", "82"}, {"from", "0212345678"}, {"content", content}};
+  for (int i = 0; i < recipients; ++i) j["messages"].push_back({{"to", domestic(i)}});
+  return j.dump();
+}
+
+}  // namespace
+
+TEST_CASE("the emulator enforces SENS's byte and count rules on its own") {
+  SensEmulator emu;
+  const std::string path = notify::sens::sms_path(sms_service);
+  std::string ninety = std::string(88, 'a') + "가";
+  CHECK(raw_send(emu, path, sms_json("SMS", ninety)) == 202);
+  CHECK(raw_send(emu, path, sms_json("SMS", "a" + ninety)) == 400);  // 91 bytes
+  CHECK(raw_send(emu, path, sms_json("LMS", "a" + ninety)) == 202);
+  CHECK(raw_send(emu, path, sms_json("SMS", "똠")) == 400);           // no EUC-KR form
+  CHECK(raw_send(emu, path, sms_json("SMS", "hi", 101)) == 400);
+  CHECK(raw_send(emu, path, sms_json("SMS", "hi", 100)) == 202);
+  std::string lms(2000, 'x');
+  CHECK(raw_send(emu, path, sms_json("LMS", lms)) == 202);
+  CHECK(raw_send(emu, path, sms_json("LMS", lms + "x")) == 400);
+  const auto got = emu.received();
+  REQUIRE(got.size() == 8);
+  CHECK(got[1]["error"] == "content: 91 bytes, over 90 for SMS");
 }

@@ -5,7 +5,6 @@
 
 #include <cstdlib>
 #include <fstream>
-#include <iterator>
 #include <utility>
 
 #include "notify/plan.hpp"
@@ -167,7 +166,6 @@ class Provider::Impl {
       }
       count();
       const Exchange ex = post(path, body_for(to));
-      PushResult r = classify(ex.reply());
       if (ex.transport_ok && ex.status == 400 && n > 1) {
         // One bad number fails a whole call: find out which, one recipient at a time.
         for (std::size_t k = 0; k < n; ++k) {
@@ -182,7 +180,7 @@ class Provider::Impl {
         }
         continue;
       }
-      r = settle(ex, n == 1 ? to[0] : std::string_view{});
+      const PushResult r = settle(ex, n == 1 ? to[0] : std::string_view{});
       for (std::size_t i : idx) results[i] = r;
     }
   }
@@ -247,7 +245,7 @@ class Provider::Impl {
     curl_easy_setopt(curl_, CURLOPT_ERRORBUFFER, detail);
     if (!opt_.ca_file.empty()) curl_easy_setopt(curl_, CURLOPT_CAINFO, opt_.ca_file.c_str());
     const CURLcode rc = curl_easy_perform(curl_);
-    curl_slist_free_all(headers);  // held the signature: wipe before freeing is not possible, it is short-lived
+    curl_slist_free_all(headers);
     curl_easy_setopt(curl_, CURLOPT_ERRORBUFFER, nullptr);
     if (rc != CURLE_OK) {
       ex.transport_ok = false;
@@ -274,9 +272,15 @@ Result<Provider> Provider::create(Options options) {
     return v ? std::string(v) : std::string();
   };
   if (options.secret_key.empty() && !options.secret_key_file.empty()) {
-    std::ifstream in(options.secret_key_file, std::ios::binary);
-    if (!in) return config_error("SENS: cannot read the secret key file " + options.secret_key_file);
-    options.secret_key.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    std::ifstream in(options.secret_key_file, std::ios::binary | std::ios::ate);
+    const std::streamoff size = in ? static_cast<std::streamoff>(in.tellg()) : -1;
+    if (size < 0 || size > 4096) return config_error("SENS: cannot read the secret key file " + options.secret_key_file);
+    options.secret_key.resize(static_cast<std::size_t>(size));  // one buffer: no stray copies of the secret
+    in.seekg(0);
+    if (!in.read(options.secret_key.data(), size)) {
+      toolkit::wipe(options.secret_key);
+      return config_error("SENS: cannot read the secret key file " + options.secret_key_file);
+    }
     while (!options.secret_key.empty() && toolkit::is_blank(options.secret_key.back())) options.secret_key.pop_back();
   }
   if (options.secret_key.empty()) options.secret_key = env(env_secret_key);

@@ -23,12 +23,18 @@ std::string alimtalk_path(std::string_view service_id) {
   return "/alimtalk/v2/services/" + std::string(service_id) + "/messages";
 }
 
-// The string to sign, as NAVER Cloud documents it ("Ncloud API" common guide,
-// api.ncloud-docs.com/docs/en/common-ncpapi, section "Create signature", and the SENS
-// overview, api.ncloud-docs.com/docs/en/sens-overview, which points to it):
+// The string to sign (signature v2). The SENS overview (api.ncloud-docs.com/docs/en/sens-overview,
+// "Request headers") says x-ncp-apigw-signature-v2 is an HMAC-SHA256 signature made with
+// the secret key paired with x-ncp-iam-access-key, over a timestamp in Unix ms that must be
+// within 5 minutes of the gateway's clock, and sends readers to the common guide "Ncloud
+// API" (api.ncloud-docs.com/docs/en/common-ncpapi, "Create signature") for how to make it.
+// The message signed, with no trailing line feed:
 //   method + " " + url + "\n" + timestamp + "\n" + accessKey
-// where url is the request URI with its query string (not the host), timestamp the value
-// of x-ncp-apigw-timestamp, and the HMAC-SHA256 key the secret key, the MAC Base64-encoded.
+// where url is the request URI with its query string (not the host); the MAC is
+// Base64-encoded. Checked on 2026-12-04 with the search tool: the guide's indexed pages
+// show the header table but cut off before the sample code; the formula above is that
+// sample's as copied, identically, by docs.3rdeyesys.com's NCP API call samples and Java
+// makeSignature posts, and by the project's protocol fact sheet (PROTOCOLS.md §8).
 std::string string_to_sign(std::string_view method, std::string_view uri, std::string_view timestamp_ms,
                            std::string_view access_key) {
   std::string s;

@@ -206,6 +206,10 @@ TEST_CASE("create refuses incomplete settings and names what is missing") {
   p = Provider::create(o);
   REQUIRE_FALSE(p);
   CHECK(p.error().message.find("sender") != std::string::npos);
+  o.from = "02-1234-5678";
+  p = Provider::create(o);
+  REQUIRE_FALSE(p);
+  CHECK(p.error().message.find("digits") != std::string::npos);
   o.from = "0212345678";
   CHECK(Provider::create(o));
   o.alimtalk_service_id = "kko";

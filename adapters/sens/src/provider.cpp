@@ -300,6 +300,8 @@ Result<Provider> Provider::create(Options options) {
     return fail("SENS: neither an SMS nor an AlimTalk service id is set");
   if (options.from.empty() && (!options.sms_service_id.empty() || options.sms_failover))
     return fail("SENS: no sender number (from) for SMS");
+  if (options.from.find_first_not_of("0123456789") != std::string::npos)
+    return fail("SENS: the sender number (from) must be digits only, e.g. 0212345678");
   if (!options.alimtalk_service_id.empty() && options.plus_friend_id.empty())
     return fail("SENS: AlimTalk needs the KakaoTalk channel id (plusFriendId)");
   return Provider(std::make_unique<Impl>(std::move(options)));

@@ -139,6 +139,8 @@ TEST_CASE("150 pushes of one message are split into calls of 100 and 50") {
   CHECK(got[1]["body"]["messages"].size() == 50);
   CHECK(got[1]["body"]["messages"][49]["to"] == domestic(149));
   CHECK(provider.stats().calls == 2);
+  check_all(provider.send(pushes), PushStatus::sent);
+  CHECK(emu.connections() == 1);  // four calls over one kept-alive connection
 }
 
 TEST_CASE("AlimTalk carries the template code of the type and, when asked, an SMS failover") {
@@ -317,4 +319,20 @@ TEST_CASE("the emulator enforces SENS's byte and count rules on its own") {
   const auto got = emu.received();
   REQUIRE(got.size() == 8);
   CHECK(got[1]["error"] == "content: 91 bytes, over 90 for SMS");
+}
+
+TEST_CASE("the emulator refuses a timestamp over 5 minutes old even when it is signed") {
+  SensEmulator emu;
+  const std::string path = notify::sens::sms_path(sms_service);
+  const std::string ts = std::to_string(notify::unix_now_ms() - 6 * 60 * 1000);
+  const std::string sig = notify::sens::signature_v2("POST", path, ts, emu.access_key(), emu.secret_key());
+  long status = 0;
+  notify::test::http_call(emu.url() + path,
+                          notify::test::HttpCall{"POST", sms_json("SMS", "hi"),
+                                                 {"Content-Type: application/json", "x-ncp-apigw-timestamp: " + ts,
+                                                  "x-ncp-iam-access-key: " + emu.access_key(),
+                                                  "x-ncp-apigw-signature-v2: " + sig},
+                                                 CURL_HTTP_VERSION_1_1, emu.ca_file(), &status});
+  CHECK(status == 401);
+  CHECK(emu.received()[0]["error"] == "timestamp out of range");
 }

@@ -55,6 +55,8 @@ class SensEmulator {
 
   /// Every send call received so far.
   nlohmann::json received() { return nlohmann::json::parse(control("GET", "/_received"))["requests"]; }
+  /// How many connections carried send calls (keep-alive: one for a provider's calls).
+  int connections() { return nlohmann::json::parse(control("GET", "/_received"))["connections"].get<int>(); }
   void reset() { control("POST", "/_reset"); }
   /// Answers the next `times` send calls (all, when negative) with `status`.
   void fault(int status, std::string retry_after = {}, int times = -1) {

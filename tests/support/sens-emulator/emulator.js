@@ -35,7 +35,8 @@
 //
 // Control endpoints:
 // GET  /_received     {"requests":[{kind:"sms"|"alimtalk", service, status, body (parsed JSON
-//                      or null), error, t_ms}]}: every send call, answered or not
+//                      or null), error, t_ms}], "connections": N}: every send call, answered
+//                      or not, and how many connections carried them
 // POST /_reset        forgets received requests, the fault and the invalid numbers
 // POST /_fault        {"status":429|500|401|400|...,"retry_after":"7","times":N} answers the
 //                      next N send calls (default: all) with that status after the auth check
@@ -100,7 +101,7 @@ function euckrLength(s) {
   return n;
 }
 
-const state = { requests: [], fault: null, invalid: new Set() };
+const state = { requests: [], fault: null, invalid: new Set(), sendSockets: new WeakSet(), sendConnections: 0 };
 
 function json(res, status, body, headers = {}) {
   const text = JSON.stringify(body);
@@ -182,6 +183,10 @@ function checkAlimTalk(body) {
 }
 
 function onSend(req, res, kind, service, raw) {
+  if (!state.sendSockets.has(req.socket)) {
+    state.sendSockets.add(req.socket);
+    ++state.sendConnections;
+  }
   const record = { kind, service, status: 0, body: null, error: null, t_ms: Date.now() };
   state.requests.push(record);
   const answer = (status, body, headers) => {
@@ -224,11 +229,13 @@ function onRequest(req, res) {
     const path = req.url.split('?')[0];
     const send = /^\/(sms|alimtalk)\/v2\/services\/([^/]+)\/messages$/.exec(path);
     if (req.method === 'POST' && send) return onSend(req, res, send[1], decodeURIComponent(send[2]), raw);
-    if (req.method === 'GET' && path === '/_received') return json(res, 200, { requests: state.requests });
+    if (req.method === 'GET' && path === '/_received') return json(res, 200, { requests: state.requests, connections: state.sendConnections });
     if (req.method === 'POST' && path === '/_reset') {
       state.requests = [];
       state.fault = null;
       state.invalid = new Set();
+      state.sendConnections = 0;
+      state.sendSockets = new WeakSet();
       return json(res, 200, {});
     }
     if (req.method === 'POST' && path === '/_fault') {

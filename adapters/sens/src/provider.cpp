@@ -158,42 +158,53 @@ class Provider::Impl {
 
     for (std::size_t start = 0; start < g.numbers.size(); start += max_recipients) {
       const std::size_t n = std::min(max_recipients, g.numbers.size() - start);
-      const std::span<const std::string> to(g.numbers.data() + start, n);
-      const std::span<const std::size_t> idx(g.index.data() + start, n);
-      if (stop_) {
-        for (std::size_t i : idx) results[i] = *stop_;
-        continue;
-      }
-      count();
-      const Exchange ex = post(path, body_for(to));
-      if (ex.transport_ok && ex.status == 400 && n > 1) {
-        // One bad number fails a whole call: find out which, one recipient at a time.
-        for (std::size_t k = 0; k < n; ++k) {
-          if (stop_) {
-            results[idx[k]] = *stop_;
+      // The recipients of this call still unanswered: a 400 naming some of them answers
+      // those (invalid numbers) and the call is made again for the others.
+      std::vector<std::size_t> left(n);
+      for (std::size_t k = 0; k < n; ++k) left[k] = start + k;
+      std::vector<std::string> to;
+      while (!left.empty()) {
+        if (stop_) {
+          for (std::size_t k : left) results[g.index[k]] = *stop_;
+          break;
+        }
+        to.clear();
+        for (std::size_t k : left) to.push_back(g.numbers[k]);
+        count();
+        const Exchange ex = post(path, body_for(to));
+        if (ex.transport_ok && ex.status == 400) {
+          std::vector<std::size_t> rest;
+          for (std::size_t k : left) {
+            if (names_number(ex.body, g.numbers[k])) {
+              results[g.index[k]] = {PushStatus::invalid_token, {},
+                                     "SENS: invalid recipient number " + short_phone(g.numbers[k])};
+            } else {
+              rest.push_back(k);
+            }
+          }
+          if (rest.size() < left.size()) {
+            if (!rest.empty()) ++stats_.resent_calls;
+            left = std::move(rest);
             continue;
           }
-          ++stats_.split_calls;
-          count();
-          const Exchange one = post(path, body_for(to.subspan(k, 1)));
-          results[idx[k]] = settle(one, to[k]);
         }
-        continue;
+        PushResult r = classify(ex.reply());
+        if (r.status == PushStatus::fatal || (r.status == PushStatus::retry && r.outage)) stop_ = r;
+        for (std::size_t k : left) results[g.index[k]] = r;
+        break;
       }
-      const PushResult r = settle(ex, n == 1 ? to[0] : std::string_view{});
-      for (std::size_t i : idx) results[i] = r;
     }
   }
 
-  /// The outcome of a call; a 400 naming the (only) recipient is that number's fault.
-  PushResult settle(const Exchange& ex, std::string_view only) {
-    PushResult r = classify(ex.reply());
-    if (ex.transport_ok && ex.status == 400 && !only.empty() && ex.body.find(only) != std::string::npos) {
-      r.status = PushStatus::invalid_token;
-      r.detail = "SENS: invalid recipient number " + short_phone(only);
+  /// True when an error text names `number` (not as part of a longer run of digits).
+  static bool names_number(std::string_view text, std::string_view number) {
+    for (std::size_t at = text.find(number); at != std::string_view::npos; at = text.find(number, at + 1)) {
+      const bool digit_before = at > 0 && text[at - 1] >= '0' && text[at - 1] <= '9';
+      const std::size_t after = at + number.size();
+      const bool digit_after = after < text.size() && text[after] >= '0' && text[after] <= '9';
+      if (!digit_before && !digit_after) return true;
     }
-    if (r.status == PushStatus::fatal || (r.status == PushStatus::retry && r.outage)) stop_ = r;
-    return r;
+    return false;
   }
 
   static std::size_t on_body(char* p, std::size_t size, std::size_t n, void* self) {

@@ -239,7 +239,11 @@ TEST_CASE("a number SENS calls invalid is told apart from the others of its call
   CHECK(results[1].detail.find("010****0001") != std::string::npos);
   CHECK(results[1].detail.find(domestic(1)) == std::string::npos);
   CHECK(results[2].status == PushStatus::sent);
-  CHECK(provider.stats().split_calls == 3);
+  CHECK(provider.stats().calls == 2);
+  CHECK(provider.stats().resent_calls == 1);
+  const auto got = emu.received();
+  REQUIRE(got.size() == 2);
+  CHECK(got[1]["body"]["messages"] == nlohmann::json::array({{{"to", domestic(0)}}, {{"to", domestic(2)}}}));
 }
 
 TEST_CASE("a payload SENS refuses fails every push of the call") {
@@ -247,9 +251,24 @@ TEST_CASE("a payload SENS refuses fails every push of the call") {
   auto provider = make(options_for(emu));
   emu.fault(400, {}, 1);
   const Message m = message("t", "b");
-  const auto pushes = pushes_to(m, 1, PushService::sms);
+  const auto pushes = pushes_to(m, 3, PushService::sms);
   const auto results = provider.send(pushes);
   check_all(results, PushStatus::failed);
+  CHECK(provider.stats().calls == 1);  // the error names no recipient: nothing to send again
+}
+
+TEST_CASE("a call whose every recipient is invalid is not made again") {
+  SensEmulator emu;
+  auto provider = make(options_for(emu));
+  emu.invalid({domestic(0), domestic(1)});
+  const Message m = message("t", "b");
+  const auto pushes = pushes_to(m, 2, PushService::sms);
+  const auto results = provider.send(pushes);
+  REQUIRE(results.size() == 2);
+  CHECK(results[0].status == PushStatus::invalid_token);
+  // The emulator names the first invalid number only: the second call finds the other.
+  CHECK(results[1].status == PushStatus::invalid_token);
+  CHECK(provider.stats().calls == 2);
 }
 
 TEST_CASE("an emulator that is gone is an outage retry") {

@@ -56,7 +56,7 @@ struct Stats {
   std::uint64_t sms = 0;           ///< SMS calls (type SMS)
   std::uint64_t lms = 0;           ///< SMS calls (type LMS)
   std::uint64_t alimtalk = 0;      ///< AlimTalk calls
-  std::uint64_t split_calls = 0;   ///< single-recipient calls made after a 400 to find a bad number
+  std::uint64_t resent_calls = 0;  ///< calls made again without the numbers a 400 named
 };
 
 /// Sends SMS/LMS and AlimTalk pushes. A Push's token is the member's phone in E.164
@@ -65,11 +65,11 @@ struct Stats {
 /// send() groups the pushes by (service, message), converts the numbers (a +82 number that
 /// is not a mobile number is invalid_token, another country's number fails: SENS is used
 /// for Korean numbers only), and makes one call per 100 recipients of a group. Every
-/// recipient of a call gets the call's outcome (request.hpp's classify). A 400 to a call of
-/// several recipients is retried once per recipient, so that one bad number is told apart
-/// (invalid_token when SENS's error names it) from a payload SENS refuses (failed). After a
-/// fatal or an outage answer, the calls not yet made are not made: their pushes get that
-/// answer too. Not thread-safe; one call at a time, on one kept-alive connection.
+/// recipient of a call gets the call's outcome (request.hpp's classify), except that a 400
+/// whose error text names recipients makes those invalid_token and the call is made again
+/// for the others (a 400 naming none fails them all: a payload SENS refuses). After a fatal
+/// or an outage answer, the calls not yet made are not made: their pushes get that answer
+/// too. Not thread-safe; one call at a time, on one kept-alive connection.
 class Provider {
  public:
   /// Resolves the keys (Options, else the file or environment) and checks the settings;

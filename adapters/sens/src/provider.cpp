@@ -120,6 +120,12 @@ class Provider::Impl {
 
   Stats stats() const { return stats_; }
 
+  Result<void> connect() {
+    const Exchange ex = exchange("/", nullptr);
+    if (ex.transport_ok) return {};
+    return Error{ex.configuration ? Errc::configuration : Errc::unavailable, "SENS: " + ex.error, {}};
+  }
+
  private:
   void send_group(const Group& g, std::vector<PushResult>& results) {
     const auto fail_all = [&](PushResult r) {
@@ -221,7 +227,12 @@ class Provider::Impl {
     return size * n;
   }
 
-  Exchange post(const std::string& path, const std::string& body) {
+  /// A signed POST of `body` to `path`.
+  Exchange post(const std::string& path, const std::string& body) { return exchange(path, &body); }
+
+  /// One request on the kept handle: a signed POST of `*body`, or, without a body, an
+  /// unsigned HEAD (connect(): it only opens the connection).
+  Exchange exchange(const std::string& path, const std::string* body) {
     Exchange ex;
     if (toolkit::curl_global_init_once() != CURLE_OK || (!curl_ && !(curl_ = curl_easy_init()))) {
       ex.transport_ok = false;
@@ -229,23 +240,27 @@ class Provider::Impl {
       return ex;
     }
     curl_easy_reset(curl_);  // keeps the connection cache
-    ++stats_.calls;
-    const std::string timestamp = std::to_string(unix_now_ms());
-    std::string signature = signature_v2("POST", path, timestamp, opt_.access_key, secret_);
     curl_slist* headers = nullptr;
-    for (const std::string& h : {std::string("Content-Type: application/json; charset=utf-8"),
-                                 std::string("Accept: application/json"), std::string("Expect:"),
-                                 "x-ncp-apigw-timestamp: " + timestamp, "x-ncp-iam-access-key: " + opt_.access_key,
-                                 "x-ncp-apigw-signature-v2: " + signature})
-      headers = curl_slist_append(headers, h.c_str());
-    toolkit::wipe(signature);
+    if (body) {
+      ++stats_.calls;
+      const std::string timestamp = std::to_string(unix_now_ms());
+      std::string signature = signature_v2("POST", path, timestamp, opt_.access_key, secret_);
+      for (const std::string& h : {std::string("Content-Type: application/json; charset=utf-8"),
+                                   std::string("Accept: application/json"), std::string("Expect:"),
+                                   "x-ncp-apigw-timestamp: " + timestamp, "x-ncp-iam-access-key: " + opt_.access_key,
+                                   "x-ncp-apigw-signature-v2: " + signature})
+        headers = curl_slist_append(headers, h.c_str());
+      toolkit::wipe(signature);
+      curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, headers);
+      curl_easy_setopt(curl_, CURLOPT_POSTFIELDS, body->data());
+      curl_easy_setopt(curl_, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body->size()));
+    } else {
+      curl_easy_setopt(curl_, CURLOPT_NOBODY, 1L);
+    }
     const std::string url = opt_.base_url + path;
     char detail[CURL_ERROR_SIZE] = {};
     curl_easy_setopt(curl_, CURLOPT_URL, url.c_str());
     curl_easy_setopt(curl_, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(curl_, CURLOPT_POSTFIELDS, body.data());
-    curl_easy_setopt(curl_, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
     curl_easy_setopt(curl_, CURLOPT_WRITEFUNCTION, &Impl::on_body);
     curl_easy_setopt(curl_, CURLOPT_WRITEDATA, &ex);
     curl_easy_setopt(curl_, CURLOPT_HEADERFUNCTION, &Impl::on_header);
@@ -325,5 +340,6 @@ Provider::~Provider() = default;
 
 std::vector<PushResult> Provider::send(std::span<const Push> pushes) { return impl_->send(pushes); }
 Stats Provider::stats() const { return impl_->stats(); }
+Result<void> Provider::connect() { return impl_->connect(); }
 
 }  // namespace notify::sens

@@ -355,3 +355,26 @@ TEST_CASE("the emulator refuses a timestamp over 5 minutes old even when it is s
   CHECK(status == 401);
   CHECK(emu.received()[0]["error"] == "timestamp out of range");
 }
+
+TEST_CASE("connect opens the connection, and tells a wrong CA from an unreachable SENS") {
+  SensEmulator emu;
+  auto provider = make(options_for(emu));
+  CHECK(provider.connect());
+  CHECK(provider.stats().calls == 0);
+  const Message m = message("t", "b");
+  const auto pushes = pushes_to(m, 1, PushService::sms);
+  check_all(provider.send(pushes), PushStatus::sent);
+
+  auto o = options_for(emu);
+  o.ca_file = "/etc/ssl/certs/ca-certificates.crt";
+  auto untrusted = make(o);
+  auto r = untrusted.connect();
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == notify::Errc::configuration);
+
+  emu.kill();
+  auto gone = make(options_for(emu));
+  r = gone.connect();
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == notify::Errc::unavailable);
+}

@@ -83,6 +83,11 @@ class Provider {
   std::vector<PushResult> send(std::span<const Push> pushes);
   Stats stats() const;
 
+  /// Opens the connection to the base URL (a HEAD /, TLS verified) and keeps it for the
+  /// sends: Errc::configuration when TLS or the URL is wrong, Errc::unavailable when SENS
+  /// cannot be reached. Any HTTP answer will do; the keys are first checked by a send.
+  Result<void> connect();
+
  private:
   class Impl;
   explicit Provider(std::unique_ptr<Impl> impl) noexcept;

@@ -75,6 +75,10 @@ TEST_CASE("an SMS body carries type, sender, content and up to 100 recipients") 
   CHECK_FALSE(j.contains("subject"));
   CHECK(j["messages"] == nlohmann::json::array({{{"to", "01011112222"}}, {{"to", "01033334444"}}}));
 
+  text.advertising = true;
+  CHECK(nlohmann::json::parse(sms_body(SmsCall{&text, "0212345678", to}))["contentType"] == "AD");
+  text.advertising = false;
+
   text.type = SmsType::lms;
   text.subject = "제목";
   const auto l = nlohmann::json::parse(sms_body(SmsCall{&text, "0212345678", to}));

@@ -117,3 +117,12 @@ TEST_CASE("plain text leaves out an empty title or body") {
   m.body.clear();
   CHECK(plain_text(m) == "제목");
 }
+
+TEST_CASE("an advertisement is marked by its (광고) title") {
+  Message m;
+  m.title = "(광고) 봄맞이 이벤트";
+  m.body = "혜택을 확인하세요.";
+  CHECK(sms_text(m).advertising);
+  m.title = "봄맞이 이벤트";
+  CHECK_FALSE(sms_text(m).advertising);
+}

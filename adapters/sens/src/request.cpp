@@ -105,7 +105,8 @@ std::string sms_body(const SmsCall& call) {
   NOTIFY_ASSERT(call.text != nullptr && call.to.size() <= max_recipients);
   std::string out = "{";
   write_sms_fields(out, *call.text, call.from);
-  out += R"(,"contentType":"COMM","countryCode":"82","messages":[)";
+  out += call.text->advertising ? R"(,"contentType":"AD")" : R"(,"contentType":"COMM")";
+  out += R"(,"countryCode":"82","messages":[)";
   for (std::size_t i = 0; i < call.to.size(); ++i) {
     if (i) out += ',';
     out += '{';

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 
+#include "notify/catalog.hpp"
 #include "notify/plan.hpp"
 #include "notify/text.hpp"
 
@@ -125,6 +126,7 @@ std::string plain_text(const Message& message) {
 
 SmsText sms_text(const Message& message) {
   SmsText out;
+  out.advertising = message.title.starts_with(catalog::ad_title_prefix.substr(0, catalog::ad_title_prefix.find(' ')));
   const std::string text = plain_text(message);
   if (euckr_length(text) <= sms_max_bytes) {
     FitText fit = euckr_fit(text, sms_max_bytes);

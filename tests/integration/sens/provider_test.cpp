@@ -114,6 +114,20 @@ TEST_CASE("a short message goes as one signed SMS, a long one as an LMS with the
   CHECK(provider.stats().lms == 1);
 }
 
+TEST_CASE("an advertisement goes as contentType AD") {
+  SensEmulator emu;
+  auto provider = make(options_for(emu));
+  const Message m = message("(광고) 봄맞이 이벤트", "혜택을 확인하세요.\n수신거부: 앱 설정 > 알림 > 광고성 알림 끄기",
+                            notify::NotificationType::SERVICE_NOTICE);
+  const auto pushes = pushes_to(m, 1, PushService::sms);
+  check_all(provider.send(pushes), PushStatus::sent);
+  const auto got = emu.received();
+  REQUIRE(got.size() == 1);
+  CHECK(got[0]["body"]["contentType"] == "AD");
+  CHECK(got[0]["body"]["type"] == "SMS");  // 83 EUC-KR bytes with the opt-out line (CPython)
+  CHECK(got[0]["body"]["content"].get<std::string>().starts_with("(광고) 봄맞이 이벤트\n"));
+}
+
 TEST_CASE("emoji and syllables outside KS X 1001 are replaced, so SENS accepts the SMS") {
   SensEmulator emu;
   auto provider = make(options_for(emu));

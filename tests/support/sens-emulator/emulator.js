@@ -20,7 +20,8 @@
 //   the fault set through POST /_fault (while it has uses left)
 //   the body: JSON; SMS: type SMS|LMS, contentType COMM|AD, countryCode "82", from (digits),
 //       content; every character of subject and content encodable in EUC-KR; SMS content
-//       <= 90 EUC-KR bytes, LMS content <= 2000, subject <= 40 and only for LMS; messages:
+//       <= 90 EUC-KR bytes, LMS content <= 2000, subject <= 40 and only for LMS; contentType
+//       AD: the subject (LMS) or content starts with "(광고)"; messages:
 //       1..100 entries, each {to: digits}. AlimTalk: plusFriendId, templateCode, messages
 //       1..100 entries, each {to: digits, content (<= 1000 characters), countryCode "82"
 //       when present, useSmsFailover boolean when present, failoverConfig checked like an
@@ -150,6 +151,7 @@ function checkSmsFields(o, where, needsMessages) {
   }
   if (needsMessages) {
     if (o.contentType !== undefined && o.contentType !== 'COMM' && o.contentType !== 'AD') return 'contentType: COMM or AD expected';
+    if (o.contentType === 'AD' && !(o.subject ?? o.content).startsWith('(광고)')) return 'contentType AD: the message must start with (광고)';
     if (o.countryCode !== undefined && o.countryCode !== '82') return 'countryCode: 82 expected';
   }
   return null;

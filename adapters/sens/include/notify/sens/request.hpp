@@ -55,8 +55,8 @@ struct SmsCall {
   std::span<const std::string> to;      ///< domestic numbers, at most max_recipients
 };
 
-/// {"type","contentType":"COMM","countryCode":"82","from","subject"? (LMS),"content",
-///  "messages":[{"to"},...]}
+/// {"type","from","subject"? (LMS),"content","contentType":"COMM" (or "AD" for an
+///  advertisement),"countryCode":"82","messages":[{"to"},...]}
 std::string sms_body(const SmsCall& call);
 
 /// Fields of an AlimTalk send call.

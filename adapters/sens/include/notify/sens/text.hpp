@@ -62,6 +62,9 @@ struct SmsText {
   std::string content;
   bool truncated = false;
   std::size_t replaced = 0;
+  /// An advertisement (the title starts with catalog::ad_title_prefix, "(광고)"): sent with
+  /// contentType AD, as Korean law (정보통신망법 §50) and SENS ask of advertising SMS.
+  bool advertising = false;
 };
 
 /// The text of a message as one line: "title\nbody", or the body alone when the title is
@@ -71,7 +74,8 @@ std::string plain_text(const Message& message);
 
 /// An SMS when plain_text() fits 90 EUC-KR bytes, otherwise an LMS with the title as its
 /// subject and the body (cut to 2,000 bytes) as its content. An LMS whose title is empty
-/// has no subject.
+/// has no subject. An advertisement is marked as such (its text already carries the
+/// "(광고)" title and the opt-out line the catalog renders).
 SmsText sms_text(const Message& message);
 
 }  // namespace notify::sens

@@ -14,6 +14,7 @@ packages=(
   clang libclang-rt-14-dev          # libFuzzer and the sanitizers' runtime for fuzzing
   prometheus                        # promtool for "ops: promtool check metrics" (with systemd it also enables prometheus.service)
   python3-prometheus-client         # the strict OpenMetrics parser for "ops: OpenMetrics parser"
+  python3-aiosmtpd                  # the SMTP server of adapters/email's integration tests
 )
 # Node.js runs the JSON Schema check (ajv) and, later, the test emulators. Machines
 # here may carry NodeSource's nodejs (npm bundled), which Debian's npm conflicts with.

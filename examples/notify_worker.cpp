@@ -64,6 +64,10 @@ constexpr std::string_view usage_text = R"(usage: notify-worker --queue URL --me
                           emulator's URL (http:// speaks HTTP/2 in cleartext)
   --apns-connections N    HTTP/2 connections to APNs, kept open (default 2)
   --apns-streams N        concurrent requests per connection (default 100)
+  --routing FILE          the channels each type may use, in order, as JSON over the
+                          built-in routes ({"NOTIFY_BIRTHDAY": {"channels": ["push",
+                          "alimtalk"]}}; see `notifyctl routing`); checked at start, a
+                          channel without a provider in --push is passed over
   --inbox log|null|URL    inbox records: log (default) prints them to stdout, null drops
                           them, redis://HOST:PORT/STREAM appends each request's records to
                           that stream (one entry per request, field "body"), and an
@@ -110,7 +114,7 @@ exit status: 0 drained or stopped by SIGTERM/SIGINT, 1 stopped on an error (such
 Redis refusing the credentials, or FCM's token endpoint rejecting the service account:
 the records in hand are kept for a later run, never dead-lettered for it), 64 usage,
 unsupported transport, or a --metrics-listen address that cannot be bound, 65 malformed
-members file or service-account file, 66 unreadable file.
+members file, service-account file or routing file, 66 unreadable file.
 )";
 
 std::atomic<bool> stop_requested{false};
@@ -166,6 +170,7 @@ int main(int argc, char** argv) {
                     {"apns-endpoint"},
                     {"apns-connections"},
                     {"apns-streams"},
+                    {"routing"},
                     {"log-level"},
                     {"max-in-flight"},
                     {"metrics-listen"},
@@ -210,7 +215,9 @@ int main(int argc, char** argv) {
   std::optional<cli::AnyInbox> inbox;
   std::optional<cli::AnyQueue> queue;
   std::size_t loaded = 0;  // records read from a memory:FILE queue
+  std::optional<notify::Routing> routing;
   if (auto p = cli::build_pusher(opts, pusher, push_description)) return fail(*p);
+  if (auto p = cli::build_routing(opts, routing)) return fail(*p);
   if (auto p = cli::build_stores(opts, stores, log)) return fail(*p);
   if (auto p = cli::build_inbox(opts, inbox)) return fail(*p);
   if (auto p = cli::build_worker_queue(opts, queue, loaded)) return fail(*p);
@@ -246,6 +253,9 @@ int main(int argc, char** argv) {
   notify::ProcessorOptions processing;
   if (monitor) processing.observer = &monitor->observer();
   processing.log_level = *log_level;
+  processing.plan_policy.routing = routing ? &*routing : nullptr;
+  processing.plan_policy.channels =
+      cli::channels_of(cli::push_services(opts.value("push")).value_or(std::vector<std::string>{"log"}));
   if (max_in_flight) processing.max_records_in_flight = static_cast<std::size_t>(*max_in_flight);
   notify::BatchProcessor processor(stores->members, *pusher, *inbox, stores->ledger, processing, sink);
 

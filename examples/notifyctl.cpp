@@ -12,6 +12,7 @@
 // Queues and the member store are reached through notify::app (adapters/app).
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <csignal>
 #include <cstdint>
@@ -48,15 +49,23 @@ constexpr std::string_view usage_text = R"(usage: notifyctl <command> [options]
        notifyctl --version
 
 commands:
-  render --request FILE|- --members FILE [--at TIME]
+  render --request FILE|- --members FILE [--at TIME] [--routing FILE] [--channels LIST]
       Print the plan of one request as JSON, as the worker would make it at TIME
-      (RFC 3339; default now: quiet hours and night-time ads depend on it):
-      {"pushes": [{"tokens", "apns"?, "title", "body", "screen"?, "param"?}],
+      (RFC 3339; default now: quiet hours and night-time ads depend on it), along
+      the routes of --routing (see routing) over the channels of LIST (default
+      push,email,sms,alimtalk: a worker with a provider for each):
+      {"pushes": [{"tokens", "apns"?, "email"?, "sms"?, "alimtalk"?, "title",
+                   "body", "screen"?, "param"?}],
        "inbox": [{"receiverId", "title", "body", "screen"?, "param"?}],
        "skipped"?: [{"userId", "reason", "until"?}]}
       The members file is the member store as JSON:
       {"family:3": {"user:4": "{\"userName\":\"...\",\"fcmToken\":\"...\"}"}}.
       Stored values that cannot be read are reported on stderr and skipped.
+      "tokens" are the devices pushed to ("apns": those through APNs); "email",
+      "sms" and "alimtalk" the addresses the message goes to on those channels.
+  routing [--routing FILE]
+      Print the route of every type (the built-in ones, or FILE's over them) as
+      JSON; a FILE with mistakes prints each with its path and exits 65.
   validate --request FILE|-
   validate --member FILE|-
       Check one request, or one stored member value (see schema --member); print
@@ -194,12 +203,17 @@ nlohmann::ordered_json plan_document(const notify::Plan& plan) {
     if (!m.targets.empty()) {
       nlohmann::ordered_json p;
       p["tokens"] = nlohmann::ordered_json::array();
-      nlohmann::ordered_json apns = nlohmann::ordered_json::array();
+      std::array<nlohmann::ordered_json, notify::service_count> by_service;
+      for (auto& list : by_service) list = nlohmann::ordered_json::array();
       for (const notify::Target& t : m.targets) {
-        p["tokens"].push_back(std::string(t.token));
-        if (t.service == notify::PushService::apns) apns.push_back(std::string(t.token));
+        if (notify::channel_of(t.service) == notify::Channel::push) p["tokens"].push_back(std::string(t.token));
+        by_service[static_cast<std::size_t>(t.service)].push_back(std::string(t.token));
       }
-      if (!apns.empty()) p["apns"] = std::move(apns);  // which of the tokens go through APNs
+      // Which of the tokens go through APNs, then the contact channels' addresses.
+      for (notify::PushService s : {notify::PushService::apns, notify::PushService::email, notify::PushService::sms,
+                                    notify::PushService::alimtalk})
+        if (auto& list = by_service[static_cast<std::size_t>(s)]; !list.empty())
+          p[std::string(notify::to_string(s))] = std::move(list);
       p["title"] = std::string(m.title);
       p["body"] = m.body;
       add_link(p, m.link);
@@ -232,9 +246,28 @@ nlohmann::ordered_json plan_document(const notify::Plan& plan) {
 }
 
 int render(int argc, char** argv) {
-  cli::Options opts{{"request"}, {"members"}, {"at"}};
+  cli::Options opts{{"request"}, {"members"}, {"at"}, {"routing"}, {"channels"}};
   if (auto err = opts.parse(argc, argv, 2); !err.empty()) return usage_error(err);
   if (!opts.has("request") || !opts.has("members")) return usage_error("render needs --request and --members");
+  notify::ChannelSet channels{notify::Channel::push, notify::Channel::email, notify::Channel::sms,
+                              notify::Channel::alimtalk};
+  if (opts.has("channels")) {
+    channels = {};
+    std::string_view list = opts.value("channels");
+    while (true) {
+      const std::size_t comma = list.find(',');
+      const auto ch = notify::parse_channel(list.substr(0, comma));
+      if (!ch) return usage_error("--channels takes channels from push, email, sms, alimtalk, separated by commas");
+      channels.add(*ch);
+      if (comma == std::string_view::npos) break;
+      list.remove_prefix(comma + 1);
+    }
+  }
+  std::optional<notify::Routing> routing;
+  if (auto p = cli::build_routing(opts, routing)) {
+    cli::complain(program, p->message);
+    return p->exit_code;
+  }
 
   const std::string& members_path = opts.value("members");
   if (members_path == "-" && opts.value("request") == "-") return usage_error("only one of the files can be '-'");
@@ -274,6 +307,8 @@ int render(int argc, char** argv) {
 
   notify::PlanPolicy policy;
   policy.now_ms = notify::unix_now_ms();
+  policy.routing = routing ? &*routing : nullptr;
+  policy.channels = channels;
   if (opts.has("at")) {
     const auto at = notify::parse_rfc3339(opts.value("at"));
     if (!at) return usage_error("--at needs an RFC 3339 time such as 2026-12-24T21:30:00+09:00");
@@ -281,6 +316,18 @@ int render(int argc, char** argv) {
   }
   const notify::Families store(std::move(families));
   std::cout << cli::pretty(plan_document(notify::plan(*request, store, policy)));
+  return cli::exit_ok;
+}
+
+int routing(int argc, char** argv) {
+  cli::Options opts{{"routing"}};
+  if (auto err = opts.parse(argc, argv, 2); !err.empty()) return usage_error(err);
+  std::optional<notify::Routing> table;
+  if (auto p = cli::build_routing(opts, table)) {
+    cli::complain(program, p->message);
+    return p->exit_code;
+  }
+  std::cout << notify::encode_routing(table.value_or(notify::Routing{}));
   return cli::exit_ok;
 }
 
@@ -1015,6 +1062,7 @@ struct Command {
 
 constexpr Command commands[] = {
     {"render", render},
+    {"routing", routing},
     {"validate", validate},
     {"schema", schema},
     {"publish", publish},

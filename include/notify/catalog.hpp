@@ -6,6 +6,8 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
+#include <initializer_list>
 #include <string_view>
 
 #include "notify/members.hpp"
@@ -89,6 +91,48 @@ constexpr TypeRules rules_of(NotificationType t) noexcept {
   }
 #pragma GCC diagnostic pop
   return {Category::notice, false};
+}
+
+/// The channels a type may reach a member through, in order of preference: the first
+/// channel the member can be reached on (an address, a provider for it, preferences that
+/// allow it) is used, the rest are fallbacks; with `all`, every one of them is used.
+struct Route {
+  std::array<Channel, channel_count> channels{};
+  std::uint8_t size = 0;
+  bool all = false;
+
+  constexpr Route() = default;
+  constexpr Route(std::initializer_list<Channel> list, bool every = false) noexcept : all(every) {
+    for (Channel c : list)
+      if (size < channel_count) channels[size++] = c;
+  }
+  constexpr const Channel* begin() const noexcept { return channels.data(); }
+  constexpr const Channel* end() const noexcept { return channels.data() + size; }
+  constexpr bool uses(Channel c) const noexcept {
+    for (Channel x : *this)
+      if (x == c) return true;
+    return false;
+  }
+  friend constexpr bool operator==(const Route& a, const Route& b) noexcept {
+    if (a.size != b.size || a.all != b.all) return false;
+    for (std::size_t i = 0; i < a.size; ++i)
+      if (a.channels[i] != b.channels[i]) return false;
+    return true;
+  }
+};
+
+/// The built-in routes (a routing file may replace any; see notify/routing.hpp). Family
+/// activity goes by push only. A birthday reminder falls back to KakaoTalk AlimTalk for a
+/// member without a usable device, an operators' notice to e-mail. SMS costs money per
+/// message: no type uses it unless a routing file says so.
+constexpr Route route_of(NotificationType t) noexcept {
+  using T = NotificationType;
+  switch (t) {
+    case T::MESSAGE_BIRTHDAY:
+    case T::NOTIFY_BIRTHDAY: return {Channel::push, Channel::alimtalk};
+    case T::SERVICE_NOTICE: return {Channel::push, Channel::email};
+    default: return {Channel::push};
+  }
 }
 
 }  // namespace notify::catalog

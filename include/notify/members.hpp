@@ -38,6 +38,13 @@ enum class Channel : std::uint8_t { push, email, sms, alimtalk };
 inline constexpr std::size_t channel_count = 4;
 inline constexpr std::array<std::string_view, channel_count> channel_names = {"push", "email", "sms", "alimtalk"};
 
+/// The channel with this name ("push", "email", "sms", "alimtalk"), or nullopt.
+constexpr std::optional<Channel> parse_channel(std::string_view name) noexcept {
+  for (std::size_t i = 0; i < channel_count; ++i)
+    if (channel_names[i] == name) return static_cast<Channel>(i);
+  return std::nullopt;
+}
+
 /// The channel a service serves: FCM and APNs both push.
 constexpr Channel channel_of(PushService s) noexcept {
   switch (s) {

@@ -17,6 +17,7 @@
 #include "notify/clock.hpp"
 #include "notify/detail/json_writer.hpp"
 #include "notify/members.hpp"
+#include "notify/routing.hpp"
 #include "notify/schema.hpp"
 #include "notify/text.hpp"
 
@@ -58,7 +59,8 @@ struct Link {
   friend bool operator==(const Link&, const Link&) = default;
 };
 
-/// One device a message is pushed to, and the service that reaches it.
+/// One address a message goes to (a device token, an e-mail address, a phone number in
+/// E.164), and the service that reaches it.
 struct Target {
   std::string_view token;
   PushService service = PushService::fcm;
@@ -72,8 +74,8 @@ struct Message {
   std::string title;
   std::string body;
   Link link;
-  /// Devices to push to: distinct tokens, never empty. Views into the Families the plan
-  /// was made from, which must outlive the plan.
+  /// Addresses to deliver to, each with its service: distinct, in routing order per
+  /// member. Views into the Families the plan was made from, which must outlive the plan.
   std::vector<Target> targets;
   /// Members who get an in-app inbox record of this message, distinct.
   std::vector<Id> inbox;
@@ -119,6 +121,11 @@ struct PlanPolicy {
   /// Whether the first version's `mktPushAgreed: true` (no date) counts as marketing
   /// consent for members without a dated one.
   bool legacy_marketing_flag = true;
+  /// The route of each type (nullptr: the catalog's, catalog::route_of).
+  const Routing* routing = nullptr;
+  /// The channels the caller can deliver through; a route's other channels are passed
+  /// over. Push alone by default, so a caller without contact providers plans as before.
+  ChannelSet channels{Channel::push};
 };
 
 /// Everything one request leads to. Messages are distinct by content.
@@ -209,6 +216,7 @@ class PlanBuilder {
   PlanBuilder() = default;
   PlanBuilder(const PlanPolicy& policy, NotificationType type, bool marketing) noexcept
       : policy_(policy), rules_(catalog::rules_of(type)), type_(type), marketing_(marketing) {
+    route_ = policy_.routing ? policy_.routing->of(type) : catalog::route_of(type);
     if (marketing_) rules_.breaks_quiet_hours = false;
     // The night-time window is Korea's for everyone: judged once per request.
     if (marketing_ && policy_.now_ms != 0 && korea_night_ads.contains(seoul_time_zone(), policy_.now_ms))
@@ -226,13 +234,32 @@ class PlanBuilder {
     return plan_.messages.size() - 1;
   }
 
-  /// Pushes message `i` to the member's devices (as their settings allow) and,
-  /// optionally, puts it in their inbox (settings apply to pushes only).
+  /// Sends message `i` to the member along the type's route (as their settings allow)
+  /// and, optionally, puts it in their inbox (settings apply outside the app only).
   void deliver(std::size_t i, const Member& m, bool inbox) {
     Message& msg = plan_.messages[i];
-    if (!m.devices.empty() && push_allowed(m))
-      for (const Device& d : m.devices)
-        if (first_time(i, d.token)) msg.targets.emplace_back(d.token, d.provider);
+    // The route's channels this member can be reached on and has not switched off.
+    std::array<Channel, channel_count> usable{};
+    std::size_t n = 0;
+    bool muted = false;
+    for (Channel ch : route_) {
+      if (!policy_.channels.has(ch) || !reachable(m, ch)) continue;
+      if (marketing_ && ch == Channel::alimtalk) continue;  // AlimTalk carries no advertising
+      if (!m.preferences.allows(rules_.category, ch)) muted = true;
+      else usable[n++] = ch;
+    }
+    if (n == 0 && muted) skip(m, SkipReason::muted_by_preference);
+    if (n != 0 && member_allowed(m)) {
+      for (std::size_t k = 0; k < (route_.all ? n : 1); ++k) {
+        if (usable[k] == Channel::push) {
+          for (const Device& d : m.devices)
+            if (first_time(i, d.token)) msg.targets.emplace_back(d.token, d.provider);
+        } else {
+          const std::string_view address = usable[k] == Channel::email ? m.email : m.phone;
+          if (first_time(i, address)) msg.targets.emplace_back(address, service_of(usable[k]));
+        }
+      }
+    }
     if (inbox && std::find(msg.inbox.begin(), msg.inbox.end(), m.userId) == msg.inbox.end())
       msg.inbox.push_back(m.userId);
   }
@@ -264,10 +291,24 @@ class PlanBuilder {
     return seen.insert(token).second;
   }
 
-  /// Whether the member's settings let this request's push reach them now; when not, the
-  /// member is recorded as skipped (or deferred) with the reason.
-  bool push_allowed(const Member& m) {
-    if (!m.preferences.allows(rules_.category, Channel::push)) return skip(m, SkipReason::muted_by_preference);
+  /// Whether the member has an address for the channel.
+  static bool reachable(const Member& m, Channel ch) noexcept {
+    switch (ch) {
+      case Channel::push: return !m.devices.empty();
+      case Channel::email: return !m.email.empty();
+      case Channel::sms:
+      case Channel::alimtalk: return !m.phone.empty();
+    }
+    return false;
+  }
+
+  static PushService service_of(Channel ch) noexcept {
+    return ch == Channel::email ? PushService::email : ch == Channel::sms ? PushService::sms : PushService::alimtalk;
+  }
+
+  /// Whether consent and time let this request reach the member now (on any channel);
+  /// when not, the member is recorded as skipped (or deferred) with the reason.
+  bool member_allowed(const Member& m) {
     const std::int64_t now = policy_.now_ms;
     // Without a clock, consent is judged as if given just now (no expiry).
     const int years = now != 0 ? policy_.consent_max_age_years : 0;
@@ -298,6 +339,7 @@ class PlanBuilder {
   PlanPolicy policy_{};
   catalog::TypeRules rules_{Category::notice, true};
   NotificationType type_{};
+  Route route_{Channel::push};
   bool marketing_ = false;
   std::int64_t night_ads_until_ = 0;  ///< an ad now falls in the night-time window, until then (Unix ms)
   Plan plan_;

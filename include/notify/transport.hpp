@@ -4,6 +4,7 @@
 /// The transport concepts adapters satisfy (queue, member store, push provider, inbox,
 /// idempotency store) and the plain records that cross them. No I/O here.
 
+#include <algorithm>
 #include <chrono>
 #include <concepts>
 #include <cstdint>
@@ -214,8 +215,14 @@ concept IdempotencyStore = requires(D& d, std::span<const std::string> keys, std
   { d.remember(keys, ttl) } -> std::same_as<Result<void>>;
 };
 
-/// A device token shortened for logs: the first 6 and last 4 characters.
+/// An address shortened for logs. A device token: its first 6 and last 4 characters; an
+/// e-mail address: the first 2 characters of its local part and its domain
+/// ("mo...@example.kr"); a phone number in E.164: "+" with its first 2 and last 4 digits.
 inline std::string short_token(std::string_view token) {
+  if (const std::size_t at = token.rfind('@'); at != std::string_view::npos)
+    return std::string(token.substr(0, std::min<std::size_t>(at, 2))) + "..." + std::string(token.substr(at));
+  if (token.size() > 7 && token[0] == '+')
+    return std::string(token.substr(0, 3)) + "..." + std::string(token.substr(token.size() - 4));
   if (token.size() <= 12) return std::string(token.substr(0, 3)) + "...";
   return std::string(token.substr(0, 6)) + "..." + std::string(token.substr(token.size() - 4));
 }

@@ -347,6 +347,35 @@ std::optional<Problem> build_stores(const Options& opts, std::optional<Stores>& 
   return std::nullopt;
 }
 
+ChannelSet channels_of(const std::vector<std::string>& services) {
+  ChannelSet set;
+  for (const std::string& s : services) {
+    if (s == "email") set.add(Channel::email);
+    else if (s == "sms") set.add(Channel::sms);
+    else if (s == "alimtalk") set.add(Channel::alimtalk);
+    else set.add(Channel::push);
+  }
+  return set;
+}
+
+std::optional<Problem> build_routing(const Options& opts, std::optional<Routing>& routing) {
+  if (!opts.has("routing")) return std::nullopt;
+  const std::string& path = opts.value("routing");
+  std::string why;
+  const auto text = read_input(path, &why);
+  if (!text) return Problem{exit_no_input, in_env(opts, "routing") + cannot_read("routing file", path, why)};
+  auto parsed = parse_routing(*text);
+  if (!parsed) {
+    std::string message = in_env(opts, "routing") + path + ": not a valid routing file:";
+    for (const Error& e : parsed.error())
+      message += "\n  " + (e.path.empty() ? std::string("(top)") : e.path) + ": " + e.message + " (" +
+                 std::string(to_string(e.code)) + ")";
+    return Problem{exit_data, std::move(message)};
+  }
+  routing.emplace(*parsed);
+  return std::nullopt;
+}
+
 std::optional<Problem> build_inbox(const Options& opts, std::optional<AnyInbox>& inbox) {
   const std::string inbox_flag = opts.value_or("inbox", "log");
   auto made = make_inbox(inbox_flag);

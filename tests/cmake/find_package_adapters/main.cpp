@@ -4,6 +4,7 @@
 
 #include <notify/apns/apns.hpp>
 #include <notify/app/app.hpp>
+#include <notify/email/email.hpp>
 #include <notify/fcm/fcm.hpp>
 #include <notify/http2/client.hpp>
 #include <notify/lambda/lambda.hpp>
@@ -30,10 +31,11 @@ int main() {
   if (!redis || !queue || !apns || !sens || *sens != "01012345678" || *apns != "https://api.sandbox.push.apple.com" || !h2 || h2->port != "443" || queue->region != "ap-northeast-2" || !event || !retry || retry->count() != 30 ||
       digest != "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" || !memory_queue ||
       notify::app::make_queue("amqp://broker/q") || notify::outbox::crc32c("123456789") != 0xe3069283u ||
+      !notify::email::validate_address("kim@example.com") || notify::email::validate_address("a b@example.com") ||
       metrics.render_prometheus().find("notify_consumer_total 1\n") == std::string::npos) {
     std::fprintf(stderr, "notify consumer: an adapter answered wrongly\n");
     return 1;
   }
-  std::printf("notify consumer: ok (redis, http2, fcm, apns, sens, sqs, lambda, app, ops, outbox)\n");
+  std::printf("notify consumer: ok (redis, http2, fcm, apns, email, sens, sqs, lambda, app, ops, outbox)\n");
   return 0;
 }

@@ -136,7 +136,7 @@ inline constexpr std::string_view known_settings[] = {
     "fcm-credentials", "fcm-endpoint", "ca-file",      "fcm-connections", "fcm-streams",
     "time-reserve-ms", "metrics-listen", "stats-interval", "metrics", "log-level",
     "apns-key",      "apns-key-id",    "apns-team-id", "apns-topic",      "apns-endpoint",
-    "apns-connections", "apns-streams"};
+    "apns-connections", "apns-streams", "routing"};
 
 /// NOTIFY_* variables the project's own scripts and tests set (tests/run.sh, the e2e
 /// suite, examples/demo.sh); the programs inherit them and ignore them quietly.

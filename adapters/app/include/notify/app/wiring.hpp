@@ -23,6 +23,7 @@
 #include "notify/app/any.hpp"
 #include "notify/app/cli.hpp"
 #include "notify/app/printing.hpp"
+#include "notify/routing.hpp"
 
 namespace notify::app {
 
@@ -127,6 +128,15 @@ std::optional<std::vector<std::string>> push_services(std::string_view push);
 /// `--push fcm` alone is the FCM provider itself; `apns` or `fcm,apns` is a RoutingPusher
 /// that hands each push to the provider of its Push::service.
 std::optional<Problem> build_pusher(const Options& opts, std::optional<AnyPusher>& pusher, std::string& description);
+
+/// The channels the services of a (checked) --push value deliver through: fcm and apns
+/// push, email, sms and alimtalk their own; log and null push.
+ChannelSet channels_of(const std::vector<std::string>& services);
+
+/// --routing FILE: the routes of the types it names over the catalog's (nullopt without
+/// the flag). A file that cannot be read is exit 66; one with mistakes exit 65, every
+/// mistake listed with its JSON path.
+std::optional<Problem> build_routing(const Options& opts, std::optional<Routing>& routing);
 
 /// The member store and the idempotency store beside it (--members). Redis: nothing is
 /// connected yet. A members file: loaded now (malformed entries are logged and skipped).

@@ -3,7 +3,6 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <algorithm>
 #include <map>
@@ -11,6 +10,7 @@
 
 #include "notify/result.hpp"
 #include "notify/toolkit/ascii.hpp"
+#include "notify/toolkit/hmac.hpp"
 #include "notify/toolkit/secure.hpp"
 
 namespace notify::sqs {
@@ -26,18 +26,6 @@ std::string hex(const unsigned char* p, std::size_t n) {
     out += digits[p[i] >> 4];
     out += digits[p[i] & 0x0F];
   }
-  return out;
-}
-
-/// Raw HMAC-SHA256 (32 bytes).
-std::string hmac(std::string_view key, std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  const unsigned char* ok = HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-                                 reinterpret_cast<const unsigned char*>(data.data()), data.size(), md, &len);
-  NOTIFY_ASSERT(ok != nullptr);
-  std::string out(reinterpret_cast<const char*>(md), len);
-  OPENSSL_cleanse(md, sizeof md);
   return out;
 }
 
@@ -267,11 +255,11 @@ Signature sign(const SigningInput& in, const Credentials& creds, const Scope& sc
   std::string key = "AWS4" + creds.secret_access_key;
   for (std::string_view part : {std::string_view(date), std::string_view(scope.region),
                                 std::string_view(scope.service), std::string_view("aws4_request")}) {
-    std::string next = hmac(key, part);
+    std::string next = toolkit::hmac_sha256(key, part);
     wipe(key);
     key = std::move(next);
   }
-  const std::string mac = hmac(key, out.string_to_sign);
+  const std::string mac = toolkit::hmac_sha256(key, out.string_to_sign);
   wipe(key);
   out.signature = hex(reinterpret_cast<const unsigned char*>(mac.data()), mac.size());
 

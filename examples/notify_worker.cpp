@@ -48,8 +48,11 @@ constexpr std::string_view usage_text = R"(usage: notify-worker --queue URL --me
                           provider of its service: fcm: FCM HTTP v1 (needs
                           --fcm-credentials); apns: APNs (needs --apns-key, --apns-key-id,
                           --apns-team-id, --apns-topic); email: SMTP (needs --smtp-url,
-                          --smtp-from); a route's channels without a provider here are
-                          passed over
+                          --smtp-from); sms (SMS/LMS) and alimtalk (KakaoTalk AlimTalk):
+                          Naver Cloud SENS (needs --sens-access-key, the secret, --sens-from
+                          and the service's id; alimtalk also --sens-plus-friend and
+                          --sens-templates); a route's channels without a provider here
+                          are passed over
   --fcm-credentials FILE  the service-account JSON key file (project_id, client_email,
                           private_key; its token_uri is where access tokens come from)
   --fcm-endpoint URL      the FCM API (default https://fcm.googleapis.com); an http://
@@ -79,6 +82,20 @@ constexpr std::string_view usage_text = R"(usage: notify-worker --queue URL --me
   --smtp-user USER        SMTP AUTH user (with --smtp-password-file)
   --smtp-password-file FILE
                           the SMTP password: the file's first line (never logged)
+  --sens-endpoint URL     SENS (default https://sens.apigw.ntruss.com)
+  --sens-access-key KEY   the Naver Cloud access key (x-ncp-iam-access-key)
+  --sens-secret-key-file FILE
+                          the secret key (its first line; or NOTIFY_SENS_SECRET_KEY;
+                          never logged)
+  --sens-sms-service ID   with sms: the SMS service id
+  --sens-alimtalk-service ID
+                          with alimtalk: the AlimTalk service id
+  --sens-from NUMBER      the registered sender number
+  --sens-plus-friend ID   with alimtalk: the KakaoTalk channel (@name)
+  --sens-templates TYPE=CODE,...
+                          with alimtalk: the registered template of each type; a type
+                          without one is not sent by AlimTalk (failed, with the reason)
+  --sens-sms-failover     with alimtalk: SENS sends an SMS/LMS when KakaoTalk cannot deliver
   --inbox log|null|URL    inbox records: log (default) prints them to stdout, null drops
                           them, redis://HOST:PORT/STREAM appends each request's records to
                           that stream (one entry per request, field "body"), and an
@@ -187,6 +204,15 @@ int main(int argc, char** argv) {
                     {"smtp-from-name"},
                     {"smtp-user"},
                     {"smtp-password-file"},
+                    {"sens-endpoint"},
+                    {"sens-access-key"},
+                    {"sens-secret-key-file"},
+                    {"sens-sms-service"},
+                    {"sens-alimtalk-service"},
+                    {"sens-from"},
+                    {"sens-plus-friend"},
+                    {"sens-templates"},
+                    {"sens-sms-failover", false},
                     {"log-level"},
                     {"max-in-flight"},
                     {"metrics-listen"},

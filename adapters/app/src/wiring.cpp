@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <limits>
 #include <random>
@@ -12,6 +13,7 @@
 #include "notify/apns/apns.hpp"
 #include "notify/app/routing.hpp"
 #include "notify/email/email.hpp"
+#include "notify/sens/sens.hpp"
 #include "notify/fcm/fcm.hpp"
 #include "notify/memory/memory.hpp"
 #include "notify/redis/redis.hpp"
@@ -169,6 +171,9 @@ constexpr std::string_view apns_flags[] = {"apns-key",      "apns-key-id",      
                                            "apns-streams"};
 constexpr std::string_view smtp_flags[] = {"smtp-url", "smtp-from", "smtp-from-name", "smtp-user",
                                            "smtp-password-file"};
+constexpr std::string_view sens_flags[] = {"sens-endpoint",    "sens-access-key", "sens-secret-key-file",
+                                           "sens-sms-service", "sens-alimtalk-service", "sens-from",
+                                           "sens-plus-friend", "sens-templates",  "sens-sms-failover"};
 
 bool has_service(const std::vector<std::string>& services, std::string_view name) {
   return std::find(services.begin(), services.end(), name) != services.end();
@@ -194,6 +199,8 @@ std::optional<Problem> check_flags(const Options& opts) {
   const bool fcm = has_service(*services, "fcm");
   const bool apns = has_service(*services, "apns");
   const bool email = has_service(*services, "email");
+  const bool sms = has_service(*services, "sms");
+  const bool alimtalk = has_service(*services, "alimtalk");
   constexpr std::string_view fcm_flags[] = {"fcm-credentials", "fcm-endpoint", "fcm-connections", "fcm-streams"};
   for (std::string_view flag : fcm_flags)
     if (!fcm && opts.has(flag)) return usage_problem(opts.flag(flag) + " goes with --push fcm");
@@ -201,8 +208,34 @@ std::optional<Problem> check_flags(const Options& opts) {
     if (!apns && opts.has(flag)) return usage_problem(opts.flag(flag) + " goes with --push apns");
   for (std::string_view flag : smtp_flags)
     if (!email && opts.has(flag)) return usage_problem(opts.flag(flag) + " goes with --push email");
-  if (!fcm && !apns && !email && opts.has("ca-file"))
-    return usage_problem(opts.flag("ca-file") + " goes with --push fcm, apns or email");
+  for (std::string_view flag : sens_flags)
+    if (!sms && !alimtalk && opts.has(flag)) return usage_problem(opts.flag(flag) + " goes with --push sms or alimtalk");
+  if (!sms && opts.has("sens-sms-service")) return usage_problem(opts.flag("sens-sms-service") + " goes with --push sms");
+  if (!alimtalk)
+    for (std::string_view flag : {"sens-alimtalk-service", "sens-plus-friend", "sens-templates", "sens-sms-failover"})
+      if (opts.has(flag)) return usage_problem(opts.flag(flag) + " goes with --push alimtalk");
+  if (sms || alimtalk) {
+    std::vector<std::pair<std::string_view, std::string_view>> needed = {{"sens-access-key", "KEY"},
+                                                                         {"sens-from", "NUMBER (the registered sender)"}};
+    if (sms) needed.push_back({"sens-sms-service", "ID (the SMS service id)"});
+    if (alimtalk) {
+      needed.push_back({"sens-alimtalk-service", "ID (the AlimTalk service id)"});
+      needed.push_back({"sens-plus-friend", "ID (the KakaoTalk channel, @name)"});
+      needed.push_back({"sens-templates", "TYPE=CODE,..."});
+    }
+    for (auto [flag, what] : needed)
+      if (!opts.has(flag))
+        return usage_problem(opts.flag("push") + (sms ? " sms" : " alimtalk") + " needs --" + std::string(flag) + " " +
+                             std::string(what) + " (or " + env_name(flag) + ")");
+    if (!opts.has("sens-secret-key-file") && !std::getenv(std::string(sens::env_secret_key).c_str()))
+      return usage_problem(opts.flag("push") + (sms ? " sms" : " alimtalk") +
+                           " needs --sens-secret-key-file FILE (or " + std::string(sens::env_secret_key) + ")");
+    if (opts.has("sens-templates"))
+      if (auto t = sens::parse_templates(opts.value("sens-templates")); !t)
+        return usage_problem(opts.flag("sens-templates") + ": " + t.error().message);
+  }
+  if (!fcm && !apns && !email && !sms && !alimtalk && opts.has("ca-file"))
+    return usage_problem(opts.flag("ca-file") + " goes with a service in --push");
   if (fcm && !opts.has("fcm-credentials"))
     return usage_problem(opts.flag("push") +
                          " fcm needs --fcm-credentials FILE (a service-account JSON key file; or NOTIFY_FCM_CREDENTIALS)");
@@ -230,7 +263,7 @@ std::optional<Problem> check_flags(const Options& opts) {
   number_flag(opts, "apns-connections", 1, number_error);
   number_flag(opts, "apns-streams", 1, number_error);
   if (!number_error.empty()) return usage_problem(number_error);
-  if ((fcm || apns || email) && push_delay)
+  if ((fcm || apns || email || sms || alimtalk) && push_delay)
     return usage_problem(opts.flag("push-delay-ms") + " goes with --push log or null");
   return std::nullopt;
 }
@@ -328,6 +361,34 @@ std::optional<Problem> build_email(const Options& opts, std::optional<AnyPusher>
   return std::nullopt;
 }
 
+/// One SENS provider (sms and alimtalk each get their own, with its own connection).
+std::optional<Problem> build_sens(const Options& opts, std::optional<AnyPusher>& pusher, std::string& description) {
+  sens::Options o;
+  o.base_url = opts.value_or("sens-endpoint", std::string(sens::default_base_url));
+  o.access_key = opts.value("sens-access-key");
+  o.secret_key_file = opts.value_or("sens-secret-key-file", "");
+  std::string why;
+  if (!o.secret_key_file.empty() && !read_input(o.secret_key_file, &why))
+    return Problem{exit_no_input,
+                   in_env(opts, "sens-secret-key-file") + cannot_read("the SENS secret key file", o.secret_key_file, why)};
+  o.sms_service_id = opts.value_or("sens-sms-service", "");
+  o.alimtalk_service_id = opts.value_or("sens-alimtalk-service", "");
+  o.from = opts.value("sens-from");
+  o.plus_friend_id = opts.value_or("sens-plus-friend", "");
+  if (opts.has("sens-templates")) o.templates = *sens::parse_templates(opts.value("sens-templates"));
+  o.sms_failover = opts.has("sens-sms-failover");
+  if (opts.has("ca-file")) {
+    o.ca_file = opts.value("ca-file");
+    if (!read_input(o.ca_file, &why))
+      return Problem{exit_no_input, in_env(opts, "ca-file") + cannot_read("the CA file", o.ca_file, why)};
+  }
+  description = "sens endpoint=" + o.base_url + " from=" + o.from;
+  auto provider = sens::Provider::create(std::move(o));
+  if (!provider) return usage_problem("cannot set up SENS: " + provider.error().message);
+  pusher.emplace(std::move(*provider));
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::optional<std::vector<std::string>> push_services(std::string_view push) {
@@ -369,7 +430,7 @@ std::optional<Problem> build_pusher(const Options& opts, std::optional<AnyPusher
       case PushService::apns: problem = build_apns(opts, one, what); break;
       case PushService::email: problem = build_email(opts, one, what); break;
       case PushService::sms:
-      case PushService::alimtalk: problem = usage_problem("--push " + service + " is not wired yet"); break;
+      case PushService::alimtalk: problem = build_sens(opts, one, what); break;
     }
     if (problem) return problem;
     router.set(kind, std::move(*one));

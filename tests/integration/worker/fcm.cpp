@@ -26,6 +26,7 @@
 #include "notify/redis/redis.hpp"
 #include "process.hpp"
 #include "redis_server.hpp"
+#include "sens-emulator/emulator.hpp"
 #include "smtp-server/server.hpp"
 
 using namespace notify;
@@ -512,4 +513,85 @@ TEST_CASE("notify-worker --push fcm,email: each member once, by push where they 
   CHECK(smtp.received().size() == 2);
   CHECK(rig.events("w2", "already_sent") == 3);
   CHECK(rig.events("w2", "done") == 1);
+}
+
+TEST_CASE("notify-worker --push fcm,email,alimtalk: one family across push, AlimTalk fallback and e-mail, no member twice") {
+  FcmRig rig;
+  notify::test::SmtpServer smtp;
+  notify::test::SensEmulator sens;
+  const std::string bundle = rig.dir + "/ca-bundle.pem";
+  {
+    std::ofstream out(bundle);
+    for (const std::string& ca : {rig.emulator.ca_file(), smtp.ca_file(), sens.ca_file()})
+      out << std::ifstream(ca).rdbuf();
+  }
+  const std::string password_file = rig.dir + "/smtp-password";
+  std::ofstream(password_file) << smtp.options().password << "\n";
+
+  // Built-in routes: a birthday reminder by push, else AlimTalk; a notice by push, else e-mail.
+  const auto with = [](notify::Id id, std::string token, std::string email, std::string phone) {
+    notify::Member m = notify::member_v1(id, "member" + std::to_string(id), std::move(token), true);
+    m.email = std::move(email);
+    m.phone = std::move(phone);
+    return m;
+  };
+  const std::vector<notify::Member> family = {
+      with(1, FcmRig::token(1, 1), {}, {}),                                      // whose birthday it is
+      with(2, FcmRig::token(1, 2), "two@family.example", "+821000000002"),      // push for both
+      with(3, {}, "three@family.example", "+821000000003"),                     // AlimTalk, e-mail
+      with(4, {}, "four@family.example", {}),                                   // nothing, e-mail
+      with(5, {}, {}, "+821000000005")};                                        // AlimTalk, nothing
+  for (const auto& m : family) REQUIRE(rig.store.set_member(1, m).has_value());
+  const std::vector<std::string> bodies = {
+      R"({"id":"b-1","type":"NOTIFY_BIRTHDAY","param":{"familyIdsWithBirthdayUserId":[{"familyId":1,"birthdayUserId":1}]}})",
+      R"({"id":"n-1","type":"SERVICE_NOTICE","param":{"familyIds":[1],"title":"점검 안내","body":"오늘 밤 점검합니다","marketing":false}})"};
+  REQUIRE(rig.producer.send(bodies).has_value());
+
+  Process w({NOTIFY_WORKER_PROGRAM, "--queue", rig.server.url() + "/notify", "--members", rig.server.url(), "--push",
+             "fcm,email,alimtalk", "--fcm-credentials", rig.emulator.service_account_file(), "--fcm-endpoint",
+             rig.emulator.url(), "--smtp-url", smtp.url(), "--smtp-from", "notify@wooriga.example", "--smtp-user",
+             smtp.options().user, "--smtp-password-file", password_file, "--sens-endpoint", sens.url(),
+             "--sens-access-key", sens.access_key(), "--sens-secret-key-file", sens.secret_file(),
+             "--sens-alimtalk-service", "ncp:kkobizmsg:kr:1:wooriga", "--sens-from", "0212345678",
+             "--sens-plus-friend", "@wooriga", "--sens-templates", "NOTIFY_BIRTHDAY=birthday01", "--sens-sms-failover",
+             "--ca-file", bundle, "--inbox", "null", "--log-format", "text", "--log-level", "debug", "--drain"},
+            rig.out("w"), rig.err("w"));
+  const auto status = w.wait();
+  REQUIRE(status.has_value());
+  CHECK_MESSAGE(*status == 0, rig.output("w"));
+
+  // Push: 1 the notice; 2 the reminder and the notice.
+  CHECK(rig.sent_to(FcmRig::token(1, 1)).size() == 1);
+  CHECK(rig.sent_to(FcmRig::token(1, 2)).size() == 2);
+  CHECK(rig.emulator.requests().size() == 3);
+  // AlimTalk: one call for 3 and 5, the reminder's template, SMS failover on.
+  const auto calls = sens.received();
+  REQUIRE(calls.size() == 1);
+  const auto& call = calls[0];
+  CHECK(call["status"] == 202);
+  CHECK(call["kind"] == "alimtalk");
+  CHECK(call["body"]["plusFriendId"] == "@wooriga");
+  CHECK(call["body"]["templateCode"] == "birthday01");
+  REQUIRE(call["body"]["messages"].size() == 2);
+  std::vector<std::string> to;
+  for (const auto& m : call["body"]["messages"]) {
+    to.push_back(m["to"].get<std::string>());
+    CHECK(m["content"] == "우리가 생일\n곧 사랑하는 우리가족 member1 님의 생일이에요! 따뜻한 축하의 편지를 전해보아요");
+    CHECK(m["useSmsFailover"] == true);
+  }
+  std::sort(to.begin(), to.end());
+  CHECK(to == std::vector<std::string>{"01000000003", "01000000005"});
+  // E-mail: the notice to 3 and 4.
+  std::vector<std::string> mailed;
+  for (const auto& m : smtp.received()) {
+    CHECK(m.json["headers"]["subject"] == "점검 안내");
+    mailed.push_back(m.json["rcpt_tos"][0].get<std::string>());
+  }
+  std::sort(mailed.begin(), mailed.end());
+  CHECK(mailed == std::vector<std::string>{"four@family.example", "three@family.example"});
+  CHECK(rig.events("w", "sent") == 7);
+  CHECK(rig.events("w", "done") == 2);
+  CHECK(rig.xlen("notify:dead") == 0);
+  CHECK(rig.output("w").find("+821000000003") == std::string::npos);  // phones shortened in logs
+  CHECK(rig.output("w").find(sens.secret_key()) == std::string::npos);
 }

@@ -137,7 +137,9 @@ inline constexpr std::string_view known_settings[] = {
     "time-reserve-ms", "metrics-listen", "stats-interval", "metrics", "log-level",
     "apns-key",      "apns-key-id",    "apns-team-id", "apns-topic",      "apns-endpoint",
     "apns-connections", "apns-streams", "routing",
-    "smtp-url",      "smtp-from",      "smtp-from-name", "smtp-user",     "smtp-password-file"};
+    "smtp-url",      "smtp-from",      "smtp-from-name", "smtp-user",     "smtp-password-file",
+    "sens-endpoint", "sens-access-key", "sens-secret-key", "sens-secret-key-file", "sens-sms-service",
+    "sens-alimtalk-service", "sens-from", "sens-plus-friend", "sens-templates", "sens-sms-failover"};
 
 /// NOTIFY_* variables the project's own scripts and tests set (tests/run.sh, the e2e
 /// suite, examples/demo.sh); the programs inherit them and ignore them quietly.

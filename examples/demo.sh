@@ -12,7 +12,10 @@
 # and the report's texts come from the requests the emulator recorded; otherwise the
 # worker logs its pushes (--push log) and the report reads them from its output. With
 # the APNs emulator beside it (one test CA for both), a second run sends a notice to a
-# family whose mother has an Android phone and an iPhone: --push fcm,apns.
+# family whose mother has an Android phone and an iPhone: --push fcm,apns. With
+# python3-aiosmtpd too, a third run reaches a family on every channel: push where a
+# member has the app, KakaoTalk AlimTalk (the SENS emulator) or e-mail (a local SMTP
+# server with STARTTLS) where not, along the built-in routes.
 #
 #   bash examples/demo.sh
 set -euo pipefail
@@ -48,6 +51,8 @@ fi
 source "$root/tests/support/redis.sh"
 emulator_pid=""
 apns_pid=""
+smtp_pid=""
+sens_pid=""
 pki=""
 stop_pid() {
   [ -z "$1" ] || { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
@@ -61,7 +66,13 @@ emulator_stop() {
 start_emulator() {
   local log="$1"
   shift
-  node "$@" >"$log.port" 2>"$log" &
+  start_service "$log" node "$@"
+}
+# start_service LOG PROGRAM ARGS...: the same for any program that prints its port first.
+start_service() {
+  local log="$1"
+  shift
+  "$@" <&0 >"$log.port" 2>"$log" &  # <&0: a caller's stdin, not the /dev/null of a background job
   started_pid=$!
   for _ in $(seq 1 200); do
     [ -s "$log.port" ] && break
@@ -71,7 +82,7 @@ start_emulator() {
   started_port="$(head -n 1 "$log.port")"
   [ -n "$started_port" ] || { cat "$log"; echo "demo: $1 did not start"; exit 1; }
 }
-trap 'emulator_stop; stop_pid "$apns_pid"; redis_stop; [ -z "$pki" ] || rm -rf "$pki"; [ -z "$cleanup" ] || rm -rf "$cleanup"' EXIT
+trap 'emulator_stop; stop_pid "$apns_pid"; stop_pid "$smtp_pid"; stop_pid "$sens_pid"; redis_stop; [ -z "$pki" ] || rm -rf "$pki"; [ -z "$cleanup" ] || rm -rf "$cleanup"' EXIT
 
 echo "== starting redis-server on a free loopback port (--save \"\" --appendonly no)"
 rm -rf "$build/redis"
@@ -306,6 +317,67 @@ if [ "$use_apns" = 1 ]; then
   grep -E '^(ts=[^ ]* )?step=(drained|muted_by_preference) ' "$build/mixed.out" | sed -E 's/^ts=[^ ]* //' || true
   echo "== stopping the APNs emulator (pid $apns_pid)"
   stop_pid "$apns_pid"
+fi
+if [ "$use_fcm" = 1 ] && /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null; then
+  # Family 60 (examples/data/channels-members.json): 엄마 and 민지 have the app, 할아버지 only
+  # a phone, 이모 only an e-mail address. A birthday reminder goes by push, else AlimTalk;
+  # a notice by push, else e-mail (notify::catalog::route_of; --routing FILE changes them).
+  echo
+  echo "== starting a local SMTP server (aiosmtpd, STARTTLS and AUTH) and the SENS emulator (HTTPS), same test CA"
+  mkfifo "$pki/smtp.stdin"
+  exec 7<>"$pki/smtp.stdin"  # the server stops when its stdin closes: held open until the demo ends
+  start_service "$pki/smtp.log" /usr/bin/python3 "$root/tests/support/smtp-server/server.py" --maildir "$pki/mail" \
+    --cert "$pki/server.pem" --key "$pki/server.key" --user notify --password demo-smtp-password <"$pki/smtp.stdin"
+  smtp_pid=$started_pid
+  smtp="smtp://127.0.0.1:$started_port"
+  echo "$smtp, pid $smtp_pid"
+  printf 'demo-smtp-password\n' >"$pki/smtp.password"
+  printf 'demo/sens+secret=\n' >"$pki/sens.secret"
+  start_emulator "$pki/sens.log" "$root/tests/support/sens-emulator/emulator.js" --access-key ncp_iam_DEMOKEY \
+    --secret-key-file "$pki/sens.secret" --tls-cert "$pki/server.pem" --tls-key "$pki/server.key"
+  sens_pid=$started_pid
+  sens="https://127.0.0.1:$started_port"
+  echo "$sens, pid $sens_pid"
+  echo "== notifyctl members import --members examples/data/channels-members.json --store $url"
+  "$notifyctl" members import --members "$data/channels-members.json" --store "$url" 2>&1
+  echo "== notifyctl publish --queue $queue   (민지's birthday reminder and a maintenance notice to family 60)"
+  printf '%s\n' '{"type":"NOTIFY_BIRTHDAY","param":{"familyIdsWithBirthdayUserId":[{"familyId":60,"birthdayUserId":64}]},"id":"demo-channels-1"}' \
+    '{"type":"SERVICE_NOTICE","param":{"familyIds":[60],"title":"우리가 점검 안내","body":"12월 10일 02:00부터 04:00까지 서비스 점검이 있습니다.","marketing":false},"id":"demo-channels-2"}' |
+    "$notifyctl" publish --queue "$queue" --file - 2>&1
+  echo "== notify-worker --queue $queue --members $url --push fcm,email,alimtalk --fcm-credentials service-account.json --fcm-endpoint $fcm --smtp-url $smtp --smtp-from notify@woorigah.example --smtp-from-name 우리가 --smtp-user notify --smtp-password-file smtp.password --sens-endpoint $sens --sens-access-key ncp_iam_DEMOKEY --sens-secret-key-file sens.secret --sens-alimtalk-service ncp:kkobizmsg:kr:demo --sens-from 0212345678 --sens-plus-friend @woorigah --sens-templates NOTIFY_BIRTHDAY=birthday01 --sens-sms-failover --ca-file ca.pem --drain --log-level debug"
+  "$worker" --queue "$queue" --members "$url" --push fcm,email,alimtalk --fcm-credentials "$pki/service-account.json" \
+    --fcm-endpoint "$fcm" --smtp-url "$smtp" --smtp-from notify@woorigah.example --smtp-from-name 우리가 \
+    --smtp-user notify --smtp-password-file "$pki/smtp.password" --sens-endpoint "$sens" \
+    --sens-access-key ncp_iam_DEMOKEY --sens-secret-key-file "$pki/sens.secret" \
+    --sens-alimtalk-service ncp:kkobizmsg:kr:demo --sens-from 0212345678 --sens-plus-friend @woorigah \
+    --sens-templates NOTIFY_BIRTHDAY=birthday01 --sens-sms-failover --ca-file "$pki/ca.pem" --drain \
+    --log-format text --log-level debug >"$build/channels.out" 2>&1 ||
+    { cat "$build/channels.out"; echo "notify-worker failed"; exit 1; }
+  # What each service took: the worker's sent events (addresses shortened), then what the
+  # SMTP server and the SENS emulator received.
+  grep -E '^(ts=[^ ]* )?step=sent ' "$build/channels.out" | sed -E 's/^(ts=[^ ]* )?step=sent request=([^ ]*) type=[^ ]* (token=[^ ]*) detail=("[^"]*"|[^ ]*).*/sent \2 \3 (\4)/'
+  /usr/bin/python3 - "$pki/mail" <<'PY'
+import json, pathlib, sys
+for f in sorted(pathlib.Path(sys.argv[1]).glob('*.json')):
+    m = json.loads(f.read_text())
+    print(f"smtp: to {m['rcpt_tos'][0]} subject \"{m['headers']['subject']}\" parts "
+          f"{'+'.join(p['content_type'] for p in m['parts'])} tls={m['tls']}")
+PY
+  # shellcheck disable=SC2016  # JavaScript, not shell
+  NODE_EXTRA_CA_CERTS="$pki/ca.pem" node -e '
+    fetch(process.argv[1] + "/_received").then((r) => r.json()).then((j) => {
+      for (const c of j.requests)
+        for (const m of c.body.messages)
+          console.log(`sens: ${c.kind} ${c.body.templateCode} to ${m.to} failover=${m.useSmsFailover} "${m.content.replace(/\n/g, " / ")}"`);
+    });' "$sens"
+  grep -E '^(ts=[^ ]* )?step=drained ' "$build/channels.out" | sed -E 's/^ts=[^ ]* //' || true
+  echo "== notifyctl render --request (the reminder) --members examples/data/channels-members.json   (the plan per channel)"
+  echo '{"type":"NOTIFY_BIRTHDAY","param":{"familyIdsWithBirthdayUserId":[{"familyId":60,"birthdayUserId":64}]}}' |
+    "$notifyctl" render --request - --members "$data/channels-members.json"
+  echo "== stopping the SMTP server (pid $smtp_pid) and the SENS emulator (pid $sens_pid)"
+  stop_pid "$smtp_pid"
+  stop_pid "$sens_pid"
+  exec 7>&-
 fi
 if [ "$use_fcm" = 1 ]; then
   echo "== stopping the FCM emulator (pid $emulator_pid)"

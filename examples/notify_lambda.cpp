@@ -39,7 +39,8 @@ and answers each with {"batchItemFailures":[...]}. Settings come from the enviro
   NOTIFY_MEMBERS          redis://HOST:PORT[/DB] (member store and "already sent" markers)
                           or FILE: the member store as JSON (markers then live in this
                           runtime only)
-  NOTIFY_PUSH             log | null | fcm | apns | fcm,apns (each push to its device's service)
+  NOTIFY_PUSH             log | null | services from fcm, apns, email, sms, alimtalk separated
+                          by commas (each delivery to the provider of its service)
   NOTIFY_FCM_CREDENTIALS  the service-account JSON key file (with NOTIFY_PUSH=fcm)
   NOTIFY_FCM_ENDPOINT     the FCM API (default https://fcm.googleapis.com)
   NOTIFY_CA_FILE          PEM CA certificates trusted instead of the system's
@@ -49,6 +50,17 @@ and answers each with {"batchItemFailures":[...]}. Settings come from the enviro
                           the app's bundle id (with apns in NOTIFY_PUSH)
   NOTIFY_APNS_ENDPOINT    production (default) | sandbox | an http(s):// URL
   NOTIFY_APNS_CONNECTIONS, NOTIFY_APNS_STREAMS HTTP/2 connections and streams to APNs
+  NOTIFY_ROUTING          a routing file (the channels of each type, in order; see
+                          notifyctl routing)
+  NOTIFY_SMTP_URL, NOTIFY_SMTP_FROM, NOTIFY_SMTP_FROM_NAME, NOTIFY_SMTP_USER,
+  NOTIFY_SMTP_PASSWORD_FILE
+                          e-mail over SMTP (with email in NOTIFY_PUSH), as notify-worker's
+                          --smtp-* flags
+  NOTIFY_SENS_ENDPOINT, NOTIFY_SENS_ACCESS_KEY, NOTIFY_SENS_SECRET_KEY(_FILE),
+  NOTIFY_SENS_SMS_SERVICE, NOTIFY_SENS_ALIMTALK_SERVICE, NOTIFY_SENS_FROM,
+  NOTIFY_SENS_PLUS_FRIEND, NOTIFY_SENS_TEMPLATES, NOTIFY_SENS_SMS_FAILOVER
+                          SMS/LMS and AlimTalk through Naver Cloud SENS (with sms or
+                          alimtalk in NOTIFY_PUSH), as notify-worker's --sens-* flags
   NOTIFY_INBOX            log (default) | null | redis://HOST:PORT/STREAM | an SQS queue URL
   NOTIFY_LOG_FORMAT       text (default) | json: events on stderr, one per line
   NOTIFY_LOG_LEVEL        debug|info|warn|error (default info): info tells each record's
@@ -108,6 +120,7 @@ int main(int argc, char** argv) {
                     {"fcm-connections"}, {"fcm-streams"},     {"time-reserve-ms"}, {"log-level"},
                     {"metrics"},         {"apns-key"},    {"apns-key-id"},     {"apns-team-id"},
                     {"apns-topic"},      {"apns-endpoint"}, {"apns-connections"}, {"apns-streams"}};
+  cli::add_channel_options(opts);
   if (auto err = opts.parse(argc, argv, 1); !err.empty()) return init_failed(*client, err);
   if (auto err = opts.parse_env(); !err.empty()) return init_failed(*client, err);
   if (auto p = cli::check_flags(opts)) return init_failed(*client, p->message);
@@ -133,7 +146,12 @@ int main(int argc, char** argv) {
   std::string push_description;
   std::optional<cli::Stores> stores;
   std::optional<cli::AnyInbox> inbox;
+  std::optional<notify::Routing> routing;
   if (auto p = cli::build_pusher(opts, pusher, push_description)) return init_failed(*client, p->message);
+  if (auto p = cli::build_routing(opts, routing)) return init_failed(*client, p->message);
+  processing.plan_policy.routing = routing ? &*routing : nullptr;
+  processing.plan_policy.channels =
+      cli::channels_of(cli::push_services(opts.value("push")).value_or(std::vector<std::string>{"log"}));
   if (auto p = cli::build_stores(opts, stores, log)) return init_failed(*client, p->message);
   if (auto p = cli::build_inbox(opts, inbox)) return init_failed(*client, p->message);
 

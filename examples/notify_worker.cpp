@@ -198,25 +198,11 @@ int main(int argc, char** argv) {
                     {"apns-endpoint"},
                     {"apns-connections"},
                     {"apns-streams"},
-                    {"routing"},
-                    {"smtp-url"},
-                    {"smtp-from"},
-                    {"smtp-from-name"},
-                    {"smtp-user"},
-                    {"smtp-password-file"},
-                    {"sens-endpoint"},
-                    {"sens-access-key"},
-                    {"sens-secret-key-file"},
-                    {"sens-sms-service"},
-                    {"sens-alimtalk-service"},
-                    {"sens-from"},
-                    {"sens-plus-friend"},
-                    {"sens-templates"},
-                    {"sens-sms-failover", false},
                     {"log-level"},
                     {"max-in-flight"},
                     {"metrics-listen"},
                     {"stats-interval"}};
+  cli::add_channel_options(opts);
   if (auto err = opts.parse(argc, argv, 1); !err.empty()) return usage_error(err);
   if (auto err = opts.parse_env(); !err.empty()) return usage_error(err);
 

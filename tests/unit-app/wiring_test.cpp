@@ -40,11 +40,13 @@ struct Parsed {
 };
 
 app::Options worker_options() {
-  return {{"queue"},         {"members"},         {"push"},         {"drain", false}, {"log-format"},
+  app::Options o{{"queue"},         {"members"},         {"push"},         {"drain", false}, {"log-format"},
           {"batch-size"},    {"inbox"},           {"dead-letter"},  {"claim-idle-ms"}, {"push-delay-ms"},
           {"fcm-credentials"}, {"fcm-endpoint"},  {"ca-file"},      {"fcm-connections"}, {"fcm-streams"},
           {"log-level"},     {"max-in-flight"},   {"apns-key"},     {"apns-key-id"},  {"apns-team-id"},
           {"apns-topic"},    {"apns-endpoint"},     {"apns-connections"}, {"apns-streams"}};
+  app::add_channel_options(o);
+  return o;
 }
 
 std::string temp_file(const std::string& name, const std::string& content) {

@@ -83,7 +83,7 @@ const ChannelSet every{Channel::push, Channel::email, Channel::sms, Channel::ali
 
 }  // namespace
 
-TEST_CASE("routing: the catalog's routes never use SMS; birthdays fall back to AlimTalk, notices to e-mail") {
+TEST_CASE("routing: the catalog's routes never use SMS: birthdays fall back to AlimTalk and notices to e-mail") {
   const Routing r;
   for (std::size_t i = 0; i < notify::type_count; ++i) {
     const Route& route = r.of(static_cast<NotificationType>(i));
@@ -168,7 +168,7 @@ TEST_CASE("routing: all sends on every channel of the route the member can be re
         std::vector<std::string>{"fcm:t1", "email:a@x.kr", "sms:+821000000001", "email:b@x.kr"});
 }
 
-TEST_CASE("routing: a channel switched off in preferences passes to the next; all off is a skip") {
+TEST_CASE("routing: a channel switched off in preferences passes to the next and all off is a skip") {
   Member a = member(1, "t1", "a@x.kr"), b = member(2, "t2", "b@x.kr");
   a.preferences.set(notify::Category::notice, Channel::push, false);
   b.preferences.set(notify::Category::notice, Channel::push, false);

@@ -172,6 +172,9 @@ class Options {
  public:
   Options(std::initializer_list<Option> options) : items_(options) {}
 
+  /// Declares more options (before parse()).
+  void add(std::initializer_list<Option> options) { items_.insert(items_.end(), options); }
+
   /// Parses argv[first..]; returns an error message for the usage text, empty if fine.
   std::string parse(int argc, char** argv, int first) {
     for (int i = first; i < argc; ++i) {
@@ -282,6 +285,15 @@ class Options {
 
   std::vector<Option> items_;
 };
+
+/// Declares the settings of the contact channels and routing that notify-worker and
+/// notify-lambda share: --routing, the SMTP provider's (--smtp-*) and SENS's (--sens-*).
+inline void add_channel_options(Options& opts) {
+  opts.add({{"routing"}, {"smtp-url"}, {"smtp-from"}, {"smtp-from-name"}, {"smtp-user"}, {"smtp-password-file"},
+            {"sens-endpoint"}, {"sens-access-key"}, {"sens-secret-key-file"}, {"sens-sms-service"},
+            {"sens-alimtalk-service"}, {"sens-from"}, {"sens-plus-friend"}, {"sens-templates"},
+            {"sens-sms-failover", false}});
+}
 
 /// {"errors":[{"path","code","message"}]} as printed by render and validate.
 inline nlohmann::ordered_json errors_document(const notify::Errors& errors) {

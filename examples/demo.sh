@@ -344,13 +344,13 @@ if [ "$use_fcm" = 1 ] && /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null; then
   printf '%s\n' '{"type":"NOTIFY_BIRTHDAY","param":{"familyIdsWithBirthdayUserId":[{"familyId":60,"birthdayUserId":64}]},"id":"demo-channels-1"}' \
     '{"type":"SERVICE_NOTICE","param":{"familyIds":[60],"title":"우리가 점검 안내","body":"12월 10일 02:00부터 04:00까지 서비스 점검이 있습니다.","marketing":false},"id":"demo-channels-2"}' |
     "$notifyctl" publish --queue "$queue" --file - 2>&1
-  echo "== notify-worker --queue $queue --members $url --push fcm,email,alimtalk --fcm-credentials service-account.json --fcm-endpoint $fcm --smtp-url $smtp --smtp-from notify@woorigah.example --smtp-from-name 우리가 --smtp-user notify --smtp-password-file smtp.password --sens-endpoint $sens --sens-access-key ncp_iam_DEMOKEY --sens-secret-key-file sens.secret --sens-alimtalk-service ncp:kkobizmsg:kr:demo --sens-from 0212345678 --sens-plus-friend @woorigah --sens-templates NOTIFY_BIRTHDAY=birthday01 --sens-sms-failover --ca-file ca.pem --drain --log-level debug"
+  echo "== notify-worker --queue $queue --members $url --push fcm,email,alimtalk --fcm-credentials service-account.json --fcm-endpoint $fcm --smtp-url $smtp --smtp-from notify@woorigah.example --smtp-from-name 우리가 --smtp-user notify --smtp-password-file smtp.password --sens-endpoint $sens --sens-access-key ncp_iam_DEMOKEY --sens-secret-key-file sens.secret --sens-alimtalk-service ncp:kkobizmsg:kr:demo --sens-from 0212345678 --sens-plus-friend @woorigah --sens-templates NOTIFY_BIRTHDAY=birthday01,MESSAGE_BIRTHDAY=birthday02 --sens-sms-failover --ca-file ca.pem --drain --log-level debug"
   "$worker" --queue "$queue" --members "$url" --push fcm,email,alimtalk --fcm-credentials "$pki/service-account.json" \
     --fcm-endpoint "$fcm" --smtp-url "$smtp" --smtp-from notify@woorigah.example --smtp-from-name 우리가 \
     --smtp-user notify --smtp-password-file "$pki/smtp.password" --sens-endpoint "$sens" \
     --sens-access-key ncp_iam_DEMOKEY --sens-secret-key-file "$pki/sens.secret" \
     --sens-alimtalk-service ncp:kkobizmsg:kr:demo --sens-from 0212345678 --sens-plus-friend @woorigah \
-    --sens-templates NOTIFY_BIRTHDAY=birthday01 --sens-sms-failover --ca-file "$pki/ca.pem" --drain \
+    --sens-templates NOTIFY_BIRTHDAY=birthday01,MESSAGE_BIRTHDAY=birthday02 --sens-sms-failover --ca-file "$pki/ca.pem" --drain \
     --log-format text --log-level debug >"$build/channels.out" 2>&1 ||
     { cat "$build/channels.out"; echo "notify-worker failed"; exit 1; }
   # What each service took: the worker's sent events (addresses shortened), then what the

@@ -246,6 +246,7 @@ int main(int argc, char** argv) {
   std::optional<notify::Routing> routing;
   if (auto p = cli::build_pusher(opts, pusher, push_description)) return fail(*p);
   if (auto p = cli::build_routing(opts, routing)) return fail(*p);
+  if (auto p = cli::check_templates(opts, routing.value_or(notify::Routing{}))) return fail(*p);
   if (auto p = cli::build_stores(opts, stores, log)) return fail(*p);
   if (auto p = cli::build_inbox(opts, inbox)) return fail(*p);
   if (auto p = cli::build_worker_queue(opts, queue, loaded)) return fail(*p);

@@ -31,7 +31,10 @@ inline constexpr std::size_t service_count = 5;
 inline constexpr std::array<std::string_view, service_count> service_names = {"fcm", "apns", "email", "sms",
                                                                               "alimtalk"};
 
-constexpr std::string_view to_string(PushService s) noexcept { return service_names[static_cast<std::size_t>(s)]; }
+constexpr std::string_view to_string(PushService s) noexcept {
+  const auto i = static_cast<std::size_t>(s);
+  return i < service_count ? service_names[i] : std::string_view{};
+}
 
 /// The service with this name ("fcm", "apns", "email", "sms", "alimtalk"), or nullopt.
 constexpr std::optional<PushService> parse_service(std::string_view name) noexcept {

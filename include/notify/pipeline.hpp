@@ -402,6 +402,7 @@ class Pipeline {
     const Message* message = nullptr;
     std::string_view token;
     PushService service = PushService::fcm;
+    bool sms_fallback = false;
     std::string key;     // its marker
     bool claimed = false;  // owns `key` in claims_ (no other flight makes this delivery)
     bool held = false;     // waited through an outage or throttling at least once
@@ -504,6 +505,7 @@ class Pipeline {
       s.message = ref.message;
       s.token = ref.target.token;
       s.service = ref.target.service;
+      s.sms_fallback = ref.target.sms_fallback;
       s.key = std::move(ref.key);
       s.claimed = claims_.emplace(s.key, f.id).second;
       ++f.unanswered;
@@ -569,7 +571,7 @@ class Pipeline {
         probe_tag_ = tag;
       }
       s.submitted = now;
-      provider.submit(Push{s.message, s.token, s.service}, tag);
+      provider.submit(Push{s.message, s.token, s.service, s.sms_fallback}, tag);
       ++stats_.pushes_submitted;
     }
     if (fatal_) {  // after a fatal answer nothing more is sent: the rest waits for a worker that can

@@ -9,6 +9,7 @@
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <unordered_set>
 #include <variant>
 #include <vector>
@@ -64,8 +65,13 @@ struct Link {
 struct Target {
   std::string_view token;
   PushService service = PushService::fcm;
+  /// AlimTalk: an SMS/LMS may go in its place when KakaoTalk cannot deliver it (대체발송,
+  /// sent by SENS): only when the route names sms after alimtalk, and the member allows
+  /// SMS for the type's category.
+  bool sms_fallback = false;
 
-  constexpr Target(std::string_view t, PushService s = PushService::fcm) noexcept : token(t), service(s) {}
+  constexpr Target(std::string_view t, PushService s = PushService::fcm, bool sms = false) noexcept
+      : token(t), service(s), sms_fallback(sms) {}
   friend bool operator==(const Target&, const Target&) = default;
 };
 
@@ -217,6 +223,9 @@ class PlanBuilder {
   PlanBuilder(const PlanPolicy& policy, NotificationType type, bool marketing) noexcept
       : policy_(policy), rules_(catalog::rules_of(type)), type_(type), marketing_(marketing) {
     route_ = policy_.routing ? policy_.routing->of(type) : catalog::route_of(type);
+    for (std::size_t k = 0; k < route_.size; ++k)
+      if (route_.channels[k] == Channel::alimtalk)
+        for (std::size_t j = k + 1; j < route_.size; ++j) sms_after_alimtalk_ |= route_.channels[j] == Channel::sms;
     if (marketing_) rules_.breaks_quiet_hours = false;
     // The night-time window is Korea's for everyone: judged once per request.
     if (marketing_ && policy_.now_ms != 0 && korea_night_ads.contains(seoul_time_zone(), policy_.now_ms))
@@ -249,6 +258,16 @@ class PlanBuilder {
       else usable[n++] = ch;
     }
     if (n == 0 && muted) skip(m, SkipReason::muted_by_preference);
+    if (n != 0 && !route_.all && route_.size > 1) {
+      // A member listed again (in another family of the request, with another copy of
+      // their settings) keeps the channel chosen first: never a second channel.
+      if (chosen_.size() < plan_.messages.size()) chosen_.resize(plan_.messages.size());
+      const auto [it, first] = chosen_[i].try_emplace(m.userId, usable[0]);
+      if (!first) {
+        n = std::find(usable.begin(), usable.begin() + n, it->second) != usable.begin() + n ? 1 : 0;
+        usable[0] = it->second;
+      }
+    }
     if (n != 0 && member_allowed(m)) {
       for (std::size_t k = 0; k < (route_.all ? n : 1); ++k) {
         if (usable[k] == Channel::push) {
@@ -256,7 +275,9 @@ class PlanBuilder {
             if (first_time(i, d.token)) msg.targets.emplace_back(d.token, d.provider);
         } else {
           const std::string_view address = usable[k] == Channel::email ? m.email : m.phone;
-          if (first_time(i, address)) msg.targets.emplace_back(address, service_of(usable[k]));
+          const bool sms_fallback = usable[k] == Channel::alimtalk && sms_after_alimtalk_ &&
+                                    m.preferences.allows(rules_.category, Channel::sms);
+          if (first_time(i, address)) msg.targets.emplace_back(address, service_of(usable[k]), sms_fallback);
         }
       }
     }
@@ -275,6 +296,7 @@ class PlanBuilder {
   Plan take() {
     std::erase_if(plan_.messages, [](const Message& m) { return m.targets.empty() && m.inbox.empty(); });
     seen_.clear();
+    chosen_.clear();
     return std::move(plan_);
   }
 
@@ -340,6 +362,9 @@ class PlanBuilder {
   catalog::TypeRules rules_{Category::notice, true};
   NotificationType type_{};
   Route route_{Channel::push};
+  bool sms_after_alimtalk_ = false;  ///< the route allows SENS's SMS in place of AlimTalk
+  /// Per message, the channel each member got (routes with fallbacks only).
+  std::vector<std::unordered_map<Id, Channel>> chosen_;
   bool marketing_ = false;
   std::int64_t night_ads_until_ = 0;  ///< an ad now falls in the night-time window, until then (Unix ms)
   Plan plan_;

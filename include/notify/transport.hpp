@@ -137,6 +137,9 @@ struct Push {
   const Message* message = nullptr;
   std::string_view token;
   PushService service = PushService::fcm;
+  /// AlimTalk: SENS may send an SMS/LMS in its place when KakaoTalk cannot deliver it
+  /// (the route names sms after alimtalk and the member allows SMS; see Target).
+  bool sms_fallback = false;
 };
 
 /// What became of one push.
@@ -216,13 +219,18 @@ concept IdempotencyStore = requires(D& d, std::span<const std::string> keys, std
 };
 
 /// An address shortened for logs. A device token: its first 6 and last 4 characters; an
-/// e-mail address: the first 2 characters of its local part and its domain
-/// ("mo...@example.kr"); a phone number in E.164: "+" with its first 2 and last 4 digits.
+/// e-mail address: its domain after the first 2 characters of its local part (1 when
+/// the local part is shorter than 4: "mo...@example.kr", "m...@x.kr"); a phone number
+/// in E.164: "+" with its first 2 and last 4 digits ("+82...5678"; the last 2 for a
+/// number under 10 digits).
 inline std::string short_token(std::string_view token) {
   if (const std::size_t at = token.rfind('@'); at != std::string_view::npos)
-    return std::string(token.substr(0, std::min<std::size_t>(at, 2))) + "..." + std::string(token.substr(at));
-  if (token.size() > 7 && token[0] == '+')
-    return std::string(token.substr(0, 3)) + "..." + std::string(token.substr(token.size() - 4));
+    return std::string(token.substr(0, std::min<std::size_t>(at, at < 4 ? 1 : 2))) + "..." +
+           std::string(token.substr(at));
+  if (token.size() > 7 && token[0] == '+') {
+    const std::size_t tail = token.size() < 11 ? 2 : 4;
+    return std::string(token.substr(0, 3)) + "..." + std::string(token.substr(token.size() - tail));
+  }
   if (token.size() <= 12) return std::string(token.substr(0, 3)) + "...";
   return std::string(token.substr(0, 6)) + "..." + std::string(token.substr(token.size() - 4));
 }

@@ -295,7 +295,7 @@ case "$case_name" in
       has "$tmp/out" "sent demo-channels-2 token=au...@example.kr (<"
       has "$tmp/out" "sent demo-channels-2 token=mJ7nB4...60d4 (projects/notify-test/messages/"
       has "$tmp/out" 'smtp: to aunt.kim@example.kr subject "우리가 점검 안내" parts text/plain+text/html tls=True'
-      has "$tmp/out" 'sens: alimtalk birthday01 to 01055506202 failover=true "우리가 생일 / 곧 사랑하는 우리가족 민지 님의 생일이에요!'
+      has "$tmp/out" 'sens: alimtalk birthday01 to 01055506202 failover=false "우리가 생일 / 곧 사랑하는 우리가족 민지 님의 생일이에요!'
       has "$tmp/out" 'step=drained detail="2 records: 2 done, 0 retried, 0 dead-lettered, 0 pending; 5 pushes"'
       [ "$(grep -c '^sent demo-channels-' "$tmp/out")" = 5 ] || fail "family 60 did not get exactly 5 deliveries"
       stopped=$(grep '^== stopping the SMTP server (pid' "$tmp/out") || fail "the demo did not say it stopped the SMTP server"

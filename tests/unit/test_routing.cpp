@@ -215,9 +215,48 @@ TEST_CASE("routing: every message of a plan carries its request's type") {
   for (const auto& m : p.messages) CHECK(m.type == NotificationType::PHOTO_CREATE);
 }
 
+TEST_CASE("routing: AlimTalk may fall back to SENS's SMS only where the route names sms after it and the member allows SMS") {
+  Member a = member(3, "", "", "+821000000001"), b = member(2, "", "", "+821000000002");
+  b.preferences.set(notify::Category::birthday, Channel::sms, false);
+  const Families fs({Family{3, {member(1, "t1"), a, b}}});
+  const auto fallback = [&](const Plan& p) {
+    std::vector<std::string> out;
+    for (const auto& m : p.messages)
+      for (const auto& t : m.targets)
+        out.push_back(std::string(t.token) + (t.sms_fallback ? " sms" : " -"));
+    return out;
+  };
+  const std::string reminder =
+      R"({"type":"NOTIFY_BIRTHDAY","param":{"familyIdsWithBirthdayUserId":[{"familyId":3,"birthdayUserId":1}]}})";
+  // Built in (push, alimtalk): no SMS in place of AlimTalk.
+  CHECK(fallback(notify::plan(request(reminder), fs, with(every))) ==
+        std::vector<std::string>{"+821000000002 -", "+821000000001 -"});
+  const Routing r = routing(R"({"NOTIFY_BIRTHDAY": {"channels": ["push", "alimtalk", "sms"]}})");
+  CHECK(fallback(notify::plan(request(reminder), fs, with(every, &r))) ==
+        std::vector<std::string>{"+821000000002 -", "+821000000001 sms"});
+  const Routing before = routing(R"({"NOTIFY_BIRTHDAY": {"channels": ["sms", "alimtalk"]}})");
+  CHECK(targets(notify::plan(request(reminder), fs, with(every, &before))) ==
+        std::vector<std::string>{"alimtalk:+821000000002", "sms:+821000000001"});
+}
+
+TEST_CASE("routing: a member listed in two families of a request keeps the channel chosen first") {
+  // Two copies of member 2 that disagree: a device in family 3's copy, none in family 4's.
+  Member in3 = member(2, "t2", "two@x.kr"), in4 = member(2, "", "two@x.kr");
+  const Families fs({Family{3, {member(1, "t1"), in3}}, Family{4, {in4}}});
+  const std::string notice2 =
+      R"({"type":"SERVICE_NOTICE","param":{"familyIds":[3,4],"title":"새 기능","body":"앨범이 바뀌었어요","marketing":false}})";
+  CHECK(targets(notify::plan(request(notice2), fs, with(every))) == std::vector<std::string>{"fcm:t1", "fcm:t2"});
+  // The other way round: e-mail first, and the device of the later copy is not pushed to.
+  const Families reversed({Family{3, {member(1, "t1"), in4}}, Family{4, {in3}}});
+  CHECK(targets(notify::plan(request(notice2), reversed, with(every))) ==
+        std::vector<std::string>{"fcm:t1", "email:two@x.kr"});
+}
+
 TEST_CASE("routing: logs shorten e-mail addresses and phone numbers as they do device tokens") {
   CHECK(notify::short_token("mother@example.kr") == "mo...@example.kr");
+  CHECK(notify::short_token("mom@x.kr") == "m...@x.kr");
   CHECK(notify::short_token("m@x.kr") == "m...@x.kr");
   CHECK(notify::short_token("+821012345678") == "+82...5678");
+  CHECK(notify::short_token("+8212345") == "+82...45");
   CHECK(notify::short_token("token-mom-aaaaaaaaaaaaaaaa-0001") == "token-...0001");
 }

@@ -2,21 +2,25 @@
 #include "notify/app/wiring.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <limits>
 #include <random>
 #include <utility>
 #include <vector>
 
+#include <unistd.h>
+
 #include "notify/apns/apns.hpp"
 #include "notify/app/routing.hpp"
 #include "notify/email/email.hpp"
-#include "notify/sens/sens.hpp"
 #include "notify/fcm/fcm.hpp"
 #include "notify/memory/memory.hpp"
 #include "notify/redis/redis.hpp"
+#include "notify/sens/sens.hpp"
 #include "notify/sqs/sqs.hpp"
 
 namespace notify::app {
@@ -224,9 +228,11 @@ std::optional<Problem> check_flags(const Options& opts) {
       needed.push_back({"sens-templates", "TYPE=CODE,..."});
     }
     for (auto [flag, what] : needed)
-      if (!opts.has(flag))
-        return usage_problem(opts.flag("push") + (sms ? " sms" : " alimtalk") + " needs --" + std::string(flag) + " " +
-                             std::string(what) + " (or " + env_name(flag) + ")");
+      if (!opts.has(flag)) {
+        const bool alimtalk_only = flag == "sens-alimtalk-service" || flag == "sens-plus-friend" || flag == "sens-templates";
+        return usage_problem(opts.flag("push") + (sms && !alimtalk_only ? " sms" : " alimtalk") + " needs --" +
+                             std::string(flag) + " " + std::string(what) + " (or " + env_name(flag) + ")");
+      }
     if (!opts.has("sens-secret-key-file") && !std::getenv(std::string(sens::env_secret_key).c_str()))
       return usage_problem(opts.flag("push") + (sms ? " sms" : " alimtalk") +
                            " needs --sens-secret-key-file FILE (or " + std::string(sens::env_secret_key) + ")");
@@ -250,7 +256,7 @@ std::optional<Problem> check_flags(const Options& opts) {
       if (!opts.has(flag))
         return usage_problem(opts.flag("push") + " email needs --" + flag + " " + what + " (or " + env_name(flag) + ")");
   if (email && opts.has("smtp-user") != opts.has("smtp-password-file"))
-    return usage_problem("--smtp-user and --smtp-password-file go together");
+    return usage_problem(opts.flag("smtp-user") + " and " + opts.flag("smtp-password-file") + " go together");
   if (apns && opts.has("apns-endpoint"))
     if (auto e = apns::resolve_endpoint(opts.value("apns-endpoint")); !e)
       return usage_problem(opts.flag("apns-endpoint") + " must be production, sandbox or an http(s):// URL");
@@ -338,6 +344,12 @@ std::optional<Problem> build_apns(const Options& opts, std::optional<AnyPusher>&
   return std::nullopt;
 }
 
+/// A provider that refused its settings: a file's content is data (65), the rest usage (64).
+Problem setup_problem(std::string_view what, const std::string& message) {
+  const bool file = message.find("file") != std::string::npos;
+  return Problem{file ? exit_data : exit_usage, "cannot set up " + std::string(what) + ": " + message, !file};
+}
+
 std::optional<Problem> build_email(const Options& opts, std::optional<AnyPusher>& pusher, std::string& description) {
   email::Options o;
   o.url = opts.value("smtp-url");
@@ -345,10 +357,11 @@ std::optional<Problem> build_email(const Options& opts, std::optional<AnyPusher>
   o.from_name = opts.value_or("smtp-from-name", "");
   o.user = opts.value_or("smtp-user", "");
   o.password_file = opts.value_or("smtp-password-file", "");
+  // Only whether it can be read: the provider reads it once and wipes its copy.
+  if (!o.password_file.empty() && ::access(o.password_file.c_str(), R_OK) != 0)
+    return Problem{exit_no_input, in_env(opts, "smtp-password-file") +
+                                      cannot_read("the SMTP password file", o.password_file, std::strerror(errno))};
   std::string why;
-  if (!o.password_file.empty() && !read_input(o.password_file, &why))
-    return Problem{exit_no_input,
-                   in_env(opts, "smtp-password-file") + cannot_read("the SMTP password file", o.password_file, why)};
   if (opts.has("ca-file")) {
     o.ca_file = opts.value("ca-file");
     if (!read_input(o.ca_file, &why))
@@ -356,7 +369,7 @@ std::optional<Problem> build_email(const Options& opts, std::optional<AnyPusher>
   }
   description = "email url=" + o.url + " from=" + o.from;
   auto provider = email::Provider::create(std::move(o));
-  if (!provider) return usage_problem("cannot set up e-mail: " + provider.error().message);
+  if (!provider) return setup_problem("e-mail", provider.error().message);
   pusher.emplace(std::move(*provider));
   return std::nullopt;
 }
@@ -367,10 +380,10 @@ std::optional<Problem> build_sens(const Options& opts, std::optional<AnyPusher>&
   o.base_url = opts.value_or("sens-endpoint", std::string(sens::default_base_url));
   o.access_key = opts.value("sens-access-key");
   o.secret_key_file = opts.value_or("sens-secret-key-file", "");
+  if (!o.secret_key_file.empty() && ::access(o.secret_key_file.c_str(), R_OK) != 0)
+    return Problem{exit_no_input, in_env(opts, "sens-secret-key-file") + cannot_read("the SENS secret key file",
+                                                                                  o.secret_key_file, std::strerror(errno))};
   std::string why;
-  if (!o.secret_key_file.empty() && !read_input(o.secret_key_file, &why))
-    return Problem{exit_no_input,
-                   in_env(opts, "sens-secret-key-file") + cannot_read("the SENS secret key file", o.secret_key_file, why)};
   o.sms_service_id = opts.value_or("sens-sms-service", "");
   o.alimtalk_service_id = opts.value_or("sens-alimtalk-service", "");
   o.from = opts.value("sens-from");
@@ -384,7 +397,7 @@ std::optional<Problem> build_sens(const Options& opts, std::optional<AnyPusher>&
   }
   description = "sens endpoint=" + o.base_url + " from=" + o.from;
   auto provider = sens::Provider::create(std::move(o));
-  if (!provider) return usage_problem("cannot set up SENS: " + provider.error().message);
+  if (!provider) return setup_problem("SENS", provider.error().message);
   pusher.emplace(std::move(*provider));
   return std::nullopt;
 }
@@ -468,6 +481,23 @@ ChannelSet channels_of(const std::vector<std::string>& services) {
     else set.add(Channel::push);
   }
   return set;
+}
+
+std::optional<Problem> check_templates(const Options& opts, const Routing& routing) {
+  const auto services = push_services(opts.value_or("push", "log"));
+  if (!services || !has_service(*services, "alimtalk")) return std::nullopt;
+  const auto templates = sens::parse_templates(opts.value_or("sens-templates", ""));
+  std::string missing;
+  for (std::size_t i = 0; i < type_count; ++i) {
+    const auto type = static_cast<NotificationType>(i);
+    if (!routing.of(type).uses(Channel::alimtalk)) continue;
+    if (templates && templates->find(to_string(type)) != templates->end()) continue;
+    if (!missing.empty()) missing += ", ";
+    missing += to_string(type);
+  }
+  if (missing.empty()) return std::nullopt;
+  return usage_problem(opts.flag("sens-templates") + " has no AlimTalk template for " + missing +
+                       ", which the routes send by AlimTalk (give TYPE=CODE for each, or a --routing file without alimtalk for them)");
 }
 
 std::optional<Problem> build_routing(const Options& opts, std::optional<Routing>& routing) {

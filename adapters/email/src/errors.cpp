@@ -12,18 +12,26 @@ namespace notify::email {
 
 namespace {
 
-// `text` with every occurrence of the recipient's address shortened, control characters
-// made spaces and at most 200 bytes kept.
-std::string redacted(std::string_view text, std::string_view recipient) {
+// `text` with every address in it shortened (the recipient's as the server wrote it, in
+// any case, and any other word with an '@'), control characters made spaces and at most
+// 200 bytes kept.
+std::string redacted(std::string_view text) {
   std::string out;
-  const std::string short_address = recipient.empty() ? std::string() : shorten_address(recipient);
+  const auto delimiter = [](char c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '<' || c == '>' || c == '(' || c == ')' ||
+           c == ',' || c == ';' || c == '"' || c == '\'' || c == '[' || c == ']';
+  };
   for (std::size_t i = 0; i < text.size();) {
-    if (!recipient.empty() && text.substr(i, recipient.size()) == recipient) {
-      out += short_address;
-      i += recipient.size();
-    } else {
+    if (delimiter(text[i])) {
       out += text[i++];
+      continue;
     }
+    std::size_t j = i;
+    while (j < text.size() && !delimiter(text[j])) ++j;
+    const std::string_view word = text.substr(i, j - i);
+    if (word.find('@') != std::string_view::npos) out += shorten_address(word);
+    else out += word;
+    i = j;
   }
   while (!out.empty() && (out.back() == '\n' || out.back() == '\r' || out.back() == ' ')) out.pop_back();
   out = sanitize_header_text(out);
@@ -42,8 +50,8 @@ std::string describe(const Reply& r, std::string_view what) {
   out += to_string(r.stage);
   if (r.smtp_code > 0) out += ", SMTP " + std::to_string(r.smtp_code);
   out += ")";
-  if (!r.server_text.empty()) out += ": " + redacted(r.server_text, r.recipient);
-  else if (!r.error.empty()) out += ": " + redacted(r.error, r.recipient);
+  if (!r.server_text.empty()) out += ": " + redacted(r.server_text);
+  else if (!r.error.empty()) out += ": " + redacted(r.error);
   return out;
 }
 

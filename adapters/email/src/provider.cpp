@@ -162,6 +162,14 @@ class Provider::Impl {
     if (push.service != PushService::email)
       return failed("not an e-mail push (service " + std::string(to_string(push.service)) + ")");
     if (!push.message) return failed("no message");
+    // An address SMTP cannot take reaches nobody on this channel: an invalid address for
+    // it (the record is not dead-lettered over it), never sent.
+    if (auto ok = validate_address(push.token); !ok) {
+      PushResult r;
+      r.status = PushStatus::invalid_token;
+      r.detail = ok.error().message;
+      return r;
+    }
     Envelope envelope;
     envelope.from = Sender{options_.from, options_.from_name};
     envelope.to = push.token;

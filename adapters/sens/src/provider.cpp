@@ -47,6 +47,7 @@ bool is_configuration(CURLcode rc) noexcept {
 struct Group {
   PushService service;
   const Message* message;
+  bool sms_fallback;  ///< AlimTalk: SMS/LMS failover allowed for these recipients
   std::vector<std::size_t> index;   ///< the pushes, in order
   std::vector<std::string> numbers; ///< their domestic numbers
 };
@@ -108,8 +109,8 @@ class Provider::Impl {
       }
       Group* g = nullptr;
       for (Group& each : groups)
-        if (each.service == p.service && each.message == p.message) g = &each;
-      if (!g) g = &groups.emplace_back(Group{p.service, p.message, {}, {}});
+        if (each.service == p.service && each.message == p.message && each.sms_fallback == p.sms_fallback) g = &each;
+      if (!g) g = &groups.emplace_back(Group{p.service, p.message, p.sms_fallback, {}, {}});
       g->index.push_back(i);
       g->numbers.push_back(std::move(*number));
     }
@@ -135,6 +136,9 @@ class Provider::Impl {
     std::string path, content, template_code;
     SmsText text;
     const bool sms = g.service == PushService::sms;
+    // SENS's SMS in place of AlimTalk: switched on here, and allowed by the route and the
+    // member (Push::sms_fallback).
+    const bool failover = !sms && opt_.sms_failover && g.sms_fallback;
     if (sms) {
       if (opt_.sms_service_id.empty()) return fail_all({PushStatus::fatal, {}, "SENS: no SMS service id configured"});
       path = sms_path(opt_.sms_service_id);
@@ -149,12 +153,12 @@ class Provider::Impl {
       template_code = it->second;
       path = alimtalk_path(opt_.alimtalk_service_id);
       content = alimtalk_content(*g.message);
-      if (opt_.sms_failover) text = sms_text(*g.message);
+      if (failover) text = sms_text(*g.message);
     }
     const auto body_for = [&](std::span<const std::string> to) {
       if (sms) return sms_body(SmsCall{&text, opt_.from, to});
       return alimtalk_body(AlimTalkCall{opt_.plus_friend_id, template_code, content, to,
-                                        opt_.sms_failover ? &text : nullptr, opt_.from});
+                                        failover ? &text : nullptr, opt_.from});
     };
     const auto count = [&] {
       if (!sms) ++stats_.alimtalk;
@@ -306,6 +310,11 @@ Result<Provider> Provider::create(Options options) {
     if (!in.read(options.secret_key.data(), size)) {
       toolkit::wipe(options.secret_key);
       return config_error("SENS: cannot read the secret key file " + options.secret_key_file);
+    }
+    // The first line only (a trailing comment or second line would be signed with).
+    if (const auto eol = options.secret_key.find_first_of("\r\n"); eol != std::string::npos) {
+      toolkit::secure_zero(options.secret_key.data() + eol, options.secret_key.size() - eol);
+      options.secret_key.resize(eol);
     }
     while (!options.secret_key.empty() && toolkit::is_blank(options.secret_key.back())) options.secret_key.pop_back();
   }

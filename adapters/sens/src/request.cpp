@@ -61,8 +61,8 @@ bool all_digits(std::string_view s) noexcept {
 Result<std::string> domestic_number(std::string_view e164) {
   if (e164.size() < 2 || e164[0] != '+' || !all_digits(e164.substr(1)) || e164.size() > 16)
     return Error{Errc::invalid_token, "not an E.164 phone number", {}};
-  if (!e164.starts_with("+82"))
-    return Error{Errc::invalid_value, "SENS sends to Korean (+82) numbers only; country code of this number: +" +
+  if (!e164.starts_with("+82"))  // unreachable on this channel: an invalid address for it, not a failure
+    return Error{Errc::invalid_token, "SENS sends to Korean (+82) numbers only; country code of this number: +" +
                                           std::string(e164.substr(1, e164.size() >= 4 ? 3 : e164.size() - 1)) + "...",
                  {}};
   std::string national(e164.substr(3));
@@ -176,6 +176,33 @@ void keep(std::string& field, std::string_view value) {
 
 }  // namespace
 
+namespace {
+
+/// Masks every run of 7 or more digits (a phone number, with '-' or ' ' inside it allowed)
+/// as "***".
+void mask_numbers(std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    std::size_t j = i, digits = 0;
+    while (j < text.size() && ((text[j] >= '0' && text[j] <= '9') || (digits > 0 && (text[j] == '-' || text[j] == ' ')))) {
+      if (text[j] >= '0' && text[j] <= '9') ++digits;
+      ++j;
+    }
+    while (j > i && (text[j - 1] == '-' || text[j - 1] == ' ')) --j;  // not the separators after it
+    if (digits >= 7) {
+      out += "***";
+      i = j;
+    } else {
+      out += text[i];
+      ++i;
+    }
+  }
+  text = std::move(out);
+}
+
+}  // namespace
+
 Answer parse_answer(std::string_view body) {
   Answer a;
   detail::JsonReader r(body, 8);
@@ -213,6 +240,7 @@ Answer parse_answer(std::string_view body) {
       break;
     }
   }
+  mask_numbers(a.error);  // an error text quoting a phone number must not carry it into logs
   return a;
 }
 

@@ -326,7 +326,7 @@ TEST_CASE("421 from the server is an outage: the rest of the batch waits, the ne
   CHECK(provider->send(later)[0].status == PushStatus::sent);
 }
 
-TEST_CASE("an invalid address in a batch is failed and never reaches the server") {
+TEST_CASE("an invalid address in a batch is an invalid address for e-mail and never reaches the server") {
   SmtpServer server;
   auto provider = Provider::create(options_for(server));
   REQUIRE(provider);
@@ -335,7 +335,7 @@ TEST_CASE("an invalid address in a batch is failed and never reaches the server"
                                             email_push(m, "lee@example.com")};
   const auto results = provider->send(pushes);
   REQUIRE(results.size() == 2);
-  CHECK(results[0].status == PushStatus::failed);
+  CHECK(results[0].status == PushStatus::invalid_token);
   CHECK(results[0].detail.find("invalid e-mail address") != std::string::npos);
   CHECK(results[0].detail.find("victim") == std::string::npos);
   CHECK(results[1].status == PushStatus::sent);

@@ -163,10 +163,16 @@ TEST_CASE("AlimTalk carries the template code of the type and, when asked, an SM
   o.sms_failover = true;
   auto provider = make(o);
   const Message m = message("새 사진", "아빠가 사진을 올렸어요.");
-  const auto pushes = pushes_to(m, 3, PushService::alimtalk);
+  auto pushes = pushes_to(m, 4, PushService::alimtalk);
+  // The first three may fall back to SMS (their route and settings allow it), the last not.
+  for (std::size_t i = 0; i < 3; ++i) pushes[i].sms_fallback = true;
   check_all(provider.send(pushes), PushStatus::sent);
   const auto got = emu.received();
-  REQUIRE(got.size() == 1);
+  REQUIRE(got.size() == 2);
+  REQUIRE(got[1]["body"]["messages"].size() == 1);
+  CHECK(got[1]["body"]["messages"][0]["to"] == domestic(3));
+  CHECK(got[1]["body"]["messages"][0]["useSmsFailover"] == false);
+  CHECK_FALSE(got[1]["body"]["messages"][0].contains("failoverConfig"));
   CHECK(got[0]["kind"] == "alimtalk");
   CHECK(got[0]["service"] == alimtalk_service);
   const auto& body = got[0]["body"];

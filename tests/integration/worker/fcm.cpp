@@ -528,7 +528,10 @@ TEST_CASE("notify-worker --push fcm,email,alimtalk: one family across push, Alim
   const std::string password_file = rig.dir + "/smtp-password";
   std::ofstream(password_file) << smtp.options().password << "\n";
 
-  // Built-in routes: a birthday reminder by push, else AlimTalk; a notice by push, else e-mail.
+  // A birthday reminder by push, else AlimTalk with SENS's SMS in its place when KakaoTalk
+  // cannot deliver (the route names sms after alimtalk); a notice by push, else e-mail (built in).
+  const std::string routing_file = rig.dir + "/routing.json";
+  std::ofstream(routing_file) << R"({"NOTIFY_BIRTHDAY": {"channels": ["push", "alimtalk", "sms"]}})";
   const auto with = [](notify::Id id, std::string token, std::string email, std::string phone) {
     notify::Member m = notify::member_v1(id, "member" + std::to_string(id), std::move(token), true);
     m.email = std::move(email);
@@ -541,7 +544,10 @@ TEST_CASE("notify-worker --push fcm,email,alimtalk: one family across push, Alim
       with(3, {}, "three@family.example", "+821000000003"),                     // AlimTalk, e-mail
       with(4, {}, "four@family.example", {}),                                   // nothing, e-mail
       with(5, {}, {}, "+821000000005")};                                        // AlimTalk, nothing
-  for (const auto& m : family) REQUIRE(rig.store.set_member(1, m).has_value());
+  // 3 switched SMS off for birthdays: AlimTalk without the SMS failover.
+  notify::Member three = family[2];
+  three.preferences.set(notify::Category::birthday, notify::Channel::sms, false);
+  for (const auto& m : family) REQUIRE(rig.store.set_member(1, m.userId == 3 ? three : m).has_value());
   const std::vector<std::string> bodies = {
       R"({"id":"b-1","type":"NOTIFY_BIRTHDAY","param":{"familyIdsWithBirthdayUserId":[{"familyId":1,"birthdayUserId":1}]}})",
       R"({"id":"n-1","type":"SERVICE_NOTICE","param":{"familyIds":[1],"title":"점검 안내","body":"오늘 밤 점검합니다","marketing":false}})"};
@@ -553,8 +559,8 @@ TEST_CASE("notify-worker --push fcm,email,alimtalk: one family across push, Alim
              smtp.options().user, "--smtp-password-file", password_file, "--sens-endpoint", sens.url(),
              "--sens-access-key", sens.access_key(), "--sens-secret-key-file", sens.secret_file(),
              "--sens-alimtalk-service", "ncp:kkobizmsg:kr:1:wooriga", "--sens-from", "0212345678",
-             "--sens-plus-friend", "@wooriga", "--sens-templates", "NOTIFY_BIRTHDAY=birthday01", "--sens-sms-failover",
-             "--ca-file", bundle, "--inbox", "null", "--log-format", "text", "--log-level", "debug", "--drain"},
+             "--sens-plus-friend", "@wooriga", "--sens-templates", "NOTIFY_BIRTHDAY=birthday01,MESSAGE_BIRTHDAY=birthday02", "--sens-sms-failover",
+             "--routing", routing_file, "--ca-file", bundle, "--inbox", "null", "--log-format", "text", "--log-level", "debug", "--drain"},
             rig.out("w"), rig.err("w"));
   const auto status = w.wait();
   REQUIRE(status.has_value());
@@ -564,23 +570,22 @@ TEST_CASE("notify-worker --push fcm,email,alimtalk: one family across push, Alim
   CHECK(rig.sent_to(FcmRig::token(1, 1)).size() == 1);
   CHECK(rig.sent_to(FcmRig::token(1, 2)).size() == 2);
   CHECK(rig.emulator.requests().size() == 3);
-  // AlimTalk: one call for 3 and 5, the reminder's template, SMS failover on.
+  // AlimTalk: the reminder's template to 3 (no SMS failover: SMS off) and 5 (failover on),
+  // one call each.
   const auto calls = sens.received();
-  REQUIRE(calls.size() == 1);
-  const auto& call = calls[0];
-  CHECK(call["status"] == 202);
-  CHECK(call["kind"] == "alimtalk");
-  CHECK(call["body"]["plusFriendId"] == "@wooriga");
-  CHECK(call["body"]["templateCode"] == "birthday01");
-  REQUIRE(call["body"]["messages"].size() == 2);
-  std::vector<std::string> to;
-  for (const auto& m : call["body"]["messages"]) {
-    to.push_back(m["to"].get<std::string>());
+  REQUIRE(calls.size() == 2);
+  std::map<std::string, bool> failover;
+  for (const auto& call : calls) {
+    CHECK(call["status"] == 202);
+    CHECK(call["kind"] == "alimtalk");
+    CHECK(call["body"]["plusFriendId"] == "@wooriga");
+    CHECK(call["body"]["templateCode"] == "birthday01");
+    REQUIRE(call["body"]["messages"].size() == 1);
+    const auto& m = call["body"]["messages"][0];
     CHECK(m["content"] == "우리가 생일\n곧 사랑하는 우리가족 member1 님의 생일이에요! 따뜻한 축하의 편지를 전해보아요");
-    CHECK(m["useSmsFailover"] == true);
+    failover[m["to"].get<std::string>()] = m["useSmsFailover"].get<bool>();
   }
-  std::sort(to.begin(), to.end());
-  CHECK(to == std::vector<std::string>{"01000000003", "01000000005"});
+  CHECK(failover == std::map<std::string, bool>{{"01000000003", false}, {"01000000005", true}});
   // E-mail: the notice to 3 and 4.
   std::vector<std::string> mailed;
   for (const auto& m : smtp.received()) {

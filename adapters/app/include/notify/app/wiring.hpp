@@ -142,6 +142,11 @@ ChannelSet channels_of(const std::vector<std::string>& services);
 /// mistake listed with its JSON path.
 std::optional<Problem> build_routing(const Options& opts, std::optional<Routing>& routing);
 
+/// With alimtalk in --push: every type whose route in force sends by AlimTalk needs its
+/// template in --sens-templates (a usage problem naming the types without one), or each
+/// such delivery would fail and dead-letter its record.
+std::optional<Problem> check_templates(const Options& opts, const Routing& routing);
+
 /// The member store and the idempotency store beside it (--members). Redis: nothing is
 /// connected yet. A members file: loaded now (malformed entries are logged and skipped).
 std::optional<Problem> build_stores(const Options& opts, std::optional<Stores>& stores, const EventLog& log);

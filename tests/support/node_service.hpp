@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-/// A Node.js service for tests (the FCM, SQS and Lambda Runtime API emulators): `node
-/// ARGS...` with its stdin on a pipe, so it can exit when the test process dies (the
+/// A Node.js service for tests (the FCM, SQS and Lambda Runtime API emulators; or any
+/// other program, such as the Python SMTP server): `node ARGS...` with its stdin on a pipe, so it can exit when the test process dies (the
 /// pipe closes), and its first stdout line read as its "ready" announcement. Stopped
 /// with SIGTERM and waited for by PID on stop() or destruction. POSIX only.
 
@@ -24,11 +24,12 @@ class NodeService {
   NodeService& operator=(const NodeService&) = delete;
   ~NodeService() { stop(); }
 
-  /// Starts `node args...`; returns the first line it prints (empty if it exits first).
-  std::string start(std::vector<std::string> args) {
+  /// Starts `program args...` (found on PATH unless it has a '/'); returns the first line
+  /// it prints (empty if it exits first).
+  std::string start(std::vector<std::string> args, const std::string& program = "node") {
     int out[2], in[2];
     if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(in, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
-    args.insert(args.begin(), "node");
+    args.insert(args.begin(), program);
     pid_ = ::fork();
     if (pid_ < 0) throw std::runtime_error("fork failed");
     if (pid_ == 0) {
@@ -37,7 +38,7 @@ class NodeService {
       std::vector<char*> argv;
       for (std::string& a : args) argv.push_back(a.data());
       argv.push_back(nullptr);
-      ::execvp("node", argv.data());
+      ::execvp(argv[0], argv.data());
       ::_exit(127);
     }
     ::close(out[1]);

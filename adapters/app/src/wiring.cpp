@@ -276,6 +276,15 @@ std::optional<Problem> check_flags(const Options& opts) {
 
 namespace {
 
+/// --ca-file into `out` when given, after checking that it can be read (66 if not).
+std::optional<Problem> ca_file(const Options& opts, std::string& out) {
+  if (!opts.has("ca-file")) return std::nullopt;
+  out = opts.value("ca-file");
+  std::string why;
+  if (!read_input(out, &why)) return Problem{exit_no_input, in_env(opts, "ca-file") + cannot_read("the CA file", out, why)};
+  return std::nullopt;
+}
+
 std::optional<Problem> build_fcm(const Options& opts, std::optional<AnyPusher>& pusher, std::string& description) {
   std::string number_error;
   const auto fcm_connections = number_flag(opts, "fcm-connections", 1, number_error);
@@ -291,11 +300,7 @@ std::optional<Problem> build_fcm(const Options& opts, std::optional<AnyPusher>& 
   if (!account) return Problem{exit_data, credentials_path + ": " + account.error().message};
   fcm::Options fcm_options;
   fcm_options.endpoint = opts.value_or("fcm-endpoint", std::string(fcm::default_endpoint));
-  if (opts.has("ca-file")) {
-    fcm_options.ca_file = opts.value("ca-file");
-    if (!read_input(fcm_options.ca_file, &why))
-      return Problem{exit_no_input, in_env(opts, "ca-file") + cannot_read("the CA file", fcm_options.ca_file, why)};
-  }
+  if (auto p = ca_file(opts, fcm_options.ca_file)) return p;
   if (fcm_connections) fcm_options.connections = static_cast<std::size_t>(*fcm_connections);
   if (fcm_streams) fcm_options.streams_per_connection = static_cast<std::size_t>(*fcm_streams);
   description = "fcm endpoint=" + fcm_options.endpoint + " project=" + account->project_id;
@@ -325,11 +330,7 @@ std::optional<Problem> build_apns(const Options& opts, std::optional<AnyPusher>&
   if (streams) o.streams_per_connection = static_cast<std::size_t>(*streams);
   o.endpoint = opts.value_or("apns-endpoint", "production");
   o.topic = opts.value("apns-topic");
-  if (opts.has("ca-file")) {
-    o.ca_file = opts.value("ca-file");
-    if (!read_input(o.ca_file, &why))
-      return Problem{exit_no_input, in_env(opts, "ca-file") + cannot_read("the CA file", o.ca_file, why)};
-  }
+  if (auto p = ca_file(opts, o.ca_file)) return p;
   const auto resolved = apns::resolve_endpoint(o.endpoint);
   const std::string endpoint = resolved ? *resolved : o.endpoint;
   description = "apns endpoint=" + endpoint + " topic=" + o.topic + " key-id=" + opts.value("apns-key-id");
@@ -361,12 +362,7 @@ std::optional<Problem> build_email(const Options& opts, std::optional<AnyPusher>
   if (!o.password_file.empty() && ::access(o.password_file.c_str(), R_OK) != 0)
     return Problem{exit_no_input, in_env(opts, "smtp-password-file") +
                                       cannot_read("the SMTP password file", o.password_file, std::strerror(errno))};
-  std::string why;
-  if (opts.has("ca-file")) {
-    o.ca_file = opts.value("ca-file");
-    if (!read_input(o.ca_file, &why))
-      return Problem{exit_no_input, in_env(opts, "ca-file") + cannot_read("the CA file", o.ca_file, why)};
-  }
+  if (auto p = ca_file(opts, o.ca_file)) return p;
   description = "email url=" + o.url + " from=" + o.from;
   auto provider = email::Provider::create(std::move(o));
   if (!provider) return setup_problem("e-mail", provider.error().message);
@@ -383,18 +379,13 @@ std::optional<Problem> build_sens(const Options& opts, std::optional<AnyPusher>&
   if (!o.secret_key_file.empty() && ::access(o.secret_key_file.c_str(), R_OK) != 0)
     return Problem{exit_no_input, in_env(opts, "sens-secret-key-file") + cannot_read("the SENS secret key file",
                                                                                   o.secret_key_file, std::strerror(errno))};
-  std::string why;
   o.sms_service_id = opts.value_or("sens-sms-service", "");
   o.alimtalk_service_id = opts.value_or("sens-alimtalk-service", "");
   o.from = opts.value("sens-from");
   o.plus_friend_id = opts.value_or("sens-plus-friend", "");
   if (opts.has("sens-templates")) o.templates = *sens::parse_templates(opts.value("sens-templates"));
   o.sms_failover = opts.has("sens-sms-failover");
-  if (opts.has("ca-file")) {
-    o.ca_file = opts.value("ca-file");
-    if (!read_input(o.ca_file, &why))
-      return Problem{exit_no_input, in_env(opts, "ca-file") + cannot_read("the CA file", o.ca_file, why)};
-  }
+  if (auto p = ca_file(opts, o.ca_file)) return p;
   description = "sens endpoint=" + o.base_url + " from=" + o.from;
   auto provider = sens::Provider::create(std::move(o));
   if (!provider) return setup_problem("SENS", provider.error().message);

@@ -9,11 +9,6 @@
 /// stdin closes). Needs python3-aiosmtpd and openssl, and NOTIFY_SMTP_SERVER_DIR defined
 /// to this folder. POSIX only.
 
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -23,6 +18,8 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "node_service.hpp"
 
 namespace notify::test {
 
@@ -87,17 +84,7 @@ class SmtpServer {
     return s.empty() ? 0 : std::atoi(s.c_str());
   }
 
-  void stop() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      ::waitpid(pid_, nullptr, 0);
-      pid_ = -1;
-    }
-    if (stdin_ >= 0) {
-      ::close(stdin_);
-      stdin_ = -1;
-    }
-  }
+  void stop() { service_.stop(); }
 
  private:
   static std::string read(const std::string& path, bool may_be_missing = false) {
@@ -112,7 +99,7 @@ class SmtpServer {
   }
 
   void start() {
-    std::vector<std::string> args = {"/usr/bin/python3", std::string(NOTIFY_SMTP_SERVER_DIR) + "/server.py",
+    std::vector<std::string> args = {std::string(NOTIFY_SMTP_SERVER_DIR) + "/server.py",
                                      "--maildir", maildir()};
     if (options_.tls != SmtpServerOptions::Tls::none) {
       for (const char* a : {"--cert", "server.pem", "--key", "server.key"})
@@ -122,26 +109,7 @@ class SmtpServer {
     if (!options_.user.empty()) {
       args.insert(args.end(), {"--user", options_.user, "--password", options_.password});
     }
-    int out[2], in[2];
-    if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(in, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
-    pid_ = ::fork();
-    if (pid_ < 0) throw std::runtime_error("fork failed");
-    if (pid_ == 0) {
-      ::dup2(out[1], STDOUT_FILENO);
-      ::dup2(in[0], STDIN_FILENO);
-      std::vector<char*> argv;
-      for (std::string& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-    ::close(out[1]);
-    ::close(in[0]);
-    stdin_ = in[1];
-    std::string line;
-    char c = 0;
-    while (::read(out[0], &c, 1) == 1 && c != '\n') line += c;
-    ::close(out[0]);
+    const std::string line = service_.start(std::move(args), "/usr/bin/python3");
     port_ = std::atoi(line.c_str());
     if (port_ <= 0) {
       stop();
@@ -151,8 +119,7 @@ class SmtpServer {
 
   SmtpServerOptions options_;
   std::string dir_;
-  pid_t pid_ = -1;
-  int stdin_ = -1;
+  NodeService service_;  // python3 server.py, with its stdin on a pipe
   int port_ = 0;
 };
 

@@ -14,8 +14,9 @@
 # the APNs emulator beside it (one test CA for both), a second run sends a notice to a
 # family whose mother has an Android phone and an iPhone: --push fcm,apns. With
 # python3-aiosmtpd too, a third run reaches a family on every channel: push where a
-# member has the app, KakaoTalk AlimTalk (the SENS emulator) or e-mail (a local SMTP
-# server with STARTTLS) where not, along the built-in routes.
+# member has the app, KakaoTalk AlimTalk or SMS (the SENS emulator) or e-mail (a local
+# SMTP server with STARTTLS) where not, along the routes (built in, and
+# examples/data/routing.json).
 #
 #   bash examples/demo.sh
 set -euo pipefail
@@ -320,8 +321,9 @@ if [ "$use_apns" = 1 ]; then
 fi
 if [ "$use_fcm" = 1 ] && /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null; then
   # Family 60 (examples/data/channels-members.json): 엄마 and 민지 have the app, 할아버지 only
-  # a phone, 이모 only an e-mail address. A birthday reminder goes by push, else AlimTalk;
-  # a notice by push, else e-mail (notify::catalog::route_of; --routing FILE changes them).
+  # a phone, 이모 only an e-mail address. A birthday reminder goes by push, else AlimTalk
+  # (built in: notify::catalog::route_of); the notice, by examples/data/routing.json, by
+  # push, else e-mail, else SMS.
   echo
   echo "== starting a local SMTP server (aiosmtpd, STARTTLS and AUTH) and the SENS emulator (HTTPS), same test CA"
   mkfifo "$pki/smtp.stdin"
@@ -344,12 +346,16 @@ if [ "$use_fcm" = 1 ] && /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null; then
   printf '%s\n' '{"type":"NOTIFY_BIRTHDAY","param":{"familyIdsWithBirthdayUserId":[{"familyId":60,"birthdayUserId":64}]},"id":"demo-channels-1"}' \
     '{"type":"SERVICE_NOTICE","param":{"familyIds":[60],"title":"우리가 점검 안내","body":"12월 10일 02:00부터 04:00까지 서비스 점검이 있습니다.","marketing":false},"id":"demo-channels-2"}' |
     "$notifyctl" publish --queue "$queue" --file - 2>&1
-  echo "== notify-worker --queue $queue --members $url --push fcm,email,alimtalk --fcm-credentials service-account.json --fcm-endpoint $fcm --smtp-url $smtp --smtp-from notify@woorigah.example --smtp-from-name 우리가 --smtp-user notify --smtp-password-file smtp.password --sens-endpoint $sens --sens-access-key ncp_iam_DEMOKEY --sens-secret-key-file sens.secret --sens-alimtalk-service ncp:kkobizmsg:kr:demo --sens-from 0212345678 --sens-plus-friend @woorigah --sens-templates NOTIFY_BIRTHDAY=birthday01,MESSAGE_BIRTHDAY=birthday02 --sens-sms-failover --ca-file ca.pem --drain --log-level debug"
-  "$worker" --queue "$queue" --members "$url" --push fcm,email,alimtalk --fcm-credentials "$pki/service-account.json" \
+  echo "== notifyctl routing --routing examples/data/routing.json   (the routes in force)"
+  "$notifyctl" routing --routing "$data/routing.json" | grep -E 'BIRTHDAY|SERVICE_NOTICE'
+  echo "== notify-worker --queue $queue --members $url --push fcm,email,sms,alimtalk --routing examples/data/routing.json --fcm-credentials service-account.json --fcm-endpoint $fcm --smtp-url $smtp --smtp-from notify@woorigah.example --smtp-from-name 우리가 --smtp-user notify --smtp-password-file smtp.password --sens-endpoint $sens --sens-access-key ncp_iam_DEMOKEY --sens-secret-key-file sens.secret --sens-sms-service ncp:sms:kr:demo --sens-alimtalk-service ncp:kkobizmsg:kr:demo --sens-from 0212345678 --sens-plus-friend @woorigah --sens-templates NOTIFY_BIRTHDAY=birthday01,MESSAGE_BIRTHDAY=birthday02 --sens-sms-failover --ca-file ca.pem --drain --log-level debug"
+  "$worker" --queue "$queue" --members "$url" --push fcm,email,sms,alimtalk --routing "$data/routing.json" \
+    --fcm-credentials "$pki/service-account.json" \
     --fcm-endpoint "$fcm" --smtp-url "$smtp" --smtp-from notify@woorigah.example --smtp-from-name 우리가 \
     --smtp-user notify --smtp-password-file "$pki/smtp.password" --sens-endpoint "$sens" \
     --sens-access-key ncp_iam_DEMOKEY --sens-secret-key-file "$pki/sens.secret" \
-    --sens-alimtalk-service ncp:kkobizmsg:kr:demo --sens-from 0212345678 --sens-plus-friend @woorigah \
+    --sens-sms-service ncp:sms:kr:demo --sens-alimtalk-service ncp:kkobizmsg:kr:demo --sens-from 0212345678 \
+    --sens-plus-friend @woorigah \
     --sens-templates NOTIFY_BIRTHDAY=birthday01,MESSAGE_BIRTHDAY=birthday02 --sens-sms-failover --ca-file "$pki/ca.pem" --drain \
     --log-format text --log-level debug >"$build/channels.out" 2>&1 ||
     { cat "$build/channels.out"; echo "notify-worker failed"; exit 1; }
@@ -368,7 +374,9 @@ PY
     fetch(process.argv[1] + "/_received").then((r) => r.json()).then((j) => {
       for (const c of j.requests)
         for (const m of c.body.messages)
-          console.log(`sens: ${c.kind} ${c.body.templateCode} to ${m.to} failover=${m.useSmsFailover} "${m.content.replace(/\n/g, " / ")}"`);
+          console.log(c.kind === "sms"
+            ? `sens: sms ${c.body.type} to ${m.to} "${c.body.content.replace(/\n/g, " / ")}"`
+            : `sens: ${c.kind} ${c.body.templateCode} to ${m.to} failover=${m.useSmsFailover} "${m.content.replace(/\n/g, " / ")}"`);
     });' "$sens"
   grep -E '^(ts=[^ ]* )?step=drained ' "$build/channels.out" | sed -E 's/^ts=[^ ]* //' || true
   echo "== notifyctl render --request (the reminder) --members examples/data/channels-members.json   (the plan per channel)"

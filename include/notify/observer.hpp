@@ -72,6 +72,14 @@ class EngineObserver {
     (void)trace_id;
   }
 
+  /// The same, with the service that answered (fcm, apns, email, sms, alimtalk): what the
+  /// engine calls. By default it forwards to push_answered().
+  virtual void delivery_answered(PushService service, PushStatus status, std::chrono::steady_clock::duration round_trip,
+                                 std::string_view trace_id) {
+    (void)service;
+    push_answered(status, round_trip, trace_id);
+  }
+
   /// A member's push of a request was left out or deferred by their settings (plan.hpp).
   virtual void skipped(NotificationType type, SkipReason reason) {
     (void)type;

@@ -607,7 +607,7 @@ class Pipeline {
     const bool probe = probing_ && tag == probe_tag_;
     if (probe) probing_ = false;
     if (opt_.observer)
-      opt_.observer->push_answered(r.status, now - s.submitted, f.trace);
+      opt_.observer->delivery_answered(s.service, r.status, now - s.submitted, f.trace);
     switch (r.status) {
       case PushStatus::sent:
       case PushStatus::invalid_token:

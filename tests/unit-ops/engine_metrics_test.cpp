@@ -76,3 +76,26 @@ TEST_CASE("engine metrics: hooks count by type, result and reason class, latenci
   CHECK(sample(t, "notify_record_latency_seconds_count") == 2);
   CHECK(sample(t, "notify_record_latency_seconds_sum") == doctest::Approx(3.0));
 }
+
+TEST_CASE("engine metrics: with several services, pushes are counted per service (the channel)") {
+  notify::ops::Registry r;
+  notify::ops::EngineMetrics m(r, "fcm,email,alimtalk");
+  m.delivery_answered(notify::PushService::fcm, PushStatus::sent, 40ms, {});
+  m.delivery_answered(notify::PushService::email, PushStatus::sent, 2ms, {});
+  m.delivery_answered(notify::PushService::email, PushStatus::invalid_token, 2ms, {});
+  m.delivery_answered(notify::PushService::alimtalk, PushStatus::retry, 1ms, {});
+  m.delivery_answered(notify::PushService::sms, PushStatus::sent, 1ms, {});  // no SMS series: the first service's
+  const std::string t = r.render_prometheus();
+  CHECK(sample(t, R"(notify_pushes_total{provider="fcm",result="sent"})") == 2);
+  CHECK(sample(t, R"(notify_pushes_total{provider="email",result="sent"})") == 1);
+  CHECK(sample(t, R"(notify_pushes_total{provider="email",result="invalid_token"})") == 1);
+  CHECK(sample(t, R"(notify_pushes_total{provider="alimtalk",result="retry"})") == 1);
+  CHECK(sample(t, R"(notify_pushes_total{provider="apns",result="sent"})") == -1);  // not in use: no series
+  CHECK(sample(t, R"(notify_pushes_total{provider="fcm,email,alimtalk",result="sent"})") == -1);
+  CHECK(sample(t, R"(notify_push_duration_seconds_count{provider="fcm,email,alimtalk"})") == 5);
+  const auto totals = m.totals();
+  CHECK(totals.pushes == 5);
+  CHECK(totals.sent == 3);
+  CHECK(totals.invalid_tokens == 1);
+  CHECK(totals.push_retries == 1);
+}

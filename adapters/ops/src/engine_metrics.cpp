@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: MIT
 #include "notify/ops/engine_metrics.hpp"
 
+#include <algorithm>
+#include <array>
 #include <iterator>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace notify::ops {
 
@@ -91,12 +95,31 @@ EngineMetrics::EngineMetrics(Registry& registry, std::string_view provider)
         "Members' pushes left out or deferred by their settings, by reason: muted_by_preference, "
         "no_marketing_consent, consent_unreadable, deferred_night_ads, deferred_quiet_hours.",
         {{"reason", std::string(to_string(r))}});
-  for (PushStatus s : push_statuses)
-    pushes_[static_cast<std::size_t>(s)] = &registry.counter(
-        "notify_pushes_total",
-        "Pushes answered by the provider, by result: sent, invalid_token (the token was dropped), retry (sent again "
-        "later), failed (for good), fatal (credentials or configuration).",
-        {{"provider", std::string(provider)}, {"result", std::string(to_string(s))}});
+  // One set of push counters per service of a list ("fcm,email"), else one set labelled
+  // with the provider as given.
+  std::vector<std::string_view> services;
+  for (std::string_view rest = provider;;) {
+    const std::size_t comma = rest.find(',');
+    services.push_back(rest.substr(0, comma));
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  const bool listed = services.size() > 1 && std::all_of(services.begin(), services.end(), [](std::string_view s) {
+                        return parse_service(s).has_value();
+                      });
+  const auto register_set = [&](std::size_t at, std::string_view label) {
+    for (PushStatus s : push_statuses)
+      pushes_[at][static_cast<std::size_t>(s)] = &registry.counter(
+          "notify_pushes_total",
+          "Pushes answered by the provider, by result: sent, invalid_token (the token was dropped), retry (sent "
+          "again later), failed (for good), fatal (credentials or configuration).",
+          {{"provider", std::string(label)}, {"result", std::string(to_string(s))}});
+  };
+  if (listed) {
+    for (std::string_view s : services) register_set(static_cast<std::size_t>(*parse_service(s)), s);
+  } else {
+    register_set(service_count, provider);
+  }
 }
 
 EngineMetrics::Totals EngineMetrics::totals() const noexcept {
@@ -111,12 +134,17 @@ EngineMetrics::Totals EngineMetrics::totals() const noexcept {
   t.done = sum(done_);
   for (const auto& row : retried_) t.retried += sum(row);
   for (const auto& row : dead_) t.dead_lettered += sum(row);
-  t.pushes = sum(pushes_);
-  t.sent = pushes_[static_cast<std::size_t>(PushStatus::sent)]->value();
-  t.invalid_tokens = pushes_[static_cast<std::size_t>(PushStatus::invalid_token)]->value();
-  t.push_retries = pushes_[static_cast<std::size_t>(PushStatus::retry)]->value();
-  t.push_failures = pushes_[static_cast<std::size_t>(PushStatus::failed)]->value() +
-                    pushes_[static_cast<std::size_t>(PushStatus::fatal)]->value();
+  const auto of = [&](PushStatus s) {
+    std::uint64_t n = 0;
+    for (const auto& set : pushes_)
+      if (const Counter* c = set[static_cast<std::size_t>(s)]) n += c->value();
+    return n;
+  };
+  for (const auto& set : pushes_) t.pushes += sum(set);
+  t.sent = of(PushStatus::sent);
+  t.invalid_tokens = of(PushStatus::invalid_token);
+  t.push_retries = of(PushStatus::retry);
+  t.push_failures = of(PushStatus::failed) + of(PushStatus::fatal);
   t.inbox_records = inbox_records_.value();
   return t;
 }
@@ -125,8 +153,24 @@ void EngineMetrics::received(std::optional<NotificationType> type) { received_[t
 
 void EngineMetrics::push_answered(PushStatus status, std::chrono::steady_clock::duration round_trip,
                                   std::string_view trace_id) {
-  if (const auto i = static_cast<std::size_t>(status); i < statuses) pushes_[i]->inc();
+  // Without the service: the provider's own set, else the first service's.
+  std::size_t at = service_count;
+  if (!pushes_[at][0])
+    for (at = 0; at < service_count && !pushes_[at][0];) ++at;
+  if (const auto i = static_cast<std::size_t>(status); at <= service_count && pushes_[at][0] && i < statuses)
+    pushes_[at][i]->inc();
   push_seconds_.observe(std::chrono::duration<double>(round_trip).count(), trace_id);
+}
+
+void EngineMetrics::delivery_answered(PushService service, PushStatus status,
+                                      std::chrono::steady_clock::duration round_trip, std::string_view trace_id) {
+  const auto at = static_cast<std::size_t>(service);
+  if (at < service_count && pushes_[at][0]) {
+    if (const auto i = static_cast<std::size_t>(status); i < statuses) pushes_[at][i]->inc();
+    push_seconds_.observe(std::chrono::duration<double>(round_trip).count(), trace_id);
+    return;
+  }
+  push_answered(status, round_trip, trace_id);
 }
 
 void EngineMetrics::inbox_published(std::size_t records) { inbox_records_.inc(records); }

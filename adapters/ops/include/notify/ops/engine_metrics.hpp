@@ -22,12 +22,16 @@ namespace notify::ops {
 class EngineMetrics final : public EngineObserver {
  public:
   /// Registers the series in `registry` (which must outlive this object); `provider`
-  /// labels the push series ("fcm", "log", "null", "memory").
+  /// labels the push series ("fcm", "log", "null", "memory"). When it lists services
+  /// ("fcm,apns", "fcm,email,alimtalk"), notify_pushes_total is counted per service, each
+  /// labelled with its own name.
   EngineMetrics(Registry& registry, std::string_view provider);
 
   void received(std::optional<NotificationType> type) override;
   void push_answered(PushStatus status, std::chrono::steady_clock::duration round_trip,
                      std::string_view trace_id) override;
+  void delivery_answered(PushService service, PushStatus status, std::chrono::steady_clock::duration round_trip,
+                         std::string_view trace_id) override;
   void inbox_published(std::size_t records) override;
   void skipped(NotificationType type, SkipReason reason) override;
   void decided(std::optional<NotificationType> type, Disposition disposition, ReasonClass why,
@@ -63,7 +67,9 @@ class EngineMetrics final : public EngineObserver {
   std::array<Counter*, 5> skipped_{};  // by SkipReason
   std::array<std::array<Counter*, reason_class_count>, types> retried_{};  // null where impossible
   std::array<std::array<Counter*, reason_class_count>, types> dead_{};
-  std::array<Counter*, statuses> pushes_{};
+  /// notify_pushes_total by service (null where that service is not in use), and last
+  /// the set labelled with the whole provider string (log, null, memory, or a single service).
+  std::array<std::array<Counter*, statuses>, service_count + 1> pushes_{};
   Counter& inbox_records_;
   Histogram& push_seconds_;
   Histogram& record_seconds_;

@@ -148,11 +148,7 @@ int main(int argc, char** argv) {
   std::optional<cli::AnyInbox> inbox;
   std::optional<notify::Routing> routing;
   if (auto p = cli::build_pusher(opts, pusher, push_description)) return init_failed(*client, p->message);
-  if (auto p = cli::build_routing(opts, routing)) return init_failed(*client, p->message);
-  if (auto p = cli::check_templates(opts, routing.value_or(notify::Routing{}))) return init_failed(*client, p->message);
-  processing.plan_policy.routing = routing ? &*routing : nullptr;
-  processing.plan_policy.channels =
-      cli::channels_of(cli::push_services(opts.value("push")).value_or(std::vector<std::string>{"log"}));
+  if (auto p = cli::build_plan_settings(opts, routing, processing.plan_policy)) return init_failed(*client, p->message);
   if (auto p = cli::build_stores(opts, stores, log)) return init_failed(*client, p->message);
   if (auto p = cli::build_inbox(opts, inbox)) return init_failed(*client, p->message);
 

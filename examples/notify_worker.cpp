@@ -245,8 +245,8 @@ int main(int argc, char** argv) {
   std::size_t loaded = 0;  // records read from a memory:FILE queue
   std::optional<notify::Routing> routing;
   if (auto p = cli::build_pusher(opts, pusher, push_description)) return fail(*p);
-  if (auto p = cli::build_routing(opts, routing)) return fail(*p);
-  if (auto p = cli::check_templates(opts, routing.value_or(notify::Routing{}))) return fail(*p);
+  notify::PlanPolicy plan_policy;
+  if (auto p = cli::build_plan_settings(opts, routing, plan_policy)) return fail(*p);
   if (auto p = cli::build_stores(opts, stores, log)) return fail(*p);
   if (auto p = cli::build_inbox(opts, inbox)) return fail(*p);
   if (auto p = cli::build_worker_queue(opts, queue, loaded)) return fail(*p);
@@ -282,9 +282,7 @@ int main(int argc, char** argv) {
   notify::ProcessorOptions processing;
   if (monitor) processing.observer = &monitor->observer();
   processing.log_level = *log_level;
-  processing.plan_policy.routing = routing ? &*routing : nullptr;
-  processing.plan_policy.channels =
-      cli::channels_of(cli::push_services(opts.value("push")).value_or(std::vector<std::string>{"log"}));
+  processing.plan_policy = plan_policy;
   if (max_in_flight) processing.max_records_in_flight = static_cast<std::size_t>(*max_in_flight);
   notify::BatchProcessor processor(stores->members, *pusher, *inbox, stores->ledger, processing, sink);
 

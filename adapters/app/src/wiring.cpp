@@ -509,6 +509,14 @@ std::optional<Problem> build_routing(const Options& opts, std::optional<Routing>
   return std::nullopt;
 }
 
+std::optional<Problem> build_plan_settings(const Options& opts, std::optional<Routing>& routing, PlanPolicy& policy) {
+  if (auto p = build_routing(opts, routing)) return p;
+  if (auto p = check_templates(opts, routing.value_or(Routing{}))) return p;
+  policy.routing = routing ? &*routing : nullptr;
+  policy.channels = channels_of(push_services(opts.value("push")).value_or(std::vector<std::string>{"log"}));
+  return std::nullopt;
+}
+
 std::optional<Problem> build_inbox(const Options& opts, std::optional<AnyInbox>& inbox) {
   const std::string inbox_flag = opts.value_or("inbox", "log");
   auto made = make_inbox(inbox_flag);

@@ -23,6 +23,7 @@
 #include "notify/app/any.hpp"
 #include "notify/app/cli.hpp"
 #include "notify/app/printing.hpp"
+#include "notify/plan.hpp"
 #include "notify/routing.hpp"
 
 namespace notify::app {
@@ -146,6 +147,11 @@ std::optional<Problem> build_routing(const Options& opts, std::optional<Routing>
 /// template in --sens-templates (a usage problem naming the types without one), or each
 /// such delivery would fail and dead-letter its record.
 std::optional<Problem> check_templates(const Options& opts, const Routing& routing);
+
+/// What notify-worker and notify-lambda plan with: --routing into `routing` (checked,
+/// with the AlimTalk templates it needs), and `policy` pointing at it, over the channels
+/// of --push.
+std::optional<Problem> build_plan_settings(const Options& opts, std::optional<Routing>& routing, PlanPolicy& policy);
 
 /// The member store and the idempotency store beside it (--members). Redis: nothing is
 /// connected yet. A members file: loaded now (malformed entries are logged and skipped).

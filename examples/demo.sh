@@ -129,8 +129,11 @@ if [ "$use_fcm" = 1 ]; then
   # The APNs emulator's make-pki.sh makes the FCM emulator's files and an APNs signing key:
   # one test CA for both emulators.
   bash "$root/tests/support/apns-emulator/make-pki.sh" "$pki"
+  # Its one fault rule: a device token with "-expired-" in it is answered 404 UNREGISTERED
+  # (family 60's 삼촌, below: his app is gone, the store does not know it yet).
   start_emulator "$pki/emulator.log" "$emulator/emulator.js" --sa-public-key "$pki/sa.pub" --tls-cert "$pki/server.pem" \
-    --tls-key "$pki/server.key" --service-account-out "$pki/service-account.json" --sa-private-key "$pki/sa.key"
+    --tls-key "$pki/server.key" --service-account-out "$pki/service-account.json" --sa-private-key "$pki/sa.key" \
+    --faults '[{"match": "-expired-", "action": "unregistered"}]'
   emulator_pid=$started_pid
   fcm="https://127.0.0.1:$started_port"
   echo "$fcm, pid $emulator_pid"
@@ -321,9 +324,11 @@ if [ "$use_apns" = 1 ]; then
 fi
 if [ "$use_fcm" = 1 ] && /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null; then
   # Family 60 (examples/data/channels-members.json): 엄마 and 민지 have the app, 할아버지 only
-  # a phone, 이모 only an e-mail address. A birthday reminder goes by push, else AlimTalk
-  # (built in: notify::catalog::route_of); the notice, by examples/data/routing.json, by
-  # push, else e-mail, else SMS.
+  # a phone, 이모 only an e-mail address, 삼촌 a dead device and a phone. A birthday reminder
+  # goes by push, else AlimTalk (built in: notify::catalog::route_of); the notice, by
+  # examples/data/routing.json, by push, else e-mail, else SMS. 삼촌's pushes are planned
+  # (the store still lists his device), FCM answers UNREGISTERED, and each falls back at
+  # run time to his next channel.
   echo
   echo "== starting a local SMTP server (aiosmtpd, STARTTLS and AUTH) and the SENS emulator (HTTPS), same test CA"
   mkfifo "$pki/smtp.stdin"
@@ -378,6 +383,7 @@ PY
             ? `sens: sms ${c.body.type} to ${m.to} "${c.body.content.replace(/\n/g, " / ")}"`
             : `sens: ${c.kind} ${c.body.templateCode} to ${m.to} failover=${m.useSmsFailover} "${m.content.replace(/\n/g, " / ")}"`);
     });' "$sens"
+  grep -E '^(ts=[^ ]* )?step=(invalid_token|fallback) ' "$build/channels.out" | sed -E 's/^ts=[^ ]* //' || true
   grep -E '^(ts=[^ ]* )?step=drained ' "$build/channels.out" | sed -E 's/^ts=[^ ]* //' || true
   echo "== notifyctl render --request (the reminder) --members examples/data/channels-members.json   (the plan per channel)"
   echo '{"type":"NOTIFY_BIRTHDAY","param":{"familyIdsWithBirthdayUserId":[{"familyId":60,"birthdayUserId":64}]}}' |

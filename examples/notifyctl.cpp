@@ -54,15 +54,18 @@ commands:
       (RFC 3339; default now: quiet hours and night-time ads depend on it), along
       the routes of --routing (see routing) over the channels of LIST (default
       push,email,sms,alimtalk: a worker with a provider for each):
-      {"pushes": [{"tokens", "apns"?, "email"?, "sms"?, "alimtalk"?, "title",
-                   "body", "screen"?, "param"?}],
+      {"pushes": [{"tokens", "apns"?, "email"?, "sms"?, "alimtalk"?,
+                   "fallbacks"?, "title", "body", "screen"?, "param"?}],
        "inbox": [{"receiverId", "title", "body", "screen"?, "param"?}],
        "skipped"?: [{"userId", "reason", "until"?}]}
       The members file is the member store as JSON:
       {"family:3": {"user:4": "{\"userName\":\"...\",\"fcmToken\":\"...\"}"}}.
       Stored values that cannot be read are reported on stderr and skipped.
       "tokens" are the devices pushed to ("apns": those through APNs); "email",
-      "sms" and "alimtalk" the addresses the message goes to on those channels.
+      "sms" and "alimtalk" the addresses the message goes to on those channels;
+      "fallbacks" [{"userId", "rank", "service", "address"}] what goes to a member
+      only if every delivery of their lower rank (rank 0: the one planned) ends
+      for good without reaching them (a dead device or address, a refusal).
   routing [--routing FILE]
       Print the route of every type (the built-in ones, or FILE's over them) as
       JSON; a FILE with mistakes prints each with its path and exits 65.
@@ -214,6 +217,14 @@ nlohmann::ordered_json plan_document(const notify::Plan& plan) {
                                     notify::PushService::alimtalk})
         if (auto& list = by_service[static_cast<std::size_t>(s)]; !list.empty())
           p[std::string(notify::to_string(s))] = std::move(list);
+      if (!m.standby.empty()) {
+        nlohmann::ordered_json& fallbacks = p["fallbacks"] = nlohmann::ordered_json::array();
+        for (const notify::Standby& s : m.standby)
+          fallbacks.push_back({{"userId", s.member},
+                               {"rank", s.rank},
+                               {"service", std::string(notify::to_string(s.target.service))},
+                               {"address", std::string(s.target.token)}});
+      }
       p["title"] = std::string(m.title);
       p["body"] = m.body;
       add_link(p, m.link);

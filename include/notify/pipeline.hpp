@@ -365,6 +365,24 @@ class Pipeline {
   const ProcessorOptions& options() const noexcept { return opt_; }
 
  private:
+  /// A member's deliveries of one message with fallbacks behind them (Message::standby
+  /// entries [begin, end)): when every delivery of the current rank ends without reaching
+  /// the member, the next rank goes out.
+  struct Chain {
+    const Message* message = nullptr;
+    std::uint32_t begin = 0, end = 0;
+    std::uint32_t next = 0;          // the first standby entry not yet released
+    std::size_t waiting = 0;         // deliveries of the current rank not yet answered
+    bool reached = false;            // one of them reached the member (now or on an earlier delivery)
+    bool stopped = false;            // one of them is retried with the record: no fallback now
+    std::string failure;             // a permanent failure, reported if no fallback reaches them
+    std::vector<std::string> keys;   // the markers of the standby entries, from `begin`
+  };
+  static constexpr std::uint32_t no_chain = UINT32_MAX;
+
+  /// How a delivery ended, as far as a member's fallbacks care.
+  enum class Reach : std::uint8_t { reached, gone, stopped };
+
   struct Flight {
     std::uint64_t id = 0;
     QueueRecord record;
@@ -394,6 +412,7 @@ class Pipeline {
     std::int64_t defer_until = 0;  // some member's push is deferred until then (Unix ms)
     std::string retry_reason;
     std::string failure;  // a permanent failure of some push
+    std::vector<Chain> chains;  // members with fallbacks behind their planned deliveries
     Outcome outcome;
   };
 
@@ -403,6 +422,7 @@ class Pipeline {
     std::string_view token;
     PushService service = PushService::fcm;
     bool sms_fallback = false;
+    std::uint32_t chain = no_chain;  // its member's fallbacks (Flight::chains), if any
     std::string key;     // its marker
     bool claimed = false;  // owns `key` in claims_ (no other flight makes this delivery)
     bool held = false;     // waited through an outage or throttling at least once
@@ -432,7 +452,14 @@ class Pipeline {
     const Families& families = *families_held;
 
     // Every delivery of these records, and the keys to check in one round trip.
-    struct Ref { Flight* flight; const Message* message; Target target; std::string key; };
+    struct Ref {
+      Flight* flight;
+      const Message* message;
+      Target target;
+      std::string key;
+      std::uint32_t chain = no_chain;
+      bool standby = false;  // a fallback's marker: only asked whether it went out before
+    };
     std::vector<Ref> refs;  // no message = the inbox records
     PlanPolicy policy = opt_.plan_policy;
     policy.now_ms = wall_now();
@@ -447,7 +474,9 @@ class Pipeline {
       f->defer_until = f->plan.next_due();
       for (const Message& m : f->plan.messages) {
         const Digest64 content = message_digest(m);
+        const std::size_t first_ref = refs.size();
         for (const Target& t : m.targets) refs.push_back({f, &m, t, delivery_key(f->key_id, content, t.token)});
+        add_chains(*f, m, content, first_ref, refs);
       }
       if (f->plan.inbox_count() > 0) {
         // The key is the records' without the traceparent: a request sent again with
@@ -480,10 +509,21 @@ class Pipeline {
         for (std::size_t a = 0; a < asked.size(); ++a) seen[asked_at[a]] = (*r)[a];
       }
     }
+    // A fallback that went out on an earlier delivery reached its member: nothing more of
+    // theirs goes (their planned pushes had failed then, or a retry would repeat them).
+    for (std::size_t k = 0; k < refs.size(); ++k)
+      if (refs[k].standby && (seen[k] || unremembered_.contains(refs[k].key)))
+        refs[k].flight->chains[refs[k].chain].reached = true;
     for (std::size_t k = 0; k < refs.size(); ++k) {
       Ref& ref = refs[k];
       Flight& f = *ref.flight;
+      if (ref.standby) continue;
+      if (ref.chain != no_chain && f.chains[ref.chain].reached) {
+        emit("already_sent", f, ref.target.token, "reached by a fallback before", Level::debug);
+        continue;
+      }
       if (seen[k] || unremembered_.contains(ref.key)) {
+        if (ref.chain != no_chain) f.chains[ref.chain].reached = true;
         if (ref.message) emit("already_sent", f, ref.target.token, {}, Level::debug);
         continue;
       }
@@ -506,6 +546,8 @@ class Pipeline {
       s.token = ref.target.token;
       s.service = ref.target.service;
       s.sms_fallback = ref.target.sms_fallback;
+      s.chain = ref.chain;
+      if (ref.chain != no_chain) ++f.chains[ref.chain].waiting;
       s.key = std::move(ref.key);
       s.claimed = claims_.emplace(s.key, f.id).second;
       ++f.unanswered;
@@ -620,13 +662,14 @@ class Pipeline {
         }
         if (f.keyed) add_marker(std::move(s.key), s.claimed);
         else release_claim(s);
-        return close_slot(it, f);
+        return close_slot(it, f, r.status == PushStatus::sent ? Reach::reached : Reach::gone);
       case PushStatus::failed:
         on_success(probe);  // the provider answered: it is up
-        f.failure = r.detail;
+        // Behind a fallback, the failure counts only if no fallback reaches the member.
+        (s.chain == no_chain ? f.failure : f.chains[s.chain].failure) = r.detail;
         emit("push_failed", f, s.token, r.detail, Level::warn);
         release_claim(s);
-        return close_slot(it, f);
+        return close_slot(it, f, Reach::gone);
       case PushStatus::fatal:
         f.pending = true;
         f.outage = true;
@@ -683,9 +726,80 @@ class Pipeline {
     close_slot(it, f);
   }
 
-  void close_slot(typename std::unordered_map<std::uint64_t, Slot>::iterator it, Flight& f) {
+  /// A delivery is over (answered for good, or handed back with its record).
+  void close_slot(typename std::unordered_map<std::uint64_t, Slot>::iterator it, Flight& f,
+                  Reach reach = Reach::stopped) {
+    const std::uint32_t chain = it->second.chain;
     slots_.erase(it);
     --f.unanswered;
+    if (chain == no_chain) return;
+    Chain& c = f.chains[chain];
+    c.reached |= reach == Reach::reached;
+    c.stopped |= reach == Reach::stopped;
+    if (--c.waiting == 0 && !c.reached && !c.stopped && !f.lost) fall_back(f, chain);
+  }
+
+  // ---- fallbacks ------------------------------------------------------------------------
+
+  /// The member fallbacks of message `m` (see Message::standby), and the refs of their
+  /// markers; ties the refs of the members' planned deliveries (from `first_ref`) to them.
+  void add_chains(Flight& f, const Message& m, Digest64 content, std::size_t first_ref, auto& refs) {
+    const auto& standby = m.standby;
+    for (std::uint32_t b = 0; b < standby.size();) {
+      std::uint32_t e = b + 1;
+      while (e < standby.size() && standby[e].first == standby[b].first) ++e;
+      const auto index = static_cast<std::uint32_t>(f.chains.size());
+      Chain& c = f.chains.emplace_back();
+      c.message = &m;
+      c.begin = c.next = b;
+      c.end = e;
+      for (std::uint32_t k = b; k < e; ++k) {
+        c.keys.push_back(delivery_key(f.key_id, content, standby[k].target.token));
+        if (f.keyed) refs.push_back({&f, &m, standby[k].target, c.keys.back(), index, true});
+      }
+      for (std::uint32_t t = standby[b].first; t < standby[b].last && first_ref + t < refs.size(); ++t)
+        refs[first_ref + t].chain = index;
+      b = e;
+    }
+  }
+
+  /// None of the member's deliveries of the current rank reached them: the next rank goes
+  /// out, ahead of the pushes waiting (its record is otherwise complete). When no rank is
+  /// left, a permanent failure among them decides the record.
+  void fall_back(Flight& f, std::uint32_t index) {
+    Chain& c = f.chains[index];
+    const auto& standby = c.message->standby;
+    while (c.next < c.end) {
+      const std::uint8_t rank = standby[c.next].rank;
+      bool released = false;
+      for (; c.next < c.end && standby[c.next].rank == rank; ++c.next) {
+        const Standby& e = standby[c.next];
+        std::string& key = c.keys[c.next - c.begin];
+        // Already stored, or being made by a copy of this request: it reaches the member.
+        if (unremembered_.contains(key) || claims_.contains(key)) {
+          c.reached = true;
+          continue;
+        }
+        const std::uint64_t tag = next_tag_++;
+        Slot& s = slots_[tag];
+        s.flight = f.id;
+        s.message = c.message;
+        s.token = e.target.token;
+        s.service = e.target.service;
+        s.sms_fallback = e.target.sms_fallback;
+        s.chain = index;
+        s.key = std::move(key);
+        s.claimed = claims_.emplace(s.key, f.id).second;
+        ++f.unanswered;
+        ++c.waiting;
+        ready_.push_front(tag);
+        released = true;
+        emit("fallback", f, e.target.token, std::string("to ") + std::string(to_string(channel_of(e.target.service))),
+             Level::info);
+      }
+      if (released || c.reached) return;
+    }
+    if (!c.reached && !c.failure.empty() && f.failure.empty()) f.failure = std::move(c.failure);
   }
 
   bool drop_slot_of(std::uint64_t tag, std::uint64_t flight) {

@@ -75,6 +75,20 @@ struct Target {
   friend bool operator==(const Target&, const Target&) = default;
 };
 
+/// A delivery held back for one member, for when the channel planned for them fails: it
+/// goes out only if every delivery of the member's earlier rank ended for good without
+/// reaching them (a dead device or address, or the provider refused the message). Rank 1
+/// stands behind the deliveries `first`..`last` of Message::targets (the member's planned
+/// channel), rank 2 behind rank 1, and so on, in the order of the type's route.
+struct Standby {
+  Id member = 0;
+  std::uint8_t rank = 1;
+  Target target;
+  std::uint32_t first = 0;  ///< the member's planned deliveries: targets[first, last)
+  std::uint32_t last = 0;
+  friend bool operator==(const Standby&, const Standby&) = default;
+};
+
 /// One rendered notification and everyone it goes to.
 struct Message {
   std::string title;
@@ -87,6 +101,9 @@ struct Message {
   std::vector<Id> inbox;
   /// The type of the request it renders (a channel's template may depend on it).
   NotificationType type{};
+  /// Deliveries kept back, each for one member, in routing order: an address is never both
+  /// here and in `targets`, nor here twice. Empty unless the route names fallbacks.
+  std::vector<Standby> standby{};
 };
 
 /// Why a member's push of a request is left out, or put off.
@@ -240,6 +257,7 @@ class PlanBuilder {
     }
     plan_.messages.push_back(Message{std::string(title), std::move(body), link, {}, {}, type_});
     seen_.emplace_back();
+    standby_seen_.emplace_back();
     return plan_.messages.size() - 1;
   }
 
@@ -258,6 +276,7 @@ class PlanBuilder {
       else usable[n++] = ch;
     }
     if (n == 0 && muted) skip(m, SkipReason::muted_by_preference);
+    bool listed_before = false;
     if (n != 0 && !route_.all && route_.size > 1) {
       // A member listed again (in another family of the request, with another copy of
       // their settings) keeps the channel chosen first: never a second channel.
@@ -266,18 +285,32 @@ class PlanBuilder {
       if (!first) {
         n = std::find(usable.begin(), usable.begin() + n, it->second) != usable.begin() + n ? 1 : 0;
         usable[0] = it->second;
+        listed_before = true;
       }
     }
     if (n != 0 && member_allowed(m)) {
-      for (std::size_t k = 0; k < (route_.all ? n : 1); ++k) {
-        if (usable[k] == Channel::push) {
-          for (const Device& d : m.devices)
-            if (first_time(i, d.token)) msg.targets.emplace_back(d.token, d.provider);
-        } else {
-          const std::string_view address = usable[k] == Channel::email ? m.email : m.phone;
-          const bool sms_fallback = usable[k] == Channel::alimtalk && sms_after_alimtalk_ &&
-                                    m.preferences.allows(rules_.category, Channel::sms);
-          if (first_time(i, address)) msg.targets.emplace_back(address, service_of(usable[k]), sms_fallback);
+      const std::size_t first = msg.targets.size();
+      for (std::size_t k = 0; k < (route_.all ? n : 1); ++k)
+        for_each_address(m, usable[k], [&](Target t) {
+          if (!first_time(i, t.token)) return;
+          drop_standby(i, t.token);  // delivered here: nobody needs it kept back
+          msg.targets.push_back(t);
+        });
+      // The route's next channels stand behind the planned one, rank by rank. AlimTalk
+      // with SMS failover is its own fallback to SMS (SENS sends it): no second SMS.
+      const auto last = static_cast<std::uint32_t>(msg.targets.size());
+      if (!route_.all && !listed_before && last > first) {
+        std::uint8_t rank = 0;
+        bool sms_by_sens = usable[0] == Channel::alimtalk && sms_allowed(m);
+        for (std::size_t k = 1; k < n; ++k) {
+          if (usable[k] == Channel::sms && sms_by_sens) continue;
+          ++rank;
+          for_each_address(m, usable[k], [&](Target t) {
+            sms_by_sens |= t.sms_fallback;
+            if (!first_time(i, t.token) || in_standby(i, t.token)) return;
+            msg.standby.push_back({m.userId, rank, t, static_cast<std::uint32_t>(first), last});
+            if (!standby_seen_[i].empty()) standby_seen_[i].insert(t.token);
+          });
         }
       }
     }
@@ -296,6 +329,7 @@ class PlanBuilder {
   Plan take() {
     std::erase_if(plan_.messages, [](const Message& m) { return m.targets.empty() && m.inbox.empty(); });
     seen_.clear();
+    standby_seen_.clear();
     chosen_.clear();
     return std::move(plan_);
   }
@@ -311,6 +345,39 @@ class PlanBuilder {
     if (seen.empty())
       for (const Target& t : targets) seen.insert(t.token);
     return seen.insert(token).second;
+  }
+
+  /// Calls `f` with each of the member's addresses on the channel, as a Target.
+  template <class F>
+  void for_each_address(const Member& m, Channel ch, F&& f) const {
+    if (ch == Channel::push) {
+      for (const Device& d : m.devices) f(Target{d.token, d.provider});
+      return;
+    }
+    f(Target{ch == Channel::email ? std::string_view(m.email) : std::string_view(m.phone), service_of(ch),
+             ch == Channel::alimtalk && sms_allowed(m)});
+  }
+
+  /// Whether SENS may send an SMS in place of this member's AlimTalk.
+  bool sms_allowed(const Member& m) const noexcept {
+    return sms_after_alimtalk_ && m.preferences.allows(rules_.category, Channel::sms);
+  }
+
+  bool in_standby(std::size_t i, std::string_view token) {
+    const auto& standby = plan_.messages[i].standby;
+    auto& seen = standby_seen_[i];
+    if (standby.size() < linear_limit)
+      return std::any_of(standby.begin(), standby.end(), [&](const Standby& s) { return s.target.token == token; });
+    if (seen.empty())
+      for (const Standby& s : standby) seen.insert(s.target.token);
+    return seen.contains(token);
+  }
+
+  void drop_standby(std::size_t i, std::string_view token) {
+    auto& standby = plan_.messages[i].standby;
+    if (standby.empty() || !in_standby(i, token)) return;
+    std::erase_if(standby, [&](const Standby& s) { return s.target.token == token; });
+    standby_seen_[i].erase(token);
   }
 
   /// Whether the member has an address for the channel.
@@ -369,6 +436,7 @@ class PlanBuilder {
   std::int64_t night_ads_until_ = 0;  ///< an ad now falls in the night-time window, until then (Unix ms)
   Plan plan_;
   std::vector<std::unordered_set<std::string_view>> seen_;
+  std::vector<std::unordered_set<std::string_view>> standby_seen_;  ///< per message, once its standby is long
 };
 
 /// One overload per param struct: std::visit fails to compile if a type has none.

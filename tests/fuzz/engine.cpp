@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 // Fuzzes the engine's bookkeeping: the input is a script of batches (valid, invalid,
 // copies of one request, FIFO groups), provider answers (sent, dead token, retries of
-// every scope, failures, fatal), lost leases and stops. Whatever the script, every record
+// every scope, failures, fatal), lost leases and stops. Some members have a phone or an
+// e-mail address, so dead tokens and failures set fallbacks off (a birthday reminder: push,
+// else AlimTalk; a notice: push, else e-mail). Whatever the script, every record
 // admitted is decided exactly once (or dropped after a lost lease), nothing is decided
 // that was not admitted, and the engine empties once it stops holding pushes.
 #include <chrono>
@@ -66,7 +68,12 @@ struct ScriptedPushes {
 
 std::string body(std::uint8_t b) {
   const std::string id = (b & 0x10) ? R"(,"id":"req-)" + std::to_string(b % 3) + '"' : std::string();
-  switch (b % 5) {
+  switch (b % 7) {
+    case 5:
+      return R"({"type":"NOTIFY_BIRTHDAY","param":{"familyIdsWithBirthdayUserId":[{"familyId":3,"birthdayUserId":1},{"familyId":4,"birthdayUserId":5}]})" +
+             id + "}";
+    case 6:
+      return R"({"type":"SERVICE_NOTICE","param":{"familyIds":[3,4],"title":"t","body":"b","marketing":false})" + id + "}";
     case 0: return R"({"type":"EMOTION_CHOSEN","param":{"familyId":3,"userId":1})" + id + "}";
     case 1:
       return R"({"type":"COMMENT_MESSAGE","param":{"familyId":3,"messageFamId":)" + std::to_string(b % 7) +
@@ -83,10 +90,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   Script script{data, size};
   mem::MemberStore store;
   (void)store.set_member(3, notify::member_v1(1, "엄마", "tok-mom-000000000001", false));
-  (void)store.set_member(3, notify::member_v1(2, "아빠", "tok-dad-000000000002", false));
-  (void)store.set_member(3, notify::member_v1(3, "민지", "tok-kid-000000000003", false));
+  notify::Member dad = notify::member_v1(2, "아빠", "tok-dad-000000000002", false), kid = notify::member_v1(3, "민지", "tok-kid-000000000003", false);
+  notify::Member gpa = notify::member_v1(6, "할아버지", "tok-gpa-000000000006", false);
+  dad.phone = "+821000000002";
+  dad.email = "dad@family.example";
+  kid.email = "kid@family.example";
+  gpa.phone = "+821000000006";
+  (void)store.set_member(3, dad);
+  (void)store.set_member(3, kid);
   (void)store.set_member(4, notify::member_v1(5, "할머니", "tok-gma-000000000005", false));
-  (void)store.set_member(4, notify::member_v1(6, "할아버지", "tok-gpa-000000000006", false));
+  (void)store.set_member(4, gpa);
   ScriptedPushes pushes{script, {}};
   mem::InboxSink inbox;
   mem::IdempotencyStore ledger;
@@ -99,6 +112,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   o.max_probe_delay = 2ms;
   o.marker_batch = 1 + script.next() % 8;
   o.max_pushes_in_flight = 1 + script.next() % 16;
+  o.plan_policy.channels = {notify::Channel::push, notify::Channel::email, notify::Channel::alimtalk};
   notify::Pipeline<mem::MemberStore, ScriptedPushes, mem::InboxSink, mem::IdempotencyStore> engine(store, pushes, inbox,
                                                                                                    ledger, o);
   engine.hold(script.next() & 1);

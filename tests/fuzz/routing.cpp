@@ -8,7 +8,11 @@
 // - planning a notice and a birthday reminder along it, over every channel, for a family
 //   whose members have devices, addresses and phones from the input, never lists an
 //   address twice in a message, never uses a channel its route does not name, never sends
-//   an advertisement by AlimTalk, and marks an SMS fallback only on AlimTalk targets.
+//   an advertisement by AlimTalk, and marks an SMS fallback only on AlimTalk targets;
+// - what stands by behind a member's planned deliveries (Message::standby) is on channels
+//   of the route after the planned one, in rising ranks, never an address planned or kept
+//   back already, never an ad by AlimTalk, never SMS behind an AlimTalk with SMS failover,
+//   and never for a route with "all".
 
 #include <cstddef>
 #include <cstdint>
@@ -41,6 +45,12 @@ notify::Families family_from(std::string_view text) {
 
 notify::Channel channel_of_target(const notify::Target& t) { return notify::channel_of(t.service); }
 
+std::size_t position(const notify::Route& route, notify::Channel c) {
+  std::size_t k = 0;
+  while (k < route.size && route.channels[k] != c) ++k;
+  return k;
+}
+
 void check_plan(const notify::Request& request, const notify::Families& families, const notify::Routing& routing,
                 bool marketing) {
   notify::PlanPolicy policy;
@@ -55,6 +65,27 @@ void check_plan(const notify::Request& request, const notify::Families& families
       NOTIFY_ASSERT(!(marketing && t.service == notify::PushService::alimtalk));
       NOTIFY_ASSERT(!t.sms_fallback || t.service == notify::PushService::alimtalk);
       for (std::size_t j = i + 1; j < m.targets.size(); ++j) NOTIFY_ASSERT(m.targets[j].token != t.token);
+    }
+    NOTIFY_ASSERT(m.standby.empty() || !route.all);
+    for (std::size_t i = 0; i < m.standby.size(); ++i) {
+      const notify::Standby& s = m.standby[i];
+      NOTIFY_ASSERT(s.rank >= 1 && s.first < s.last && s.last <= m.targets.size());
+      NOTIFY_ASSERT(!(marketing && s.target.service == notify::PushService::alimtalk));
+      for (const notify::Target& t : m.targets) NOTIFY_ASSERT(t.token != s.target.token);
+      bool sms_by_sens = false;
+      for (std::size_t t = s.first; t < s.last; ++t) {
+        // Later in the route than every delivery it stands behind.
+        NOTIFY_ASSERT(position(route, channel_of_target(m.targets[t])) < position(route, channel_of_target(s.target)));
+        sms_by_sens |= m.targets[t].sms_fallback;
+      }
+      for (std::size_t j = 0; j < i; ++j) {
+        const notify::Standby& before = m.standby[j];
+        NOTIFY_ASSERT(before.target.token != s.target.token);
+        if (before.first != s.first) continue;
+        NOTIFY_ASSERT(before.member == s.member && before.rank <= s.rank);
+        sms_by_sens |= before.target.sms_fallback;
+      }
+      NOTIFY_ASSERT(!(sms_by_sens && s.target.service == notify::PushService::sms));
     }
   }
 }

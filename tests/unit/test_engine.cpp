@@ -475,3 +475,110 @@ TEST_CASE("engine: each push carries its device's service to the provider") {
     CHECK((s.service == notify::PushService::apns) == (s.token == "iphone-dad-0000000000000002"));
   }
 }
+
+namespace {
+
+/// NOTIFY_BIRTHDAY for 엄마: 아빠 and 민지 are told, by push, else by AlimTalk (the
+/// catalog's route). 아빠 has a phone too.
+const std::string dad_phone = "+821000000002";
+std::string reminder(std::string_view id) {
+  return R"({"type":"NOTIFY_BIRTHDAY","param":{"familyIdsWithBirthdayUserId":[{"familyId":3,"birthdayUserId":1}]},"id":")" +
+         std::string(id) + "\"}";
+}
+
+notify::ProcessorOptions with_alimtalk() {
+  notify::ProcessorOptions o = Rig::options();
+  o.plan_policy.channels = {notify::Channel::push, notify::Channel::alimtalk};
+  return o;
+}
+
+void give_dad_a_phone(Rig& rig) {
+  notify::Member dad = notify::member_v1(2, "아빠", dad_token);
+  dad.phone = dad_phone;
+  REQUIRE(rig.store.set_member(3, dad));
+}
+
+notify::Outcome run_one(Rig& rig, notify::QueueRecord r) {
+  rig.engine->admit(one(std::move(r)));
+  REQUIRE(rig.step_until([&] { return rig.engine->held() == 0; }));
+  const auto out = rig.engine->take_decided();
+  REQUIRE(out.size() == 1);
+  return out[0].outcome;
+}
+
+}  // namespace
+
+TEST_CASE("engine: a push to a dead token falls back to the member's next channel, and only theirs") {
+  Rig rig(with_alimtalk());
+  give_dad_a_phone(rig);
+  rig.inner.fail_token(dad_token, PushStatus::invalid_token);
+  CHECK(run_one(rig, record(reminder("bd-1"), "q1")).disposition == Disposition::done);
+  CHECK(rig.inner.count(dad_phone) == 1);
+  CHECK(rig.inner.count(kid_token) == 1);  // 민지's push went: no fallback for her
+  REQUIRE(rig.inner.sent().size() == 2);
+  CHECK(rig.count("fallback") == 1);
+  for (const auto& s : rig.inner.sent())
+    CHECK((s.service == notify::PushService::alimtalk) == (s.token == dad_phone));
+  // The dead token is gone from the store: the next request plans AlimTalk at once.
+  rig.steps.clear();
+  CHECK(run_one(rig, record(reminder("bd-2"), "q2")).disposition == Disposition::done);
+  CHECK(rig.inner.count(dad_phone) == 2);
+  CHECK(rig.count("fallback") == 0);
+}
+
+TEST_CASE("engine: a push refused for good is not a failure of the record when the fallback reaches the member") {
+  Rig rig(with_alimtalk());
+  give_dad_a_phone(rig);
+  rig.inner.fail_token(dad_token, PushStatus::failed);
+  CHECK(run_one(rig, record(reminder("bd-1"), "q1")).disposition == Disposition::done);
+  CHECK(rig.inner.count(dad_phone) == 1);
+
+  // When the fallback fails too, the record is dead-lettered with the push's reason.
+  rig.inner.fail_token(dad_phone, PushStatus::failed);
+  const notify::Outcome both = run_one(rig, record(reminder("bd-2"), "q2"));
+  CHECK(both.disposition == Disposition::dead_letter);
+  CHECK(both.reason.find("push failed") != std::string::npos);
+  CHECK(rig.inner.count(dad_phone) == 1);
+}
+
+TEST_CASE("engine: a push to be retried does not fall back: the record comes back with it") {
+  Rig rig(with_alimtalk());
+  give_dad_a_phone(rig);
+  rig.inner.fail_token(dad_token, PushStatus::retry);
+  const notify::Outcome out = run_one(rig, record(reminder("bd-1"), "q1"));
+  CHECK(out.disposition == Disposition::retry);
+  CHECK(rig.inner.count(dad_phone) == 0);
+  CHECK(rig.count("fallback") == 0);
+}
+
+TEST_CASE("engine: after a fallback went out, a redelivery sends the member nothing again") {
+  Rig rig(with_alimtalk());
+  give_dad_a_phone(rig);
+  rig.pusher->script(dad_token, PushResult{PushStatus::failed, {}, "refused once", false});
+  CHECK(run_one(rig, record(reminder("bd-1"), "q1")).disposition == Disposition::done);
+  REQUIRE(rig.inner.count(dad_phone) == 1);
+
+  // The settle was lost (a crash): the same record again, with 아빠's push now accepted.
+  rig.start(with_alimtalk());
+  CHECK(run_one(rig, record(reminder("bd-1"), "q1", {}, 2)).disposition == Disposition::done);
+  CHECK(rig.inner.count(dad_phone) == 1);
+  CHECK(rig.inner.count(dad_token) == 0);  // reached by AlimTalk already: no push after it
+  CHECK(rig.inner.count(kid_token) == 1);
+}
+
+TEST_CASE("engine: a member with several devices falls back only when none of them took the push") {
+  Rig rig(with_alimtalk());
+  notify::Member dad = notify::member_v1(2, "아빠", dad_token);
+  dad.devices.push_back({"iphone-dad-0000000000000002", notify::PushService::apns, "ios", {}, {}, {}});
+  dad.phone = dad_phone;
+  REQUIRE(rig.store.set_member(3, dad));
+  rig.inner.fail_token(dad_token, PushStatus::invalid_token);
+  CHECK(run_one(rig, record(reminder("bd-1"), "q1")).disposition == Disposition::done);
+  CHECK(rig.inner.count("iphone-dad-0000000000000002") == 1);
+  CHECK(rig.inner.count(dad_phone) == 0);
+
+  rig.inner.fail_token("iphone-dad-0000000000000002", PushStatus::invalid_token);
+  REQUIRE(rig.store.set_member(3, dad));  // both devices again, both dead now
+  CHECK(run_one(rig, record(reminder("bd-2"), "q2")).disposition == Disposition::done);
+  CHECK(rig.inner.count(dad_phone) == 1);
+}

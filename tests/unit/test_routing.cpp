@@ -260,3 +260,69 @@ TEST_CASE("routing: logs shorten e-mail addresses and phone numbers as they do d
   CHECK(notify::short_token("+8212345") == "+82...45");
   CHECK(notify::short_token("token-mom-aaaaaaaaaaaaaaaa-0001") == "token-...0001");
 }
+
+namespace {
+
+/// "rank service:address for member [first,last)" of every standby delivery, in plan order.
+std::vector<std::string> standby(const Plan& p) {
+  std::vector<std::string> out;
+  for (const auto& m : p.messages)
+    for (const auto& s : m.standby)
+      out.push_back(std::to_string(s.rank) + " " + std::string(notify::to_string(s.target.service)) + ":" +
+                    std::string(s.target.token) + (s.target.sms_fallback ? "+sms" : "") + " for " +
+                    std::to_string(s.member) + " [" + std::to_string(s.first) + "," + std::to_string(s.last) + ")");
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("routing: the route's next channels stand behind the planned one, per member and rank") {
+  Member two = member(2, "t2", "b@x.kr", "+821000000002");
+  two.devices.push_back({"t2-ios", PushService::apns, "ios", {}, {}, {}});
+  const Families fs({Family{3, {member(1, ""), two, member(3, "", "c@x.kr", "+821000000003")}}});
+  // Notice: push, else e-mail. Member 2's two devices stand before their e-mail.
+  const Plan p = notify::plan(request(notice(false)), fs, with(every));
+  CHECK(targets(p) == std::vector<std::string>{"fcm:t2", "apns:t2-ios", "email:c@x.kr"});
+  CHECK(standby(p) == std::vector<std::string>{"1 email:b@x.kr for 2 [0,2)"});
+  // Push, e-mail, AlimTalk and SMS: AlimTalk with SENS's SMS failover is the last rank (no
+  // SMS of our own after it).
+  const Routing r = routing(R"({"SERVICE_NOTICE": {"channels": ["push", "email", "alimtalk", "sms"]}})");
+  CHECK(standby(notify::plan(request(notice(false)), fs, with(every, &r))) ==
+        std::vector<std::string>{"1 email:b@x.kr for 2 [0,2)", "2 alimtalk:+821000000002+sms for 2 [0,2)",
+                                 "1 alimtalk:+821000000003+sms for 3 [2,3)"});
+  // Without a provider for a channel, nothing stands by on it; with "all", nothing stands by.
+  CHECK(standby(notify::plan(request(notice(false)), fs, with({Channel::push}))).empty());
+  const Routing all = routing(R"({"SERVICE_NOTICE": {"channels": ["push", "email"], "all": true}})");
+  CHECK(standby(notify::plan(request(notice(false)), fs, with(every, &all))).empty());
+}
+
+TEST_CASE("routing: an address is planned once: a delivery to it outranks keeping it back for someone else") {
+  // Member 1 has a device and the family's shared address; member 2 only the address.
+  const Families fs({Family{3, {member(1, "t1", "family@x.kr"), member(2, "", "family@x.kr")}}});
+  const Plan p = notify::plan(request(notice(false)), fs, with(every));
+  CHECK(targets(p) == std::vector<std::string>{"fcm:t1", "email:family@x.kr"});
+  CHECK(standby(p).empty());
+  // The other order: member 2's e-mail is planned first, so member 1 has nothing kept back.
+  const Families reversed({Family{3, {member(2, "", "family@x.kr"), member(1, "t1", "family@x.kr")}}});
+  CHECK(standby(notify::plan(request(notice(false)), reversed, with(every))).empty());
+  // Two members sharing a phone behind their devices: kept back once, for the first.
+  const Families three({Family{3, {member(1, "t1"), member(2, "t2", "", "+821000000009"),
+                                   member(3, "t3", "", "+821000000009")}}});
+  CHECK(standby(notify::plan(request(birthday), three, with(every))) ==
+        std::vector<std::string>{"1 alimtalk:+821000000009 for 2 [0,1)"});
+}
+
+TEST_CASE("routing: a member listed again gets no second fallback, and an ad never stands by on AlimTalk") {
+  Member in3 = member(2, "t2", "two@x.kr"), again = member(2, "t2", "two@x.kr");
+  const Families fs({Family{3, {member(1, "t1"), in3}}, Family{4, {again}}});
+  const std::string notice2 =
+      R"({"type":"SERVICE_NOTICE","param":{"familyIds":[3,4],"title":"새 기능","body":"앨범이 바뀌었어요","marketing":false}})";
+  CHECK(standby(notify::plan(request(notice2), fs, with(every))) ==
+        std::vector<std::string>{"1 email:two@x.kr for 2 [1,2)"});
+  Member m = notify::member_v1(1, "m1", "t1", true);
+  m.phone = "+821000000001";
+  const Families ads({Family{3, {m}}});
+  const Routing r = routing(R"({"SERVICE_NOTICE": {"channels": ["push", "alimtalk", "sms"]}})");
+  CHECK(standby(notify::plan(request(notice(true)), ads, with(every, &r))) ==
+        std::vector<std::string>{"1 sms:+821000000001 for 1 [0,1)"});
+}

@@ -6,7 +6,9 @@
 // cleared from the member store in Redis, unless it changed meanwhile), 503 (only that
 // token is sent again), a rejected service account and a fatal answer (the worker stops
 // with a non-zero status and keeps the records). And --push fcm,apns: one family of
-// Android and iPhone members served by both emulators in one run.
+// Android and iPhone members served by both emulators in one run; --push with e-mail and
+// AlimTalk (aiosmtpd, the SENS emulator): routes planned, and fallbacks taken at run time
+// when FCM calls a device dead.
 
 #include <doctest/doctest.h>
 
@@ -515,29 +517,61 @@ TEST_CASE("notify-worker --push fcm,email: each member once, by push where they 
   CHECK(rig.events("w2", "done") == 1);
 }
 
-TEST_CASE("notify-worker --push fcm,email,alimtalk: one family across push, AlimTalk fallback and e-mail, no member twice") {
-  FcmRig rig;
+namespace {
+
+/// A member of family 1 with a device token, an e-mail address and a phone (each optional).
+notify::Member with(notify::Id id, std::string token, std::string email, std::string phone) {
+  notify::Member m = notify::member_v1(id, "member" + std::to_string(id), std::move(token), true);
+  m.email = std::move(email);
+  m.phone = std::move(phone);
+  return m;
+}
+
+/// The contact channels' servers beside an FcmRig: aiosmtpd and the SENS emulator, one CA
+/// bundle for the three, and notify-worker --push fcm,email,alimtalk on them all.
+struct ContactRig {
+  explicit ContactRig(const FcmRig& fcm) : rig(fcm), bundle(fcm.dir + "/ca-bundle.pem"), password_file(fcm.dir + "/smtp-password") {
+    {
+      std::ofstream out(bundle);
+      for (const std::string& ca : {rig.emulator.ca_file(), smtp.ca_file(), sens.ca_file()})
+        out << std::ifstream(ca).rdbuf();
+    }
+    std::ofstream(password_file) << smtp.options().password << "\n";
+  }
+
+  std::vector<std::string> worker(std::vector<std::string> extra) const {
+    std::vector<std::string> argv = {
+        NOTIFY_WORKER_PROGRAM, "--queue", rig.server.url() + "/notify", "--members", rig.server.url(), "--push",
+        "fcm,email,alimtalk", "--fcm-credentials", rig.emulator.service_account_file(), "--fcm-endpoint",
+        rig.emulator.url(), "--smtp-url", smtp.url(), "--smtp-from", "notify@wooriga.example", "--smtp-user",
+        smtp.options().user, "--smtp-password-file", password_file, "--sens-endpoint", sens.url(),
+        "--sens-access-key", sens.access_key(), "--sens-secret-key-file", sens.secret_file(),
+        "--sens-alimtalk-service", "ncp:kkobizmsg:kr:1:wooriga", "--sens-from", "0212345678",
+        "--sens-plus-friend", "@wooriga", "--sens-templates", "NOTIFY_BIRTHDAY=birthday01,MESSAGE_BIRTHDAY=birthday02",
+        "--ca-file", bundle, "--inbox", "null", "--log-format", "text", "--log-level", "debug", "--drain"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return argv;
+  }
+
+  const FcmRig& rig;
   notify::test::SmtpServer smtp;
   notify::test::SensEmulator sens;
-  const std::string bundle = rig.dir + "/ca-bundle.pem";
-  {
-    std::ofstream out(bundle);
-    for (const std::string& ca : {rig.emulator.ca_file(), smtp.ca_file(), sens.ca_file()})
-      out << std::ifstream(ca).rdbuf();
-  }
-  const std::string password_file = rig.dir + "/smtp-password";
-  std::ofstream(password_file) << smtp.options().password << "\n";
+  std::string bundle;
+  std::string password_file;
+};
+
+}  // namespace
+
+TEST_CASE("notify-worker --push fcm,email,alimtalk: one family across push, AlimTalk fallback and e-mail, no member twice") {
+  FcmRig rig;
+  ContactRig contacts(rig);
+  auto& smtp = contacts.smtp;
+  auto& sens = contacts.sens;
 
   // A birthday reminder by push, else AlimTalk with SENS's SMS in its place when KakaoTalk
   // cannot deliver (the route names sms after alimtalk); a notice by push, else e-mail (built in).
   const std::string routing_file = rig.dir + "/routing.json";
   std::ofstream(routing_file) << R"({"NOTIFY_BIRTHDAY": {"channels": ["push", "alimtalk", "sms"]}})";
-  const auto with = [](notify::Id id, std::string token, std::string email, std::string phone) {
-    notify::Member m = notify::member_v1(id, "member" + std::to_string(id), std::move(token), true);
-    m.email = std::move(email);
-    m.phone = std::move(phone);
-    return m;
-  };
   const std::vector<notify::Member> family = {
       with(1, FcmRig::token(1, 1), {}, {}),                                      // whose birthday it is
       with(2, FcmRig::token(1, 2), "two@family.example", "+821000000002"),      // push for both
@@ -553,15 +587,7 @@ TEST_CASE("notify-worker --push fcm,email,alimtalk: one family across push, Alim
       R"({"id":"n-1","type":"SERVICE_NOTICE","param":{"familyIds":[1],"title":"점검 안내","body":"오늘 밤 점검합니다","marketing":false}})"};
   REQUIRE(rig.producer.send(bodies).has_value());
 
-  Process w({NOTIFY_WORKER_PROGRAM, "--queue", rig.server.url() + "/notify", "--members", rig.server.url(), "--push",
-             "fcm,email,alimtalk", "--fcm-credentials", rig.emulator.service_account_file(), "--fcm-endpoint",
-             rig.emulator.url(), "--smtp-url", smtp.url(), "--smtp-from", "notify@wooriga.example", "--smtp-user",
-             smtp.options().user, "--smtp-password-file", password_file, "--sens-endpoint", sens.url(),
-             "--sens-access-key", sens.access_key(), "--sens-secret-key-file", sens.secret_file(),
-             "--sens-alimtalk-service", "ncp:kkobizmsg:kr:1:wooriga", "--sens-from", "0212345678",
-             "--sens-plus-friend", "@wooriga", "--sens-templates", "NOTIFY_BIRTHDAY=birthday01,MESSAGE_BIRTHDAY=birthday02", "--sens-sms-failover",
-             "--routing", routing_file, "--ca-file", bundle, "--inbox", "null", "--log-format", "text", "--log-level", "debug", "--drain"},
-            rig.out("w"), rig.err("w"));
+  Process w(contacts.worker({"--sens-sms-failover", "--routing", routing_file}), rig.out("w"), rig.err("w"));
   const auto status = w.wait();
   REQUIRE(status.has_value());
   CHECK_MESSAGE(*status == 0, rig.output("w"));
@@ -599,4 +625,43 @@ TEST_CASE("notify-worker --push fcm,email,alimtalk: one family across push, Alim
   CHECK(rig.xlen("notify:dead") == 0);
   CHECK(rig.output("w").find("+821000000003") == std::string::npos);  // phones shortened in logs
   CHECK(rig.output("w").find(sens.secret_key()) == std::string::npos);
+}
+
+TEST_CASE("a push FCM answers UNREGISTERED for falls back at run time: AlimTalk for a reminder, e-mail for a notice") {
+  FcmRig rig;
+  ContactRig contacts(rig);
+  // Member 2's device is dead, but the store does not know it yet: planned by push.
+  rig.emulator.faults(nlohmann::json::array({{{"match", "^f01u02"}, {"action", "unregistered"}}}));
+  for (const auto& m : {with(1, FcmRig::token(1, 1), {}, {}), with(2, FcmRig::token(1, 2), "two@family.example", "+821000000002"),
+                        with(3, FcmRig::token(1, 3), "three@family.example", "+821000000003")})
+    REQUIRE(rig.store.set_member(1, m).has_value());
+  const std::vector<std::string> bodies = {
+      R"({"id":"b-1","type":"NOTIFY_BIRTHDAY","param":{"familyIdsWithBirthdayUserId":[{"familyId":1,"birthdayUserId":1}]}})",
+      R"({"id":"n-1","type":"SERVICE_NOTICE","param":{"familyIds":[1],"title":"점검 안내","body":"오늘 밤 점검합니다","marketing":false}})"};
+  REQUIRE(rig.producer.send(bodies).has_value());
+  Process w(contacts.worker({}), rig.out("w"), rig.err("w"));
+  const auto status = w.wait();
+  REQUIRE(status.has_value());
+  CHECK_MESSAGE(*status == 0, rig.output("w"));
+
+  // Member 2: the reminder by AlimTalk, the notice by e-mail, each once, and nothing else.
+  const auto calls = contacts.sens.received();
+  REQUIRE(calls.size() == 1);
+  CHECK(calls[0]["kind"] == "alimtalk");
+  REQUIRE(calls[0]["body"]["messages"].size() == 1);
+  CHECK(calls[0]["body"]["messages"][0]["to"] == "01000000002");
+  const auto mails = contacts.smtp.received();
+  REQUIRE(mails.size() == 1);
+  CHECK(mails[0].json["rcpt_tos"][0] == "two@family.example");
+  // Members 1 and 3 by push, as planned: 3 both, 1 the notice; no fallback for them.
+  CHECK(rig.sent_to(FcmRig::token(1, 3)).size() == 2);
+  CHECK(rig.sent_to(FcmRig::token(1, 1)).size() == 1);
+  // The dead token is cleared, and both records are done: the member was reached.
+  CHECK(rig.member(1, 2)["fcmToken"] == "");
+  CHECK(rig.events("w", "done") == 2);
+  CHECK(rig.xlen("notify:dead") == 0);
+  // Each push tried to the dead token fell back once; a record planned after the token was
+  // cleared went to the next channel at once (the first was planned before).
+  CHECK(rig.events("w", "fallback") == rig.sent_to(FcmRig::token(1, 2)).size());
+  CHECK(rig.events("w", "fallback") >= 1);
 }

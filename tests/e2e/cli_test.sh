@@ -300,8 +300,15 @@ case "$case_name" in
       has "$tmp/out" "sent demo-channels-2 token=mJ7nB4...60d4 (projects/notify-test/messages/"
       has "$tmp/out" 'smtp: to aunt.kim@example.kr subject "우리가 점검 안내" parts text/plain+text/html tls=True'
       has "$tmp/out" 'sens: alimtalk birthday01 to 01055506202 failover=false "우리가 생일 / 곧 사랑하는 우리가족 민지 님의 생일이에요!'
-      has "$tmp/out" 'step=drained detail="2 records: 2 done, 0 retried, 0 dead-lettered, 0 pending; 6 pushes"'
-      [ "$(grep -c '^sent demo-channels-' "$tmp/out")" = 6 ] || fail "family 60 did not get exactly 6 deliveries"
+      # 삼촌's device is dead (the emulator's fault rule): each of his pushes falls back at
+      # run time, the reminder to AlimTalk, the notice to SMS.
+      has "$tmp/out" 'step=fallback request=demo-channels-1 type=NOTIFY_BIRTHDAY token=+82...6505 detail="to alimtalk"'
+      has "$tmp/out" 'step=fallback request=demo-channels-2 type=SERVICE_NOTICE token=+82...6505 detail="to sms"'
+      has "$tmp/out" 'sens: sms SMS to 01055506505 "우리가 점검 안내 / 12월 10일 02:00부터 04:00까지 서비스 점검이 있습니다."'
+      has "$tmp/out" 'sens: alimtalk birthday01 to 01055506505 failover=false "우리가 생일 / 곧 사랑하는 우리가족 민지 님의 생일이에요!'
+      has "$tmp/out" '"fallbacks": ['
+      has "$tmp/out" 'step=drained detail="2 records: 2 done, 0 retried, 0 dead-lettered, 0 pending; 10 pushes"'
+      [ "$(grep -c '^sent demo-channels-' "$tmp/out")" = 8 ] || fail "family 60 did not get exactly 8 deliveries"
       stopped=$(grep '^== stopping the SMTP server (pid' "$tmp/out") || fail "the demo did not say it stopped the SMTP server"
       for pid in $(echo "$stopped" | sed -E 's/.*SMTP server \(pid ([0-9]+)\) and the SENS emulator \(pid ([0-9]+)\)$/\1 \2/'); do
         ! kill -0 "$pid" 2>/dev/null || fail "the SMTP server or SENS emulator ($pid) still runs after the demo"

@@ -23,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "notify/app/printing.hpp"
 #include "notify/result.hpp"
 #include "notify/transport.hpp"
 
@@ -217,14 +218,7 @@ class ThreadedPusher {
   std::thread thread_;
 };
 
-namespace detail {
-/// The least a PushProvider has, for the checks below.
-struct SendOnly {
-  std::vector<PushResult> send(std::span<const Push>);
-};
-}  // namespace detail
-
-static_assert(notify::PushProvider<ThreadedPusher<detail::SendOnly>>);
-static_assert(notify::AsyncPushProvider<ThreadedPusher<detail::SendOnly>>);
+static_assert(notify::PushProvider<ThreadedPusher<PrintingPushProvider>>);
+static_assert(notify::AsyncPushProvider<ThreadedPusher<PrintingPushProvider>>);
 
 }  // namespace notify::app

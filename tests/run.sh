@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # Runs every test of notify on a fresh Debian machine: installs what is missing, builds
 # with warnings as errors, runs ctest (unit, golden, schema, CLI, packaging, must-not-
-# compile, corpus replay), the unit tests (core, FCM, APNs, e-mail, SQS, Lambda, outbox) again under ASan+UBSan, and each libFuzzer
+# compile, corpus replay), the unit tests (core, FCM, APNs, e-mail, SENS, SQS, Lambda, outbox, app) again under ASan+UBSan, and each libFuzzer
 # target for a bounded time. Environment: FUZZ_SECONDS (per target, default 20),
 # JOBS (default: nproc), NOTIFY_SKIP_FUZZ=1 to leave out the fuzzing stage.
 set -euo pipefail
@@ -46,7 +46,8 @@ stage "unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
 cmake -S . -B "$build/asan" -DCMAKE_BUILD_TYPE=Debug -DNOTIFY_WERROR=ON -DNOTIFY_BUILD_EXAMPLES=OFF \
   -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" >/dev/null
 asan_tests=(unit/notify_unit_tests unit-fcm/notify_fcm_unit_tests unit-apns/notify_apns_unit_tests unit-email/notify_email_unit_tests
-            unit-sens/notify_sens_unit_tests unit-sqs/notify_sqs_unit_tests unit-lambda/notify_lambda_unit_tests unit-outbox/notify_outbox_unit_tests)
+            unit-sens/notify_sens_unit_tests unit-sqs/notify_sqs_unit_tests unit-lambda/notify_lambda_unit_tests unit-outbox/notify_outbox_unit_tests
+            unit-app/notify_app_unit_tests)
 cmake --build "$build/asan" -j"$jobs" --target "${asan_tests[@]##*/}"
 for t in "${asan_tests[@]}"; do
   count "asan+ubsan ${t##*/}" env ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \

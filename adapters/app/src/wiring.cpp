@@ -16,6 +16,7 @@
 
 #include "notify/apns/apns.hpp"
 #include "notify/app/routing.hpp"
+#include "notify/app/threaded.hpp"
 #include "notify/email/email.hpp"
 #include "notify/fcm/fcm.hpp"
 #include "notify/memory/memory.hpp"
@@ -366,7 +367,8 @@ std::optional<Problem> build_email(const Options& opts, std::optional<AnyPusher>
   description = "email url=" + o.url + " from=" + o.from;
   auto provider = email::Provider::create(std::move(o));
   if (!provider) return setup_problem("e-mail", provider.error().message);
-  pusher.emplace(std::move(*provider));
+  // SMTP is synchronous: on its own thread, a slow server never holds up the engine.
+  pusher.emplace(ThreadedPusher<email::Provider>(std::move(*provider)));
   return std::nullopt;
 }
 
@@ -389,7 +391,7 @@ std::optional<Problem> build_sens(const Options& opts, std::optional<AnyPusher>&
   description = "sens endpoint=" + o.base_url + " from=" + o.from;
   auto provider = sens::Provider::create(std::move(o));
   if (!provider) return setup_problem("SENS", provider.error().message);
-  pusher.emplace(std::move(*provider));
+  pusher.emplace(ThreadedPusher<sens::Provider>(std::move(*provider)));  // synchronous HTTPS, as e-mail
   return std::nullopt;
 }
 

@@ -517,6 +517,52 @@ TEST_CASE("notify-worker --push fcm,email: each member once, by push where they 
   CHECK(rig.events("w2", "done") == 1);
 }
 
+TEST_CASE("notify-worker with e-mail beside FCM: while the SMTP server stalls other records still go by FCM and are done") {
+  FcmRig rig;
+  notify::test::SmtpServer smtp;
+  const std::string bundle = rig.dir + "/ca-bundle.pem";
+  {
+    std::ofstream out(bundle);
+    for (const std::string& ca : {rig.emulator.ca_file(), smtp.ca_file()}) out << std::ifstream(ca).rdbuf();
+  }
+  const std::string password_file = rig.dir + "/smtp-password";
+  std::ofstream(password_file) << smtp.options().password << "\n";
+  const std::string routing_file = rig.dir + "/routing.json";
+  std::ofstream(routing_file) << R"({"COMMENT_MESSAGE": {"channels": ["push", "email"]}})";
+  // Family 1's member 2 has no device: the comment reaches them by e-mail, which the
+  // server holds at RCPT TO until the test lets it go.
+  notify::Member two = notify::member_v1(2, "member2", {}, true);
+  two.email = "hold-two@family.example";
+  REQUIRE(rig.store.set_member(1, two).has_value());
+
+  rig.publish(1, 1);
+  Process w({NOTIFY_WORKER_PROGRAM, "--queue", rig.server.url() + "/notify", "--members", rig.server.url(), "--push",
+             "fcm,email", "--fcm-credentials", rig.emulator.service_account_file(), "--fcm-endpoint",
+             rig.emulator.url(), "--smtp-url", smtp.url(), "--smtp-from", "notify@wooriga.example", "--smtp-user",
+             smtp.options().user, "--smtp-password-file", password_file, "--ca-file", bundle, "--routing",
+             routing_file, "--inbox", "null", "--log-format", "text", "--log-level", "debug", "--drain"},
+            rig.out("w"), rig.err("w"));
+  REQUIRE_MESSAGE(eventually([&] { return smtp.holding(); }), rig.output("w"));
+
+  // The e-mail is stuck in the SMTP conversation; a request to family 2 (push only) is
+  // received, pushed and settled meanwhile.
+  rig.publish(2, 2);
+  CHECK_MESSAGE(eventually([&] { return rig.events("w", "done") == 1; }), rig.output("w"));
+  CHECK(rig.sent_to(FcmRig::token(2, 2)).size() == 1);
+  CHECK(rig.sent_to(FcmRig::token(2, 3)).size() == 1);
+  CHECK(smtp.received().empty());
+
+  smtp.release();
+  const auto status = w.wait();
+  REQUIRE(status.has_value());
+  CHECK_MESSAGE(*status == 0, rig.output("w"));
+  REQUIRE(smtp.received().size() == 1);
+  CHECK(smtp.received()[0].json["rcpt_tos"] == nlohmann::json::array({"hold-two@family.example"}));
+  CHECK(rig.sent_to(FcmRig::token(1, 3)).size() == 1);
+  CHECK(rig.events("w", "done") == 2);
+  CHECK(rig.pending() == 0);
+}
+
 namespace {
 
 /// A member of family 1 with a device token, an e-mail address and a phone (each optional).

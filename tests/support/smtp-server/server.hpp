@@ -84,6 +84,11 @@ class SmtpServer {
     return s.empty() ? 0 : std::atoi(s.c_str());
   }
 
+  /// Whether a hold-* recipient has been kept waiting at RCPT TO.
+  bool holding() const { return std::filesystem::exists(maildir() + "/holding"); }
+  /// Lets hold-* recipients through, those waiting and any later ones.
+  void release() const { std::ofstream(maildir() + "/release").close(); }
+
   void stop() { service_.stop(); }
 
  private:

@@ -15,7 +15,9 @@ stdout line; exits when its stdin closes (the test process died) or on SIGTERM.
                         the connections made so far.
 
 Recipients by their local part: dead-* is answered 550 at RCPT TO, busy-* 451 the first
-time each address is tried (then accepted), closing-* 421 and the connection is closed.
+time each address is tried (then accepted), closing-* 421 and the connection is closed,
+hold-* is kept waiting at RCPT TO (DIR/holding appears) until the file DIR/release exists,
+then accepted: a stalled server, for as long as a test wants.
 """
 
 import argparse
@@ -48,6 +50,10 @@ class Handler:
             return '451 4.2.0 <%s>: try again later' % address
         if local.startswith('closing-'):
             return '421 4.3.2 service shutting down'
+        if local.startswith('hold-'):
+            open(os.path.join(self.maildir, 'holding'), 'w').close()
+            while not os.path.exists(os.path.join(self.maildir, 'release')):
+                await asyncio.sleep(0.02)
         envelope.rcpt_tos.append(address)
         return '250 OK'
 

@@ -380,8 +380,10 @@ static_assert(notify::InboxSink<AnyInbox>);
 
 /// Any notify::PushProvider, offered to the engine as a notify::AsyncPushProvider: an
 /// asynchronous provider (FCM) gets each push at once; a synchronous one gets the pushes
-/// submitted since the last poll together, at the next poll. Counts the pushes handed to
-/// it (retries included).
+/// submitted since the last poll together, at the next poll, on the caller's thread (as
+/// in-memory providers under a test's clock need). A synchronous provider that talks to a
+/// server goes in a ThreadedPusher (threaded.hpp) first. Counts the pushes handed to it
+/// (retries included).
 class AnyPusher {
  public:
   template <notify::PushProvider P>

@@ -8,4 +8,5 @@
 #include "notify/app/monitor.hpp"
 #include "notify/app/printing.hpp"
 #include "notify/app/routing.hpp"
+#include "notify/app/threaded.hpp"
 #include "notify/app/wiring.hpp"

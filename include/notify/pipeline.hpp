@@ -18,6 +18,7 @@
 /// through the transport concepts.
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -179,7 +180,10 @@ class Pipeline {
            EventSink events = {})
       : store_(store), pusher_(pusher), adapter_(make_adapter(pusher)), inbox_(inbox), ledger_(ledger),
         opt_(std::move(options)), events_(std::move(events)) {
-    window_ = std::max<std::size_t>(1, opt_.max_pushes_in_flight);
+    for (Lane& l : lanes_) {
+      l.window = std::max<std::size_t>(1, opt_.max_pushes_in_flight);
+      l.probe_delay = opt_.probe_delay;
+    }
   }
 
   /// Whether outage and throttling answers make a push wait here and go again (the
@@ -250,7 +254,7 @@ class Pipeline {
     auto& provider = this->provider();
     if (provider.in_flight() > 0) {
       provider.poll(bounded_wait(wait), answers);
-    } else if (wait.count() > 0 && (!later_.empty() || (!ready_.empty() && now() < paused_until_))) {
+    } else if (wait.count() > 0 && (!later_.empty() || waiting_for_pause())) {
       if (opt_.clock) return finish();  // a test's clock: time moves when the test says
       std::this_thread::sleep_for(bounded_wait(wait));
     }
@@ -266,13 +270,15 @@ class Pipeline {
     std::vector<std::uint64_t> tags;
     for (auto& [due, tag] : later_) tags.push_back(tag);
     later_.clear();
-    std::deque<std::uint64_t> ready;
-    for (std::uint64_t tag : ready_) {
-      auto it = slots_.find(tag);
-      if (it != slots_.end() && it->second.held) tags.push_back(tag);
-      else ready.push_back(tag);
+    for (Lane& l : lanes_) {
+      std::deque<std::uint64_t> ready;
+      for (std::uint64_t tag : l.ready) {
+        auto it = slots_.find(tag);
+        if (it != slots_.end() && it->second.held) tags.push_back(tag);
+        else ready.push_back(tag);
+      }
+      l.ready = std::move(ready);
     }
-    ready_ = std::move(ready);
     for (std::uint64_t tag : tags) unsent(tag, std::string(why), true);
     std::vector<std::uint64_t> gated;
     for (auto& [id, f] : flights_)
@@ -314,16 +320,25 @@ class Pipeline {
 
   /// The circuit breaker's state: closed (sending), open (paused after a provider-wide
   /// failure or throttling) or half-open (the pause is over; one probe push at a time).
+  /// Each service has its own breaker (see Lane); without an argument, the worst of them.
   enum class Circuit : std::uint8_t { closed, half_open, open };
   Circuit circuit() const {
-    if (!half_open_) return Circuit::closed;
-    return now() < paused_until_ ? Circuit::open : Circuit::half_open;
+    Circuit worst = Circuit::closed;
+    for (std::size_t s = 0; s < service_count; ++s) worst = std::max(worst, circuit(static_cast<PushService>(s)));
+    return worst;
   }
-  /// Why the circuit opened last (the provider's answer); empty before any pause.
+  Circuit circuit(PushService service) const {
+    const Lane& l = lanes_[static_cast<std::size_t>(service)];
+    if (!l.half_open) return Circuit::closed;
+    return now() < l.paused_until ? Circuit::open : Circuit::half_open;
+  }
+  /// Why a circuit opened last ("service: the provider's answer"); empty before any pause.
   const std::string& pause_reason() const noexcept { return pause_reason_; }
 
-  /// Whether pushes are waiting for the provider (a pause, a throttled device, the window).
-  bool backlogged() const noexcept { return !ready_.empty() || !later_.empty(); }
+  /// Whether pushes are waiting for a provider (a pause, a throttled device, the window).
+  bool backlogged() const noexcept {
+    return !later_.empty() || std::any_of(lanes_.begin(), lanes_.end(), [](const Lane& l) { return !l.ready.empty(); });
+  }
 
   /// The records whose leases should be kept alive.
   std::vector<const QueueRecord*> leased() const {
@@ -343,7 +358,7 @@ class Pipeline {
       f.lost = true;
       emit("lease_lost", f, {}, {}, Level::warn);
       const std::uint64_t id = f.id;
-      std::erase_if(ready_, [&](std::uint64_t tag) { return drop_slot_of(tag, id); });
+      for (Lane& l : lanes_) std::erase_if(l.ready, [&](std::uint64_t tag) { return drop_slot_of(tag, id); });
       std::erase_if(later_, [&](const auto& e) { return drop_slot_of(e.second, id); });
       for (std::uint64_t tag : f.parked) drop_slot_of(tag, id);
       f.parked.clear();
@@ -359,12 +374,37 @@ class Pipeline {
   void clear_fatal() noexcept { fatal_.reset(); }
 
   const PipelineStats& stats() noexcept {
-    stats_.window = window_;
+    // The narrowest window of the services used so far (one service: its own).
+    stats_.window = 0;
+    for (const Lane& l : lanes_)
+      if (l.used && (stats_.window == 0 || l.window < stats_.window)) stats_.window = l.window;
+    if (stats_.window == 0) stats_.window = std::max<std::size_t>(1, opt_.max_pushes_in_flight);
     return stats_;
   }
   const ProcessorOptions& options() const noexcept { return opt_; }
 
  private:
+  /// One service's way out: the pushes that may go now, and its own pacer (a window of
+  /// pushes in flight: halved on throttling, widened by an eighth per window of answers)
+  /// and circuit breaker (paused after a service-wide failure, then one probe at a time).
+  /// An SMTP relay down or SENS throttling never holds up FCM, nor the other way round.
+  struct Lane {
+    std::deque<std::uint64_t> ready;
+    std::size_t in_flight = 0;  // submitted through this service, not yet answered
+    bool used = false;          // something was submitted through it
+    std::size_t window = 1;
+    std::size_t successes = 0;
+    Clock::time_point last_decrease{};
+    Clock::time_point paused_until{};
+    bool half_open = false;
+    bool probing = false;
+    std::uint64_t probe_tag = 0;
+    std::chrono::milliseconds probe_delay{};
+    int failures_in_a_row = 0;
+    bool several_tokens_failed = false;
+    std::string first_failed_token;
+  };
+
   /// A member's deliveries of one message with fallbacks behind them (Message::standby
   /// entries [begin, end)): when every delivery of the current rank ends without reaching
   /// the member, the next rank goes out.
@@ -578,7 +618,7 @@ class Pipeline {
 
   /// The record's pushes may go.
   void release(Flight& f) {
-    for (std::uint64_t tag : f.parked) ready_.push_back(tag);
+    for (std::uint64_t tag : f.parked) enqueue(tag);
     f.parked.clear();
   }
 
@@ -587,16 +627,27 @@ class Pipeline {
   void submit_due() {
     const auto now = this->now();
     while (!later_.empty() && later_.begin()->first <= now) {
-      ready_.push_back(later_.begin()->second);
+      enqueue(later_.begin()->second);
       later_.erase(later_.begin());
     }
+    for (std::size_t service = 0; service < service_count && !fatal_; ++service) submit_due(lanes_[service], now);
+    if (fatal_) {  // after a fatal answer nothing more is sent: the rest waits for a worker that can
+      for (Lane& l : lanes_)
+        for (std::uint64_t tag : std::exchange(l.ready, {})) unsent(tag, "not sent after: " + fatal_->message, true);
+      for (auto& [due, tag] : std::exchange(later_, {})) unsent(tag, "not sent after: " + fatal_->message, true);
+    }
+  }
+
+  /// Submits what may go through one service: not while it is paused or probing, and
+  /// within its window.
+  void submit_due(Lane& lane, Clock::time_point now) {
     auto& provider = this->provider();
-    while (!ready_.empty() && !fatal_) {
-      if (now < paused_until_) return;
-      if (probing_) return;  // half-open: one push at a time until it is answered
-      if (provider.in_flight() >= window_) return;
-      const std::uint64_t tag = ready_.front();
-      ready_.pop_front();
+    while (!lane.ready.empty() && !fatal_) {
+      if (now < lane.paused_until) return;
+      if (lane.probing) return;  // half-open: one push at a time until it is answered
+      if (lane.in_flight >= lane.window) return;
+      const std::uint64_t tag = lane.ready.front();
+      lane.ready.pop_front();
       auto it = slots_.find(tag);
       if (it == slots_.end()) continue;
       Slot& s = it->second;
@@ -608,18 +659,33 @@ class Pipeline {
         }
         throttled_.erase(t);
       }
-      if (half_open_) {
-        probing_ = true;
-        probe_tag_ = tag;
+      if (lane.half_open) {
+        lane.probing = true;
+        lane.probe_tag = tag;
       }
       s.submitted = now;
+      ++lane.in_flight;
+      lane.used = true;
       provider.submit(Push{s.message, s.token, s.service, s.sms_fallback}, tag);
       ++stats_.pushes_submitted;
     }
-    if (fatal_) {  // after a fatal answer nothing more is sent: the rest waits for a worker that can
-      for (std::uint64_t tag : std::exchange(ready_, {})) unsent(tag, "not sent after: " + fatal_->message, true);
-      for (auto& [due, tag] : std::exchange(later_, {})) unsent(tag, "not sent after: " + fatal_->message, true);
-    }
+  }
+
+  /// The push may go, through its service's lane (`first`: ahead of those waiting).
+  void enqueue(std::uint64_t tag, bool first = false) {
+    auto it = slots_.find(tag);
+    if (it == slots_.end()) return;
+    auto& ready = lane(it->second.service).ready;
+    if (first) ready.push_front(tag);
+    else ready.push_back(tag);
+  }
+
+  Lane& lane(PushService s) noexcept { return lanes_[static_cast<std::size_t>(s)]; }
+
+  /// Whether pushes wait for a paused service.
+  bool waiting_for_pause() const {
+    const auto now = this->now();
+    return std::any_of(lanes_.begin(), lanes_.end(), [&](const Lane& l) { return !l.ready.empty() && now < l.paused_until; });
   }
 
   std::chrono::milliseconds bounded_wait(std::chrono::milliseconds wait) const {
@@ -630,7 +696,8 @@ class Pipeline {
     };
     if (!markers_.empty()) until(markers_since_ + opt_.marker_interval);
     if (!later_.empty()) until(later_.begin()->first);
-    if (!ready_.empty() && now < paused_until_) until(paused_until_);
+    for (const Lane& l : lanes_)
+      if (!l.ready.empty() && now < l.paused_until) until(l.paused_until);
     return w;
   }
 
@@ -639,6 +706,10 @@ class Pipeline {
     auto it = slots_.find(tag);
     if (it == slots_.end()) return;
     Slot& s = it->second;
+    Lane& lane = this->lane(s.service);
+    if (lane.in_flight > 0) --lane.in_flight;
+    const bool probe = lane.probing && tag == lane.probe_tag;
+    if (probe) lane.probing = false;
     auto fit = flights_.find(s.flight);
     if (fit == flights_.end()) {
       slots_.erase(it);
@@ -646,14 +717,12 @@ class Pipeline {
     }
     Flight& f = *fit->second;
     const auto now = this->now();
-    const bool probe = probing_ && tag == probe_tag_;
-    if (probe) probing_ = false;
     if (opt_.observer)
       opt_.observer->delivery_answered(s.service, r.status, now - s.submitted, f.trace);
     switch (r.status) {
       case PushStatus::sent:
       case PushStatus::invalid_token:
-        on_success(probe);
+        on_success(lane, s.service, probe);
         if (r.status == PushStatus::sent) {
           emit("sent", f, s.token, r.detail, Level::debug);
         } else {
@@ -664,7 +733,7 @@ class Pipeline {
         else release_claim(s);
         return close_slot(it, f, r.status == PushStatus::sent ? Reach::reached : Reach::gone);
       case PushStatus::failed:
-        on_success(probe);  // the provider answered: it is up
+        on_success(lane, s.service, probe);  // the provider answered: it is up
         // Behind a fallback, the failure counts only if no fallback reaches the member.
         (s.chain == no_chain ? f.failure : f.chains[s.chain].failure) = r.detail;
         emit("push_failed", f, s.token, r.detail, Level::warn);
@@ -683,20 +752,20 @@ class Pipeline {
     }
     // A retry. It is an outage (never counted against the record) when the provider says
     // so, or when pushes to several devices fail in a row with nothing getting through.
-    ++failures_in_a_row_;
-    if (failures_in_a_row_ == 1) first_failed_token_ = std::string(s.token);
-    else if (s.token != first_failed_token_) several_tokens_failed_ = true;
-    const bool outage = r.outage || (failures_in_a_row_ >= 2 && several_tokens_failed_);
+    ++lane.failures_in_a_row;
+    if (lane.failures_in_a_row == 1) lane.first_failed_token = std::string(s.token);
+    else if (s.token != lane.first_failed_token) lane.several_tokens_failed = true;
+    const bool outage = r.outage || (lane.failures_in_a_row >= 2 && lane.several_tokens_failed);
     if (r.scope == RetryScope::token && (r.retry_after.count() > 0 || outage)) {
       auto& until = throttled_[std::string(s.token)];
       until = std::max(until, now + std::max(r.retry_after, opt_.probe_delay));
     }
-    if (hold_ && ((outage && r.scope != RetryScope::token) || probe)) trip(r, probe);
+    if (hold_ && ((outage && r.scope != RetryScope::token) || probe)) trip(lane, s.service, r, probe);
     if (hold_ && outage && !f.lost && now - f.since < opt_.max_hold) {
       s.held = true;
       ++stats_.pushes_held;
       emit("push_held", f, s.token, r.detail, Level::debug);
-      ready_.push_back(tag);  // submit_due() sends it when the pause, the device and the window allow
+      lane.ready.push_back(tag);  // submit_due() sends it when the pause, the device and the window allow
       return;
     }
     f.pending = true;
@@ -792,7 +861,7 @@ class Pipeline {
         s.claimed = claims_.emplace(s.key, f.id).second;
         ++f.unanswered;
         ++c.waiting;
-        ready_.push_front(tag);
+        enqueue(tag, true);
         released = true;
         emit("fallback", f, e.target.token, std::string("to ") + std::string(to_string(channel_of(e.target.service))),
              Level::info);
@@ -820,37 +889,39 @@ class Pipeline {
 
   // ---- pacing and the circuit breaker ---------------------------------------------------
 
-  void on_success(bool probe) {
-    failures_in_a_row_ = 0;
-    several_tokens_failed_ = false;
-    if (probe || half_open_) {
-      half_open_ = false;
-      current_probe_delay_ = opt_.probe_delay;
-      emit_plain("provider_resumed", {}, {}, Level::info);
+  void on_success(Lane& lane, PushService service, bool probe) {
+    lane.failures_in_a_row = 0;
+    lane.several_tokens_failed = false;
+    if (probe || lane.half_open) {
+      lane.half_open = false;
+      lane.probe_delay = opt_.probe_delay;
+      emit_plain("provider_resumed", {}, to_string(service), Level::info);
     }
     // Additive increase: a window's worth of answers raises the window by an eighth.
-    if (window_ < opt_.max_pushes_in_flight && ++successes_ >= window_) {
-      successes_ = 0;
-      window_ = std::min(opt_.max_pushes_in_flight, window_ + std::max<std::size_t>(1, window_ / 8));
+    if (lane.window < opt_.max_pushes_in_flight && ++lane.successes >= lane.window) {
+      lane.successes = 0;
+      lane.window = std::min(opt_.max_pushes_in_flight, lane.window + std::max<std::size_t>(1, lane.window / 8));
     }
   }
 
-  /// The provider as a whole is failing or throttling: pause, then probe with one push.
-  void trip(const PushResult& r, bool probe_failed) {
+  /// A service as a whole is failing or throttling: pause it, then probe with one push.
+  /// The other services go on.
+  void trip(Lane& lane, PushService service, const PushResult& r, bool probe_failed) {
     const auto now = this->now();
-    if (r.status == PushStatus::retry && r.outage && r.retry_after.count() > 0 && now - last_decrease_ > std::chrono::milliseconds(100)) {
-      window_ = std::max<std::size_t>(1, window_ / 2);  // multiplicative decrease on throttling
-      successes_ = 0;
-      last_decrease_ = now;
+    if (r.status == PushStatus::retry && r.outage && r.retry_after.count() > 0 &&
+        now - lane.last_decrease > std::chrono::milliseconds(100)) {
+      lane.window = std::max<std::size_t>(1, lane.window / 2);  // multiplicative decrease on throttling
+      lane.successes = 0;
+      lane.last_decrease = now;
     }
-    if (now < paused_until_ && !probe_failed) return;  // already paused
-    const auto pause = std::max(r.retry_after, current_probe_delay_);
-    if (probe_failed || !half_open_) current_probe_delay_ = std::min(opt_.max_probe_delay, current_probe_delay_ * 2);
-    paused_until_ = now + pause;
-    pause_reason_ = r.detail;
-    half_open_ = true;
+    if (now < lane.paused_until && !probe_failed) return;  // already paused
+    const auto pause = std::max(r.retry_after, lane.probe_delay);
+    if (probe_failed || !lane.half_open) lane.probe_delay = std::min(opt_.max_probe_delay, lane.probe_delay * 2);
+    lane.paused_until = now + pause;
+    lane.half_open = true;
+    pause_reason_ = std::string(to_string(service)) + ": " + r.detail;
     ++stats_.breaker_trips;
-    emit_plain("provider_paused", {}, r.detail, Level::warn);
+    emit_plain("provider_paused", {}, pause_reason_, Level::warn);
   }
 
   // ---- deciding -------------------------------------------------------------------------
@@ -1246,7 +1317,6 @@ class Pipeline {
   bool planned_any_ = false;
   std::unordered_map<std::uint64_t, Slot> slots_;  // by tag
   std::uint64_t next_tag_ = 1;
-  std::deque<std::uint64_t> ready_;                    // may go now
   std::multimap<Clock::time_point, std::uint64_t> later_;  // waiting for a throttled device
   std::vector<PushDone> answers_;
   std::unordered_map<std::string, std::uint64_t> claims_;  // delivery key -> the flight making it
@@ -1256,19 +1326,9 @@ class Pipeline {
   static constexpr std::size_t max_unremembered = 100000;
   std::unordered_set<std::string> unremembered_;
 
-  // pacing and breaking
-  std::size_t window_ = 1;
-  std::size_t successes_ = 0;
-  Clock::time_point last_decrease_{};
-  Clock::time_point paused_until_{};
+  // pacing and breaking, per service
+  std::array<Lane, service_count> lanes_;
   std::string pause_reason_;
-  bool half_open_ = false;
-  bool probing_ = false;
-  std::uint64_t probe_tag_ = 0;
-  std::chrono::milliseconds current_probe_delay_ = opt_.probe_delay;
-  int failures_in_a_row_ = 0;
-  bool several_tokens_failed_ = false;
-  std::string first_failed_token_;
   std::unordered_map<std::string, Clock::time_point, detail::StringHash, std::equal_to<>> throttled_;  // device -> Retry-After
 
   Jitter jitter_;

@@ -582,3 +582,44 @@ TEST_CASE("engine: a member with several devices falls back only when none of th
   CHECK(run_one(rig, record(reminder("bd-2"), "q2")).disposition == Disposition::done);
   CHECK(rig.inner.count(dad_phone) == 1);
 }
+
+TEST_CASE("engine: a service down pauses only itself: pushes through the others go on") {
+  notify::ProcessorOptions o = Rig::options();
+  o.plan_policy.channels = {notify::Channel::push, notify::Channel::email};
+  o.probe_delay = 1h;  // the e-mail pause outlasts the test
+  o.max_probe_delay = 1h;
+  Rig rig(o);
+  notify::Member kid = notify::member_v1(3, "민지", "");
+  kid.email = "minji@family.example";
+  REQUIRE(rig.store.set_member(3, kid));
+  rig.engine->hold(true);
+  rig.pusher->script(kid.email, PushResult{PushStatus::retry, {}, "421 closing", true, RetryScope::provider});
+  // A notice: 엄마 and 아빠 by push, 민지 by e-mail, whose server is down.
+  rig.engine->admit(one(record(
+      R"({"type":"SERVICE_NOTICE","param":{"familyIds":[3],"title":"점검 안내","body":"오늘 밤 점검합니다","marketing":false}})", "q1")));
+  rig.engine->step(0ms);
+  CHECK(rig.engine->circuit(notify::PushService::email) == Engine::Circuit::open);
+  CHECK(rig.engine->circuit(notify::PushService::fcm) == Engine::Circuit::closed);
+  CHECK(rig.engine->circuit() == Engine::Circuit::open);
+  CHECK(rig.engine->pause_reason() == "email: 421 closing");
+  CHECK(rig.inner.count(mom_token) == 1);
+  CHECK(rig.inner.count(dad_token) == 1);
+
+  // Pushes keep going out through FCM while e-mail is paused.
+  rig.engine->admit(one(record(emotion(), "q2")));  // 아빠 (민지 has no device)
+  REQUIRE(rig.step_until([&] { return rig.engine->held() == 1; }));
+  CHECK(rig.inner.count(dad_token) == 2);
+  auto out = rig.engine->take_decided();
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].record.id == "q2");
+  CHECK(out[0].outcome.disposition == Disposition::done);
+
+  // Stopping: 민지's e-mail goes back with its record, as an outage.
+  rig.engine->give_back("stopping");
+  REQUIRE(rig.step_until([&] { return rig.engine->held() == 0; }));
+  out = rig.engine->take_decided();
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].outcome.disposition == Disposition::retry);
+  CHECK(out[0].outcome.outage);
+  CHECK(rig.inner.count(kid.email) == 0);
+}

@@ -579,19 +579,7 @@ class Pipeline {
         if (f.keyed) claims_.emplace(f.inbox_key, f.id);
         continue;
       }
-      const std::uint64_t tag = next_tag_++;
-      Slot& s = slots_[tag];
-      s.flight = f.id;
-      s.message = ref.message;
-      s.token = ref.target.token;
-      s.service = ref.target.service;
-      s.sms_fallback = ref.target.sms_fallback;
-      s.chain = ref.chain;
-      if (ref.chain != no_chain) ++f.chains[ref.chain].waiting;
-      s.key = std::move(ref.key);
-      s.claimed = claims_.emplace(s.key, f.id).second;
-      ++f.unanswered;
-      f.parked.push_back(tag);
+      f.parked.push_back(add_slot(f, ref.message, ref.target, std::move(ref.key), ref.chain));
     }
     for (Flight* f : flights) {
       // The pushes a record brings, as a moving average (1/8 per record, in 1/256ths).
@@ -605,6 +593,24 @@ class Pipeline {
       }
       if (!f->gated) release(*f);
     }
+  }
+
+  /// A delivery `f` makes: its slot, claiming its marker (no other flight makes it meanwhile).
+  std::uint64_t add_slot(Flight& f, const Message* message, const Target& target, std::string key,
+                         std::uint32_t chain) {
+    const std::uint64_t tag = next_tag_++;
+    Slot& s = slots_[tag];
+    s.flight = f.id;
+    s.message = message;
+    s.token = target.token;
+    s.service = target.service;
+    s.sms_fallback = target.sms_fallback;
+    s.chain = chain;
+    if (chain != no_chain) ++f.chains[chain].waiting;
+    s.key = std::move(key);
+    s.claimed = claims_.emplace(s.key, f.id).second;
+    ++f.unanswered;
+    return tag;
   }
 
   void depend(Flight& f, std::uint64_t owner) {
@@ -849,19 +855,7 @@ class Pipeline {
           c.reached = true;
           continue;
         }
-        const std::uint64_t tag = next_tag_++;
-        Slot& s = slots_[tag];
-        s.flight = f.id;
-        s.message = c.message;
-        s.token = e.target.token;
-        s.service = e.target.service;
-        s.sms_fallback = e.target.sms_fallback;
-        s.chain = index;
-        s.key = std::move(key);
-        s.claimed = claims_.emplace(s.key, f.id).second;
-        ++f.unanswered;
-        ++c.waiting;
-        enqueue(tag, true);
+        enqueue(add_slot(f, c.message, e.target, std::move(key), index), true);
         released = true;
         emit("fallback", f, e.target.token, std::string("to ") + std::string(to_string(channel_of(e.target.service))),
              Level::info);

@@ -76,6 +76,7 @@ Result<FamilyLookup> MemberStore::families(std::span<const Id> ids) {
     if (r.kind != Reply::Kind::array || r.elements.size() % 2 != 0) return unexpected("HGETALL");
     if (r.elements.empty()) continue;  // no such family
     Family family{ids[i], {}};
+    family.members.reserve(r.elements.size() / 2);
     for (std::size_t f = 0; f + 1 < r.elements.size(); f += 2) {
       const std::string& field = r.elements[f].str;
       const auto user = parse_member_field(field);

@@ -325,7 +325,7 @@ struct Connection::Impl {
     }
     if (redisAppendFormattedCommand(ctx, wire.data(), wire.size()) != REDIS_OK)
       return broken(errno, "cannot queue a command");
-    if (wire.capacity() > 1024 * 1024) std::string().swap(wire);  // a rare big pipeline keeps no memory
+    if (wire.capacity() > 64 * 1024) std::string().swap(wire);  // hiredis has its own copy: a big one is not kept
     std::vector<Reply> replies;
     replies.reserve(commands.size());
     for (std::size_t i = 0; i < commands.size(); ++i) {

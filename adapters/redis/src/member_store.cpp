@@ -62,8 +62,10 @@ Result<FamilyLookup> MemberStore::families(std::span<const Id> ids) {
   for (Id id : ids) commands.push_back({"HGETALL", family_key(id)});
   auto replies = conn_.pipeline(commands);
   if (!replies) return replies.error();
+  std::vector<Command>().swap(commands);
 
   std::vector<Family> found;
+  found.reserve(ids.size());
   for (std::size_t i = 0; i < ids.size(); ++i) {
     const Reply& r = (*replies)[i];
     const std::string key = family_key(ids[i]);
@@ -92,6 +94,7 @@ Result<FamilyLookup> MemberStore::families(std::span<const Id> ids) {
       family.members.push_back(std::move(*member));
     }
     found.push_back(std::move(family));
+    (*replies)[i] = Reply{};  // read: its memory goes now, not after the whole batch
   }
   out.families = Families(std::move(found));
   return out;

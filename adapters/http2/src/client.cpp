@@ -174,6 +174,10 @@ struct Conn {
   }
   std::unordered_map<std::int32_t, std::unique_ptr<Stream>> streams;
   std::size_t active = 0;  ///< streams not yet answered (expired ones excluded)
+  /// The stream the callbacks looked up last (an answer's headers, data and close come
+  /// one after the other); id 0 (never a stream's): none.
+  std::int32_t cached_id = 0;
+  Stream* cached = nullptr;
 
   bool open_for_requests() const { return state == State::ready && settings && !draining; }
 };
@@ -190,6 +194,9 @@ struct Pool_ {
   std::shared_ptr<const std::string> authorization;
   std::size_t in_flight = 0;  ///< requests posted and not yet done
   Clock::time_point next_check{};
+  /// No request queued or in flight has an earlier deadline (requests are only looked at
+  /// for expiry from then on).
+  Clock::time_point next_expiry = Clock::time_point::max();
   std::vector<char> rbuf;  ///< cleartext: what one read() takes (allocated on first use)
   std::vector<char> pbuf = std::vector<char>(16 * 1024);  ///< TLS: one record's plaintext
   std::vector<nghttp2_nv> nv_;  ///< the headers of the request being submitted
@@ -255,6 +262,8 @@ struct Pool_ {
   void drop(Conn& c, Transport transport, const std::string& error) {
     const bool never_ready = c.state != Conn::State::ready;
     auto streams = std::move(c.streams);
+    c.cached_id = 0;
+    c.cached = nullptr;
     teardown(c);
     for (auto& [id, s] : streams) {
       if (s->expired) continue;
@@ -526,8 +535,23 @@ struct Pool_ {
   static Conn& conn_of(void* user) { return *static_cast<Conn*>(user); }
 
   static Stream* stream_of(Conn& c, std::int32_t id) {
+    if (id == c.cached_id) return c.cached;
     const auto it = c.streams.find(id);
-    return it == c.streams.end() ? nullptr : it->second.get();
+    if (it == c.streams.end()) return nullptr;
+    c.cached_id = id;
+    c.cached = it->second.get();
+    return c.cached;
+  }
+
+  /// Takes a stream out of its connection.
+  static std::unique_ptr<Stream> take_stream(Conn& c, decltype(Conn::streams)::iterator it) {
+    if (it->first == c.cached_id) {
+      c.cached_id = 0;
+      c.cached = nullptr;
+    }
+    auto s = std::move(it->second);
+    c.streams.erase(it);
+    return s;
   }
 
   bool submit(Conn& c, std::unique_ptr<Stream> s) {
@@ -602,12 +626,19 @@ struct Pool_ {
   void expire(Clock::time_point now) {
     if (now < next_check) return;
     next_check = now + check_interval;
-    for (auto it = queue.begin(); it != queue.end();) {
-      if ((*it)->deadline <= now) {
-        finish(**it, Transport::timeout, "no answer within the request timeout");
-        it = queue.erase(it);
-      } else {
-        ++it;
+    // Requests are looked at only once the earliest deadline has come (a request's
+    // deadline is its post time plus the same timeout: later ones never come due sooner).
+    const bool due = now >= next_expiry;
+    if (due) {
+      next_expiry = Clock::time_point::max();
+      for (auto it = queue.begin(); it != queue.end();) {
+        if ((*it)->deadline <= now) {
+          finish(**it, Transport::timeout, "no answer within the request timeout");
+          it = queue.erase(it);
+        } else {
+          next_expiry = std::min(next_expiry, (*it)->deadline);
+          ++it;
+        }
       }
     }
     for (auto& cp : conns) {
@@ -617,8 +648,13 @@ struct Pool_ {
         if (now >= c.connect_deadline) drop(c, Transport::timeout, "connect timeout");
         continue;
       }
+      if (!due) continue;
       for (auto& [id, s] : c.streams) {
-        if (s->expired || s->deadline > now) continue;
+        if (s->expired) continue;
+        if (s->deadline > now) {
+          next_expiry = std::min(next_expiry, s->deadline);
+          continue;
+        }
         s->expired = true;
         --c.active;
         finish(*s, Transport::timeout, "no answer within the request timeout");
@@ -687,8 +723,7 @@ struct Pool_ {
     Conn& c = conn_of(user);
     const auto it = c.streams.find(id);
     if (it == c.streams.end()) return 0;
-    auto s = std::move(it->second);
-    c.streams.erase(it);
+    auto s = take_stream(c, it);
     if (s->expired) return 0;
     --c.active;
     Pool_& pool = *c.pool;
@@ -711,8 +746,7 @@ struct Pool_ {
     Conn& c = conn_of(user);
     const auto it = c.streams.find(frame->hd.stream_id);
     if (it == c.streams.end()) return 0;
-    auto s = std::move(it->second);
-    c.streams.erase(it);
+    auto s = take_stream(c, it);
     if (s->expired) return 0;
     --c.active;
     c.pool->requeue(std::move(s));
@@ -777,6 +811,7 @@ void Pool::post(std::uint64_t tag, Request request, std::string_view authorizati
   s->headers = std::move(request.headers);
   s->authorization = p.authorization;
   s->deadline = Clock::now() + p.cfg.request_timeout;
+  p.next_expiry = std::min(p.next_expiry, s->deadline);
   p.queue.push_back(std::move(s));
   ++p.in_flight;
 }

@@ -421,10 +421,25 @@ struct Pool_ {
   }
 
   /// TLS: encrypts c.plain into the pair and sends the pair's ciphertext from where it
-  /// lies, until both are empty or the socket takes no more. False if dropped.
+  /// lies, until both are empty or the socket takes no more. Everything that fits is
+  /// encrypted before the first send (SSL_write takes one record per call here), so a
+  /// flush costs one send() as long as the pair holds it. False if dropped.
   bool write_tls(Conn& c, bool& blocked) {
     for (;;) {
-      // The ciphertext waiting in the pair first (it may wrap around: two pieces).
+      while (c.plain_done < c.plain.size()) {
+        ERR_clear_error();
+        const int n = SSL_write(c.ssl, c.plain.data() + c.plain_done, static_cast<int>(c.plain.size() - c.plain_done));
+        if (n > 0) {
+          c.plain_done += static_cast<std::size_t>(n);
+          continue;
+        }
+        if (SSL_get_error(c.ssl, n) != SSL_ERROR_WANT_WRITE) {
+          drop(c, Transport::broken, openssl_text());
+          return false;
+        }
+        break;  // the pair is full: sent from below, then written again
+      }
+      // The ciphertext in the pair (it may wrap around: two pieces).
       char* data = nullptr;
       while (!blocked) {
         const int n = BIO_nread0(c.net, &data);
@@ -434,17 +449,6 @@ struct Pool_ {
         if (sent > 0) BIO_nread(c.net, &data, static_cast<int>(sent));
       }
       if (c.plain_done == c.plain.size() || blocked) break;
-      ERR_clear_error();
-      const int n = SSL_write(c.ssl, c.plain.data() + c.plain_done, static_cast<int>(c.plain.size() - c.plain_done));
-      if (n > 0) {
-        c.plain_done += static_cast<std::size_t>(n);
-        continue;
-      }
-      if (SSL_get_error(c.ssl, n) != SSL_ERROR_WANT_WRITE) {
-        drop(c, Transport::broken, openssl_text());
-        return false;
-      }
-      // The pair is full: the loop sends from it again.
     }
     if (c.plain_done == c.plain.size()) {
       c.plain.clear();

@@ -210,14 +210,18 @@ class Families {
 
  private:
   void normalize() {
-    // Stable so that, for a repeated id, the last one inserted wins below.
-    std::stable_sort(items_.begin(), items_.end(),
-                     [](const Family& a, const Family& b) { return a.familyId < b.familyId; });
+    // Stable so that, for a repeated id, the last one inserted wins below. (Lookups give
+    // families and members in order already: checking is cheaper than sorting again.)
+    const auto by_family = [](const Family& a, const Family& b) { return a.familyId < b.familyId; };
+    if (!std::is_sorted(items_.begin(), items_.end(), by_family))
+      std::stable_sort(items_.begin(), items_.end(), by_family);
     auto last = std::unique(items_.rbegin(), items_.rend(),
                             [](const Family& a, const Family& b) { return a.familyId == b.familyId; });
     items_.erase(items_.begin(), last.base());
+    const auto by_user = [](const Member& a, const Member& b) { return a.userId < b.userId; };
     for (Family& f : items_)
-      std::sort(f.members.begin(), f.members.end(), [](const Member& a, const Member& b) { return a.userId < b.userId; });
+      if (!std::is_sorted(f.members.begin(), f.members.end(), by_user))
+        std::sort(f.members.begin(), f.members.end(), by_user);
   }
 
   std::vector<Family> items_;

@@ -118,6 +118,7 @@ BodyTemplate::BodyTemplate(const Message& message, const BodyOptions& options)
 
 void BodyTemplate::render(std::string& out, std::string_view token) const {
   out.clear();
+  out.reserve(head_.size() + token.size() + tail_.size() + 16);  // one allocation (a token needs no escapes)
   out += head_;
   write_string(out, token);
   out += tail_;

@@ -28,6 +28,9 @@ namespace {
 constexpr std::size_t max_response_bytes = 64 * 1024;
 /// Frames are serialized while less than this waits to be written.
 constexpr std::size_t max_pending_output = 64 * 1024;
+/// TLS: each direction of a connection's BIO pair (ciphertext between OpenSSL and the
+/// socket) holds this much. Written to and read from in place, with no copy in between.
+constexpr std::size_t tls_buffer = 64 * 1024;
 /// Deadlines (connect, request) are checked this often.
 constexpr std::chrono::milliseconds check_interval{20};
 
@@ -48,8 +51,20 @@ bool is_ip_literal(const std::string& host) {
   return inet_pton(AF_INET, host.c_str(), &a4) == 1 || inet_pton(AF_INET6, host.c_str(), &a6) == 1;
 }
 
-nghttp2_nv header(std::string_view name, std::string_view value, std::uint8_t flags = NGHTTP2_NV_FLAG_NONE) {
-  // nghttp2 copies names and values unless told otherwise: the views need not outlive the call.
+bool is_lower_case(std::string_view name) noexcept {
+  for (const char ch : name)
+    if (ch >= 'A' && ch <= 'Z') return false;
+  return true;
+}
+
+/// A request header that nghttp2 does not copy: name and value must stay valid until the
+/// HEADERS frame is sent or given up (they live in the Stream, the pool or are literals).
+/// A name nghttp2 would have to lower-case is copied (it lower-cases copies only); the
+/// pool's own names are lower case.
+nghttp2_nv header(std::string_view name, std::string_view value, std::uint8_t flags = NGHTTP2_NV_FLAG_NONE,
+                  bool lower_case = true) {
+  flags |= NGHTTP2_NV_FLAG_NO_COPY_VALUE;
+  if (lower_case) flags |= NGHTTP2_NV_FLAG_NO_COPY_NAME;
   return {reinterpret_cast<std::uint8_t*>(const_cast<char*>(name.data())),
           reinterpret_cast<std::uint8_t*>(const_cast<char*>(value.data())), name.size(), value.size(), flags};
 }
@@ -94,6 +109,7 @@ struct Stream {
   std::string body;
   std::string path;  ///< empty: the target's
   std::vector<Header> headers;
+  std::string length;  ///< content-length's value (nghttp2 reads it without a copy)
   std::shared_ptr<const std::string> authorization;
   Clock::time_point deadline;
   std::size_t sent = 0;  ///< body bytes handed to nghttp2
@@ -134,8 +150,9 @@ struct Conn {
   State state = State::connecting;
   int fd = -1;
   SSL* ssl = nullptr;
-  BIO* rbio = nullptr;  ///< ciphertext in (owned by ssl)
-  BIO* wbio = nullptr;  ///< ciphertext out (owned by ssl)
+  /// TLS: our end of the BIO pair whose other end is the SSL's: ciphertext from the
+  /// socket is read into it in place, ciphertext for the socket is sent from it in place.
+  BIO* net = nullptr;
   nghttp2_session* session = nullptr;
   bool settings = false;  ///< the server's SETTINGS arrived: its stream limit is known
   /// No new streams: GOAWAY received, stream ids used up, or the server reset a stream (the
@@ -146,11 +163,21 @@ struct Conn {
   std::int32_t last_stream_id = std::numeric_limits<std::int32_t>::max();
   Clock::time_point connect_deadline;
   std::uint32_t watched = 0;  ///< the epoll mask set
-  std::string out;            ///< bytes to write to the socket
+  std::string out;            ///< bytes to write to the socket (cleartext)
   std::size_t out_done = 0;
   std::string plain;  ///< frames waiting to be encrypted (TLS)
+  std::size_t plain_done = 0;  ///< of them, encrypted already
+
+  /// Bytes serialized and not yet handed to the socket.
+  std::size_t unsent() const {
+    return out.size() - out_done + plain.size() - plain_done + (net ? BIO_ctrl_pending(net) : 0);
+  }
   std::unordered_map<std::int32_t, std::unique_ptr<Stream>> streams;
   std::size_t active = 0;  ///< streams not yet answered (expired ones excluded)
+  /// The stream the callbacks looked up last (an answer's headers, data and close come
+  /// one after the other); id 0 (never a stream's): none.
+  std::int32_t cached_id = 0;
+  Stream* cached = nullptr;
 
   bool open_for_requests() const { return state == State::ready && settings && !draining; }
 };
@@ -167,8 +194,11 @@ struct Pool_ {
   std::shared_ptr<const std::string> authorization;
   std::size_t in_flight = 0;  ///< requests posted and not yet done
   Clock::time_point next_check{};
-  std::vector<char> rbuf = std::vector<char>(64 * 1024);
-  std::vector<char> pbuf = std::vector<char>(64 * 1024);
+  /// No request queued or in flight has an earlier deadline (requests are only looked at
+  /// for expiry from then on).
+  Clock::time_point next_expiry = Clock::time_point::max();
+  std::vector<char> rbuf;  ///< cleartext: what one read() takes (allocated on first use)
+  std::vector<char> pbuf = std::vector<char>(16 * 1024);  ///< TLS: one record's plaintext
   std::vector<nghttp2_nv> nv_;  ///< the headers of the request being submitted
 
   ~Pool_() {
@@ -220,8 +250,10 @@ struct Pool_ {
     }
     if (c.session) nghttp2_session_del(c.session);
     c.session = nullptr;
-    if (c.ssl) SSL_free(c.ssl);
+    if (c.ssl) SSL_free(c.ssl);  // and its end of the pair
     c.ssl = nullptr;
+    if (c.net) BIO_free(c.net);
+    c.net = nullptr;
   }
 
   /// Ends a connection: streams the server did not process go back to the queue, the
@@ -230,6 +262,8 @@ struct Pool_ {
   void drop(Conn& c, Transport transport, const std::string& error) {
     const bool never_ready = c.state != Conn::State::ready;
     auto streams = std::move(c.streams);
+    c.cached_id = 0;
+    c.cached = nullptr;
     teardown(c);
     for (auto& [id, s] : streams) {
       if (s->expired) continue;
@@ -287,16 +321,15 @@ struct Pool_ {
       return;
     }
     c.ssl = SSL_new(ctx);
-    c.rbio = BIO_new(BIO_s_mem());
-    c.wbio = BIO_new(BIO_s_mem());
-    if (!c.ssl || !c.rbio || !c.wbio) {
-      if (c.rbio) BIO_free(c.rbio);
-      if (c.wbio) BIO_free(c.wbio);
+    BIO* inner = nullptr;
+    if (!c.ssl || BIO_new_bio_pair(&inner, tls_buffer, &c.net, tls_buffer) != 1) {
       drop(c, Transport::setup, "out of memory");
       return;
     }
-    BIO_set_mem_eof_return(c.rbio, -1);  // empty means "wait", not end of stream
-    SSL_set_bio(c.ssl, c.rbio, c.wbio);
+    SSL_set_bio(c.ssl, inner, inner);
+    // SSL_write stops when the pair is full and says how much it took; what is left is
+    // written again from wherever c.plain then keeps it.
+    SSL_set_mode(c.ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     SSL_set_connect_state(c.ssl);
     const std::string& host = cfg.target.host;
     if (is_ip_literal(host)) {
@@ -349,7 +382,7 @@ struct Pool_ {
   bool flush(Conn& c) {
     if (c.session) {
       std::string& sink = c.ssl ? c.plain : c.out;
-      while (c.out.size() - c.out_done + sink.size() < max_pending_output) {
+      while (c.unsent() < max_pending_output) {
         const std::uint8_t* data = nullptr;
         const auto n = nghttp2_session_mem_send(c.session, &data);
         if (n < 0) {
@@ -360,37 +393,71 @@ struct Pool_ {
         sink.append(reinterpret_cast<const char*>(data), static_cast<std::size_t>(n));
       }
     }
+    bool more = false;  // the socket takes no more for now
     if (c.ssl) {
-      if (!c.plain.empty()) {
-        ERR_clear_error();
-        // A memory BIO takes everything: the write cannot be partial.
-        if (SSL_write(c.ssl, c.plain.data(), static_cast<int>(c.plain.size())) <= 0) {
-          drop(c, Transport::broken, openssl_text());
-          return false;
-        }
-        c.plain.clear();
-      }
-      while (const std::size_t pending = BIO_ctrl_pending(c.wbio)) {
-        const std::size_t at = c.out.size();
-        c.out.resize(at + pending);
-        const int n = BIO_read(c.wbio, c.out.data() + at, static_cast<int>(pending));
-        c.out.resize(at + static_cast<std::size_t>(std::max(n, 0)));
-        if (n <= 0) break;
-      }
-    }
-    if (c.out_done < c.out.size()) {
-      const ssize_t n = send(c.fd, c.out.data() + c.out_done, c.out.size() - c.out_done, MSG_NOSIGNAL);
-      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-        drop(c, Transport::broken, "write: " + errno_text(errno));
-        return false;
-      }
-      if (n > 0) c.out_done += static_cast<std::size_t>(n);
+      if (!write_tls(c, more)) return false;
+    } else if (c.out_done < c.out.size()) {
+      if (!send_some(c, c.out.data() + c.out_done, c.out.size() - c.out_done, c.out_done, more)) return false;
       if (c.out_done == c.out.size()) {
         c.out.clear();
         c.out_done = 0;
       }
     }
-    watch(c, EPOLLIN | (c.out.empty() ? 0u : std::uint32_t{EPOLLOUT}));
+    watch(c, EPOLLIN | (more ? std::uint32_t{EPOLLOUT} : 0u));
+    return true;
+  }
+
+  /// One send(); `taken` grows by what the socket took, `blocked` is set when it took less
+  /// than offered. False if dropped.
+  bool send_some(Conn& c, const char* data, std::size_t n, std::size_t& taken, bool& blocked) {
+    const ssize_t sent = send(c.fd, data, n, MSG_NOSIGNAL);
+    if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+      drop(c, Transport::broken, "write: " + errno_text(errno));
+      return false;
+    }
+    if (sent > 0) taken += static_cast<std::size_t>(sent);
+    blocked = sent < 0 || static_cast<std::size_t>(sent) < n;
+    return true;
+  }
+
+  /// TLS: encrypts c.plain into the pair and sends the pair's ciphertext from where it
+  /// lies, until both are empty or the socket takes no more. Everything that fits is
+  /// encrypted before the first send (SSL_write takes one record per call here), so a
+  /// flush costs one send() as long as the pair holds it. False if dropped.
+  bool write_tls(Conn& c, bool& blocked) {
+    for (;;) {
+      while (c.plain_done < c.plain.size()) {
+        ERR_clear_error();
+        const int n = SSL_write(c.ssl, c.plain.data() + c.plain_done, static_cast<int>(c.plain.size() - c.plain_done));
+        if (n > 0) {
+          c.plain_done += static_cast<std::size_t>(n);
+          continue;
+        }
+        if (SSL_get_error(c.ssl, n) != SSL_ERROR_WANT_WRITE) {
+          drop(c, Transport::broken, openssl_text());
+          return false;
+        }
+        break;  // the pair is full: sent from below, then written again
+      }
+      // The ciphertext in the pair (it may wrap around: two pieces).
+      char* data = nullptr;
+      while (!blocked) {
+        const int n = BIO_nread0(c.net, &data);
+        if (n <= 0) break;
+        std::size_t sent = 0;
+        if (!send_some(c, data, static_cast<std::size_t>(n), sent, blocked)) return false;
+        if (sent > 0) BIO_nread(c.net, &data, static_cast<int>(sent));
+      }
+      if (c.plain_done == c.plain.size() || blocked) break;
+    }
+    if (c.plain_done == c.plain.size()) {
+      c.plain.clear();
+      c.plain_done = 0;
+    } else if (c.plain_done >= max_pending_output / 2) {
+      c.plain.erase(0, c.plain_done);  // the rest is written again from its new place
+      c.plain_done = 0;
+    }
+    blocked = blocked || c.unsent() > 0;
     return true;
   }
 
@@ -405,7 +472,22 @@ struct Pool_ {
   }
 
   void readable(Conn& c) {
-    const ssize_t n = read(c.fd, rbuf.data(), rbuf.size());
+    // TLS: the ciphertext goes straight into the pair's free room, where SSL_read takes it.
+    char* room = nullptr;
+    std::size_t size = 0;
+    if (!c.ssl) {
+      if (rbuf.empty()) rbuf.resize(64 * 1024);
+      room = rbuf.data();
+      size = rbuf.size();
+    } else {
+      const int free = BIO_nwrite0(c.net, &room);
+      if (free <= 0) {  // never: every read below is taken out by SSL_read before the next
+        drop(c, Transport::broken, "TLS input buffer full");
+        return;
+      }
+      size = static_cast<std::size_t>(free);
+    }
+    const ssize_t n = read(c.fd, room, size);
     if (n == 0) {
       drop(c, Transport::broken, "connection closed by the server");
       return;
@@ -418,7 +500,7 @@ struct Pool_ {
       receive(c, rbuf.data(), static_cast<std::size_t>(n));
       return;
     }
-    BIO_write(c.rbio, rbuf.data(), static_cast<int>(n));
+    BIO_nwrite(c.net, &room, static_cast<int>(n));
     if (c.state == Conn::State::handshaking && (!handshake(c) || c.state != Conn::State::ready)) return;
     for (;;) {
       ERR_clear_error();
@@ -457,12 +539,28 @@ struct Pool_ {
   static Conn& conn_of(void* user) { return *static_cast<Conn*>(user); }
 
   static Stream* stream_of(Conn& c, std::int32_t id) {
+    if (id == c.cached_id) return c.cached;
     const auto it = c.streams.find(id);
-    return it == c.streams.end() ? nullptr : it->second.get();
+    if (it == c.streams.end()) return nullptr;
+    c.cached_id = id;
+    c.cached = it->second.get();
+    return c.cached;
+  }
+
+  /// Takes a stream out of its connection.
+  static std::unique_ptr<Stream> take_stream(Conn& c, decltype(Conn::streams)::iterator it) {
+    if (it->first == c.cached_id) {
+      c.cached_id = 0;
+      c.cached = nullptr;
+    }
+    auto s = std::move(it->second);
+    c.streams.erase(it);
+    return s;
   }
 
   bool submit(Conn& c, std::unique_ptr<Stream> s) {
-    const std::string length = std::to_string(s->body.size());
+    s->length = std::to_string(s->body.size());
+    const std::string_view length = s->length;
     const bool tls = cfg.target.tls;
     nv_.clear();
     nv_.push_back(header(":method", "POST"));
@@ -473,7 +571,8 @@ struct Pool_ {
     nv_.push_back(header("content-length", length, NGHTTP2_NV_FLAG_NO_INDEX));
     nv_.push_back(header("authorization", *s->authorization));
     for (const Header& h : s->headers)
-      nv_.push_back(header(h.name, h.value, h.indexed ? NGHTTP2_NV_FLAG_NONE : NGHTTP2_NV_FLAG_NO_INDEX));
+      nv_.push_back(
+          header(h.name, h.value, h.indexed ? NGHTTP2_NV_FLAG_NONE : NGHTTP2_NV_FLAG_NO_INDEX, is_lower_case(h.name)));
     nghttp2_data_provider body{};
     body.source.ptr = s.get();
     body.read_callback = read_body;
@@ -531,12 +630,19 @@ struct Pool_ {
   void expire(Clock::time_point now) {
     if (now < next_check) return;
     next_check = now + check_interval;
-    for (auto it = queue.begin(); it != queue.end();) {
-      if ((*it)->deadline <= now) {
-        finish(**it, Transport::timeout, "no answer within the request timeout");
-        it = queue.erase(it);
-      } else {
-        ++it;
+    // Requests are looked at only once the earliest deadline has come (a request's
+    // deadline is its post time plus the same timeout: later ones never come due sooner).
+    const bool due = now >= next_expiry;
+    if (due) {
+      next_expiry = Clock::time_point::max();
+      for (auto it = queue.begin(); it != queue.end();) {
+        if ((*it)->deadline <= now) {
+          finish(**it, Transport::timeout, "no answer within the request timeout");
+          it = queue.erase(it);
+        } else {
+          next_expiry = std::min(next_expiry, (*it)->deadline);
+          ++it;
+        }
       }
     }
     for (auto& cp : conns) {
@@ -546,8 +652,13 @@ struct Pool_ {
         if (now >= c.connect_deadline) drop(c, Transport::timeout, "connect timeout");
         continue;
       }
+      if (!due) continue;
       for (auto& [id, s] : c.streams) {
-        if (s->expired || s->deadline > now) continue;
+        if (s->expired) continue;
+        if (s->deadline > now) {
+          next_expiry = std::min(next_expiry, s->deadline);
+          continue;
+        }
         s->expired = true;
         --c.active;
         finish(*s, Transport::timeout, "no answer within the request timeout");
@@ -567,7 +678,7 @@ struct Pool_ {
       if (c.state == Conn::State::connecting) continue;
       if (!flush(c)) continue;
       // A connection told to go away closes once its last stream is answered.
-      if (c.session && c.draining && c.streams.empty() && c.out.empty()) drop(c, Transport::broken, "drained");
+      if (c.session && c.draining && c.streams.empty() && c.unsent() == 0) drop(c, Transport::broken, "drained");
       else if (c.session && !nghttp2_session_want_read(c.session) && !nghttp2_session_want_write(c.session))
         drop(c, Transport::broken, "the HTTP/2 session ended");
     }
@@ -616,8 +727,7 @@ struct Pool_ {
     Conn& c = conn_of(user);
     const auto it = c.streams.find(id);
     if (it == c.streams.end()) return 0;
-    auto s = std::move(it->second);
-    c.streams.erase(it);
+    auto s = take_stream(c, it);
     if (s->expired) return 0;
     --c.active;
     Pool_& pool = *c.pool;
@@ -640,8 +750,7 @@ struct Pool_ {
     Conn& c = conn_of(user);
     const auto it = c.streams.find(frame->hd.stream_id);
     if (it == c.streams.end()) return 0;
-    auto s = std::move(it->second);
-    c.streams.erase(it);
+    auto s = take_stream(c, it);
     if (s->expired) return 0;
     --c.active;
     c.pool->requeue(std::move(s));
@@ -706,6 +815,7 @@ void Pool::post(std::uint64_t tag, Request request, std::string_view authorizati
   s->headers = std::move(request.headers);
   s->authorization = p.authorization;
   s->deadline = Clock::now() + p.cfg.request_timeout;
+  p.next_expiry = std::min(p.next_expiry, s->deadline);
   p.queue.push_back(std::move(s));
   ++p.in_flight;
 }

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <memory>
+#include <new>
 #include <sys/time.h>
 #include <unordered_map>
 
@@ -119,27 +121,76 @@ Errc io_code(int sys_errno, std::string_view text) {
   return Errc::io_error;
 }
 
-Reply convert(const redisReply* r) {
-  Reply out;
-  switch (r->type) {
-    case REDIS_REPLY_NIL: break;
-    case REDIS_REPLY_INTEGER:
-      out.kind = Reply::Kind::integer;
-      out.integer = r->integer;
-      break;
-    case REDIS_REPLY_ARRAY:
-      out.kind = Reply::Kind::array;
-      out.elements.reserve(r->elements);
-      for (std::size_t i = 0; i < r->elements; ++i) out.elements.push_back(convert(r->element[i]));
-      break;
-    default:
-      out.kind = r->type == REDIS_REPLY_STATUS  ? Reply::Kind::status
-                 : r->type == REDIS_REPLY_ERROR ? Reply::Kind::error
+/// "*3\r\n" or "$12\r\n": a RESP array or bulk string header.
+void append_header(std::string& out, char kind, std::size_t n) {
+  char digits[24];
+  const auto r = std::to_chars(digits, digits + sizeof digits, n);
+  out += kind;
+  out.append(digits, r.ptr);
+  out += "\r\n";
+}
+
+// hiredis builds our Reply objects itself (its reader's object functions) instead of its
+// own redisReply tree, which had to be copied into Replies and freed: an element of an
+// array is built in place in its parent's elements, sized when the array header came.
+
+/// Where a reply being read goes: a new root, or its slot in its parent array.
+Reply* place(const redisReadTask* task) {
+  if (task->parent) return &static_cast<Reply*>(task->parent->obj)->elements[static_cast<std::size_t>(task->idx)];
+  return new (std::nothrow) Reply;
+}
+
+void* create_string(const redisReadTask* task, char* str, std::size_t len) noexcept {
+  try {
+    Reply* r = place(task);
+    if (!r) return nullptr;
+    r->kind = task->type == REDIS_REPLY_STATUS  ? Reply::Kind::status
+              : task->type == REDIS_REPLY_ERROR ? Reply::Kind::error
                                                 : Reply::Kind::string;
-      if (r->str) out.str.assign(r->str, r->len);
-      break;
+    r->str.assign(str, len);
+    return r;
+  } catch (...) {
+    return nullptr;  // hiredis reports out of memory
   }
-  return out;
+}
+
+// The element count is an int in hiredis 0.14, a size_t from 1.0 on.
+template <class Count>
+void* create_array(const redisReadTask* task, Count elements) noexcept {
+  try {
+    Reply* r = place(task);
+    if (!r) return nullptr;
+    r->kind = Reply::Kind::array;
+    if (elements > 0) r->elements.resize(static_cast<std::size_t>(elements));
+    return r;
+  } catch (...) {
+    return nullptr;
+  }
+}
+
+void* create_integer(const redisReadTask* task, long long value) noexcept {
+  Reply* r = place(task);
+  if (!r) return nullptr;
+  r->kind = Reply::Kind::integer;
+  r->integer = value;
+  return r;
+}
+
+void* create_nil(const redisReadTask* task) noexcept { return place(task); }  // a Reply is nil until told otherwise
+
+void free_reply(void* reply) noexcept { delete static_cast<Reply*>(reply); }  // only ever a root
+
+const redisReplyObjectFunctions* reply_functions() {
+  static const redisReplyObjectFunctions functions = [] {
+    redisReplyObjectFunctions f{};
+    f.createString = create_string;
+    f.createArray = create_array;
+    f.createInteger = create_integer;
+    f.createNil = create_nil;
+    f.freeObject = free_reply;
+    return f;
+  }();
+  return &functions;
 }
 
 }  // namespace
@@ -283,6 +334,7 @@ struct Connection::Impl {
   Clock::time_point next_attempt{};
   Error last_error;
   std::unordered_map<std::string, std::string> scripts;  // sha1 -> source
+  std::string wire;  // the commands of one exchange in RESP, reused
 
   ~Impl() { close(); }
 
@@ -301,19 +353,21 @@ struct Connection::Impl {
 
   Result<std::vector<Reply>> exchange(std::span<const Command> commands, std::chrono::milliseconds extra) {
     if (extra.count() > 0) redisSetTimeout(ctx, to_timeval(opt.command_timeout + extra));
-    std::vector<const char*> argv;
-    std::vector<std::size_t> lens;
+    // The commands in RESP (arrays of bulk strings, as redisAppendCommandArgv writes
+    // them), queued in one piece: hiredis's own formatting costs more than the rest.
+    wire.clear();
     for (const Command& cmd : commands) {
       NOTIFY_ASSERT(!cmd.empty());
-      argv.clear();
-      lens.clear();
+      append_header(wire, '*', cmd.size());
       for (const std::string& arg : cmd) {
-        argv.push_back(arg.data());
-        lens.push_back(arg.size());
+        append_header(wire, '$', arg.size());
+        wire += arg;
+        wire += "\r\n";
       }
-      if (redisAppendCommandArgv(ctx, static_cast<int>(argv.size()), argv.data(), lens.data()) != REDIS_OK)
-        return broken(errno, "cannot queue a command");
     }
+    if (redisAppendFormattedCommand(ctx, wire.data(), wire.size()) != REDIS_OK)
+      return broken(errno, "cannot queue a command");
+    if (wire.capacity() > 64 * 1024) std::string().swap(wire);  // hiredis has its own copy: a big one is not kept
     std::vector<Reply> replies;
     replies.reserve(commands.size());
     for (std::size_t i = 0; i < commands.size(); ++i) {
@@ -333,8 +387,8 @@ struct Connection::Impl {
           }
         return broken(e, commands[i][0]);
       }
-      replies.push_back(convert(static_cast<const redisReply*>(raw)));
-      freeReplyObject(raw);
+      std::unique_ptr<Reply> reply(static_cast<Reply*>(raw));  // see reply_functions()
+      replies.push_back(std::move(*reply));
     }
     if (extra.count() > 0) redisSetTimeout(ctx, to_timeval(opt.command_timeout));
     return replies;
@@ -348,6 +402,7 @@ struct Connection::Impl {
     const int e = errno;
     if (ctx == nullptr) return Error{Errc::unavailable, "redis: cannot allocate a connection", {}};
     if (ctx->err) return broken(e, "cannot connect");
+    ctx->reader->fn = const_cast<redisReplyObjectFunctions*>(reply_functions());
     if (redisSetTimeout(ctx, to_timeval(opt.command_timeout)) != REDIS_OK) return broken(errno, "cannot set timeouts");
     if (opt.unix_path.empty()) redisEnableKeepAlive(ctx);
 

@@ -62,8 +62,10 @@ Result<FamilyLookup> MemberStore::families(std::span<const Id> ids) {
   for (Id id : ids) commands.push_back({"HGETALL", family_key(id)});
   auto replies = conn_.pipeline(commands);
   if (!replies) return replies.error();
+  std::vector<Command>().swap(commands);
 
   std::vector<Family> found;
+  found.reserve(ids.size());
   for (std::size_t i = 0; i < ids.size(); ++i) {
     const Reply& r = (*replies)[i];
     const std::string key = family_key(ids[i]);
@@ -76,6 +78,7 @@ Result<FamilyLookup> MemberStore::families(std::span<const Id> ids) {
     if (r.kind != Reply::Kind::array || r.elements.size() % 2 != 0) return unexpected("HGETALL");
     if (r.elements.empty()) continue;  // no such family
     Family family{ids[i], {}};
+    family.members.reserve(r.elements.size() / 2);
     for (std::size_t f = 0; f + 1 < r.elements.size(); f += 2) {
       const std::string& field = r.elements[f].str;
       const auto user = parse_member_field(field);
@@ -91,6 +94,7 @@ Result<FamilyLookup> MemberStore::families(std::span<const Id> ids) {
       family.members.push_back(std::move(*member));
     }
     found.push_back(std::move(family));
+    (*replies)[i] = Reply{};  // read: its memory goes now, not after the whole batch
   }
   out.families = Families(std::move(found));
   return out;

@@ -36,7 +36,7 @@ bool is_input_error(Errc code) {
 
 bool path_is_under_envelope(std::string_view path) {
   if (path.empty()) return true;
-  for (std::string_view root : {"type", "param", "id", "createdAt"}) {
+  for (std::string_view root : {"type", "param", "id", "createdAt", "sendAt", "traceparent"}) {
     if (path.substr(0, root.size()) != root) continue;
     const std::string_view rest = path.substr(root.size());
     if (rest.empty() || rest[0] == '.' || rest[0] == '[') return true;

@@ -232,13 +232,28 @@ TEST_CASE("a RoutingPusher answers its fast provider while the threaded e-mail p
   CHECK(router.get(PushService::fcm)->get<notify::memory::PushProvider>()->sent().size() == 2);
 }
 
-TEST_CASE("stop and then destruction while send is blocked finish that send and drop the queued pushes") {
+namespace {
+
+/// A ThreadedPusher blocked in send({a}), with {b} queued behind it. Destroyed pusher
+/// first, the gate last.
+struct Blocked {
   Gate gate;
+  notify::Message m = message("t");
   std::optional<app::ThreadedPusher<GatedProvider>> pusher{std::in_place, GatedProvider{&gate}};
-  const notify::Message m = message("t");
-  pusher->submit({&m, "a"}, 1);
-  REQUIRE(gate.wait_entered(1));
-  pusher->submit({&m, "b"}, 2);
+
+  Blocked() {
+    pusher->submit({&m, "a"}, 1);
+    REQUIRE(gate.wait_entered(1));
+    pusher->submit({&m, "b"}, 2);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("stop and then destruction while send is blocked finish that send and drop the queued pushes") {
+  Blocked b;
+  Gate& gate = b.gate;
+  auto& pusher = b.pusher;
   pusher->stop();  // returns at once: send({a}) is still blocked
   CHECK(gate.finished() == 0);
   std::thread destroyer([&] { pusher.reset(); });
@@ -249,12 +264,9 @@ TEST_CASE("stop and then destruction while send is blocked finish that send and 
 }
 
 TEST_CASE("destruction while send is blocked does not hang once the provider returns") {
-  Gate gate;
-  std::optional<app::ThreadedPusher<GatedProvider>> pusher{std::in_place, GatedProvider{&gate}};
-  const notify::Message m = message("t");
-  pusher->submit({&m, "a"}, 1);
-  REQUIRE(gate.wait_entered(1));
-  pusher->submit({&m, "b"}, 2);
+  Blocked b;
+  Gate& gate = b.gate;
+  auto& pusher = b.pusher;
   std::thread destroyer([&] { pusher.reset(); });
   gate.open();  // before or after the destructor asked the thread to stop: {b} may go or not
   destroyer.join();

@@ -207,6 +207,8 @@ class Families {
 
   std::span<const Family> all() const noexcept { return items_; }
   std::size_t size() const noexcept { return items_.size(); }
+  /// Moves the families out, in order of family id.
+  std::vector<Family> take() && noexcept { return std::move(items_); }
 
  private:
   void normalize() {

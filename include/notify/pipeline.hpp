@@ -38,6 +38,7 @@
 
 #include "notify/codec.hpp"
 #include "notify/delivery_keys.hpp"
+#include "notify/detail/claims.hpp"
 #include "notify/detail/json_writer.hpp"
 #include "notify/events.hpp"
 #include "notify/observer.hpp"
@@ -439,7 +440,7 @@ class Pipeline {
     std::vector<std::uint64_t> parked;   // push tags waiting for the FIFO gate
     std::vector<std::uint64_t> owners;   // earlier flights making some of our deliveries
     std::vector<std::uint64_t> dependents;
-    std::shared_ptr<const Families> families;  // as looked up, for cleaning dead tokens up
+    Families families;  // its request's, as looked up: the tokens its pushes go to, for cleaning dead ones up
     std::size_t owners_left = 0;
     bool gated = false;    // FIFO: an earlier record of its group is still held
     bool planned = false;  // member lookup and ledger check done
@@ -488,8 +489,7 @@ class Pipeline {
     auto lookup = store_.families(family_ids);
     if (!lookup) return retry_all(flights, lookup.error());
     for (const Error& e : lookup->problems) emit_plain("member_skipped", e.path, e.message, Level::warn);
-    auto families_held = std::make_shared<const Families>(std::move(lookup->families));
-    const Families& families = *families_held;
+    hand_out(flights, std::move(lookup->families));
 
     // Every delivery of these records, and the keys to check in one round trip.
     struct Ref {
@@ -504,7 +504,7 @@ class Pipeline {
     PlanPolicy policy = opt_.plan_policy;
     policy.now_ms = wall_now();
     for (Flight* f : flights) {
-      f->plan = plan(*f->request, families, policy);
+      f->plan = plan(*f->request, f->families, policy);
       f->planned = true;
       if (wants(Level::debug))
         emit("planned", *f, {},
@@ -526,19 +526,19 @@ class Pipeline {
         f->inbox_body = f->request->traceparent.empty() ? std::move(plain) : encode_inbox(f->plan, f->request->traceparent);
         refs.push_back({f, nullptr, Target{{}}, std::move(key)});
       }
-      f->families = families_held;
     }
     std::vector<bool> seen(refs.size(), false);
     {
-      std::vector<std::string> asked;  // the keys of keyed requests, in order
+      std::vector<std::string> asked;  // the keys of keyed requests, in order (lent by refs)
       std::vector<std::size_t> asked_at;
       for (std::size_t k = 0; k < refs.size(); ++k)
         if (refs[k].flight->keyed) {
-          asked.push_back(refs[k].key);
+          asked.push_back(std::move(refs[k].key));
           asked_at.push_back(k);
         }
       if (!asked.empty()) {
         auto r = ledger_.seen(asked);
+        for (std::size_t a = 0; a < asked.size(); ++a) refs[asked_at[a]].key = std::move(asked[a]);
         if (!r) return retry_all(flights, r.error());
         // An answer that does not fit the question cannot say what was sent: trust none of it.
         if (r->size() != asked.size())
@@ -569,14 +569,14 @@ class Pipeline {
       }
       // A delivery another held flight makes (a request sent twice, same envelope id):
       // only that flight makes it, and this one shares its fate (see decide()).
-      if (auto owner = claims_.find(ref.key); owner != claims_.end() && owner->second != f.id) {
-        depend(f, owner->second);
+      if (const std::uint64_t owner = claims_.owner(ref.key); owner != 0 && owner != f.id) {
+        depend(f, owner);
         if (ref.message) emit("already_sent", f, ref.target.token, "by an earlier copy", Level::debug);
         continue;
       }
       if (!ref.message) {
         f.inbox_key = std::move(ref.key);
-        if (f.keyed) claims_.emplace(f.inbox_key, f.id);
+        if (f.keyed) claims_.claim(f.inbox_key, f.id);
         continue;
       }
       f.parked.push_back(add_slot(f, ref.message, ref.target, std::move(ref.key), ref.chain));
@@ -595,6 +595,38 @@ class Pipeline {
     }
   }
 
+  /// Gives each record the families its request names, out of its batch's one lookup:
+  /// moved when one record names a family, copied for all but the last when several do.
+  /// A record's members then go when it is decided, not when the last of its batch is.
+  static void hand_out(const std::vector<Flight*>& flights, Families&& looked_up) {
+    std::vector<Family> all = std::move(looked_up).take();  // sorted by family id
+    std::vector<std::uint32_t> users(all.size(), 0);
+    std::vector<std::vector<std::size_t>> wanted(flights.size());
+    std::vector<Id> ids;
+    for (std::size_t i = 0; i < flights.size(); ++i) {
+      ids.clear();
+      append_family_ids(*flights[i]->request, ids);
+      std::sort(ids.begin(), ids.end());
+      ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+      for (Id id : ids) {
+        const auto it = std::lower_bound(all.begin(), all.end(), id, [](const Family& f, Id v) { return f.familyId < v; });
+        if (it == all.end() || it->familyId != id) continue;
+        const auto at = static_cast<std::size_t>(it - all.begin());
+        wanted[i].push_back(at);
+        ++users[at];
+      }
+    }
+    for (std::size_t i = 0; i < flights.size(); ++i) {
+      std::vector<Family> mine;
+      mine.reserve(wanted[i].size());
+      for (std::size_t at : wanted[i]) {
+        if (--users[at] == 0) mine.push_back(std::move(all[at]));
+        else mine.push_back(all[at]);
+      }
+      flights[i]->families = Families(std::move(mine));
+    }
+  }
+
   /// A delivery `f` makes: its slot, claiming its marker (no other flight makes it meanwhile).
   std::uint64_t add_slot(Flight& f, const Message* message, const Target& target, std::string key,
                          std::uint32_t chain) {
@@ -608,7 +640,7 @@ class Pipeline {
     s.chain = chain;
     if (chain != no_chain) ++f.chains[chain].waiting;
     s.key = std::move(key);
-    s.claimed = claims_.emplace(s.key, f.id).second;
+    s.claimed = claims_.claim(s.key, f.id);
     ++f.unanswered;
     return tag;
   }
@@ -877,8 +909,7 @@ class Pipeline {
 
   void release_claim(const Slot& s) {
     if (!s.claimed) return;
-    auto c = claims_.find(s.key);
-    if (c != claims_.end() && c->second == s.flight) claims_.erase(c);
+    claims_.release(s.key, s.flight);
   }
 
   // ---- pacing and the circuit breaker ---------------------------------------------------
@@ -978,17 +1009,17 @@ class Pipeline {
         emit("inbox_published", f, {}, {}, Level::debug);
         if (opt_.observer) opt_.observer->inbox_published(f.plan.inbox_count());
         if (f.keyed) add_marker(std::move(f.inbox_key), true);
-        else claims_.erase(f.inbox_key);
+        else claims_.release(f.inbox_key);
       } else if (refused(r)) {
         f.failure += (f.failure.empty() ? "inbox: " : "; inbox: ") + r.error().message;
         emit("inbox_refused", f, {}, r.error().message, Level::warn);
-        claims_.erase(f.inbox_key);
+        claims_.release(f.inbox_key);
       } else {
         f.pending = true;
         f.outage = true;
         f.retry_reason = "inbox: " + r.error().message;
         emit("inbox_retry", f, {}, r.error().message, Level::warn);
-        claims_.erase(f.inbox_key);
+        claims_.release(f.inbox_key);
       }
       f.inbox_key.clear();
     }
@@ -1004,22 +1035,26 @@ class Pipeline {
   /// never repeats a push meanwhile.
   void remember() {
     if (markers_.empty() && unremembered_.empty()) return;
-    std::vector<std::string> keys;
+    // Stored, or kept as seen here below: no flight needs to own these deliveries any more.
+    std::vector<std::string>& keys = marker_keys_;
+    keys.clear();
     keys.reserve(markers_.size() + unremembered_.size());
-    for (const auto& m : markers_) keys.push_back(m.key);
+    for (Marker& m : markers_) {
+      if (m.claimed) claims_.release(m.key);
+      keys.push_back(std::move(m.key));
+    }
+    markers_.clear();
+    const std::size_t fresh = keys.size();
     keys.insert(keys.end(), unremembered_.begin(), unremembered_.end());
     ++stats_.marker_writes;
     if (auto r = ledger_.remember(keys, opt_.idempotency_ttl)) {
       unremembered_.clear();
     } else {
       emit_plain("ledger_error", {}, r.error().message, Level::warn);
-      for (const auto& m : markers_)
-        if (unremembered_.size() < max_unremembered) unremembered_.insert(m.key);
+      for (std::size_t k = 0; k < fresh && unremembered_.size() < max_unremembered; ++k)
+        unremembered_.insert(std::move(keys[k]));
     }
-    // Stored (or kept as seen here): no flight needs to own these deliveries any more.
-    for (const auto& m : markers_)
-      if (m.claimed) claims_.erase(m.key);
-    markers_.clear();
+    keys.clear();
   }
 
   void decide(Flight& f) {
@@ -1204,7 +1239,7 @@ class Pipeline {
       --f.unanswered;
     }
     f.parked.clear();
-    if (!f.inbox_key.empty()) claims_.erase(f.inbox_key);
+    if (!f.inbox_key.empty()) claims_.release(f.inbox_key);
     f.inbox_key.clear();
     f.gated = false;
     f.outcome = Outcome{Disposition::retry, std::chrono::milliseconds(0), std::move(why), true};
@@ -1215,10 +1250,7 @@ class Pipeline {
 
   void forget_flight(const Flight& f) {
     if (!f.record.receipt.empty()) receipts_.erase(f.record.receipt);
-    if (!f.inbox_key.empty()) {
-      auto c = claims_.find(f.inbox_key);
-      if (c != claims_.end() && c->second == f.id) claims_.erase(c);
-    }
+    if (!f.inbox_key.empty()) claims_.release(f.inbox_key, f.id);
   }
 
   /// Services failed for these records: every one is retried as an outage.
@@ -1237,8 +1269,7 @@ class Pipeline {
   /// registered it again meanwhile. The store removes it only if the device is still
   /// the one looked up (same registeredAt).
   void forget_token(Flight& f, std::string_view token, std::int64_t since) {
-    if (!f.families) return;
-    for (const Family& fam : f.families->all())
+    for (const Family& fam : f.families.all())
       for (const Member& m : fam.members) {
         const Device* d = m.device(token);
         if (!d) continue;
@@ -1313,9 +1344,10 @@ class Pipeline {
   std::uint64_t next_tag_ = 1;
   std::multimap<Clock::time_point, std::uint64_t> later_;  // waiting for a throttled device
   std::vector<PushDone> answers_;
-  std::unordered_map<std::string, std::uint64_t> claims_;  // delivery key -> the flight making it
+  detail::Claims claims_;  // delivery key -> the flight making it
 
   std::vector<Marker> markers_;  // answered deliveries whose markers are not written yet
+  std::vector<std::string> marker_keys_;  // remember()'s, kept for its capacity
   Clock::time_point markers_since_{};
   static constexpr std::size_t max_unremembered = 100000;
   std::unordered_set<std::string> unremembered_;

@@ -623,3 +623,31 @@ TEST_CASE("engine: a service down pauses only itself: pushes through the others 
   CHECK(out[0].outcome.outage);
   CHECK(rig.inner.count(kid.email) == 0);
 }
+
+TEST_CASE("engine: records of one batch naming the same family each plan from their own copy of it") {
+  // Both records need family 3: the lookup is one round trip, and each record keeps its
+  // own members (a record's members go when it is decided). A dead token found by the
+  // first is removed from the store through that record's members.
+  Rig rig;
+  rig.inner.fail_token(dad_token, PushStatus::invalid_token);
+  std::vector<notify::QueueRecord> batch;
+  batch.push_back(record(emotion(), "a"));
+  batch.push_back(record(comment(7), "b"));
+  rig.engine->admit(std::move(batch));
+  CHECK(rig.store.round_trips() == 1);
+  REQUIRE(rig.step_until([&] { return rig.engine->held() == 0; }));
+  const auto decided = rig.engine->take_decided();
+  REQUIRE(decided.size() == 2);
+  for (const auto& d : decided) CHECK(d.outcome.disposition == Disposition::done);
+  CHECK(rig.inner.count(kid_token) == 2);  // 민지: one push per record
+  CHECK(rig.count("invalid_token") == 2);  // 아빠: tried once per record, dead each time
+  const std::vector<Id> family{3};
+  auto now = rig.store.families(family);
+  REQUIRE(now);
+  const notify::Family* f = now->families.find(3);
+  REQUIRE(f != nullptr);
+  const notify::Member* dad = f->find(2);
+  REQUIRE(dad != nullptr);
+  CHECK(dad->devices.empty());
+  CHECK(f->find(3)->devices.size() == 1);
+}

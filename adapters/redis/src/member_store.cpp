@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include "notify/redis/member_store.hpp"
 
+#include <algorithm>
+#include <utility>
+#include <vector>
+
 namespace notify::redis {
 
 namespace {
@@ -66,6 +70,7 @@ Result<FamilyLookup> MemberStore::families(std::span<const Id> ids) {
 
   std::vector<Family> found;
   found.reserve(ids.size());
+  std::vector<std::pair<Id, std::size_t>> order;  // one family's (user id, field index)
   for (std::size_t i = 0; i < ids.size(); ++i) {
     const Reply& r = (*replies)[i];
     const std::string key = family_key(ids[i]);
@@ -79,6 +84,9 @@ Result<FamilyLookup> MemberStore::families(std::span<const Id> ids) {
     if (r.elements.empty()) continue;  // no such family
     Family family{ids[i], {}};
     family.members.reserve(r.elements.size() / 2);
+    // Members are parsed in order of user id (a hash's fields come in no order), so the
+    // family is built sorted instead of sorting whole members afterwards.
+    order.clear();
     for (std::size_t f = 0; f + 1 < r.elements.size(); f += 2) {
       const std::string& field = r.elements[f].str;
       const auto user = parse_member_field(field);
@@ -86,9 +94,13 @@ Result<FamilyLookup> MemberStore::families(std::span<const Id> ids) {
         out.problems.push_back({Errc::invalid_member, "field is not user:<id>", key + "." + field});
         continue;
       }
-      auto member = parse_member(*user, r.elements[f + 1].str);
+      order.push_back({*user, f});
+    }
+    std::sort(order.begin(), order.end());
+    for (const auto& [user, f] : order) {
+      auto member = parse_member(user, r.elements[f + 1].str);
       if (!member) {
-        out.problems.push_back({member.error().code, member.error().message, key + "." + field});
+        out.problems.push_back({member.error().code, member.error().message, key + "." + r.elements[f].str});
         continue;
       }
       family.members.push_back(std::move(*member));

@@ -373,7 +373,10 @@ struct Pool_ {
       drop(c, Transport::setup, "cannot create an HTTP/2 session");
       return;
     }
-    const nghttp2_settings_entry settings[] = {{NGHTTP2_SETTINGS_ENABLE_PUSH, 0}};
+    // No RFC 7540 priorities (RFC 9218): every request is alike, and without the priority
+    // tree nghttp2 neither walks it on each frame nor keeps closed streams for it.
+    const nghttp2_settings_entry settings[] = {{NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
+                                               {NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES, 1}};
     nghttp2_submit_settings(c.session, NGHTTP2_FLAG_NONE, settings, std::size(settings));
     c.state = Conn::State::ready;
   }

@@ -475,7 +475,7 @@ class PushProvider::Impl : public toolkit::PushCalls<Impl> {
         // Name the endpoint: its errors would otherwise read like messages:send's.
         error = "token endpoint " + account_.token_uri + ": " + d.error;
         if (d.error.find("ALPN") != std::string::npos)
-          error += " (notify's HTTP/2 client needs an HTTP/2 token endpoint; fcm::HttpClient::curl also speaks HTTP/1.1)";
+          error += " (fcm::HttpClient::curl can use an HTTP/1.1 token endpoint)";
         reply.error = error;
       }
       token_answer(reply);

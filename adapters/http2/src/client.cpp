@@ -360,6 +360,13 @@ struct Pool_ {
     handshake(c);
   }
 
+  /// A server that does not speak HTTP/2 over TLS (most likely HTTP/1.1 only): it either
+  /// ignores ALPN or refuses h2 with the no_application_protocol alert (RFC 7301). This
+  /// client cannot talk to it, which no retry changes: a TLS (configuration) error.
+  std::string no_h2() const {
+    return "the server " + cfg.target.authority + " refused HTTP/2 (ALPN h2): HTTP/1.1 only?";
+  }
+
   /// One handshake step; false if the connection was dropped.
   bool handshake(Conn& c) {
     ERR_clear_error();
@@ -369,8 +376,7 @@ struct Pool_ {
       unsigned int len = 0;
       SSL_get0_alpn_selected(c.ssl, &alpn, &len);
       if (len != 2 || std::memcmp(alpn, "h2", 2) != 0) {
-        // Most likely a server that speaks HTTP/1.1 only: this client cannot talk to it.
-        drop(c, Transport::tls, "the server " + cfg.target.authority + " did not agree to HTTP/2 (ALPN h2)");
+        drop(c, Transport::tls, no_h2());
         return false;
       }
       start_session(c);
@@ -378,6 +384,12 @@ struct Pool_ {
     }
     const int e = SSL_get_error(c.ssl, rc);
     if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) return true;
+    if (const unsigned long first = ERR_peek_error();
+        ERR_GET_LIB(first) == ERR_LIB_SSL && ERR_GET_REASON(first) == SSL_R_TLSV1_ALERT_NO_APPLICATION_PROTOCOL) {
+      ERR_clear_error();
+      drop(c, Transport::tls, no_h2());
+      return false;
+    }
     if (const long v = SSL_get_verify_result(c.ssl); v != X509_V_OK) {
       drop(c, Transport::tls, std::string("certificate verify failed: ") + X509_verify_cert_error_string(v));
       return false;

@@ -2,10 +2,15 @@
 // What the nghttp2 client does better than libcurl 7.88: cleartext connections reused, no
 // RST_STREAM after answers, connections opened only when the open ones are full, refused
 // streams after GOAWAY sent again without counting as broken.
+#include <sys/epoll.h>
+#include <unistd.h>
+
 #include <fstream>
+#include <set>
 #include <thread>
 
 #include "common.hpp"
+#include "notify/http2/client.hpp"
 
 using namespace fcmtest;
 using namespace std::chrono_literals;
@@ -178,4 +183,52 @@ TEST_CASE("a token_uri that is no http:// or https:// URL is refused at creation
   REQUIRE_FALSE(created.has_value());
   CHECK(created.error().code == notify::Errc::configuration);
   CHECK(created.error().path == "token_uri");
+}
+
+TEST_CASE("two http2 pools share one epoll fd, told apart by epoll_id; a request carries its own content type") {
+  namespace h2 = notify::http2;
+  FcmEmulator emu;
+  const int ep = epoll_create1(EPOLL_CLOEXEC);
+  REQUIRE(ep >= 0);
+  auto target = h2::parse_url(emu.token_uri());
+  REQUIRE(target.has_value());
+  h2::Config a{*target, {}, 1, 4, 5s, 10s};
+  a.epoll_id = 0;
+  h2::Config b{*target, {}, 1, 4, 5s, 10s};
+  b.epoll_id = 5;
+  auto form = h2::Pool::create(a, ep);
+  auto json = h2::Pool::create(b, ep);
+  REQUIRE(form.has_value());
+  REQUIRE(json.has_value());
+  const std::string body = "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=x";
+  (*form)->post(1, h2::Request{{}, body, {}, "application/x-www-form-urlencoded", true}, {});  // no authorization
+  (*json)->post(2, body, "Bearer not-needed");  // application/json
+  std::vector<h2::Done> done;
+  std::set<std::uint32_t> ids;
+  for (int i = 0; i < 500 && done.size() < 2; ++i) {
+    (*form)->pump();
+    (*json)->pump();
+    epoll_event events[8];
+    const int n = epoll_wait(ep, events, 8, 20);
+    for (int k = 0; k < n; ++k) {
+      REQUIRE((events[k].data.u64 & h2::epoll_tag) != 0);
+      const std::uint32_t id = h2::epoll_id_of(events[k].data.u64);
+      ids.insert(id);
+      (id == 5 ? *json : *form)->on_event(events[k].data.u64, events[k].events);
+    }
+    (*form)->take(done);
+    (*json)->take(done);
+  }
+  close(ep);
+  REQUIRE(done.size() == 2);
+  CHECK(ids == std::set<std::uint32_t>{0, 5});
+  for (const h2::Done& d : done) {
+    CAPTURE(d.body);
+    CHECK(d.status == 400);
+    if (d.tag == 1) CHECK(d.body.find("malformed JWT") != std::string::npos);  // the form was read
+    else CHECK(d.body.find("content-type must be application/x-www-form-urlencoded") != std::string::npos);
+  }
+  const auto stats = emu.stats();
+  CHECK(stats["token_requests"] == 2);
+  CHECK(stats["token_requests_with_authorization"] == 1);  // the second one's
 }

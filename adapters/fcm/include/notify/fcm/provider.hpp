@@ -105,7 +105,8 @@ struct Stats {
 /// stats() from another thread waits for a running poll() (up to its `wait`) or send().
 class PushProvider {
  public:
-  /// Loads the key and prepares the connection pool; no network traffic yet.
+  /// Loads the key and prepares the connection pools; no network traffic yet. With the
+  /// nghttp2 client a token_uri that is no http(s) URL fails here (path "token_uri").
   static Result<PushProvider> create(ServiceAccount account, Options options = {});
 
   PushProvider(PushProvider&&) noexcept;

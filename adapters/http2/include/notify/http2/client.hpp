@@ -95,7 +95,8 @@ struct Request {
 
 class Pool {
  public:
-  /// `epoll_fd` is the caller's; the pool adds its sockets with data.u64 = epoll_tag | slot.
+  /// `epoll_fd` is the caller's; the pool adds its sockets with data.u64 = epoll_tag |
+  /// config.epoll_id << 32 | slot.
   static Result<std::unique_ptr<Pool>> create(Config config, int epoll_fd);
   ~Pool();
   Pool(const Pool&) = delete;

@@ -185,7 +185,7 @@ TEST_CASE("a token_uri that is no http:// or https:// URL is refused at creation
   CHECK(created.error().path == "token_uri");
 }
 
-TEST_CASE("two http2 pools share one epoll fd, told apart by epoll_id; a request carries its own content type") {
+TEST_CASE("two http2 pools share one epoll fd, told apart by epoll_id, and a request carries its own content type") {
   namespace h2 = notify::http2;
   FcmEmulator emu;
   const int ep = epoll_create1(EPOLL_CLOEXEC);

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <deque>
 #include <mutex>
 #include <optional>
@@ -63,8 +64,20 @@ Transport transport_of(CURLcode code) {
 
 bool is_cleartext(std::string_view url) { return url.substr(0, 7) == "http://"; }
 
-// Two clients carry messages:send: the nghttp2 one (notify::http2, the default) and libcurl multi
-// (HttpClient::curl). Access tokens always come through libcurl; both share one epoll loop.
+// Two clients, one epoll loop:
+//  - HttpClient::nghttp2 (the default): notify::http2 carries everything. messages:send goes
+//    through one pool (Options::connections), the access-token requests through a second
+//    one to the token_uri's origin (one connection, opened for each renewal and closed once
+//    the token is in: renewals are an hour apart). A separate pool even when both share an
+//    origin (the FCM emulator serves /token beside messages:send): simpler, and it costs one
+//    short-lived connection an hour. libcurl is never initialised nor called in this mode
+//    (its library may then stay unloaded where it is loaded lazily).
+//    Google's token endpoint (oauth2.googleapis.com) speaks HTTP/2 over TLS (ALPN h2). A
+//    token_uri that speaks only HTTP/1.1 cannot be used by this client: over TLS the
+//    connection fails at ALPN, a configuration error (fatal) that names the token endpoint;
+//    over cleartext (prior knowledge) the server breaks the connection, a passing error.
+//    HttpClient::curl negotiates HTTP/1.1 with such an endpoint over TLS.
+//  - HttpClient::curl: libcurl multi carries both messages:send and the access tokens.
 //
 // Two behaviours of libcurl 7.88 (Debian 12) shape the curl client:
 //  - it breaks a cleartext HTTP/2 (prior knowledge) connection when it reuses it (curl
@@ -95,13 +108,15 @@ void global_init() {
   toolkit::curl_global_init_once();
 }
 
-/// A header list owned by one access token (or the token request).
+/// A header list owned by one access token (or the token request); curl client only.
 struct HeaderList {
   curl_slist* list = nullptr;
   HeaderList() = default;
   HeaderList(const HeaderList&) = delete;
   HeaderList& operator=(const HeaderList&) = delete;
-  ~HeaderList() { curl_slist_free_all(list); }
+  ~HeaderList() {
+    if (list) curl_slist_free_all(list);  // never called when curl is not used
+  }
   bool add(const std::string& line) {
     curl_slist* next = curl_slist_append(list, line.c_str());
     if (next) list = next;
@@ -154,6 +169,10 @@ struct Slot {
 /// the provider busy.
 constexpr std::chrono::seconds token_retry_interval{1};
 
+/// The nghttp2 client's pools on the provider's epoll fd (http2::Config::epoll_id).
+constexpr std::uint32_t send_pool_id = 0;
+constexpr std::uint32_t token_pool_id = 1;
+
 }  // namespace
 
 class PushProvider::Impl : public toolkit::PushCalls<Impl> {
@@ -170,10 +189,35 @@ class PushProvider::Impl : public toolkit::PushCalls<Impl> {
   }
 
   Result<void> init() {
+    epoll_ = epoll_create1(EPOLL_CLOEXEC);
+    if (epoll_ < 0) return Error{Errc::configuration, std::string("fcm: epoll_create1: ") + std::strerror(errno), {}};
+    if (opt_.transport == HttpClient::curl) return init_curl();
+    auto target = h2::parse_url(send_url_);
+    if (!target) return target.error();
+    h2::Config send{std::move(*target), opt_.ca_file, opt_.connections, opt_.streams_per_connection,
+                    opt_.connect_timeout, opt_.request_timeout};
+    send.epoll_id = send_pool_id;
+    auto pool = h2::Pool::create(std::move(send), epoll_);
+    if (!pool) return pool.error();
+    pool_ = std::move(*pool);
+    auto token_target = h2::parse_url(account_.token_uri);
+    if (!token_target)
+      return Error{Errc::configuration, "fcm: token_uri " + account_.token_uri + ": must be an http:// or https:// URL",
+                   "token_uri"};
+    // One renewal at a time: one connection, a few streams.
+    h2::Config token{std::move(*token_target), opt_.ca_file, 1, 4, opt_.connect_timeout, opt_.request_timeout};
+    token.epoll_id = token_pool_id;
+    auto token_pool = h2::Pool::create(std::move(token), epoll_);
+    if (!token_pool) return token_pool.error();
+    token_pool_ = std::move(*token_pool);
+    return {};
+  }
+
+  /// HttpClient::curl: libcurl multi for messages:send and the access tokens.
+  Result<void> init_curl() {
     global_init();
     multi_ = curl_multi_init();
-    epoll_ = epoll_create1(EPOLL_CLOEXEC);
-    if (!multi_ || epoll_ < 0) return Error{Errc::configuration, "fcm: cannot create a curl multi handle", {}};
+    if (!multi_) return Error{Errc::configuration, "fcm: cannot create a curl multi handle", {}};
     // The socket interface: curl tells which sockets to watch and when to time out, so
     // each wake-up only touches the transfers whose connection has something to say.
     curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, on_socket);
@@ -188,15 +232,6 @@ class PushProvider::Impl : public toolkit::PushCalls<Impl> {
     curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, static_cast<long>(opt_.connections + 2));
     if (!token_headers_.add("Content-Type: application/x-www-form-urlencoded"))
       return Error{Errc::configuration, "fcm: out of memory", {}};
-    if (opt_.transport == HttpClient::nghttp2) {
-      auto target = h2::parse_url(send_url_);
-      if (!target) return target.error();
-      auto pool = h2::Pool::create(h2::Config{std::move(*target), opt_.ca_file, opt_.connections,
-                                              opt_.streams_per_connection, opt_.connect_timeout, opt_.request_timeout},
-                                   epoll_);
-      if (!pool) return pool.error();
-      pool_ = std::move(*pool);
-    }
     return {};
   }
 
@@ -204,10 +239,11 @@ class PushProvider::Impl : public toolkit::PushCalls<Impl> {
   Impl& operator=(const Impl&) = delete;
 
   ~Impl() {
-    for (auto& t : transfers_)
+    for (auto& t : transfers_)  // none without curl
       if (multi_ && t->easy) curl_multi_remove_handle(multi_, t->easy);
     transfers_.clear();
     pool_.reset();
+    token_pool_.reset();
     if (multi_) curl_multi_cleanup(multi_);
     if (epoll_ >= 0) close(epoll_);
     wipe(token_);
@@ -309,6 +345,10 @@ class PushProvider::Impl : public toolkit::PushCalls<Impl> {
           start_push(i);
         }
       }
+      if (token_pool_) {
+        token_pool_->pump();
+        if (collect_token_h2()) continue;  // a new token: the waiting pushes can go
+      }
       if (pool_) {
         // One write per connection for everything ready; answers may free room at once.
         pool_->pump();
@@ -324,25 +364,30 @@ class PushProvider::Impl : public toolkit::PushCalls<Impl> {
       if (!first && wait_ms == 0) return;  // the deadline passed, after one look at the sockets
       if (timer_) wait_ms = std::min(wait_ms, left_ms(*timer_));
       if (pool_ && pool_->pending() > 0) wait_ms = std::min(wait_ms, left_ms(pool_->next_deadline()));
+      if (token_pool_ && token_pool_->pending() > 0) wait_ms = std::min(wait_ms, left_ms(token_pool_->next_deadline()));
       wait_events(wait_ms);
     }
   }
 
-  /// Waits up to `wait_ms` for readiness and hands the events to curl or the nghttp2 pool.
+  /// Waits up to `wait_ms` for readiness and hands the events to curl or the nghttp2 pools.
   void wait_events(int wait_ms) {
     epoll_event events[64];
     const int n = epoll_wait(epoll_, events, 64, wait_ms);
     int running = 0;
     for (int i = 0; i < n; ++i) {
       const std::uint32_t e = events[i].events;
-      if (events[i].data.u64 & h2::epoll_tag) {
-        pool_->on_event(events[i].data.u64 & ~h2::epoll_tag, e);
+      const std::uint64_t data = events[i].data.u64;
+      if (data & h2::epoll_tag) {
+        h2::Pool* pool = h2::epoll_id_of(data) == token_pool_id ? token_pool_.get() : pool_.get();
+        if (pool) pool->on_event(data, e);
         continue;
       }
+      if (!multi_) continue;  // never: only curl's sockets are untagged
       const int mask = ((e & EPOLLIN) ? CURL_CSELECT_IN : 0) | ((e & EPOLLOUT) ? CURL_CSELECT_OUT : 0) |
                        ((e & (EPOLLERR | EPOLLHUP)) ? CURL_CSELECT_ERR : 0);
       curl_multi_socket_action(multi_, events[i].data.fd, mask, &running);
     }
+    if (!multi_) return;
     if (timer_ && Clock::now() >= *timer_) {
       timer_.reset();
       curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running);
@@ -380,6 +425,7 @@ class PushProvider::Impl : public toolkit::PushCalls<Impl> {
 
   /// Handles every finished transfer; false if there was none.
   bool collect() {
+    if (!multi_) return false;
     bool any = false;
     int left = 0;
     while (CURLMsg* msg = curl_multi_info_read(multi_, &left)) {
@@ -413,6 +459,32 @@ class PushProvider::Impl : public toolkit::PushCalls<Impl> {
         curl_easy_header(t.easy, "Retry-After", 0, CURLH_HEADER, -1, &h) == CURLHE_OK)
       r.retry_after = h->value;
     return r;
+  }
+
+  /// Handles the token pool's answer (one request at a time); false if there was none.
+  bool collect_token_h2() {
+    token_answers_.clear();
+    token_pool_->take(token_answers_);
+    for (h2::Done& d : token_answers_) {
+      Reply reply;
+      reply.transport = d.transport;
+      reply.status = d.status;
+      reply.body = d.body;
+      std::string error;
+      if (d.transport != Transport::ok) {
+        // Name the endpoint: its errors would otherwise read like messages:send's.
+        error = "token endpoint " + account_.token_uri + ": " + d.error;
+        if (d.error.find("ALPN") != std::string::npos)
+          error += " (fcm::HttpClient::curl can use an HTTP/1.1 token endpoint)";
+        reply.error = error;
+      }
+      token_answer(reply);
+      wipe(d.body);  // the access token
+    }
+    if (token_answers_.empty()) return false;
+    token_answers_.clear();
+    token_pool_->close_idle();  // the next renewal is far off: no connection kept for it
+    return true;
   }
 
   /// Handles the answers the nghttp2 pool has; false if there was none.
@@ -484,28 +556,35 @@ class PushProvider::Impl : public toolkit::PushCalls<Impl> {
   }
 
   void token_done(Transfer& t, CURLcode code) {
+    token_answer(reply_of(t, code));
+    wipe(t.request);  // the signed assertion
+    wipe(t.response);
+  }
+
+  /// The token endpoint's answer, whichever client carried it.
+  void token_answer(const Reply& reply) {
     refreshing_ = false;
-    const Reply reply = reply_of(t, code);
     if (reply.transport == Transport::ok && reply.status == 200) {
-      auto token = parse_token_response(t.response);
+      auto token = parse_token_response(reply.body);
       if (token) install(std::move(*token));
       else token_failure_ = token.error();
     } else {
       token_failure_ = token_error(reply);
     }
-    wipe(t.request);  // the signed assertion
-    wipe(t.response);
   }
 
   void install(AccessToken token) {
-    auto headers = std::make_unique<HeaderList>();
-    if (!headers->add("Authorization: Bearer " + token.value) || !headers->add("Content-Type: application/json") ||
-        !headers->add("Accept:")) {
-      token_failure_ = Error{Errc::unavailable, "fcm: out of memory", {}};
-      return;
+    if (multi_) {  // the curl client's header list for this token
+      auto headers = std::make_unique<HeaderList>();
+      if (!headers->add("Authorization: Bearer " + token.value) || !headers->add("Content-Type: application/json") ||
+          !headers->add("Accept:")) {
+        token_failure_ = Error{Errc::unavailable, "fcm: out of memory", {}};
+        wipe(token.value);
+        return;
+      }
+      if (headers_) retired_.push_back(std::move(headers_));
+      headers_ = std::move(headers);
     }
-    if (headers_) retired_.push_back(std::move(headers_));
-    headers_ = std::move(headers);
     wipe(token_);
     token_ = std::move(token.value);
     wipe(bearer_);
@@ -524,6 +603,17 @@ class PushProvider::Impl : public toolkit::PushCalls<Impl> {
     auto assertion = make_assertion(account_, signer_, now_unix);
     if (!assertion) {
       token_failure_ = assertion.error();
+      return;
+    }
+    if (token_pool_) {
+      h2::Request request;
+      request.body = token_request_body(*assertion);
+      wipe(*assertion);
+      request.content_type = "application/x-www-form-urlencoded";
+      request.secret = true;  // the pool wipes its copy of the assertion and of the answer
+      token_pool_->post(0, std::move(request), {});  // no authorization header
+      refreshing_ = true;
+      ++stats_.token_requests;
       return;
     }
     Transfer* t = acquire();
@@ -654,8 +744,10 @@ class PushProvider::Impl : public toolkit::PushCalls<Impl> {
   std::string token_;
   std::string bearer_;  ///< "Bearer <token>" for the nghttp2 client
   std::uint64_t generation_ = 0;
-  std::unique_ptr<h2::Pool> pool_;  ///< the nghttp2 client, when chosen
+  std::unique_ptr<h2::Pool> pool_;  ///< the nghttp2 client's messages:send, when chosen
   std::vector<h2::Done> done_;
+  std::unique_ptr<h2::Pool> token_pool_;  ///< the nghttp2 client's access tokens, when chosen
+  std::vector<h2::Done> token_answers_;
   Clock::time_point expires_at_{};
   Clock::time_point renew_at_{};
   bool refreshing_ = false;

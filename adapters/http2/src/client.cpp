@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <nghttp2/nghttp2.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -109,6 +110,8 @@ struct Stream {
   std::string body;
   std::string path;  ///< empty: the target's
   std::vector<Header> headers;
+  std::string content_type;  ///< empty: application/json
+  bool secret = false;       ///< body and response are overwritten before being released
   std::string length;  ///< content-length's value (nghttp2 reads it without a copy)
   std::shared_ptr<const std::string> authorization;
   Clock::time_point deadline;
@@ -119,12 +122,27 @@ struct Stream {
   std::string response;
   std::string retry_after;
 
+  Stream() = default;
+  Stream(const Stream&) = delete;
+  Stream& operator=(const Stream&) = delete;
+  ~Stream() {
+    if (secret) {
+      cleanse(body);
+      cleanse(response);
+    }
+  }
+
   void reset_for_retry() {
     sent = 0;
     id = -1;
     status = 0;
+    if (secret) cleanse(response);
     response.clear();
     retry_after.clear();
+  }
+
+  static void cleanse(std::string& s) noexcept {
+    if (!s.empty()) OPENSSL_cleanse(s.data(), s.size());
   }
 };
 
@@ -236,7 +254,7 @@ struct Pool_ {
     if (mask == c.watched) return;
     epoll_event ev{};
     ev.events = mask;
-    ev.data.u64 = epoll_tag | c.slot;
+    ev.data.u64 = epoll_tag | (std::uint64_t{cfg.epoll_id} << 32) | c.slot;
     epoll_ctl(epoll_fd, c.watched ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c.fd, &ev);
     c.watched = mask;
   }
@@ -342,6 +360,13 @@ struct Pool_ {
     handshake(c);
   }
 
+  /// A server that does not speak HTTP/2 over TLS (most likely HTTP/1.1 only): it either
+  /// ignores ALPN or refuses h2 with the no_application_protocol alert (RFC 7301). This
+  /// client cannot talk to it, which no retry changes: a TLS (configuration) error.
+  std::string no_h2() const {
+    return "the server " + cfg.target.authority + " refused HTTP/2 (ALPN h2): HTTP/1.1 only?";
+  }
+
   /// One handshake step; false if the connection was dropped.
   bool handshake(Conn& c) {
     ERR_clear_error();
@@ -351,7 +376,7 @@ struct Pool_ {
       unsigned int len = 0;
       SSL_get0_alpn_selected(c.ssl, &alpn, &len);
       if (len != 2 || std::memcmp(alpn, "h2", 2) != 0) {
-        drop(c, Transport::tls, "the server did not agree to HTTP/2 (ALPN h2)");
+        drop(c, Transport::tls, no_h2());
         return false;
       }
       start_session(c);
@@ -359,6 +384,12 @@ struct Pool_ {
     }
     const int e = SSL_get_error(c.ssl, rc);
     if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) return true;
+    if (const unsigned long first = ERR_peek_error();
+        ERR_GET_LIB(first) == ERR_LIB_SSL && ERR_GET_REASON(first) == SSL_R_TLSV1_ALERT_NO_APPLICATION_PROTOCOL) {
+      ERR_clear_error();
+      drop(c, Transport::tls, no_h2());
+      return false;
+    }
     if (const long v = SSL_get_verify_result(c.ssl); v != X509_V_OK) {
       drop(c, Transport::tls, std::string("certificate verify failed: ") + X509_verify_cert_error_string(v));
       return false;
@@ -519,7 +550,8 @@ struct Pool_ {
     }
   }
 
-  void on_event(std::uint64_t slot, std::uint32_t events) {
+  void on_event(std::uint64_t data, std::uint32_t events) {
+    const std::uint64_t slot = data & 0xffffffffu;
     if (slot >= conns.size() || !conns[slot]) return;  // dropped earlier in this round
     Conn& c = *conns[slot];
     if (c.state == Conn::State::connecting) {
@@ -570,9 +602,10 @@ struct Pool_ {
     nv_.push_back(header(":scheme", tls ? "https" : "http"));
     nv_.push_back(header(":authority", cfg.target.authority));
     nv_.push_back(header(":path", s->path.empty() ? std::string_view(cfg.target.path) : std::string_view(s->path)));
-    nv_.push_back(header("content-type", "application/json"));
+    nv_.push_back(header("content-type", s->content_type.empty() ? std::string_view("application/json")
+                                                                 : std::string_view(s->content_type)));
     nv_.push_back(header("content-length", length, NGHTTP2_NV_FLAG_NO_INDEX));
-    nv_.push_back(header("authorization", *s->authorization));
+    if (!s->authorization->empty()) nv_.push_back(header("authorization", *s->authorization));
     for (const Header& h : s->headers)
       nv_.push_back(
           header(h.name, h.value, h.indexed ? NGHTTP2_NV_FLAG_NONE : NGHTTP2_NV_FLAG_NO_INDEX, is_lower_case(h.name)));
@@ -670,6 +703,20 @@ struct Pool_ {
     }
   }
 
+  void close_idle() {
+    if (!queue.empty()) return;
+    for (auto& cp : conns) {
+      if (!cp || !cp->streams.empty()) continue;
+      Conn& c = *cp;
+      if (c.session && c.state == Conn::State::ready) {
+        // A polite GOAWAY where the socket takes it at once; the close follows regardless.
+        nghttp2_session_terminate_session(c.session, NGHTTP2_NO_ERROR);
+        if (!flush(c)) continue;  // dropped already
+      }
+      drop(c, Transport::broken, "idle");
+    }
+  }
+
   void pump() {
     const auto now = Clock::now();
     expire(now);
@@ -710,6 +757,15 @@ struct Pool_ {
       s->status = 0;  // ends as broken
       nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, id, NGHTTP2_CANCEL);
       return 0;
+    }
+    // A secret answer is not moved by growing (that would leave copies behind).
+    if (s->secret && s->response.empty()) s->response.reserve(std::max<std::size_t>(8 * 1024, len));
+    if (s->secret && s->response.size() + len > s->response.capacity()) {
+      std::string bigger;
+      bigger.reserve(2 * (s->response.size() + len));
+      bigger.append(s->response);
+      Stream::cleanse(s->response);
+      s->response.swap(bigger);
     }
     s->response.append(reinterpret_cast<const char*>(data), len);
     return 0;
@@ -770,6 +826,7 @@ Result<std::unique_ptr<Pool>> Pool::create(Config config, int epoll_fd) {
   impl->cfg = std::move(config);
   impl->epoll_fd = epoll_fd;
   impl->cfg.connections = std::max<std::size_t>(1, impl->cfg.connections);
+  if (impl->cfg.epoll_id >= (std::uint32_t{1} << 31)) return Error{Errc::configuration, "http2: epoll_id too large", {}};
   if (impl->cfg.target.tls) {
     SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
     if (!ctx) return Error{Errc::configuration, "http2: cannot create a TLS context", {}};
@@ -804,7 +861,7 @@ Pool::Pool(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Pool::~Pool() = default;
 
 void Pool::post(std::uint64_t tag, std::string body, std::string_view authorization) {
-  post(tag, Request{{}, std::move(body), {}}, authorization);
+  post(tag, Request{{}, std::move(body), {}, {}, false}, authorization);
 }
 
 void Pool::post(std::uint64_t tag, Request request, std::string_view authorization) {
@@ -816,6 +873,8 @@ void Pool::post(std::uint64_t tag, Request request, std::string_view authorizati
   s->body = std::move(request.body);
   s->path = std::move(request.path);
   s->headers = std::move(request.headers);
+  s->content_type = std::move(request.content_type);
+  s->secret = request.secret;
   s->authorization = p.authorization;
   s->deadline = Clock::now() + p.cfg.request_timeout;
   p.next_expiry = std::min(p.next_expiry, s->deadline);
@@ -823,8 +882,9 @@ void Pool::post(std::uint64_t tag, Request request, std::string_view authorizati
   ++p.in_flight;
 }
 
-void Pool::on_event(std::uint64_t slot, std::uint32_t events) { impl_->on_event(slot, events); }
+void Pool::on_event(std::uint64_t data, std::uint32_t events) { impl_->on_event(data, events); }
 void Pool::pump() { impl_->pump(); }
+void Pool::close_idle() { impl_->close_idle(); }
 
 void Pool::take(std::vector<Done>& out) {
   for (Done& d : impl_->done) out.push_back(std::move(d));

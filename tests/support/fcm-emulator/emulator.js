@@ -126,6 +126,7 @@ function newCounts() {
     requests: 0,
     by_status: {},
     token_requests: 0,
+    token_requests_with_authorization: 0, // the grant needs none: a client should send none
     tokens_issued: 0,
     tokens_rejected: 0,
     sessions_opened: 0,
@@ -230,6 +231,7 @@ function checkAssertion(jwt, audience) {
 
 function handleToken(stream, headers, body) {
   ++state.counts.token_requests;
+  if (headers.authorization !== undefined) ++state.counts.token_requests_with_authorization;
   if (state.tokenFailures > 0) {
     --state.tokenFailures;
     return send(stream, 503, { error: 'temporarily_unavailable', error_description: 'emulator: token_failures' });

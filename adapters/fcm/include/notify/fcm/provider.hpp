@@ -22,11 +22,13 @@ namespace notify::fcm {
 /// The real FCM API.
 inline constexpr std::string_view default_endpoint = "https://fcm.googleapis.com";
 
-/// The HTTP/2 client that carries messages:send (access tokens always come through libcurl).
+/// The HTTP/2 client that carries messages:send and the access-token requests.
 enum class HttpClient : std::uint8_t {
-  nghttp2,  ///< nghttp2 sessions over OpenSSL or plain sockets: few system calls per push
-  curl,     ///< libcurl multi; on libcurl before 8.0 h2c connections are not reused and
-            ///< streams answered without content-length end with RST_STREAM
+  /// nghttp2 sessions over OpenSSL or plain sockets: few system calls per push. libcurl is
+  /// never called. The token endpoint must speak HTTP/2 (Google's does).
+  nghttp2,
+  curl,  ///< libcurl multi; on libcurl before 8.0 h2c connections are not reused and
+         ///< streams answered without content-length end with RST_STREAM
 };
 
 struct Options {
@@ -103,7 +105,8 @@ struct Stats {
 /// stats() from another thread waits for a running poll() (up to its `wait`) or send().
 class PushProvider {
  public:
-  /// Loads the key and prepares the connection pool; no network traffic yet.
+  /// Loads the key and prepares the connection pools; no network traffic yet. With the
+  /// nghttp2 client a token_uri that is no http(s) URL fails here (path "token_uri").
   static Result<PushProvider> create(ServiceAccount account, Options options = {});
 
   PushProvider(PushProvider&&) noexcept;

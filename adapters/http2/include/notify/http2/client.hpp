@@ -29,8 +29,15 @@ namespace notify::http2 {
 
 using Clock = std::chrono::steady_clock;
 
-/// epoll data of the pool's sockets carry this bit (the rest is the connection's slot).
+/// epoll data of the pool's sockets carry this bit, the pool's Config::epoll_id in bits
+/// 32-62 and the connection's slot in bits 0-31.
 inline constexpr std::uint64_t epoll_tag = std::uint64_t{1} << 63;
+
+/// The Config::epoll_id of the pool whose socket an epoll event with `data` (epoll_tag
+/// set) is about: tells apart several pools on one epoll fd.
+constexpr std::uint32_t epoll_id_of(std::uint64_t data) noexcept {
+  return static_cast<std::uint32_t>((data & ~epoll_tag) >> 32);
+}
 
 struct Target {
   bool tls = true;
@@ -50,6 +57,9 @@ struct Config {
   std::size_t streams_per_connection = 50;
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds request_timeout{15000};
+  /// Put in the epoll data of this pool's sockets (at most 2^31 - 1): a caller with two
+  /// pools on one epoll fd gives them different ids and routes events by epoll_id_of().
+  std::uint32_t epoll_id = 0;
 };
 
 /// A finished request.
@@ -77,11 +87,16 @@ struct Request {
   std::string path;  ///< empty: the target's path
   std::string body;
   std::vector<Header> headers;
+  std::string content_type;  ///< empty: application/json
+  /// The body and the answer are secrets (an OAuth assertion, an access token): the
+  /// pool's copies are overwritten before their memory is released.
+  bool secret = false;
 };
 
 class Pool {
  public:
-  /// `epoll_fd` is the caller's; the pool adds its sockets with data.u64 = epoll_tag | slot.
+  /// `epoll_fd` is the caller's; the pool adds its sockets with data.u64 = epoll_tag |
+  /// config.epoll_id << 32 | slot.
   static Result<std::unique_ptr<Pool>> create(Config config, int epoll_fd);
   ~Pool();
   Pool(const Pool&) = delete;
@@ -91,11 +106,17 @@ class Pool {
   void post(std::uint64_t tag, std::string body, std::string_view authorization);
 
   /// Queues a POST to `request.path` (the target's path when empty) with its extra headers.
-  /// The authorization value is stored once for all the requests that share it.
+  /// The authorization value is stored once for all the requests that share it; an empty
+  /// one sends no authorization header.
   void post(std::uint64_t tag, Request request, std::string_view authorization);
 
-  /// A readiness event for data.u64 & ~epoll_tag.
-  void on_event(std::uint64_t slot, std::uint32_t events);
+  /// A readiness event for one of this pool's sockets: data.u64 (epoll_tag and the
+  /// epoll_id bits may be left in or masked off).
+  void on_event(std::uint64_t data, std::uint32_t events);
+
+  /// Closes the connections that carry no request, when none is queued (a pool used once
+  /// an hour need not keep one open; the next post() opens a fresh one).
+  void close_idle();
 
   /// Opens connections as needed, starts queued requests, writes what is ready, expires
   /// what took too long. Call once per loop iteration, after the events.

@@ -71,17 +71,19 @@ class Provider::Impl {
   Impl& operator=(const Impl&) = delete;
 
   ~Impl() {
-    if (curl_) curl_easy_cleanup(curl_);
-    curl_slist_free_all(rcpt_);
+    if (curl_) lib_->easy_cleanup(curl_);
+    if (rcpt_) lib_->slist_free_all(rcpt_);
     toolkit::wipe(upload_);
   }
 
   Result<void> init(const std::string& password) {
-    if (toolkit::curl_global_init_once() != CURLE_OK) return configuration("curl_global_init failed");
-    curl_ = curl_easy_init();
+    const Result<toolkit::Curl>& lib = toolkit::libcurl();
+    if (!lib) return lib.error();  // Errc::configuration: libcurl missing or too old
+    lib_ = &*lib;
+    curl_ = lib_->easy_init();
     if (!curl_) return configuration("curl_easy_init failed");
     const bool implicit_tls = starts_with_nocase(options_.url, "SMTPS://");
-    auto set = [&](CURLoption option, auto value) { return curl_easy_setopt(curl_, option, value) == CURLE_OK; };
+    auto set = [&](CURLoption option, auto value) { return lib_->easy_setopt(curl_, option, value) == CURLE_OK; };
     bool ok = set(CURLOPT_URL, options_.url.c_str()) && set(CURLOPT_NOSIGNAL, 1L) &&
               set(CURLOPT_ERRORBUFFER, error_) &&
               set(CURLOPT_USE_SSL, static_cast<long>(options_.allow_plaintext && !implicit_tls ? CURLUSESSL_TRY
@@ -102,12 +104,12 @@ class Provider::Impl {
   }
 
   Result<void> connect() {
-    curl_easy_setopt(curl_, CURLOPT_UPLOAD, 0L);
-    curl_easy_setopt(curl_, CURLOPT_MAIL_RCPT, static_cast<curl_slist*>(nullptr));
-    curl_easy_setopt(curl_, CURLOPT_CUSTOMREQUEST, "NOOP");
+    lib_->easy_setopt(curl_, CURLOPT_UPLOAD, 0L);
+    lib_->easy_setopt(curl_, CURLOPT_MAIL_RCPT, static_cast<curl_slist*>(nullptr));
+    lib_->easy_setopt(curl_, CURLOPT_CUSTOMREQUEST, "NOOP");
     const Outcome o = perform({});
-    curl_easy_setopt(curl_, CURLOPT_CUSTOMREQUEST, static_cast<const char*>(nullptr));
-    curl_easy_setopt(curl_, CURLOPT_UPLOAD, 1L);
+    lib_->easy_setopt(curl_, CURLOPT_CUSTOMREQUEST, static_cast<const char*>(nullptr));
+    lib_->easy_setopt(curl_, CURLOPT_UPLOAD, 1L);
     if (o.rc == CURLE_OK) return {};
     const PushResult r = o.result;
     Errc code = Errc::protocol_error;
@@ -180,11 +182,11 @@ class Provider::Impl {
     if (!mail) return failed(mail.error().message);
 
     upload_ = std::move(mail->data);
-    curl_slist_free_all(rcpt_);
-    rcpt_ = curl_slist_append(nullptr, ("<" + std::string(push.token) + ">").c_str());
+    if (rcpt_) lib_->slist_free_all(rcpt_);
+    rcpt_ = lib_->slist_append(nullptr, ("<" + std::string(push.token) + ">").c_str());
     if (!rcpt_) throw std::bad_alloc();
-    curl_easy_setopt(curl_, CURLOPT_MAIL_RCPT, rcpt_);
-    curl_easy_setopt(curl_, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(upload_.size()));
+    lib_->easy_setopt(curl_, CURLOPT_MAIL_RCPT, rcpt_);
+    lib_->easy_setopt(curl_, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(upload_.size()));
     Outcome o = perform(push.token, mail->message_id);
     // A kept connection the server has closed meanwhile fails before anything is handed
     // over: tried once more on a new connection, without counting it as an outage.
@@ -205,10 +207,10 @@ class Provider::Impl {
     error_[0] = '\0';
     upload_pos_ = 0;
     Outcome o;
-    o.rc = curl_easy_perform(curl_);
+    o.rc = lib_->easy_perform(curl_);
     long code = 0;
-    curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &code);
-    curl_easy_getinfo(curl_, CURLINFO_NUM_CONNECTS, &o.connects);
+    lib_->easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &code);
+    lib_->easy_getinfo(curl_, CURLINFO_NUM_CONNECTS, &o.connects);
     if (!recipient.empty()) ++stats_.transfers;
     stats_.connections += static_cast<std::uint64_t>(std::max(0L, o.connects));
     o.stage = stage_;
@@ -216,7 +218,7 @@ class Provider::Impl {
     reply.curl_code = static_cast<int>(o.rc);
     reply.smtp_code = code;
     reply.stage = stage_;
-    reply.error = error_[0] ? std::string_view(error_) : std::string_view(curl_easy_strerror(o.rc));
+    reply.error = error_[0] ? std::string_view(error_) : std::string_view(lib_->easy_strerror(o.rc));
     reply.server_text = reply_;
     reply.recipient = recipient;
     reply.message_id = message_id;
@@ -259,6 +261,7 @@ class Provider::Impl {
   }
 
   Options options_;
+  const toolkit::Curl* lib_ = nullptr;  ///< set by init(), before curl_
   CURL* curl_ = nullptr;
   curl_slist* rcpt_ = nullptr;
   char error_[CURL_ERROR_SIZE] = {};

@@ -83,7 +83,7 @@ class Provider::Impl {
   }
   ~Impl() {
     toolkit::wipe(secret_);
-    if (curl_) curl_easy_cleanup(curl_);
+    if (curl_) lib_->easy_cleanup(curl_);
   }
   Impl(const Impl&) = delete;
   Impl& operator=(const Impl&) = delete;
@@ -238,12 +238,22 @@ class Provider::Impl {
   /// unsigned HEAD (connect(): it only opens the connection).
   Exchange exchange(const std::string& path, const std::string* body) {
     Exchange ex;
-    if (toolkit::curl_global_init_once() != CURLE_OK || (!curl_ && !(curl_ = curl_easy_init()))) {
+    if (!lib_) {
+      const Result<toolkit::Curl>& lib = toolkit::libcurl();
+      if (!lib) {  // libcurl missing or too old: retrying will not help
+        ex.transport_ok = false;
+        ex.configuration = true;
+        ex.error = lib.error().message;
+        return ex;
+      }
+      lib_ = &*lib;
+    }
+    if (!curl_ && !(curl_ = lib_->easy_init())) {
       ex.transport_ok = false;
       ex.error = "libcurl could not be initialised";
       return ex;
     }
-    curl_easy_reset(curl_);  // keeps the connection cache
+    lib_->easy_reset(curl_);  // keeps the connection cache
     curl_slist* headers = nullptr;
     if (body) {
       ++stats_.calls;
@@ -253,44 +263,45 @@ class Provider::Impl {
                                    std::string("Accept: application/json"), std::string("Expect:"),
                                    "x-ncp-apigw-timestamp: " + timestamp, "x-ncp-iam-access-key: " + opt_.access_key,
                                    "x-ncp-apigw-signature-v2: " + signature})
-        headers = curl_slist_append(headers, h.c_str());
+        headers = lib_->slist_append(headers, h.c_str());
       toolkit::wipe(signature);
-      curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, headers);
-      curl_easy_setopt(curl_, CURLOPT_POSTFIELDS, body->data());
-      curl_easy_setopt(curl_, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body->size()));
+      lib_->easy_setopt(curl_, CURLOPT_HTTPHEADER, headers);
+      lib_->easy_setopt(curl_, CURLOPT_POSTFIELDS, body->data());
+      lib_->easy_setopt(curl_, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body->size()));
     } else {
-      curl_easy_setopt(curl_, CURLOPT_NOBODY, 1L);
+      lib_->easy_setopt(curl_, CURLOPT_NOBODY, 1L);
     }
     const std::string url = opt_.base_url + path;
     char detail[CURL_ERROR_SIZE] = {};
-    curl_easy_setopt(curl_, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(curl_, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(curl_, CURLOPT_WRITEFUNCTION, &Impl::on_body);
-    curl_easy_setopt(curl_, CURLOPT_WRITEDATA, &ex);
-    curl_easy_setopt(curl_, CURLOPT_HEADERFUNCTION, &Impl::on_header);
-    curl_easy_setopt(curl_, CURLOPT_HEADERDATA, &ex);
-    curl_easy_setopt(curl_, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl_, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(opt_.connect_timeout.count()));
-    curl_easy_setopt(curl_, CURLOPT_TIMEOUT_MS, static_cast<long>(opt_.request_timeout.count()));
-    curl_easy_setopt(curl_, CURLOPT_ERRORBUFFER, detail);
-    if (!opt_.ca_file.empty()) curl_easy_setopt(curl_, CURLOPT_CAINFO, opt_.ca_file.c_str());
-    const CURLcode rc = curl_easy_perform(curl_);
-    curl_slist_free_all(headers);
-    curl_easy_setopt(curl_, CURLOPT_ERRORBUFFER, nullptr);
+    lib_->easy_setopt(curl_, CURLOPT_URL, url.c_str());
+    lib_->easy_setopt(curl_, CURLOPT_PROTOCOLS_STR, "http,https");
+    lib_->easy_setopt(curl_, CURLOPT_WRITEFUNCTION, &Impl::on_body);
+    lib_->easy_setopt(curl_, CURLOPT_WRITEDATA, &ex);
+    lib_->easy_setopt(curl_, CURLOPT_HEADERFUNCTION, &Impl::on_header);
+    lib_->easy_setopt(curl_, CURLOPT_HEADERDATA, &ex);
+    lib_->easy_setopt(curl_, CURLOPT_NOSIGNAL, 1L);
+    lib_->easy_setopt(curl_, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(opt_.connect_timeout.count()));
+    lib_->easy_setopt(curl_, CURLOPT_TIMEOUT_MS, static_cast<long>(opt_.request_timeout.count()));
+    lib_->easy_setopt(curl_, CURLOPT_ERRORBUFFER, detail);
+    if (!opt_.ca_file.empty()) lib_->easy_setopt(curl_, CURLOPT_CAINFO, opt_.ca_file.c_str());
+    const CURLcode rc = lib_->easy_perform(curl_);
+    lib_->slist_free_all(headers);
+    lib_->easy_setopt(curl_, CURLOPT_ERRORBUFFER, nullptr);
     if (rc != CURLE_OK) {
       ex.transport_ok = false;
       ex.configuration = is_configuration(rc);
-      ex.error = detail[0] ? std::string(detail) : std::string(curl_easy_strerror(rc));
+      ex.error = detail[0] ? std::string(detail) : std::string(lib_->easy_strerror(rc));
       return ex;
     }
     long status = 0;
-    curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &status);
+    lib_->easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &status);
     ex.status = static_cast<int>(status);
     return ex;
   }
 
   Options opt_;
   std::string secret_;
+  const toolkit::Curl* lib_ = nullptr;  ///< libcurl, loaded by the first exchange
   CURL* curl_ = nullptr;
   Stats stats_;
   std::optional<PushResult> stop_;  ///< after a fatal or outage answer: what the rest of this send() gets

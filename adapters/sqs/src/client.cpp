@@ -71,7 +71,7 @@ bool listed(const std::array<std::string_view, N>& codes, std::string_view code)
   return std::find(codes.begin(), codes.end(), code) != codes.end();
 }
 
-Error transport_error(std::string_view operation, CURLcode rc, const char* detail) {
+Error transport_error(const toolkit::Curl& lib, std::string_view operation, CURLcode rc, const char* detail) {
   Errc code = Errc::io_error;
   switch (rc) {
     case CURLE_OPERATION_TIMEDOUT: code = Errc::timeout; break;
@@ -85,7 +85,7 @@ Error transport_error(std::string_view operation, CURLcode rc, const char* detai
     case CURLE_URL_MALFORMAT: code = Errc::configuration; break;
     default: break;
   }
-  std::string message = "SQS " + std::string(operation) + ": " + curl_easy_strerror(rc);
+  std::string message = "SQS " + std::string(operation) + ": " + lib.easy_strerror(rc);
   if (detail && *detail) message += std::string(" (") + detail + ")";
   return {code, std::move(message), {}};
 }
@@ -241,6 +241,7 @@ struct Client::Impl {
   CredentialProvider credentials;
   ClientOptions options;
   ClientStats stats;
+  const toolkit::Curl* lib = nullptr;  ///< libcurl, loaded by the first post()
   CURL* curl = nullptr;
   std::string response;
   std::string query_error;
@@ -252,10 +253,9 @@ struct Client::Impl {
     std::size_t start = endpoint.find("://");
     host = start == std::string::npos ? endpoint : endpoint.substr(start + 3);
     host = host.substr(0, host.find('/'));
-    toolkit::curl_global_init_once();
   }
   ~Impl() {
-    if (curl) curl_easy_cleanup(curl);
+    if (curl) lib->easy_cleanup(curl);
   }
 
   static std::size_t on_body(char* data, std::size_t size, std::size_t count, void* self) {
@@ -282,43 +282,48 @@ struct Client::Impl {
     SigningInput input{"POST", "/", "", {{"Host", host}, {"Content-Type", "application/x-amz-json-1.0"}, {"X-Amz-Target", target}}, body};
     Signature sig = sign(input, *creds, Scope{region, "sqs"}, std::chrono::system_clock::now());
 
+    if (!lib) {
+      const Result<toolkit::Curl>& loaded = toolkit::libcurl();
+      if (!loaded) return Error{loaded.error().code, "SQS: " + loaded.error().message, {}};  // configuration
+      lib = &*loaded;
+    }
     if (!curl) {
-      curl = curl_easy_init();
+      curl = lib->easy_init();
       if (!curl) return Error{Errc::unavailable, "SQS: curl_easy_init failed", {}};
     } else {
-      curl_easy_reset(curl);  // keeps the connection cache
+      lib->easy_reset(curl);  // keeps the connection cache
     }
     curl_slist* headers = nullptr;
-    for (const HttpHeader& h : input.headers) headers = curl_slist_append(headers, (h.name + ": " + h.value).c_str());
-    for (const HttpHeader& h : sig.headers_to_add) headers = curl_slist_append(headers, (h.name + ": " + h.value).c_str());
-    headers = curl_slist_append(headers, "Expect:");  // no 100-continue round trip
-    headers = curl_slist_append(headers, "Accept:");
+    for (const HttpHeader& h : input.headers) headers = lib->slist_append(headers, (h.name + ": " + h.value).c_str());
+    for (const HttpHeader& h : sig.headers_to_add) headers = lib->slist_append(headers, (h.name + ": " + h.value).c_str());
+    headers = lib->slist_append(headers, "Expect:");  // no 100-continue round trip
+    headers = lib->slist_append(headers, "Accept:");
     std::string url = endpoint + "/";
     response.clear();
     query_error.clear();
     char detail[CURL_ERROR_SIZE] = {};
-    curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(curl, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &Impl::on_body);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, this);
-    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &Impl::on_header);
-    curl_easy_setopt(curl, CURLOPT_HEADERDATA, this);
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options.connect_timeout.count()));
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>((options.request_timeout + wait).count()));
-    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, detail);
-    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-    if (!options.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options.ca_file.c_str());
+    lib->easy_setopt(curl, CURLOPT_URL, url.c_str());
+    lib->easy_setopt(curl, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
+    lib->easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    lib->easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
+    lib->easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+    lib->easy_setopt(curl, CURLOPT_WRITEFUNCTION, &Impl::on_body);
+    lib->easy_setopt(curl, CURLOPT_WRITEDATA, this);
+    lib->easy_setopt(curl, CURLOPT_HEADERFUNCTION, &Impl::on_header);
+    lib->easy_setopt(curl, CURLOPT_HEADERDATA, this);
+    lib->easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    lib->easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options.connect_timeout.count()));
+    lib->easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>((options.request_timeout + wait).count()));
+    lib->easy_setopt(curl, CURLOPT_ERRORBUFFER, detail);
+    lib->easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (!options.ca_file.empty()) lib->easy_setopt(curl, CURLOPT_CAINFO, options.ca_file.c_str());
     ++stats.requests;
-    CURLcode rc = curl_easy_perform(curl);
-    curl_slist_free_all(headers);
-    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);
-    if (rc != CURLE_OK) return transport_error(operation, rc, detail);
+    CURLcode rc = lib->easy_perform(curl);
+    lib->slist_free_all(headers);
+    lib->easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);
+    if (rc != CURLE_OK) return transport_error(*lib, operation, rc, detail);
     long status = 0;
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    lib->easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
     return status;
   }
 

@@ -220,39 +220,44 @@ Result<Credentials> CredentialProvider::State::fetch() {
     return config_error("container credentials: the authorization token contains a line break");
   }
 
-  toolkit::curl_global_init_once();
-  CURL* easy = curl_easy_init();
+  const Result<toolkit::Curl>& loaded = toolkit::libcurl();
+  if (!loaded) {
+    wipe(token);
+    return Error{loaded.error().code, "container credentials: " + loaded.error().message, {}};  // configuration
+  }
+  const toolkit::Curl& lib = *loaded;
+  CURL* easy = lib.easy_init();
   if (!easy) {
     wipe(token);
     return Error{Errc::io_error, "container credentials: cannot create a curl handle", {}};
   }
-  curl_slist* headers = curl_slist_append(nullptr, "Accept: application/json");
+  curl_slist* headers = lib.slist_append(nullptr, "Accept: application/json");
   std::string auth_line;
   if (!token.empty()) {
     auth_line = "Authorization: " + token;
-    headers = curl_slist_append(headers, auth_line.c_str());
+    headers = lib.slist_append(headers, auth_line.c_str());
   }
   std::string body;
-  curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(easy, CURLOPT_NOPROXY, "*");  // link-local and loopback endpoints
-  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options.connect_timeout.count()));
-  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(options.timeout.count()));
-  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, collect);
-  curl_easy_setopt(easy, CURLOPT_WRITEDATA, &body);
-  const CURLcode rc = curl_easy_perform(easy);
+  lib.easy_setopt(easy, CURLOPT_URL, url.c_str());
+  lib.easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
+  lib.easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+  lib.easy_setopt(easy, CURLOPT_NOPROXY, "*");  // link-local and loopback endpoints
+  lib.easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options.connect_timeout.count()));
+  lib.easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(options.timeout.count()));
+  lib.easy_setopt(easy, CURLOPT_WRITEFUNCTION, collect);
+  lib.easy_setopt(easy, CURLOPT_WRITEDATA, &body);
+  const CURLcode rc = lib.easy_perform(easy);
   long status = 0;
-  curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-  curl_easy_cleanup(easy);
-  curl_slist_free_all(headers);  // the list's copy of the token is freed unwiped: libcurl owns it
+  lib.easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+  lib.easy_cleanup(easy);
+  lib.slist_free_all(headers);  // the list's copy of the token is freed unwiped: libcurl owns it
   wipe(auth_line);
   wipe(token);
 
   const std::string where = "container credentials (" + printable(url) + "): ";
   if (rc != CURLE_OK) {
     wipe(body);
-    return Error{errc_of(rc), where + curl_easy_strerror(rc), {}};
+    return Error{errc_of(rc), where + lib.easy_strerror(rc), {}};
   }
   if (status != 200) {
     wipe(body);  // an error body is never echoed: it might quote what was sent

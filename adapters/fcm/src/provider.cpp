@@ -88,24 +88,24 @@ bool is_cleartext(std::string_view url) { return url.substr(0, 7) == "http://"; 
 //    requests on a connection. curl re-sends the refused streams itself, this file re-sends
 //    once what broke (see PushProvider), and the rest comes back as retry.
 
+/// libcurl's functions (notify/toolkit/curl.hpp loads it when first asked): only called
+/// once init_curl() has loaded it, so with the nghttp2 client libcurl is never mapped.
+const toolkit::Curl& curl() { return *toolkit::libcurl(); }
+
 /// libcurl before 8.0 cannot reuse a cleartext HTTP/2 connection (see above).
 bool cleartext_reuse_broken() {
-  return curl_version_info(CURLVERSION_NOW)->version_num < 0x080000;
+  return curl().version_info(CURLVERSION_NOW)->version_num < 0x080000;
 }
 
 /// Points a handle at `url`, speaking HTTP/2 over TLS or in cleartext with prior knowledge.
 void aim(CURL* easy, const std::string& url) {
   const bool cleartext = is_cleartext(url);
   const long one_shot = cleartext && cleartext_reuse_broken() ? 1L : 0L;
-  curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(easy, CURLOPT_HTTP_VERSION,
-                   cleartext ? long{CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE} : long{CURL_HTTP_VERSION_2TLS});
-  curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, one_shot);
-  curl_easy_setopt(easy, CURLOPT_FORBID_REUSE, one_shot);
-}
-
-void global_init() {
-  toolkit::curl_global_init_once();
+  curl().easy_setopt(easy, CURLOPT_URL, url.c_str());
+  curl().easy_setopt(easy, CURLOPT_HTTP_VERSION,
+                     cleartext ? long{CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE} : long{CURL_HTTP_VERSION_2TLS});
+  curl().easy_setopt(easy, CURLOPT_FRESH_CONNECT, one_shot);
+  curl().easy_setopt(easy, CURLOPT_FORBID_REUSE, one_shot);
 }
 
 /// A header list owned by one access token (or the token request); curl client only.
@@ -115,10 +115,10 @@ struct HeaderList {
   HeaderList(const HeaderList&) = delete;
   HeaderList& operator=(const HeaderList&) = delete;
   ~HeaderList() {
-    if (list) curl_slist_free_all(list);  // never called when curl is not used
+    if (list) curl().slist_free_all(list);  // never called when curl is not used
   }
   bool add(const std::string& line) {
-    curl_slist* next = curl_slist_append(list, line.c_str());
+    curl_slist* next = curl().slist_append(list, line.c_str());
     if (next) list = next;
     return next != nullptr;
   }
@@ -140,7 +140,7 @@ struct Transfer {
   Transfer(const Transfer&) = delete;
   Transfer& operator=(const Transfer&) = delete;
   ~Transfer() {
-    if (easy) curl_easy_cleanup(easy);
+    if (easy) curl().easy_cleanup(easy);
   }
 };
 
@@ -215,21 +215,22 @@ class PushProvider::Impl : public toolkit::PushCalls<Impl> {
 
   /// HttpClient::curl: libcurl multi for messages:send and the access tokens.
   Result<void> init_curl() {
-    global_init();
-    multi_ = curl_multi_init();
+    if (const Result<toolkit::Curl>& lib = toolkit::libcurl(); !lib) return lib.error();
+    multi_ = curl().multi_init();
     if (!multi_) return Error{Errc::configuration, "fcm: cannot create a curl multi handle", {}};
     // The socket interface: curl tells which sockets to watch and when to time out, so
     // each wake-up only touches the transfers whose connection has something to say.
-    curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, on_socket);
-    curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
-    curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, on_timer);
-    curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
-    curl_multi_setopt(multi_, CURLMOPT_PIPELINING, long{CURLPIPE_MULTIPLEX});
+    curl().multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl().multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
+    curl().multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, on_timer);
+    curl().multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
+    curl().multi_setopt(multi_, CURLMOPT_PIPELINING, long{CURLPIPE_MULTIPLEX});
     // Where each cleartext request needs its own connection, the cap is on connections.
     const bool one_shot = is_cleartext(send_url_) && cleartext_reuse_broken();
-    curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(one_shot ? capacity_ : opt_.connections));
-    curl_multi_setopt(multi_, CURLMOPT_MAX_CONCURRENT_STREAMS, static_cast<long>(opt_.streams_per_connection));
-    curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, static_cast<long>(opt_.connections + 2));
+    curl().multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS,
+                        static_cast<long>(one_shot ? capacity_ : opt_.connections));
+    curl().multi_setopt(multi_, CURLMOPT_MAX_CONCURRENT_STREAMS, static_cast<long>(opt_.streams_per_connection));
+    curl().multi_setopt(multi_, CURLMOPT_MAXCONNECTS, static_cast<long>(opt_.connections + 2));
     if (!token_headers_.add("Content-Type: application/x-www-form-urlencoded"))
       return Error{Errc::configuration, "fcm: out of memory", {}};
     return {};
@@ -240,11 +241,11 @@ class PushProvider::Impl : public toolkit::PushCalls<Impl> {
 
   ~Impl() {
     for (auto& t : transfers_)  // none without curl
-      if (multi_ && t->easy) curl_multi_remove_handle(multi_, t->easy);
+      if (multi_ && t->easy) curl().multi_remove_handle(multi_, t->easy);
     transfers_.clear();
     pool_.reset();
     token_pool_.reset();
-    if (multi_) curl_multi_cleanup(multi_);
+    if (multi_) curl().multi_cleanup(multi_);
     if (epoll_ >= 0) close(epoll_);
     wipe(token_);
     wipe(bearer_);
@@ -385,12 +386,12 @@ class PushProvider::Impl : public toolkit::PushCalls<Impl> {
       if (!multi_) continue;  // never: only curl's sockets are untagged
       const int mask = ((e & EPOLLIN) ? CURL_CSELECT_IN : 0) | ((e & EPOLLOUT) ? CURL_CSELECT_OUT : 0) |
                        ((e & (EPOLLERR | EPOLLHUP)) ? CURL_CSELECT_ERR : 0);
-      curl_multi_socket_action(multi_, events[i].data.fd, mask, &running);
+      curl().multi_socket_action(multi_, events[i].data.fd, mask, &running);
     }
     if (!multi_) return;
     if (timer_ && Clock::now() >= *timer_) {
       timer_.reset();
-      curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running);
+      curl().multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running);
     }
     collect();
   }
@@ -412,7 +413,7 @@ class PushProvider::Impl : public toolkit::PushCalls<Impl> {
     ev.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0u) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u);
     if (epoll_ctl(impl->epoll_, previous ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, s, &ev) != 0 && errno == EEXIST)
       epoll_ctl(impl->epoll_, EPOLL_CTL_MOD, s, &ev);
-    curl_multi_assign(impl->multi_, s, reinterpret_cast<void*>(wanted));
+    curl().multi_assign(impl->multi_, s, reinterpret_cast<void*>(wanted));
     return 0;
   }
 
@@ -428,14 +429,14 @@ class PushProvider::Impl : public toolkit::PushCalls<Impl> {
     if (!multi_) return false;
     bool any = false;
     int left = 0;
-    while (CURLMsg* msg = curl_multi_info_read(multi_, &left)) {
+    while (CURLMsg* msg = curl().multi_info_read(multi_, &left)) {
       if (msg->msg != CURLMSG_DONE) continue;
       any = true;
       CURL* easy = msg->easy_handle;
       const CURLcode code = msg->data.result;
       Transfer* t = nullptr;
-      curl_easy_getinfo(easy, CURLINFO_PRIVATE, reinterpret_cast<char**>(&t));
-      curl_multi_remove_handle(multi_, easy);
+      curl().easy_getinfo(easy, CURLINFO_PRIVATE, reinterpret_cast<char**>(&t));
+      curl().multi_remove_handle(multi_, easy);
       if (t->is_token) token_done(*t, code);
       else push_done(*t, code);
       idle_.push_back(t);
@@ -448,15 +449,15 @@ class PushProvider::Impl : public toolkit::PushCalls<Impl> {
     r.transport = transport_of(code);
     r.body = t.response;
     if (r.transport != Transport::ok) {
-      r.error = t.error[0] ? std::string_view(t.error) : std::string_view(curl_easy_strerror(code));
+      r.error = t.error[0] ? std::string_view(t.error) : std::string_view(curl().easy_strerror(code));
       return r;
     }
     long status = 0;
-    curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &status);
+    curl().easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &status);
     r.status = static_cast<int>(status);
     curl_header* h = nullptr;
     if ((status < 200 || status >= 300) &&
-        curl_easy_header(t.easy, "Retry-After", 0, CURLH_HEADER, -1, &h) == CURLHE_OK)
+        curl().easy_header(t.easy, "Retry-After", 0, CURLH_HEADER, -1, &h) == CURLHE_OK)
       r.retry_after = h->value;
     return r;
   }
@@ -547,7 +548,7 @@ class PushProvider::Impl : public toolkit::PushCalls<Impl> {
       slots_[t.index].resent = true;
       ++stats_.connection_retries;
       curl_socket_t s = CURL_SOCKET_BAD;
-      if (code != CURLE_HTTP2_STREAM) curl_easy_getinfo(t.easy, CURLINFO_ACTIVESOCKET, &s);
+      if (code != CURLE_HTTP2_STREAM) curl().easy_getinfo(t.easy, CURLINFO_ACTIVESOCKET, &s);
       if (s == CURL_SOCKET_BAD) todo_.push_back(t.index);
       else parked_[s].push_back(t.index);
       return;
@@ -626,7 +627,7 @@ class PushProvider::Impl : public toolkit::PushCalls<Impl> {
     wipe(*assertion);
     if (t->configured != Transfer::Kind::token) {
       aim(t->easy, account_.token_uri);
-      curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, token_headers_.list);
+      curl().easy_setopt(t->easy, CURLOPT_HTTPHEADER, token_headers_.list);
       t->configured = Transfer::Kind::token;
     }
     begin(*t);
@@ -657,7 +658,7 @@ class PushProvider::Impl : public toolkit::PushCalls<Impl> {
       aim(t->easy, send_url_);
       t->configured = Transfer::Kind::push;
     }
-    curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, headers_->list);
+    curl().easy_setopt(t->easy, CURLOPT_HTTPHEADER, headers_->list);
     begin(*t);
     ++on_wire_;
     ++stats_.requests;
@@ -666,9 +667,9 @@ class PushProvider::Impl : public toolkit::PushCalls<Impl> {
   void begin(Transfer& t) {
     t.response.clear();
     t.error[0] = '\0';
-    curl_easy_setopt(t.easy, CURLOPT_POSTFIELDSIZE, static_cast<long>(t.request.size()));
-    curl_easy_setopt(t.easy, CURLOPT_POSTFIELDS, t.request.data());
-    curl_multi_add_handle(multi_, t.easy);
+    curl().easy_setopt(t.easy, CURLOPT_POSTFIELDSIZE, static_cast<long>(t.request.size()));
+    curl().easy_setopt(t.easy, CURLOPT_POSTFIELDS, t.request.data());
+    curl().multi_add_handle(multi_, t.easy);
   }
 
   /// Pushes still waiting when the access token cannot be had.
@@ -695,23 +696,23 @@ class PushProvider::Impl : public toolkit::PushCalls<Impl> {
       return t;
     }
     auto t = std::make_unique<Transfer>();
-    t->easy = curl_easy_init();
+    t->easy = curl().easy_init();
     if (!t->easy) return nullptr;
     CURL* e = t->easy;
-    curl_easy_setopt(e, CURLOPT_PRIVATE, t.get());
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, &t->response);
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->error);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 4096L);  // answers are a few hundred bytes
-    curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
-    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(opt_.request_timeout.count()));
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(opt_.connect_timeout.count()));
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-    if (!opt_.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, opt_.ca_file.c_str());
+    curl().easy_setopt(e, CURLOPT_PRIVATE, t.get());
+    curl().easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
+    curl().easy_setopt(e, CURLOPT_WRITEDATA, &t->response);
+    curl().easy_setopt(e, CURLOPT_ERRORBUFFER, t->error);
+    curl().easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl().easy_setopt(e, CURLOPT_BUFFERSIZE, 4096L);  // answers are a few hundred bytes
+    curl().easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+    curl().easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl().easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl().easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(opt_.request_timeout.count()));
+    curl().easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(opt_.connect_timeout.count()));
+    curl().easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl().easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (!opt_.ca_file.empty()) curl().easy_setopt(e, CURLOPT_CAINFO, opt_.ca_file.c_str());
     transfers_.push_back(std::move(t));
     return transfers_.back().get();
   }

@@ -9,9 +9,8 @@
 //    to libcurl (dlsym RTLD_NEXT). Every use of libcurl starts with one of them (a handle
 //    comes from curl_easy_init / curl_multi_init, a header list from curl_slist_append),
 //    so a curl call put back on the nghttp2 path makes the count non-zero.
-//  - /proc/self/maps: where libcurl is loaded only when first used (not in this build:
-//    notify::fcm links it, so it is mapped from the start and this check says nothing),
-//    it must still be unmapped after the pushes.
+//  - /proc/self/maps: notify::fcm loads libcurl only when the curl client is chosen
+//    (notify/toolkit/curl.hpp), so it must still be unmapped after the pushes.
 // A last case shows the counting works: the curl client does call libcurl.
 #include <curl/curl.h>
 #include <dlfcn.h>

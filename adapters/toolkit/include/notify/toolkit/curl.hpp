@@ -125,11 +125,4 @@ inline const Result<Curl>& libcurl() {
   return loaded;
 }
 
-/// curl_global_init once per process, linked directly. TODO(merge): only
-/// adapters/fcm/src/provider.cpp calls it; remove it once that file calls libcurl().
-inline CURLcode curl_global_init_once() noexcept {
-  static const CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-  return rc;
-}
-
 }  // namespace notify::toolkit

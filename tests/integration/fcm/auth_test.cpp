@@ -13,11 +13,6 @@ using notify::PushStatus;
 
 namespace {
 
-std::vector<notify::PushResult> send_to(notify::fcm::PushProvider& provider, const std::vector<std::string>& toks) {
-  const std::vector<notify::Message> messages{message_to(views(toks))};
-  return provider.send(pushes_of(messages));
-}
-
 int status_count(const nlohmann::json& stats, const char* status) {
   return stats["by_status"].contains(status) ? stats["by_status"][status].get<int>() : 0;
 }

@@ -90,6 +90,12 @@ inline std::vector<std::string_view> views(const std::vector<std::string>& v) {
   return {v.begin(), v.end()};
 }
 
+/// One message to each of `toks`, sent and waited for: the results in token order.
+inline std::vector<notify::PushResult> send_to(notify::fcm::PushProvider& provider, const std::vector<std::string>& toks) {
+  const std::vector<notify::Message> messages{message_to(views(toks))};
+  return provider.send(pushes_of(messages));
+}
+
 inline std::size_t count(const std::vector<notify::PushResult>& results, notify::PushStatus s) {
   std::size_t n = 0;
   for (const auto& r : results) n += r.status == s;

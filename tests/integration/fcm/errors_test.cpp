@@ -15,7 +15,7 @@ struct Send {
 };
 
 /// Sends one push per token and keeps what the results refer to.
-Send send_to(notify::fcm::PushProvider& provider, std::vector<std::string> toks) {
+Send send_kept(notify::fcm::PushProvider& provider, std::vector<std::string> toks) {
   Send s;
   s.toks = std::move(toks);
   s.messages.push_back(message_to(views(s.toks)));
@@ -46,7 +46,7 @@ TEST_CASE("FCM's per-token errors become invalid_token, failed or retry, and the
       {{"match", "^reset"}, {"action", "reset"}},
   });
   auto provider = provider_for(emu);
-  const auto s = send_to(provider, {"ok-1", "unregistered-1", "badtoken-1", "mismatch-1", "badpayload-1", "quota-1",
+  const auto s = send_kept(provider, {"ok-1", "unregistered-1", "badtoken-1", "mismatch-1", "badpayload-1", "quota-1",
                                     "quietquota-1", "internal-1", "unavailable-1", "reset-1", "ok-2"});
   struct Row {
     const char* token;
@@ -84,7 +84,7 @@ TEST_CASE("a push whose stream was reset is sent once more at once and delivered
   FcmEmulator emu;
   emu.faults({{{"match", "^reset"}, {"action", "reset"}, {"times", 1}}});
   auto provider = provider_for(emu);
-  const auto s = send_to(provider, {"ok-1", "reset-1"});
+  const auto s = send_kept(provider, {"ok-1", "reset-1"});
   CHECK(count(s.results, PushStatus::sent) == 2);
   CHECK(emu.bodies_for("reset-1").size() == 2);
   CHECK(provider.stats().connection_retries == 1);
@@ -96,7 +96,7 @@ TEST_CASE("a request that takes longer than the timeout comes back as retry") {
   auto o = options_for(emu);
   o.request_timeout = 300ms;
   auto provider = provider_for(emu, o);
-  const auto s = send_to(provider, {"fast-1", "slow-1", "fast-2"});
+  const auto s = send_kept(provider, {"fast-1", "slow-1", "fast-2"});
   CHECK(result_for(s, "fast-1").status == PushStatus::sent);
   CHECK(result_for(s, "fast-2").status == PushStatus::sent);
   CHECK(result_for(s, "slow-1").status == PushStatus::retry);
@@ -110,7 +110,7 @@ TEST_CASE("APNs credentials rejected (THIRD_PARTY_AUTH_ERROR) are fatal and the 
   o.connections = 1;
   o.streams_per_connection = 1;  // one at a time: the order is known
   auto provider = provider_for(emu, o);
-  const auto s = send_to(provider, {"android-1", "ios-1", "android-2", "android-3"});
+  const auto s = send_kept(provider, {"android-1", "ios-1", "android-2", "android-3"});
   CHECK(s.results[0].status == PushStatus::sent);
   CHECK(s.results[1].status == PushStatus::fatal);
   CHECK(s.results[1].detail.find("THIRD_PARTY_AUTH_ERROR") != std::string::npos);
@@ -128,7 +128,7 @@ TEST_CASE("a project the credentials may not send for is fatal (403 PERMISSION_D
   o.connections = 1;
   o.streams_per_connection = 1;
   auto provider = provider_for(emu, o);
-  const auto s = send_to(provider, {"tok-1", "tok-2"});
+  const auto s = send_kept(provider, {"tok-1", "tok-2"});
   CHECK(s.results[0].status == PushStatus::fatal);
   CHECK(s.results[0].detail.find("PERMISSION_DENIED") != std::string::npos);
   CHECK(s.results[1].status == PushStatus::retry);
@@ -140,7 +140,7 @@ TEST_CASE("the pushes in flight on a dropped connection are sent once more on a 
   auto provider = provider_for(emu);
   std::vector<std::string> toks = tokens("tok-", 20);
   toks.insert(toks.begin() + 10, "drop-1");
-  const auto first = send_to(provider, toks);
+  const auto first = send_kept(provider, toks);
   // Nothing is lost: every push is sent, or (when the fresh connection also lost the
   // race with the dying one, as libcurl sometimes does under load) given back as retry.
   CHECK(count(first.results, PushStatus::sent) + count(first.results, PushStatus::retry) == toks.size());
@@ -157,7 +157,7 @@ TEST_CASE("a connection that keeps breaking gives its pushes back as retry after
   o.connections = 1;
   o.streams_per_connection = 1;
   auto provider = provider_for(emu, o);
-  const auto s = send_to(provider, {"ok-1", "drop-1", "ok-2"});
+  const auto s = send_kept(provider, {"ok-1", "drop-1", "ok-2"});
   CHECK(result_for(s, "ok-1").status == PushStatus::sent);
   CHECK(result_for(s, "drop-1").status == PushStatus::retry);
   CHECK(result_for(s, "ok-2").status == PushStatus::sent);
@@ -173,10 +173,10 @@ TEST_CASE("a GOAWAY loses no push: each is sent or given back, and later sends u
   auto provider = provider_for(emu, o);
   std::vector<std::string> toks = tokens("tok-", 30);
   toks.insert(toks.begin() + 3, "goaway-1");
-  const auto first = send_to(provider, toks);
+  const auto first = send_kept(provider, toks);
   CHECK(result_for(first, "goaway-1").status == PushStatus::sent);
   CHECK(count(first.results, PushStatus::sent) + count(first.results, PushStatus::retry) == toks.size());
-  const auto second = send_to(provider, toks);
+  const auto second = send_kept(provider, toks);
   CHECK(count(second.results, PushStatus::sent) == toks.size());
   CHECK(emu.stats()["sessions_opened"].get<int>() >= 3);  // the first, its replacement, this stats call
 }

@@ -24,11 +24,6 @@ notify::fcm::Options nghttp2_options(const FcmEmulator& emu) {
   return o;
 }
 
-std::vector<notify::PushResult> send_to(notify::fcm::PushProvider& provider, const std::vector<std::string>& toks) {
-  const std::vector<notify::Message> messages{message_to(views(toks))};
-  return provider.send(pushes_of(messages));
-}
-
 }  // namespace
 
 TEST_CASE("the nghttp2 client keeps one cleartext connection for many requests and resets no stream") {

@@ -9,15 +9,6 @@ using namespace fcmtest;
 using namespace std::chrono_literals;
 using notify::PushStatus;
 
-namespace {
-
-std::vector<notify::PushResult> send_to(notify::fcm::PushProvider& provider, const std::vector<std::string>& toks) {
-  const std::vector<notify::Message> messages{message_to(views(toks))};
-  return provider.send(pushes_of(messages));
-}
-
-}  // namespace
-
 TEST_CASE("the token request is a form POST without an authorization header, and its token serves the pushes") {
   FcmEmulator emu;
   auto provider = provider_for(emu);

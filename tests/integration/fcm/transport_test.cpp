@@ -6,15 +6,6 @@
 using namespace fcmtest;
 using notify::PushStatus;
 
-namespace {
-
-std::vector<notify::PushResult> send_to(notify::fcm::PushProvider& provider, const std::vector<std::string>& toks) {
-  const std::vector<notify::Message> messages{message_to(views(toks))};
-  return provider.send(pushes_of(messages));
-}
-
-}  // namespace
-
 TEST_CASE("pushes go over TLS verified against the test CA, multiplexed within the configured streams and connections") {
   FcmEmulator emu(EmulatorOptions{.tls = true, .latency_ms = 50});
   auto o = options_for(emu);

@@ -59,7 +59,7 @@ struct ProcessorOptions : RetryPolicy {
   std::size_t max_pushes_in_flight = 1000;
   /// Pushes lined up (submitted or waiting) at most before more records are taken: a burst
   /// of bulk requests is taken in as the pushes drain, not all at once.
-  std::size_t max_pushes_queued = 4000;
+  std::size_t max_pushes_queued = 2000;
   /// Markers are written once this many wait, or the oldest has waited `marker_interval`.
   std::size_t marker_batch = 64;
   std::chrono::milliseconds marker_interval{5};

@@ -27,11 +27,13 @@ namespace {
 
 /// Answers larger than this are cut off (FCM's and APNs's are a few hundred bytes).
 constexpr std::size_t max_response_bytes = 64 * 1024;
-/// Frames are serialized while less than this waits to be written.
-constexpr std::size_t max_pending_output = 64 * 1024;
+/// Frames are serialized while less than this waits to be written (50 requests of about
+/// 600 bytes fit in about half of it).
+constexpr std::size_t max_pending_output = 32 * 1024;
 /// TLS: each direction of a connection's BIO pair (ciphertext between OpenSSL and the
 /// socket) holds this much. Written to and read from in place, with no copy in between.
-constexpr std::size_t tls_buffer = 64 * 1024;
+/// A ring: all of it is touched in time, so it counts whole in the resident set.
+constexpr std::size_t tls_buffer = 32 * 1024;
 /// Deadlines (connect, request) are checked this often.
 constexpr std::chrono::milliseconds check_interval{20};
 

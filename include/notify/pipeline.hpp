@@ -198,7 +198,6 @@ class Pipeline {
   std::vector<std::uint64_t> admit(std::vector<QueueRecord> records) {
     std::vector<std::uint64_t> ids(records.size(), 0);
     std::vector<Flight*> admitted;
-    std::vector<Id> family_ids;
     for (std::size_t i = 0; i < records.size(); ++i) {
       QueueRecord& rec = records[i];
       if (!rec.receipt.empty() && receipts_.contains(rec.receipt)) {
@@ -233,16 +232,13 @@ class Pipeline {
       emit("received", f, {}, {}, Level::debug);
       if (opt_.observer) opt_.observer->received(f.request->type());
       if (f.request->sendAt && held_until_send_at(f)) continue;
-      append_family_ids(*f.request, family_ids);
       admitted.push_back(&f);
     }
     for (std::uint64_t id : ids)  // copies within one batch are twins, not second deliveries
       if (auto it = flights_.find(id); id != 0 && it != flights_.end() && !it->second->record.receipt.empty())
         receipts_.insert(it->second->record.receipt);
     if (admitted.empty()) return ids;
-    std::sort(family_ids.begin(), family_ids.end());
-    family_ids.erase(std::unique(family_ids.begin(), family_ids.end()), family_ids.end());
-    plan_and_check(admitted, family_ids);
+    plan_and_check(admitted);
     return ids;
   }
 
@@ -485,11 +481,23 @@ class Pipeline {
 
   // ---- admission ----------------------------------------------------------------------
 
-  void plan_and_check(const std::vector<Flight*>& flights, const std::vector<Id>& family_ids) {
+  void plan_and_check(const std::vector<Flight*>& flights) {
+    // Each record's family ids, and all of them for the batch's one lookup.
+    std::vector<std::vector<Id>> ids_of(flights.size());
+    std::vector<Id> family_ids;
+    for (std::size_t i = 0; i < flights.size(); ++i) {
+      std::vector<Id>& ids = ids_of[i];
+      append_family_ids(*flights[i]->request, ids);
+      std::sort(ids.begin(), ids.end());
+      ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+      family_ids.insert(family_ids.end(), ids.begin(), ids.end());
+    }
+    std::sort(family_ids.begin(), family_ids.end());
+    family_ids.erase(std::unique(family_ids.begin(), family_ids.end()), family_ids.end());
     auto lookup = store_.families(family_ids);
     if (!lookup) return retry_all(flights, lookup.error());
     for (const Error& e : lookup->problems) emit_plain("member_skipped", e.path, e.message, Level::warn);
-    hand_out(flights, std::move(lookup->families));
+    hand_out(flights, ids_of, std::move(lookup->families));
 
     // Every delivery of these records, and the keys to check in one round trip.
     struct Ref {
@@ -598,17 +606,14 @@ class Pipeline {
   /// Gives each record the families its request names, out of its batch's one lookup:
   /// moved when one record names a family, copied for all but the last when several do.
   /// A record's members then go when it is decided, not when the last of its batch is.
-  static void hand_out(const std::vector<Flight*>& flights, Families&& looked_up) {
+  /// `ids_of[i]`: the family ids flights[i] names, sorted and distinct.
+  static void hand_out(const std::vector<Flight*>& flights, const std::vector<std::vector<Id>>& ids_of,
+                       Families&& looked_up) {
     std::vector<Family> all = std::move(looked_up).take();  // sorted by family id
     std::vector<std::uint32_t> users(all.size(), 0);
     std::vector<std::vector<std::size_t>> wanted(flights.size());
-    std::vector<Id> ids;
     for (std::size_t i = 0; i < flights.size(); ++i) {
-      ids.clear();
-      append_family_ids(*flights[i]->request, ids);
-      std::sort(ids.begin(), ids.end());
-      ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-      for (Id id : ids) {
+      for (Id id : ids_of[i]) {
         const auto it = std::lower_bound(all.begin(), all.end(), id, [](const Family& f, Id v) { return f.familyId < v; });
         if (it == all.end() || it->familyId != id) continue;
         const auto at = static_cast<std::size_t>(it - all.begin());

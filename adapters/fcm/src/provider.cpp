@@ -94,7 +94,7 @@ const toolkit::Curl& curl() { return *toolkit::libcurl(); }
 
 /// libcurl before 8.0 cannot reuse a cleartext HTTP/2 connection (see above).
 bool cleartext_reuse_broken() {
-  return curl().version_info(CURLVERSION_NOW)->version_num < 0x080000;
+  return curl().version_num < 0x080000;
 }
 
 /// Points a handle at `url`, speaking HTTP/2 over TLS or in cleartext with prior knowledge.

@@ -6,7 +6,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <nghttp2/nghttp2.h>
-#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -21,6 +20,8 @@
 #include <cstring>
 #include <limits>
 #include <unordered_map>
+
+#include "notify/toolkit/secure.hpp"
 
 namespace notify::http2 {
 namespace {
@@ -129,8 +130,8 @@ struct Stream {
   Stream& operator=(const Stream&) = delete;
   ~Stream() {
     if (secret) {
-      cleanse(body);
-      cleanse(response);
+      toolkit::wipe(body);
+      toolkit::wipe(response);
     }
   }
 
@@ -138,13 +139,9 @@ struct Stream {
     sent = 0;
     id = -1;
     status = 0;
-    if (secret) cleanse(response);
+    if (secret) toolkit::wipe(response);
     response.clear();
     retry_after.clear();
-  }
-
-  static void cleanse(std::string& s) noexcept {
-    if (!s.empty()) OPENSSL_cleanse(s.data(), s.size());
   }
 };
 
@@ -766,7 +763,7 @@ struct Pool_ {
       std::string bigger;
       bigger.reserve(2 * (s->response.size() + len));
       bigger.append(s->response);
-      Stream::cleanse(s->response);
+      toolkit::wipe(s->response);
       s->response.swap(bigger);
     }
     s->response.append(reinterpret_cast<const char*>(data), len);

@@ -256,6 +256,18 @@ class Pipeline {
       std::this_thread::sleep_for(bounded_wait(wait));
     }
     for (PushDone& d : answers) answered(d.tag, d.result);
+    if (!answers.empty()) {
+      // The answers freed room: what may go now is put on the wire before finish() and
+      // the caller turn to the stores and the queue, so the provider is not left idle
+      // through those round trips.
+      const std::uint64_t submitted = stats_.pushes_submitted;
+      submit_due();
+      if (stats_.pushes_submitted != submitted) {
+        answers.clear();
+        provider.poll(std::chrono::milliseconds(0), answers);
+        for (PushDone& d : answers) answered(d.tag, d.result);
+      }
+    }
     finish();
   }
 

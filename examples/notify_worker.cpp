@@ -292,7 +292,11 @@ int main(int argc, char** argv) {
   if (memory_queue) worker.wait = std::chrono::milliseconds(worker.drain ? 20 : 1000);
   else worker.wait = std::chrono::milliseconds(worker.drain ? 100 : 1000);
   worker.max_reconnect_delay = std::chrono::seconds(5);
-  if (monitor) worker.on_turn = [&] { monitor->turn(processor.pipeline()); };
+  worker.on_turn = [&] {
+    log.flush();
+    if (monitor) monitor->turn(processor.pipeline());
+  };
+  worker.before_step = [&] { log.flush(); };
 
   std::string started = cli::describe_places(opts, true) + " push=" + push_description;
   if (const auto* q = queue->get<notify::redis::Queue>()) started += " consumer=" + q->options().consumer;
@@ -300,7 +304,10 @@ int main(int argc, char** argv) {
   log(notify::Event{"started", {}, {}, {}, started});
   if (auto p = cli::connect_pusher(*pusher, log)) return fail(*p);
 
+  // While the loop runs, its lines go out in one write before each wait (warn and error at once).
+  log.buffer(true);
   const notify::Result<void> result = notify::run_worker(*queue, processor, stop_requested, worker, sink);
+  log.buffer(false);
 
   if (monitor) monitor->final_stats(processor.pipeline());
   const std::string summary = cli::worker_summary(*queue, loaded, *pusher);

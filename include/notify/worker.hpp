@@ -41,6 +41,10 @@ struct WorkerOptions {
   /// Called once per turn of the loop, on its thread, before it receives: where a
   /// monitor beats its heartbeat and reads the engine's gauges. Keep it cheap.
   std::function<void()> on_turn;
+  /// Called right before the engine's step, which may wait for answers (or, with a
+  /// blocking provider, for the pushes themselves): where a buffered event log writes out
+  /// what the turn's receive produced, so that no line is held through a wait.
+  std::function<void()> before_step;
 };
 
 /// Runs the processor's engine over `queue` until `stop` is set (what is in flight is
@@ -143,6 +147,7 @@ Result<void> run_worker(Q& queue, Processor& processor, const std::atomic<bool>&
         fault_delay = milliseconds(100);
       }
     }
+    if (options.before_step) options.before_step();
     engine.step(engine.held() > 0 && !more ? milliseconds(50) : milliseconds(0));
     settle();
     if constexpr (LeasedQueue<Q>) {

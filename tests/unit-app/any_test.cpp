@@ -5,6 +5,8 @@
 
 #include <doctest/doctest.h>
 
+#include <iostream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -246,6 +248,8 @@ TEST_CASE("the event log writes logfmt pairs led by a UTC timestamp, quoting val
   CHECK(app::EventLog(false).line(e, 1764827401123) ==
         R"(ts=2025-12-04T05:50:01.123Z step=member_skipped request=family:3.user:9 detail="not valid \"JSON\"")");
   CHECK(app::EventLog(false).line(e, 5).starts_with("ts=1970-01-01T00:00:00.005Z step=member_skipped "));
+  CHECK(app::EventLog(false).line(e, 951782400000).starts_with("ts=2000-02-29T00:00:00.000Z "));
+  CHECK(app::EventLog(false).line(e, 1767225599999).starts_with("ts=2025-12-31T23:59:59.999Z "));
   CHECK(app::EventLog(true).line(e, 5) ==
         R"({"ts":5,"step":"member_skipped","request":"family:3.user:9","detail":"not valid \"JSON\""})");
 }
@@ -256,4 +260,41 @@ TEST_CASE("the event log gives a retry's attempt and delay") {
         R"(ts=1970-01-01T00:00:00.000Z step=retry request=r-1 type=MESSAGE_TODAY attempt=3 delay_ms=4000 detail="fcm: 503")");
   CHECK(app::EventLog(true).line(e, 0) ==
         R"({"ts":0,"step":"retry","request":"r-1","type":"MESSAGE_TODAY","detail":"fcm: 503","attempt":3,"delay_ms":4000})");
+}
+
+TEST_CASE("a buffered event log keeps info lines until flushed, and writes a warning with what it keeps at once") {
+  std::ostringstream err;
+  std::streambuf* const saved = std::cerr.rdbuf(err.rdbuf());
+  auto info = [](std::string_view step) { return notify::Event{step, {}, {}, {}, {}}; };
+  auto steps = [&] {
+    std::vector<std::string> out;
+    std::istringstream in(err.str());
+    for (std::string l; std::getline(in, l);) {
+      const std::size_t at = l.find("step=") + 5;
+      out.push_back(l.substr(at, l.find(' ', at) - at));
+    }
+    return out;
+  };
+  {
+    const app::EventLog log(false);
+    log(info("one"));
+    CHECK(steps() == std::vector<std::string>{"one"});  // unbuffered: at once
+    log.buffer(true);
+    log(info("two"));
+    log(notify::Event{"three", {}, {}, {}, {}, notify::Level::debug});
+    CHECK(steps().size() == 1);
+    log.flush();
+    CHECK(steps() == std::vector<std::string>{"one", "two", "three"});
+    log(info("four"));
+    log(notify::Event{"five", {}, {}, {}, "lost", notify::Level::warn});  // in order, at once
+    CHECK(steps() == std::vector<std::string>{"one", "two", "three", "four", "five"});
+    for (int i = 0; i < 400; ++i) log(notify::Event{"many", {}, {}, {}, std::string(60, 'x')});  // > 16 KiB: written
+    CHECK(steps().size() > 5);
+    CHECK(steps().size() < 405);
+    log(info("last"));
+    log.buffer(false);  // ending writes out the rest
+    CHECK(steps().size() == 406);
+    CHECK(steps().back() == "last");
+  }
+  std::cerr.rdbuf(saved);
 }

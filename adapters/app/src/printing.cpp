@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "notify/app/printing.hpp"
 
-#include <cstdio>
-#include <ctime>
+#include <chrono>
 #include <iostream>
 #include <thread>
 
@@ -32,16 +31,25 @@ void append_pair(std::string& out, std::string_view key, std::string_view value)
   out += '"';
 }
 
-/// RFC 3339 in UTC with milliseconds: 2026-12-04T05:50:01.123Z.
+/// RFC 3339 in UTC with milliseconds: 2026-12-04T05:50:01.123Z (years 0 to 9999).
 std::string utc_time(std::int64_t ms) {
-  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char buf[32];
-  const std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  char millis[8];
-  std::snprintf(millis, sizeof millis, ".%03dZ", static_cast<int>(ms % 1000));
-  return std::string(buf, n) + millis;
+  using namespace std::chrono;
+  const sys_time<milliseconds> t{milliseconds(ms)};
+  const sys_days day = floor<days>(t);
+  const year_month_day date{day};
+  const hh_mm_ss time{t - day};
+  std::string out = "0000-00-00T00:00:00.000Z";
+  auto put = [&out](std::size_t at, std::size_t width, long long value) {
+    for (std::size_t i = at + width; i-- > at; value /= 10) out[i] = static_cast<char>('0' + value % 10);
+  };
+  put(0, 4, static_cast<int>(date.year()));
+  put(5, 2, static_cast<unsigned>(date.month()));
+  put(8, 2, static_cast<unsigned>(date.day()));
+  put(11, 2, time.hours().count());
+  put(14, 2, time.minutes().count());
+  put(17, 2, time.seconds().count());
+  put(20, 3, time.subseconds().count());
+  return out;
 }
 
 }  // namespace
@@ -61,6 +69,8 @@ std::string EventLog::line(const notify::Event& e, std::int64_t ts_ms) const {
     if (!e.trace.empty()) j["trace"] = e.trace;
     return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
   }
+  line.reserve(64 + e.step.size() + e.request.size() + e.type.size() + e.token.size() + e.detail.size() +
+               e.trace.size());
   append_pair(line, "ts", utc_time(ts_ms));
   append_pair(line, "step", e.step);
   append_pair(line, "request", e.request);
@@ -76,7 +86,29 @@ std::string EventLog::line(const notify::Event& e, std::int64_t ts_ms) const {
 void EventLog::operator()(const notify::Event& e) const {
   const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::system_clock::now().time_since_epoch());
-  std::cerr << line(e, now.count()) + '\n' << std::flush;
+  std::string text = line(e, now.count());
+  text += '\n';
+  std::lock_guard lock(mu_);
+  kept_ += text;
+  if (!buffered_ || e.level >= notify::Level::warn || kept_.size() >= 16 * 1024) {
+    std::cerr << kept_ << std::flush;
+    kept_.clear();
+  }
+}
+
+void EventLog::buffer(bool on) const {
+  {
+    std::lock_guard lock(mu_);
+    buffered_ = on;
+  }
+  if (!on) flush();
+}
+
+void EventLog::flush() const {
+  std::lock_guard lock(mu_);
+  if (kept_.empty()) return;
+  std::cerr << kept_ << std::flush;
+  kept_.clear();
 }
 
 std::string PrintingPushProvider::line(const notify::Push& p) {

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -22,17 +23,33 @@ namespace notify::app {
 /// milliseconds), or one JSON object with `ts` in Unix milliseconds. Retries carry
 /// `attempt` (the delivery that failed) and `delay_ms` (the delay chosen); the events of
 /// a request with a traceparent end with its `trace` id.
+///
+/// Buffered (the worker's loop), lines below warn are kept until flush() (the loop calls it
+/// before each wait), until 16 KiB are kept, or until buffering ends; a warn or error line
+/// writes out what is kept and itself at once. A few write(2)s per turn of the loop instead
+/// of one per line; the price is that a process killed outright loses the info lines of
+/// at most its last turn.
 class EventLog {
  public:
   explicit EventLog(bool json) : json_(json) {}
+  EventLog(const EventLog&) = delete;
+  EventLog& operator=(const EventLog&) = delete;
+  ~EventLog() { flush(); }
 
-  /// Writes the event's line to stderr.
+  /// Writes the event's line to stderr (or keeps it, see above).
   void operator()(const notify::Event& e) const;
+  /// Starts or ends keeping lines below warn (ending writes out what is kept).
+  void buffer(bool on) const;
+  /// Writes out the lines kept.
+  void flush() const;
   /// The line for an event, without the newline; `ts_ms` is its time in Unix milliseconds.
   std::string line(const notify::Event& e, std::int64_t ts_ms) const;
 
  private:
   bool json_;
+  mutable bool buffered_ = false;
+  mutable std::mutex mu_;
+  mutable std::string kept_;
 };
 
 /// A push provider that prints each push to stdout (log) or drops it (null); every push

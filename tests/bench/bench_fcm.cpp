@@ -195,7 +195,7 @@ int main(int argc, char** argv) {
       const notify::bench::H2loadRun run{c.h2load_requests, c.connections, c.streams, body_file};
       std::vector<double> h2;
       std::string command;
-      for (int i = 0; i < c.runs; ++i) h2.push_back(notify::bench::h2load_rate(emu, run, token, command));
+      for (int i = 0; i < c.runs; ++i) h2.push_back(notify::bench::h2load_rate(emu, run, token, command).rate);
       const double ceiling = median(h2);
       std::printf("%-10s emulator ceiling (h2load, median of %d): %.0f req/s; the provider reaches %.0f%% of it\n",
                   "", c.runs, ceiling, ceiling > 0 ? 100.0 * median(rates) / ceiling : 0.0);

@@ -743,8 +743,9 @@ int run_benchmark(const Config& c, Launcher& launcher) {
               static_cast<long long>(std::max(w1_families, w2_families)), members_per_family,
               std::chrono::duration<double>(Clock::now() - load0).count());
 
-  std::printf("\n%-4s %7s %7s %10s %10s %7s %7s %7s %10s %7s %10s %9s %6s\n", "", "latency", "pushes", "pushes/s",
-              "wall p/s", "start s", "tail s", "streams", "h2load/s", "ratio", "CPU s/10k", "RSS MiB", "load1");
+  std::printf("\n%-4s %7s %7s %10s %10s %7s %7s %7s %10s %7s %10s %10s %9s %6s\n", "", "latency", "pushes",
+              "pushes/s", "wall p/s", "start s", "tail s", "streams", "h2load/s", "ratio", "CPU s/10k", "h2load CPU",
+              "RSS MiB", "load1");
   std::string command;
   for (const Workload& w : workloads) {
     for (int latency : c.latencies) {
@@ -767,7 +768,7 @@ int run_benchmark(const Config& c, Launcher& launcher) {
         sample_token = r.token_sample;
         sample_headers = r.headers_sample;
       }
-      double ceiling = 0;
+      double ceiling = 0, ceiling_cpu = 0;
       if (c.h2load) {
         notify::bench::H2loadRun run;
         run.requests = c.h2load_requests;
@@ -781,27 +782,29 @@ int run_benchmark(const Config& c, Launcher& launcher) {
         run.body_file = bench.dir() + "/body.json";
         std::ofstream(run.body_file) << sample;
         bench.reset_emulator();
-        std::vector<double> h2;
-        if (apns) {
-          const std::string jwt = notify::bench::provider_token(bench.apns());
-          for (int i = 0; i < c.runs; ++i)
-            h2.push_back(notify::bench::h2load_rate(bench.apns(), run, sample_headers, jwt, sample_token, command));
-        } else {
-          const std::string token = notify::bench::access_token(bench.fcm());
-          for (int i = 0; i < c.runs; ++i) h2.push_back(notify::bench::h2load_rate(bench.fcm(), run, token, command));
+        std::vector<double> h2, h2_cpu;
+        for (int i = 0; i < c.runs; ++i) {
+          const notify::bench::H2loadResult r =
+              apns ? notify::bench::h2load_rate(bench.apns(), run, sample_headers,
+                                                notify::bench::provider_token(bench.apns()), sample_token, command)
+                   : notify::bench::h2load_rate(bench.fcm(), run, notify::bench::access_token(bench.fcm()), command);
+          h2.push_back(r.rate);
+          h2_cpu.push_back(r.cpu_seconds / static_cast<double>(run.requests) * 10000.0);
         }
         ceiling = median(h2);
+        ceiling_cpu = median(h2_cpu);
         if (ceiling == 0) std::fprintf(stderr, "h2load did not complete: %s\n", command.c_str());
       }
-      char h2[32] = "-", ratio[32] = "-";
+      char h2[32] = "-", ratio[32] = "-", h2_cpu[32] = "-";
       if (ceiling > 0) {
         std::snprintf(h2, sizeof h2, "%.0f", ceiling);
         std::snprintf(ratio, sizeof ratio, "%.0f%%", 100.0 * median(rate) / ceiling);
+        std::snprintf(h2_cpu, sizeof h2_cpu, "%.3f", ceiling_cpu);
       }
       std::string load = load_average();
-      std::printf("%-4s %4d ms %7zu %10.0f %10.0f %7.2f %7.2f %7.0f %10s %7s %10.3f %9.1f %6s\n", w.name.c_str(),
-                  latency, pushes, median(rate), median(wall_rate), median(startup), median(tail), median(streams), h2,
-                  ratio, median(cpu), rss, load.substr(0, load.find(' ')).c_str());
+      std::printf("%-4s %4d ms %7zu %10.0f %10.0f %7.2f %7.2f %7.0f %10s %7s %10.3f %10s %9.1f %6s\n",
+                  w.name.c_str(), latency, pushes, median(rate), median(wall_rate), median(startup), median(tail),
+                  median(streams), h2, ratio, median(cpu), h2_cpu, rss, load.substr(0, load.find(' ')).c_str());
       std::fflush(stdout);
     }
   }
@@ -810,15 +813,17 @@ int run_benchmark(const Config& c, Launcher& launcher) {
                 "start s: worker start to its first push; tail s: its last push to its exit; streams: most pushes in\n"
                 "flight at once at the emulator; h2load/s: the emulator's ceiling, same latency, a payload of the\n"
                 "average size with its apns-* headers, the provider's %zu x %zu connections x streams; ratio: pushes/s\n"
-                "/ h2load; CPU: the worker's user+sys; RSS: the worker's peak (max over runs). Every run checked: each\n"
-                "push exactly once, every inbox record.\n",
+                "/ h2load; CPU: the worker's user+sys; h2load CPU: h2load's own, per 10k requests, in the same run (the\n"
+                "machine's yardstick); RSS: the worker's peak (max over runs). Every run checked: each push exactly\n"
+                "once, every inbox record.\n",
                 notify::apns::Options{}.connections, notify::apns::Options{}.streams_per_connection);
   else
     std::printf("\npushes/s: first to last messages:send as the emulator saw them; wall p/s: worker start to exit;\n"
                 "start s: worker start to its first push; tail s: its last push to its exit; streams: most pushes in\n"
                 "flight at once at the emulator; h2load/s: the emulator's ceiling, same latency, a body of the\n"
                 "average size, the worker's connections x streams; ratio: pushes/s / h2load; CPU: the worker's user+sys;\n"
-                "RSS: the worker's peak (max over runs). Every run checked: each push exactly once, every inbox record.\n");
+                "h2load CPU: h2load's own, per 10k requests, in the same run (the machine's yardstick); RSS: the\n"
+                "worker's peak (max over runs). Every run checked: each push exactly once, every inbox record.\n");
   if (!command.empty()) std::printf("h2load: %s\n", command.c_str());
   return 0;
 }

@@ -23,9 +23,9 @@ inline std::string access_token(notify::test::FcmEmulator& emu) {
   return notify::fcm::parse_token_response(answer)->value;
 }
 
-/// h2load's requests/s against the emulator's messages:send, or 0 when it could not run or
-/// not every request got a 2xx. `command` gets the command line, the token replaced by $TOKEN.
-inline double h2load_rate(notify::test::FcmEmulator& emu, const H2loadRun& run, const std::string& token,
+/// h2load against the emulator's messages:send (its rate is 0 when it could not run or not
+/// every request got a 2xx). `command` gets the command line, the token replaced by $TOKEN.
+inline H2loadResult h2load_rate(notify::test::FcmEmulator& emu, const H2loadRun& run, const std::string& token,
                           std::string& command) {
   command = h2load_command(run) + " -H 'content-type: application/json' -H 'authorization: Bearer " + token + "' " +
             emu.url() + "/v1/projects/" + emu.options().project + "/messages:send";

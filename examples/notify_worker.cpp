@@ -7,6 +7,8 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
+#include <exception>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -105,7 +107,8 @@ constexpr std::string_view usage_text = R"(usage: notify-worker --queue URL --me
                           RedrivePolicy target); Redis: the queue keeps dead letters in
                           STREAM:dead, and this flag may only name that stream
   --drain                 exit 0 once the queue is empty and nothing is in flight
-  --log-format text|json  events on stderr, one per line (default text: key=value pairs)
+  --log-format text|json  events on stderr, one per line (default text: key=value pairs),
+                          written out before each wait of the loop (warn and error at once)
   --log-level LEVEL       debug|info|warn|error (default info): info tells each record's
                           outcome, problems and the provider's pauses; debug adds each
                           record's steps and one line per push
@@ -146,6 +149,8 @@ members file, service-account file or routing file, 66 unreadable file.
 )";
 
 std::atomic<bool> stop_requested{false};
+/// The event log, for the terminate handler.
+notify::app::EventLog* kept_log = nullptr;
 static_assert(std::atomic<bool>::is_always_lock_free, "the signal handler needs a lock-free flag");
 
 extern "C" void on_stop_signal(int) { stop_requested.store(true); }
@@ -231,7 +236,7 @@ int main(int argc, char** argv) {
       cli::memory_path(members_flag) == "-")
     return usage_error("only one of the files can be '-'");
 
-  const cli::EventLog log(opts.value_or("log-format", "text") == "json");
+  cli::EventLog log(opts.value_or("log-format", "text") == "json");
   for (const std::string& w : opts.unknown_environment(program, environ)) log(notify::Event{"warning", {}, {}, {}, w});
 
   // The push provider (FCM: the key file is read and the key loaded now; the access
@@ -293,8 +298,8 @@ int main(int argc, char** argv) {
   else worker.wait = std::chrono::milliseconds(worker.drain ? 100 : 1000);
   worker.max_reconnect_delay = std::chrono::seconds(5);
   worker.on_turn = [&] {
+    if (monitor) monitor->turn(processor.pipeline());  // may add the periodic stats line
     log.flush();
-    if (monitor) monitor->turn(processor.pipeline());
   };
   worker.before_step = [&] { log.flush(); };
 
@@ -305,9 +310,17 @@ int main(int argc, char** argv) {
   if (auto p = cli::connect_pusher(*pusher, log)) return fail(*p);
 
   // While the loop runs, its lines go out in one write before each wait (warn and error at once).
+  // A failed assertion or an escaped exception ends in std::terminate: the lines kept
+  // before it are what tells how it came to that.
+  kept_log = &log;
+  std::set_terminate([] {
+    if (kept_log) kept_log->salvage();
+    std::abort();
+  });
   log.buffer(true);
   const notify::Result<void> result = notify::run_worker(*queue, processor, stop_requested, worker, sink);
   log.buffer(false);
+  kept_log = nullptr;
 
   if (monitor) monitor->final_stats(processor.pipeline());
   const std::string summary = cli::worker_summary(*queue, loaded, *pusher);

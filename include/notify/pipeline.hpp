@@ -258,8 +258,9 @@ class Pipeline {
     for (PushDone& d : answers) answered(d.tag, d.result);
     if (!answers.empty()) {
       // The answers freed room: what may go now is put on the wire before finish() and
-      // the caller turn to the stores and the queue, so the provider is not left idle
-      // through those round trips.
+      // the caller turns to the stores and the queue, so the provider is not left idle
+      // through those round trips. (A synchronous provider sends it here, as the next
+      // step would have.)
       const std::uint64_t submitted = stats_.pushes_submitted;
       submit_due();
       if (stats_.pushes_submitted != submitted) {

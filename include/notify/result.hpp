@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -103,7 +104,7 @@ struct Error {
 namespace detail {
 [[noreturn]] inline void assert_fail(const char* cond, const char* file, int line) noexcept {
   std::fprintf(stderr, "notify: assertion failed: %s at %s:%d\n", cond, file, line);
-  std::abort();
+  std::terminate();  // aborts, after the program's terminate handler (a log may write out what it holds)
 }
 }  // namespace detail
 

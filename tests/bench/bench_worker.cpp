@@ -744,7 +744,7 @@ int run_benchmark(const Config& c, Launcher& launcher) {
               std::chrono::duration<double>(Clock::now() - load0).count());
 
   std::printf("\n%-4s %7s %7s %10s %10s %7s %7s %7s %10s %7s %10s %10s %9s %6s\n", "", "latency", "pushes",
-              "pushes/s", "wall p/s", "start s", "tail s", "streams", "h2load/s", "ratio", "CPU s/10k", "h2load CPU",
+              "pushes/s", "wall p/s", "start s", "tail s", "streams", "h2load/s", "ratio", "CPU s/10k", "h2 s/10k",
               "RSS MiB", "load1");
   std::string command;
   for (const Workload& w : workloads) {
@@ -789,10 +789,10 @@ int run_benchmark(const Config& c, Launcher& launcher) {
                                                 notify::bench::provider_token(bench.apns()), sample_token, command)
                    : notify::bench::h2load_rate(bench.fcm(), run, notify::bench::access_token(bench.fcm()), command);
           h2.push_back(r.rate);
-          h2_cpu.push_back(r.cpu_seconds / static_cast<double>(run.requests) * 10000.0);
+          if (r.rate > 0) h2_cpu.push_back(r.cpu_seconds / static_cast<double>(run.requests) * 10000.0);
         }
         ceiling = median(h2);
-        ceiling_cpu = median(h2_cpu);
+        ceiling_cpu = h2_cpu.empty() ? 0 : median(h2_cpu);
         if (ceiling == 0) std::fprintf(stderr, "h2load did not complete: %s\n", command.c_str());
       }
       char h2[32] = "-", ratio[32] = "-", h2_cpu[32] = "-";
@@ -813,7 +813,7 @@ int run_benchmark(const Config& c, Launcher& launcher) {
                 "start s: worker start to its first push; tail s: its last push to its exit; streams: most pushes in\n"
                 "flight at once at the emulator; h2load/s: the emulator's ceiling, same latency, a payload of the\n"
                 "average size with its apns-* headers, the provider's %zu x %zu connections x streams; ratio: pushes/s\n"
-                "/ h2load; CPU: the worker's user+sys; h2load CPU: h2load's own, per 10k requests, in the same run (the\n"
+                "/ h2load; CPU: the worker's user+sys; h2 s/10k: h2load's own CPU per 10k requests, in the same run (the\n"
                 "machine's yardstick); RSS: the worker's peak (max over runs). Every run checked: each push exactly\n"
                 "once, every inbox record.\n",
                 notify::apns::Options{}.connections, notify::apns::Options{}.streams_per_connection);
@@ -822,7 +822,7 @@ int run_benchmark(const Config& c, Launcher& launcher) {
                 "start s: worker start to its first push; tail s: its last push to its exit; streams: most pushes in\n"
                 "flight at once at the emulator; h2load/s: the emulator's ceiling, same latency, a body of the\n"
                 "average size, the worker's connections x streams; ratio: pushes/s / h2load; CPU: the worker's user+sys;\n"
-                "h2load CPU: h2load's own, per 10k requests, in the same run (the machine's yardstick); RSS: the\n"
+                "h2 s/10k: h2load's own CPU per 10k requests, in the same run (the machine's yardstick); RSS: the\n"
                 "worker's peak (max over runs). Every run checked: each push exactly once, every inbox record.\n");
   if (!command.empty()) std::printf("h2load: %s\n", command.c_str());
   return 0;

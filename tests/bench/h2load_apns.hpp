@@ -30,10 +30,11 @@ inline std::string provider_token(notify::test::ApnsEmulator& emu) {
 }
 
 /// h2load against the emulator's /3/device/<device_token> with `headers` (the apns-* ones,
-/// in order); its rate is 0 when it could not run or not every request got a 2xx. `command` gets the command line, the provider token replaced by $JWT.
+/// in order); its rate is 0 when it could not run or not every request got a 2xx.
+/// `command` gets the command line, the provider token replaced by $JWT.
 inline H2loadResult h2load_rate(notify::test::ApnsEmulator& emu, const H2loadRun& run,
-                          const std::vector<std::pair<std::string, std::string>>& headers, const std::string& jwt,
-                          const std::string& device_token, std::string& command) {
+                                const std::vector<std::pair<std::string, std::string>>& headers,
+                                const std::string& jwt, const std::string& device_token, std::string& command) {
   command = h2load_command(run);
   for (const auto& [name, value] : headers) command += " -H '" + name + ": " + value + "'";
   command += " -H 'content-type: application/json' -H 'authorization: bearer " + jwt + "' " + emu.url() +

@@ -26,7 +26,7 @@ inline std::string access_token(notify::test::FcmEmulator& emu) {
 /// h2load against the emulator's messages:send (its rate is 0 when it could not run or not
 /// every request got a 2xx). `command` gets the command line, the token replaced by $TOKEN.
 inline H2loadResult h2load_rate(notify::test::FcmEmulator& emu, const H2loadRun& run, const std::string& token,
-                          std::string& command) {
+                                std::string& command) {
   command = h2load_command(run) + " -H 'content-type: application/json' -H 'authorization: Bearer " + token + "' " +
             emu.url() + "/v1/projects/" + emu.options().project + "/messages:send";
   return run_h2load(command, run, token, "$TOKEN");

@@ -276,7 +276,7 @@ TEST_CASE("a buffered event log keeps info lines until flushed, and writes a war
     return out;
   };
   {
-    const app::EventLog log(false);
+    app::EventLog log(false);
     log(info("one"));
     CHECK(steps() == std::vector<std::string>{"one"});  // unbuffered: at once
     log.buffer(true);
@@ -286,7 +286,7 @@ TEST_CASE("a buffered event log keeps info lines until flushed, and writes a war
     log.flush();
     CHECK(steps() == std::vector<std::string>{"one", "two", "three"});
     log(info("four"));
-    log(notify::Event{"five", {}, {}, {}, "lost", notify::Level::warn});  // in order, at once
+    log(notify::Event{"five", {}, {}, {}, "a warning", notify::Level::warn});  // in order, at once
     CHECK(steps() == std::vector<std::string>{"one", "two", "three", "four", "five"});
     for (int i = 0; i < 400; ++i) log(notify::Event{"many", {}, {}, {}, std::string(60, 'x')});  // > 16 KiB: written
     CHECK(steps().size() > 5);

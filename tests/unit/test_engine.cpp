@@ -206,6 +206,11 @@ TEST_CASE("engine: while the breaker is open, one probe at a time goes to the pr
   // While the provider kept failing (calls 11 and 12), every call was a single probe.
   CHECK(rig.pusher->max_in_flight() == 1);
   CHECK(rig.inner.faults.calls() == 12);
+  // The step whose probe got through also sent the nine waiting pushes (the room its
+  // answer freed is filled before the step returns).
+  for (int i = 0; i < 1000 && rig.inner.faults.calls() < 13; ++i) rig.engine->step(1ms);
+  CHECK(rig.inner.faults.calls() == 22);
+  CHECK(rig.pusher->max_in_flight() == 9);
   REQUIRE(rig.step_until([&] { return rig.engine->held() == 0; }));
   CHECK(rig.inner.sent().size() == 10);
   for (const auto& d : rig.engine->take_decided()) CHECK(d.outcome.disposition == Disposition::done);

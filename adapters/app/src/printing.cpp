@@ -35,9 +35,9 @@ void append_pair(std::string& out, std::string_view key, std::string_view value)
 std::string utc_time(std::int64_t ms) {
   using namespace std::chrono;
   const sys_time<milliseconds> t{milliseconds(ms)};
-  const sys_days day = floor<days>(t);
-  const year_month_day date{day};
-  const hh_mm_ss time{t - day};
+  const sys_days midnight = floor<days>(t);
+  const year_month_day date{midnight};
+  const hh_mm_ss since_midnight{t - midnight};
   std::string out = "0000-00-00T00:00:00.000Z";
   auto put = [&out](std::size_t at, std::size_t width, long long value) {
     for (std::size_t i = at + width; i-- > at; value /= 10) out[i] = static_cast<char>('0' + value % 10);
@@ -45,10 +45,10 @@ std::string utc_time(std::int64_t ms) {
   put(0, 4, static_cast<int>(date.year()));
   put(5, 2, static_cast<unsigned>(date.month()));
   put(8, 2, static_cast<unsigned>(date.day()));
-  put(11, 2, time.hours().count());
-  put(14, 2, time.minutes().count());
-  put(17, 2, time.seconds().count());
-  put(20, 3, time.subseconds().count());
+  put(11, 2, since_midnight.hours().count());
+  put(14, 2, since_midnight.minutes().count());
+  put(17, 2, since_midnight.seconds().count());
+  put(20, 3, since_midnight.subseconds().count());
   return out;
 }
 
@@ -90,22 +90,30 @@ void EventLog::operator()(const notify::Event& e) const {
   text += '\n';
   std::lock_guard lock(mu_);
   kept_ += text;
-  if (!buffered_ || e.level >= notify::Level::warn || kept_.size() >= 16 * 1024) {
-    std::cerr << kept_ << std::flush;
-    kept_.clear();
-  }
+  if (!buffered_ || e.level >= notify::Level::warn || kept_.size() >= kept_limit) write_kept();
 }
 
-void EventLog::buffer(bool on) const {
-  {
-    std::lock_guard lock(mu_);
-    buffered_ = on;
-  }
-  if (!on) flush();
-}
-
-void EventLog::flush() const {
+void EventLog::buffer(bool on) {
   std::lock_guard lock(mu_);
+  buffered_ = on;
+  if (!on) write_kept();
+}
+
+void EventLog::flush() {
+  std::lock_guard lock(mu_);
+  write_kept();
+}
+
+void EventLog::salvage() noexcept {
+  std::unique_lock lock(mu_, std::try_to_lock);
+  if (!lock) return;
+  try {
+    write_kept();
+  } catch (...) {  // stderr refused: nothing more can be done
+  }
+}
+
+void EventLog::write_kept() const {
   if (kept_.empty()) return;
   std::cerr << kept_ << std::flush;
   kept_.clear();

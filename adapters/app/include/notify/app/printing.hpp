@@ -25,12 +25,14 @@ namespace notify::app {
 /// a request with a traceparent end with its `trace` id.
 ///
 /// Buffered (the worker's loop), lines below warn are kept until flush() (the loop calls it
-/// before each wait), until 16 KiB are kept, or until buffering ends; a warn or error line
-/// writes out what is kept and itself at once. A few write(2)s per turn of the loop instead
-/// of one per line; the price is that a process killed outright loses the info lines of
-/// at most its last turn.
+/// before each wait), until `kept_limit` bytes are kept, or until buffering ends; a warn or
+/// error line writes out what is kept and itself at once. A few write(2)s per turn of the
+/// loop instead of one per line; the price is that a process killed outright loses the
+/// info lines of at most its last turn.
 class EventLog {
  public:
+  static constexpr std::size_t kept_limit = 16 * 1024;
+
   explicit EventLog(bool json) : json_(json) {}
   EventLog(const EventLog&) = delete;
   EventLog& operator=(const EventLog&) = delete;
@@ -39,15 +41,20 @@ class EventLog {
   /// Writes the event's line to stderr (or keeps it, see above).
   void operator()(const notify::Event& e) const;
   /// Starts or ends keeping lines below warn (ending writes out what is kept).
-  void buffer(bool on) const;
+  void buffer(bool on);
   /// Writes out the lines kept.
-  void flush() const;
+  void flush();
+  /// flush() for a terminate handler: never waits (nothing is written while another call
+  /// holds the log) and never throws.
+  void salvage() noexcept;
   /// The line for an event, without the newline; `ts_ms` is its time in Unix milliseconds.
   std::string line(const notify::Event& e, std::int64_t ts_ms) const;
 
  private:
+  void write_kept() const;  // with mu_ held
+
   bool json_;
-  mutable bool buffered_ = false;
+  bool buffered_ = false;  // guarded by mu_, like kept_
   mutable std::mutex mu_;
   mutable std::string kept_;
 };

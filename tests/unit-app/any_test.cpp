@@ -295,6 +295,10 @@ TEST_CASE("a buffered event log keeps info lines until flushed, and writes a war
     log.buffer(false);  // ending writes out the rest
     CHECK(steps().size() == 406);
     CHECK(steps().back() == "last");
+    log.buffer(true);
+    log(info("before the end"));
+    log.salvage();  // what a terminate handler calls
+    CHECK(steps().back() == "before the end");
   }
   std::cerr.rdbuf(saved);
 }

@@ -19,6 +19,8 @@
 #include <charconv>
 #include <cstring>
 #include <limits>
+#include <mutex>
+#include <string>
 #include <unordered_map>
 
 #include "notify/toolkit/secure.hpp"
@@ -47,6 +49,27 @@ std::string openssl_text() {
   std::array<char, 256> buf{};
   ERR_error_string_n(e, buf.data(), buf.size());
   return buf.data();
+}
+
+/// The trusted CAs of `ca_file` (empty: OpenSSL's default paths), read once per process
+/// and shared by the TLS contexts of every pool: reading the system bundle costs about
+/// 30 ms of CPU, and an FCM provider has two pools (pushes, access tokens). Null when the
+/// file cannot be read (the next pool tries again). A file changed later is not read
+/// again by this process.
+X509_STORE* trusted_cas(const std::string& ca_file) {
+  static std::mutex mu;
+  static auto* const stores = new std::unordered_map<std::string, X509_STORE*>();  // for the process's life
+  std::lock_guard lock(mu);
+  if (auto it = stores->find(ca_file); it != stores->end()) return it->second;
+  X509_STORE* store = X509_STORE_new();
+  const bool loaded = store && (ca_file.empty() ? X509_STORE_set_default_paths(store) == 1
+                                                : X509_STORE_load_file(store, ca_file.c_str()) == 1);
+  if (!loaded) {
+    X509_STORE_free(store);
+    return nullptr;
+  }
+  stores->emplace(ca_file, store);
+  return store;
 }
 
 bool is_ip_literal(const std::string& host) {
@@ -835,12 +858,12 @@ Result<std::unique_ptr<Pool>> Pool::create(Config config, int epoll_fd) {
     static constexpr unsigned char alpn[] = {2, 'h', '2'};
     if (SSL_CTX_set_alpn_protos(ctx, alpn, sizeof alpn) != 0)
       return Error{Errc::configuration, "http2: cannot set ALPN", {}};
-    const bool loaded = impl->cfg.ca_file.empty() ? SSL_CTX_set_default_verify_paths(ctx) == 1
-                                                  : SSL_CTX_load_verify_locations(ctx, impl->cfg.ca_file.c_str(), nullptr) == 1;
-    if (!loaded) {
+    X509_STORE* cas = trusted_cas(impl->cfg.ca_file);
+    if (!cas) {
       ERR_clear_error();
       return Error{Errc::configuration, "http2: cannot read the CA certificates " + impl->cfg.ca_file, "ca_file"};
     }
+    SSL_CTX_set1_cert_store(ctx, cas);
   }
   nghttp2_session_callbacks* cb = nullptr;
   if (nghttp2_session_callbacks_new(&cb) != 0) return Error{Errc::configuration, "http2: out of memory", {}};

@@ -5,6 +5,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <thread>
@@ -226,4 +227,22 @@ TEST_CASE("two http2 pools share one epoll fd, told apart by epoll_id, and a req
   const auto stats = emu.stats();
   CHECK(stats["token_requests"] == 2);
   CHECK(stats["token_requests_with_authorization"] == 1);  // the second one's
+}
+
+TEST_CASE("a CA file is read once per process: a later pool with the same path shares what the first one read") {
+  FcmEmulator emu(EmulatorOptions{.tls = true});
+  const std::string copy = emu.dir() + "/shared-ca.pem";
+  std::filesystem::copy_file(emu.ca_file(), copy);
+  auto o = nghttp2_options(emu);
+  o.ca_file = copy;
+  auto first = provider_for(emu, o);
+  CHECK(count(send_to(first, tokens("a-", 20)), PushStatus::sent) == 20);
+  std::filesystem::remove(copy);
+  // Read again, the missing file would refuse the provider; shared, it verifies the emulator.
+  auto second = provider_for(emu, o);
+  CHECK(count(send_to(second, tokens("b-", 20)), PushStatus::sent) == 20);
+  o.ca_file = emu.dir() + "/never-there.pem";
+  auto refused = notify::fcm::PushProvider::create(account_for(emu), o);
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().message.find("cannot read the CA certificates") != std::string::npos);
 }

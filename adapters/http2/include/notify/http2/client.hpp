@@ -52,7 +52,7 @@ Result<Target> parse_url(std::string_view url);
 
 struct Config {
   Target target;
-  std::string ca_file;  ///< empty: the system's CAs
+  std::string ca_file;  ///< empty: the system's CAs; read once per process, shared by every pool
   std::size_t connections = 8;
   std::size_t streams_per_connection = 50;
   std::chrono::milliseconds connect_timeout{5000};

@@ -296,9 +296,9 @@ TEST_CASE("a buffered event log keeps info lines until flushed, and writes a war
     CHECK(steps().size() == 406);
     CHECK(steps().back() == "last");
     log.buffer(true);
-    log(info("before the end"));
+    log(info("last_words"));
     log.salvage();  // what a terminate handler calls
-    CHECK(steps().back() == "before the end");
+    CHECK(steps().back() == "last_words");
   }
   std::cerr.rdbuf(saved);
 }

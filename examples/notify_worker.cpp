@@ -309,9 +309,9 @@ int main(int argc, char** argv) {
   log(notify::Event{"started", {}, {}, {}, started});
   if (auto p = cli::connect_pusher(*pusher, log)) return fail(*p);
 
-  // While the loop runs, its lines go out in one write before each wait (warn and error at once).
-  // A failed assertion or an escaped exception ends in std::terminate: the lines kept
-  // before it are what tells how it came to that.
+  // While the loop runs, its lines go out in one write before each wait (warn and error
+  // at once). A failed assertion or an escaped exception ends in std::terminate, and the
+  // lines kept until then tell how it came to that.
   kept_log = &log;
   std::set_terminate([] {
     if (kept_log) kept_log->salvage();

@@ -783,11 +783,12 @@ int run_benchmark(const Config& c, Launcher& launcher) {
         std::ofstream(run.body_file) << sample;
         bench.reset_emulator();
         std::vector<double> h2, h2_cpu;
+        const std::string credential =  // one for every run
+            apns ? notify::bench::provider_token(bench.apns()) : notify::bench::access_token(bench.fcm());
         for (int i = 0; i < c.runs; ++i) {
           const notify::bench::H2loadResult r =
-              apns ? notify::bench::h2load_rate(bench.apns(), run, sample_headers,
-                                                notify::bench::provider_token(bench.apns()), sample_token, command)
-                   : notify::bench::h2load_rate(bench.fcm(), run, notify::bench::access_token(bench.fcm()), command);
+              apns ? notify::bench::h2load_rate(bench.apns(), run, sample_headers, credential, sample_token, command)
+                   : notify::bench::h2load_rate(bench.fcm(), run, credential, command);
           h2.push_back(r.rate);
           if (r.rate > 0) h2_cpu.push_back(r.cpu_seconds / static_cast<double>(run.requests) * 10000.0);
         }

@@ -86,10 +86,10 @@ std::string EventLog::line(const notify::Event& e, std::int64_t ts_ms) const {
 void EventLog::operator()(const notify::Event& e) const {
   const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::system_clock::now().time_since_epoch());
-  std::string text = line(e, now.count());
-  text += '\n';
+  const std::string text = line(e, now.count());
   std::lock_guard lock(mu_);
   kept_ += text;
+  kept_ += '\n';
   if (!buffered_ || e.level >= notify::Level::warn || kept_.size() >= kept_limit) write_kept();
 }
 

@@ -52,8 +52,8 @@ std::string openssl_text() {
 }
 
 /// The trusted CAs of `ca_file` (empty: OpenSSL's default paths), read once per process
-/// and shared by the TLS contexts of every pool: reading the system bundle costs about
-/// 30 ms of CPU, and an FCM provider has two pools (pushes, access tokens). Null when the
+/// and shared by the TLS contexts of every pool: reading the system bundle costs 17-30 ms
+/// of CPU, and an FCM provider has two pools (pushes, access tokens). Null when the
 /// file cannot be read (the next pool tries again). A file changed later is not read
 /// again by this process.
 X509_STORE* trusted_cas(const std::string& ca_file) {

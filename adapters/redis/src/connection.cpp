@@ -4,11 +4,14 @@
 #include <hiredis/hiredis.h>
 
 #include <algorithm>
+#include <sys/socket.h>
+#include <sys/time.h>
+
 #include <cerrno>
 #include <charconv>
+#include <cstring>
+#include <limits>
 #include <memory>
-#include <new>
-#include <sys/time.h>
 #include <unordered_map>
 
 namespace notify::redis {
@@ -130,67 +133,133 @@ void append_header(std::string& out, char kind, std::size_t n) {
   out += "\r\n";
 }
 
-// hiredis builds our Reply objects itself (its reader's object functions) instead of its
-// own redisReply tree, which had to be copied into Replies and freed: an element of an
-// array is built in place in its parent's elements, sized when the array header came.
+// ---- RESP (replies of RESP2: the only protocol spoken here; no HELLO 3) --------------------
+//
+// hiredis opens the connection (TCP or unix, timeouts, keep-alive); the commands and
+// replies go through its socket directly. Its reader moved the rest of its buffer down
+// after every reply of 1 KiB or more, and copied every read and every write once more:
+// for a lookup of a thousand families that was most of the time spent on Redis.
 
-/// Where a reply being read goes: a new root, or its slot in its parent array.
-Reply* place(const redisReadTask* task) {
-  if (task->parent) return &static_cast<Reply*>(task->parent->obj)->elements[static_cast<std::size_t>(task->idx)];
-  return new (std::nothrow) Reply;
-}
+constexpr std::size_t max_depth = 16;
 
-void* create_string(const redisReadTask* task, char* str, std::size_t len) noexcept {
-  try {
-    Reply* r = place(task);
-    if (!r) return nullptr;
-    r->kind = task->type == REDIS_REPLY_STATUS  ? Reply::Kind::status
-              : task->type == REDIS_REPLY_ERROR ? Reply::Kind::error
-                                                : Reply::Kind::string;
-    r->str.assign(str, len);
-    return r;
-  } catch (...) {
-    return nullptr;  // hiredis reports out of memory
+/// A RESP integer or length: an optional '-' and digits, within 64 bits.
+bool resp_number(std::string_view s, std::int64_t& out) noexcept {
+  const bool negative = !s.empty() && s[0] == '-';
+  if (negative) s.remove_prefix(1);
+  if (s.empty() || s.size() > 19) return false;
+  std::uint64_t v = 0;  // 19 digits fit
+  for (const char c : s) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + static_cast<std::uint64_t>(c - '0');
   }
+  constexpr auto max = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+  if (v > max + (negative ? 1 : 0)) return false;
+  out = negative ? static_cast<std::int64_t>(0 - v) : static_cast<std::int64_t>(v);
+  return true;
 }
 
-// The element count is an int in hiredis 0.14, a size_t from 1.0 on.
-template <class Count>
-void* create_array(const redisReadTask* task, Count elements) noexcept {
-  try {
-    Reply* r = place(task);
-    if (!r) return nullptr;
-    r->kind = Reply::Kind::array;
-    if (elements > 0) r->elements.resize(static_cast<std::size_t>(elements));
-    return r;
-  } catch (...) {
-    return nullptr;
+/// Finds where the reply that starts at `start` ends, without building it. Resumable:
+/// `at` and `open` (the elements still to come in each array entered) carry over to the
+/// next call when the reply is not complete yet, so a reply that arrives in many reads
+/// is scanned once. `at` is the end once it returns `complete`.
+struct Scanner {
+  enum class Status : std::uint8_t { complete, partial, bad };
+  std::size_t at = 0;
+  std::vector<std::int64_t> open;
+  std::string problem;
+
+  void reset(std::size_t start) {
+    at = start;
+    open.clear();
   }
-}
 
-void* create_integer(const redisReadTask* task, long long value) noexcept {
-  Reply* r = place(task);
-  if (!r) return nullptr;
-  r->kind = Reply::Kind::integer;
-  r->integer = value;
-  return r;
-}
+  Status scan(std::string_view in) {
+    for (;;) {
+      const std::size_t eol = in.find("\r\n", at);
+      if (eol == std::string_view::npos) return Status::partial;
+      const char type = in[at];
+      const std::string_view line = in.substr(at + 1, eol - at - 1);
+      std::size_t next = eol + 2;
+      std::int64_t n = 0;
+      switch (type) {
+        case '+':
+        case '-': break;
+        case ':':
+          if (!resp_number(line, n)) return bad("bad integer reply");
+          break;
+        case '$':
+          if (!resp_number(line, n) || n < -1) return bad("bad bulk length");
+          if (n >= 0) {
+            const auto len = static_cast<std::size_t>(n);
+            if (in.size() < next + len + 2) return Status::partial;
+            if (in.substr(next + len, 2) != "\r\n") return bad("a bulk string without its CRLF");
+            next += len + 2;
+          }
+          break;
+        case '*':
+          if (!resp_number(line, n) || n < -1) return bad("bad multi-bulk length");
+          break;
+        default:
+          return bad("Protocol error, got \"" + printable(type) + "\" as reply type byte");
+      }
+      at = next;
+      if (type == '*' && n > 0) {
+        if (open.size() == max_depth) return bad("replies nested too deep");
+        open.push_back(n);
+        continue;
+      }
+      while (!open.empty() && --open.back() == 0) open.pop_back();
+      if (open.empty()) return Status::complete;
+    }
+  }
 
-void* create_nil(const redisReadTask* task) noexcept { return place(task); }  // a Reply is nil until told otherwise
+ private:
+  Status bad(std::string why) {
+    problem = std::move(why);
+    return Status::bad;
+  }
+  static std::string printable(char c) {
+    if (c >= 0x20 && c < 0x7f) return std::string(1, c);
+    static constexpr char digits[] = "0123456789abcdef";
+    const auto u = static_cast<unsigned char>(c);
+    return std::string("\\x") + digits[u >> 4] + digits[u & 0xf];
+  }
+};
 
-void free_reply(void* reply) noexcept { delete static_cast<Reply*>(reply); }  // only ever a root
-
-const redisReplyObjectFunctions* reply_functions() {
-  static const redisReplyObjectFunctions functions = [] {
-    redisReplyObjectFunctions f{};
-    f.createString = create_string;
-    f.createArray = create_array;
-    f.createInteger = create_integer;
-    f.createNil = create_nil;
-    f.freeObject = free_reply;
-    return f;
-  }();
-  return &functions;
+/// Builds the reply that starts at `at`, which the Scanner found complete and well formed.
+void build(std::string_view in, std::size_t& at, Reply& out) {
+  const std::size_t eol = in.find("\r\n", at);
+  const char type = in[at];
+  const std::string_view line = in.substr(at + 1, eol - at - 1);
+  at = eol + 2;
+  std::int64_t n = 0;
+  if (type == ':' || type == '$' || type == '*') resp_number(line, n);
+  switch (type) {
+    case '+':
+      out.kind = Reply::Kind::status;
+      out.str.assign(line);
+      return;
+    case '-':
+      out.kind = Reply::Kind::error;
+      out.str.assign(line);
+      return;
+    case ':':
+      out.kind = Reply::Kind::integer;
+      out.integer = n;
+      return;
+    case '$':
+      if (n < 0) return;  // nil
+      out.kind = Reply::Kind::string;
+      out.str.assign(in.substr(at, static_cast<std::size_t>(n)));
+      at += static_cast<std::size_t>(n) + 2;
+      return;
+    default:  // '*'
+      if (n < 0) return;  // a nil array reads as nil, as hiredis had it
+      out.kind = Reply::Kind::array;
+      out.elements.resize(static_cast<std::size_t>(n));
+      for (Reply& e : out.elements) build(in, at, e);
+      return;
+  }
 }
 
 }  // namespace
@@ -335,26 +404,78 @@ struct Connection::Impl {
   Error last_error;
   std::unordered_map<std::string, std::string> scripts;  // sha1 -> source
   std::string wire;  // the commands of one exchange in RESP, reused
+  std::unique_ptr<char[]> in;  // bytes read (in_len of in_cap); replies are built from in_start on
+  std::size_t in_cap = 0, in_len = 0, in_start = 0;
+  Scanner scanner;
 
   ~Impl() { close(); }
 
   void close() noexcept {
     if (ctx) redisFree(ctx);
     ctx = nullptr;
+    in_len = in_start = 0;  // what a closed connection had sent answers nothing any more
   }
 
-  // The error of a broken connection; the context is unusable afterwards.
-  Error broken(int sys_errno, std::string_view what) {
-    Error e = map_error(ctx->err, sys_errno, ctx->errstr);
-    e.message = "redis: " + std::string(what) + " (" + describe(opt) + "): " + ctx->errstr;
+  /// A failed connect, read or write (`context_err` as hiredis names it): the connection
+  /// is closed, and replies may have been lost with it.
+  Error io_failure(int context_err, int sys_errno, std::string_view text, std::string_view what) {
+    Error e = map_error(context_err, sys_errno, text);
+    e.message = "redis: " + std::string(what) + " (" + describe(opt) + "): " + std::string(text);
     close();
     return e;
   }
 
+  // hiredis's own error (connecting), while its context still holds the text.
+  Error broken(int sys_errno, std::string_view what) { return io_failure(ctx->err, sys_errno, ctx->errstr, what); }
+
+  Result<void> send_all(std::string_view data, std::string_view what) {
+    while (!data.empty()) {
+      const ssize_t n = ::send(ctx->fd, data.data(), data.size(), MSG_NOSIGNAL);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        const int e = errno;
+        return io_failure(REDIS_ERR_IO, e, std::strerror(e), what);
+      }
+      data.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return {};
+  }
+
+  std::string_view received() const noexcept { return {in.get(), in_len}; }
+
+  /// Reads what the server has sent, at least a byte: blocks up to the socket's timeout.
+  Result<void> receive(std::string_view what) {
+    // Unparsed bytes move to the front once per read (not once per reply), and the room
+    // grows with what is waiting, so a big reply takes few reads.
+    if (in_start > 0) {
+      std::memmove(in.get(), in.get() + in_start, in_len - in_start);
+      in_len -= in_start;
+      scanner.at -= in_start;
+      in_start = 0;
+    }
+    const std::size_t room = std::max<std::size_t>(64 * 1024, in_len);
+    if (in_cap - in_len < room) {
+      auto bigger = std::make_unique_for_overwrite<char[]>(in_len + room);
+      if (in_len > 0) std::memcpy(bigger.get(), in.get(), in_len);
+      in = std::move(bigger);
+      in_cap = in_len + room;
+    }
+    for (;;) {
+      const ssize_t n = ::recv(ctx->fd, in.get() + in_len, in_cap - in_len, 0);
+      if (n > 0) {
+        in_len += static_cast<std::size_t>(n);
+        return {};
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n == 0) return io_failure(REDIS_ERR_EOF, 0, "Server closed the connection", what);
+      const int e = errno;
+      return io_failure(REDIS_ERR_IO, e, std::strerror(e), what);
+    }
+  }
+
   Result<std::vector<Reply>> exchange(std::span<const Command> commands, std::chrono::milliseconds extra) {
     if (extra.count() > 0) redisSetTimeout(ctx, to_timeval(opt.command_timeout + extra));
-    // The commands in RESP (arrays of bulk strings, as redisAppendCommandArgv writes
-    // them), queued in one piece: hiredis's own formatting costs more than the rest.
+    // The commands in RESP (arrays of bulk strings), written in one piece.
     wire.clear();
     for (const Command& cmd : commands) {
       NOTIFY_ASSERT(!cmd.empty());
@@ -365,30 +486,34 @@ struct Connection::Impl {
         wire += "\r\n";
       }
     }
-    if (redisAppendFormattedCommand(ctx, wire.data(), wire.size()) != REDIS_OK)
-      return broken(errno, "cannot queue a command");
-    if (wire.capacity() > 64 * 1024) std::string().swap(wire);  // hiredis has its own copy: a big one is not kept
+    auto sent = send_all(wire, commands.front()[0]);
+    if (wire.capacity() > 64 * 1024) std::string().swap(wire);  // a big one is not kept
+    if (!sent) return sent.error();
     std::vector<Reply> replies;
     replies.reserve(commands.size());
     for (std::size_t i = 0; i < commands.size(); ++i) {
-      void* raw = nullptr;
-      errno = 0;
-      if (redisGetReply(ctx, &raw) != REDIS_OK || raw == nullptr) {
-        const int e = errno;
-        if (ctx->err == 0) {  // hiredis gave no reason: treat as a broken link
-          close();
-          return Error{Errc::io_error, "redis: no reply from " + describe(opt), {}};
+      scanner.reset(in_start);
+      for (;;) {
+        const auto status = scanner.scan(received());
+        if (status == Scanner::Status::complete) break;
+        if (status == Scanner::Status::bad) return io_failure(REDIS_ERR_PROTOCOL, 0, scanner.problem, commands[i][0]);
+        if (auto r = receive(commands[i][0]); !r) {
+          // A server that refused an unauthenticated client said why before it closed.
+          for (std::size_t k = 0; k < replies.size(); ++k)
+            if (replies[k].is_error() && reply_code(replies[k].str) == Errc::unauthenticated)
+              return reply_error(replies[k], commands[k][0]);
+          return r.error();
         }
-        // A server that refused an unauthenticated client said why before it closed.
-        for (std::size_t k = 0; k < replies.size(); ++k)
-          if (replies[k].is_error() && reply_code(replies[k].str) == Errc::unauthenticated) {
-            close();
-            return reply_error(replies[k], commands[k][0]);
-          }
-        return broken(e, commands[i][0]);
       }
-      std::unique_ptr<Reply> reply(static_cast<Reply*>(raw));  // see reply_functions()
-      replies.push_back(std::move(*reply));
+      replies.emplace_back();
+      build(received(), in_start, replies.back());
+    }
+    if (in_start == in_len) {
+      in_start = in_len = 0;
+      if (in_cap > 256 * 1024) {  // a big reply's room is not kept
+        in.reset();
+        in_cap = 0;
+      }
     }
     if (extra.count() > 0) redisSetTimeout(ctx, to_timeval(opt.command_timeout));
     return replies;
@@ -402,7 +527,6 @@ struct Connection::Impl {
     const int e = errno;
     if (ctx == nullptr) return Error{Errc::unavailable, "redis: cannot allocate a connection", {}};
     if (ctx->err) return broken(e, "cannot connect");
-    ctx->reader->fn = const_cast<redisReplyObjectFunctions*>(reply_functions());
     if (redisSetTimeout(ctx, to_timeval(opt.command_timeout)) != REDIS_OK) return broken(errno, "cannot set timeouts");
     if (opt.unix_path.empty()) redisEnableKeepAlive(ctx);
 

@@ -2,10 +2,13 @@
 #include <arpa/inet.h>
 #include <hiredis/read.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <limits>
+#include <thread>
 
 #include "helpers.hpp"
 
@@ -373,4 +376,131 @@ TEST_CASE("a server killed and restarted: transient errors meanwhile, then the c
   c.disconnect();
   REQUIRE(c.connect().has_value());
   CHECK(c.connects() == 3);
+}
+
+namespace {
+
+/// A server that reads whatever comes, then answers with `script` cut into pieces of
+/// `piece` bytes, each written on its own (TCP_NODELAY): the client reads replies split
+/// anywhere, in headers, in bulk strings, between the elements of nested arrays.
+class ScriptedServer {
+ public:
+  ScriptedServer(std::string script, std::size_t piece, bool close_after = false) {
+    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    REQUIRE(::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    REQUIRE(::listen(listener_, 1) == 0);
+    REQUIRE(::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this, script = std::move(script), piece, close_after] {
+      const int fd = ::accept(listener_, nullptr, nullptr);
+      if (fd < 0) return;
+      const int one = 1;
+      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      char buf[4096];
+      if (::recv(fd, buf, sizeof buf, 0) > 0) {
+        for (std::size_t at = 0; at < script.size(); at += piece) {
+          const std::string_view part = std::string_view(script).substr(at, piece);
+          if (::send(fd, part.data(), part.size(), MSG_NOSIGNAL) < 0) break;
+          std::this_thread::sleep_for(1ms);  // so the pieces arrive in separate reads
+        }
+        if (!close_after) {
+          while (::recv(fd, buf, sizeof buf, 0) > 0) {
+          }
+        }
+      }
+      ::close(fd);
+    });
+  }
+  ~ScriptedServer() {
+    ::shutdown(listener_, SHUT_RDWR);
+    thread_.join();
+    ::close(listener_);
+  }
+  redis::Options options() const {
+    redis::Options o;
+    o.port = port_;
+    return o;
+  }
+
+ private:
+  int listener_ = -1;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace
+
+TEST_CASE("replies split anywhere across reads are read whole, of every RESP2 shape") {
+  const std::string big(100000, 'x');
+  const std::string shapes =
+      "+OK\r\n-ERR no such thing\r\n:-42\r\n$-1\r\n*-1\r\n$0\r\n\r\n"
+      "*3\r\n*2\r\n$3\r\na\nb\r\n$4\r\n\r\n\r\n\r\n*0\r\n:7\r\n:-9223372036854775808\r\n";
+  const std::string script = shapes + "$" + std::to_string(big.size()) + "\r\n" + big + "\r\n";
+  // Byte by byte and in threes for the short replies; the long one in pieces of 4 kB
+  // and whole (a 100 kB value written a byte at a time takes long).
+  for (const std::size_t piece : {std::size_t{1}, std::size_t{3}, std::size_t{4096}, script.size()}) {
+    CAPTURE(piece);
+    const bool with_big = piece > 3;
+    ScriptedServer server(with_big ? script : shapes, piece);
+    redis::Connection c(server.options());
+    auto r = c.pipeline(std::vector<redis::Command>(with_big ? 9 : 8, redis::Command{"PING"}));
+    REQUIRE(r.has_value());
+    const auto& v = *r;
+    REQUIRE(v.size() == (with_big ? 9u : 8u));
+    CHECK((v[0].kind == redis::Reply::Kind::status && v[0].str == "OK"));
+    CHECK((v[1].is_error() && v[1].str == "ERR no such thing"));
+    CHECK((v[2].kind == redis::Reply::Kind::integer && v[2].integer == -42));
+    CHECK(v[3].is_nil());
+    CHECK(v[4].is_nil());  // a nil array, as hiredis read it
+    CHECK((v[5].kind == redis::Reply::Kind::string && v[5].str.empty()));
+    REQUIRE(v[6].kind == redis::Reply::Kind::array);
+    REQUIRE(v[6].elements.size() == 3);
+    REQUIRE(v[6].elements[0].elements.size() == 2);
+    CHECK(v[6].elements[0].elements[0].str == "a\nb");
+    CHECK(v[6].elements[0].elements[1].str == "\r\n\r\n");  // binary-safe: CRLF inside a value
+    CHECK((v[6].elements[1].kind == redis::Reply::Kind::array && v[6].elements[1].elements.empty()));
+    CHECK(v[6].elements[2].integer == 7);
+    CHECK(v[7].integer == std::numeric_limits<std::int64_t>::min());
+    if (with_big) CHECK(v[8].str == big);
+    CHECK(c.connected());
+  }
+}
+
+TEST_CASE("a reply the client cannot read is a protocol error, and one cut short an I/O error") {
+  {
+    ScriptedServer server("+OK\r\nHTTP/1.1 400 Bad Request\r\n\r\n", 4096);
+    redis::Connection c(server.options());
+    auto r = c.pipeline(std::vector<redis::Command>(2, redis::Command{"PING"}));
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code == Errc::protocol_error);
+    CHECK(r.error().message.find("got \"H\" as reply type byte") != std::string::npos);
+    CHECK_FALSE(c.connected());
+  }
+  {
+    ScriptedServer server("$10\r\nabc", 4096, true);
+    redis::Connection c(server.options());
+    auto r = c.command({"GET", "k"});
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code == Errc::io_error);
+    CHECK(r.error().message.find("Server closed the connection") != std::string::npos);
+    CHECK_FALSE(c.connected());
+  }
+  {
+    ScriptedServer server("$3\r\nabcd\r\n", 4096);  // the length does not fit the value
+    redis::Connection c(server.options());
+    auto r = c.command({"GET", "k"});
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code == Errc::protocol_error);
+  }
+  {
+    ScriptedServer server(":9223372036854775808\r\n", 4096);  // past 64 bits
+    redis::Connection c(server.options());
+    auto r = c.command({"INCR", "k"});
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code == Errc::protocol_error);
+  }
 }

@@ -241,12 +241,14 @@ inline std::optional<Id> parse_prefixed_id(std::string_view s, std::string_view 
 }
 }  // namespace detail
 
+/// What a family's Redis key is made of: this, then the family id in decimal.
+inline constexpr std::string_view family_key_prefix = "family:";
 /// The Redis key of a family's hash.
-inline std::string family_key(Id familyId) { return "family:" + std::to_string(familyId); }
+inline std::string family_key(Id familyId) { return std::string(family_key_prefix) + std::to_string(familyId); }
 /// The hash field of a member.
 inline std::string member_field(Id userId) { return "user:" + std::to_string(userId); }
 /// The family id in a `family:<id>` key, if it is one.
-inline std::optional<Id> parse_family_key(std::string_view key) noexcept { return detail::parse_prefixed_id(key, "family:"); }
+inline std::optional<Id> parse_family_key(std::string_view key) noexcept { return detail::parse_prefixed_id(key, family_key_prefix); }
 /// The user id in a `user:<id>` field, if it is one.
 inline std::optional<Id> parse_member_field(std::string_view field) noexcept { return detail::parse_prefixed_id(field, "user:"); }
 

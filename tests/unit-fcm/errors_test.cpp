@@ -251,4 +251,14 @@ TEST_CASE("the message name is read from a success body and is empty when absent
   CHECK(notify::fcm::message_name(R"({"other":1,"name":"n"})") == "n");
   CHECK(notify::fcm::message_name("{}").empty());
   CHECK(notify::fcm::message_name("garbage").empty());
+  // FCM's own layout, and what only the JSON reader reads right: escapes, other bytes,
+  // a value cut short.
+  CHECK(notify::fcm::message_name("{\n  \"name\": \"projects/p/messages/0:1500415314455276%31bd1c96\"\n}\n") ==
+        "projects/p/messages/0:1500415314455276%31bd1c96");
+  CHECK(notify::fcm::message_name(R"({"name":"a\/b\u0041"})") == "a/bA");
+  CHECK(notify::fcm::message_name("{\"name\":\"\xea\xb0\x80\"}") == "\xea\xb0\x80");
+  CHECK(notify::fcm::message_name("{\"name\":\"\xff\"}").empty());  // not UTF-8
+  CHECK(notify::fcm::message_name(R"({"name":"abc)").empty());
+  CHECK(notify::fcm::message_name(R"({"name":"abc")") == "abc");
+  CHECK(notify::fcm::message_name(R"({"name":7})").empty());
 }

@@ -222,7 +222,7 @@ class PushProvider::Impl : public toolkit::PushCalls<Impl> {
   bool collect() {
     done_.clear();
     pool_->take(done_);
-    for (const h2::Done& d : done_) {
+    for (h2::Done& d : done_) {
       --on_wire_;
       const auto index = static_cast<std::uint32_t>(d.tag & 0xffffffffu);
       const std::uint64_t generation = d.tag >> 32;
@@ -230,9 +230,9 @@ class PushProvider::Impl : public toolkit::PushCalls<Impl> {
       Reply reply;
       reply.transport = d.transport;
       reply.status = d.status;
-      reply.body = d.body;
-      if (d.status != 200) reply.retry_after = d.retry_after;
-      reply.error = d.error;
+      reply.body = std::move(d.body);
+      if (d.status != 200) reply.retry_after = std::move(d.retry_after);
+      reply.error = std::move(d.error);
       reply.apns_id = s.apns_id;
       if (!s.renewed && needs_new_token(reply)) {
         s.renewed = true;

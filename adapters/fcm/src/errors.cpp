@@ -4,6 +4,7 @@
 #include <array>
 #include <charconv>
 #include <cstdint>
+#include <optional>
 
 #include "notify/detail/json_reader.hpp"
 #include "notify/text.hpp"
@@ -270,7 +271,39 @@ bool needs_new_token(const Reply& reply) {
          parse_error_body(reply.body).code != "THIRD_PARTY_AUTH_ERROR";
 }
 
+namespace {
+
+/// FCM's answer to every push sent, `{"name": "projects/p/messages/0:1500415314455276%31bd..."}`,
+/// read without the JSON reader when it is exactly that shape with a plain ASCII name;
+/// nullopt sends anything else to the reader.
+std::optional<std::string_view> plain_message_name(std::string_view body) {
+  auto skip_space = [&] {
+    while (!body.empty() && (body[0] == ' ' || body[0] == '\n' || body[0] == '\r' || body[0] == '\t')) body.remove_prefix(1);
+  };
+  auto take = [&](std::string_view token) {
+    skip_space();
+    if (!body.starts_with(token)) return false;
+    body.remove_prefix(token.size());
+    return true;
+  };
+  if (!take("{") || !take("\"name\"") || !take(":") || !take("\"")) return std::nullopt;
+  std::size_t end = 0;
+  while (end < body.size() && body[end] != '"') {
+    const auto c = static_cast<unsigned char>(body[end]);
+    if (c < 0x20 || c > 0x7e || c == '\\') return std::nullopt;
+    ++end;
+  }
+  const std::string_view name = body.substr(0, end);
+  if (end == body.size()) return std::nullopt;
+  body.remove_prefix(end + 1);
+  if (!take("}") && !take(",")) return std::nullopt;
+  return name;
+}
+
+}  // namespace
+
 std::string message_name(std::string_view body) {
+  if (const auto plain = plain_message_name(body)) return std::string(*plain);
   JsonReader r(body, max_depth);
   std::string ks, scratch, name;
   std::string_view key;

@@ -492,13 +492,13 @@ class PushProvider::Impl : public toolkit::PushCalls<Impl> {
   bool collect_h2() {
     done_.clear();
     pool_->take(done_);
-    for (const h2::Done& d : done_) {
+    for (h2::Done& d : done_) {
       Reply reply;
       reply.transport = d.transport;
       reply.status = d.status;
-      reply.body = d.body;
-      if (d.status < 200 || d.status >= 300) reply.retry_after = d.retry_after;
-      reply.error = d.error;
+      reply.body = std::move(d.body);
+      if (d.status < 200 || d.status >= 300) reply.retry_after = std::move(d.retry_after);
+      reply.error = std::move(d.error);
       const auto index = static_cast<std::uint32_t>(d.tag & 0xffffffffu);
       if (handled(index, d.tag >> 32, reply)) continue;
       if (reply.transport == Transport::broken && !slots_[index].resent) {

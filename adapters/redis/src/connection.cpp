@@ -474,7 +474,6 @@ struct Connection::Impl {
   }
 
   Result<std::vector<Reply>> exchange(std::span<const Command> commands, std::chrono::milliseconds extra) {
-    if (extra.count() > 0) redisSetTimeout(ctx, to_timeval(opt.command_timeout + extra));
     // The commands in RESP (arrays of bulk strings), written in one piece.
     wire.clear();
     for (const Command& cmd : commands) {
@@ -486,22 +485,30 @@ struct Connection::Impl {
         wire += "\r\n";
       }
     }
-    auto sent = send_all(wire, commands.front()[0]);
+    auto replies = exchange(wire, commands.size(), [&](std::size_t i) { return std::string_view(commands[i][0]); }, extra);
     if (wire.capacity() > 64 * 1024) std::string().swap(wire);  // a big one is not kept
-    if (!sent) return sent.error();
+    return replies;
+  }
+
+  /// Writes `count` commands in RESP and reads their replies; `name(i)` names command i.
+  template <class Name>
+  Result<std::vector<Reply>> exchange(std::string_view resp, std::size_t count, Name&& name,
+                                      std::chrono::milliseconds extra) {
+    if (extra.count() > 0) redisSetTimeout(ctx, to_timeval(opt.command_timeout + extra));
+    if (auto sent = send_all(resp, name(0)); !sent) return sent.error();
     std::vector<Reply> replies;
-    replies.reserve(commands.size());
-    for (std::size_t i = 0; i < commands.size(); ++i) {
+    replies.reserve(count);
+    for (std::size_t i = 0; i < count; ++i) {
       scanner.reset(in_start);
       for (;;) {
         const auto status = scanner.scan(received());
         if (status == Scanner::Status::complete) break;
-        if (status == Scanner::Status::bad) return io_failure(REDIS_ERR_PROTOCOL, 0, scanner.problem, commands[i][0]);
-        if (auto r = receive(commands[i][0]); !r) {
+        if (status == Scanner::Status::bad) return io_failure(REDIS_ERR_PROTOCOL, 0, scanner.problem, name(i));
+        if (auto r = receive(name(i)); !r) {
           // A server that refused an unauthenticated client said why before it closed.
           for (std::size_t k = 0; k < replies.size(); ++k)
             if (replies[k].is_error() && reply_code(replies[k].str) == Errc::unauthenticated)
-              return reply_error(replies[k], commands[k][0]);
+              return reply_error(replies[k], name(k));
           return r.error();
         }
       }
@@ -604,6 +611,37 @@ Result<std::vector<Reply>> Connection::pipeline(std::span<const Command> command
     for (std::size_t k = 0; k < where.size(); ++k) (*replies)[where[k]] = std::move((*retried)[k]);
   }
   return replies;
+}
+
+Result<std::vector<Reply>> Connection::pipeline(const Batch& batch, std::string_view what) {
+  NOTIFY_ASSERT(impl_ && batch.complete());
+  if (batch.empty()) return std::vector<Reply>{};
+  if (auto r = impl_->ensure_connected(); !r) return r.error();
+  ++impl_->round_trips;
+  return impl_->exchange(batch.wire(), batch.size(), [what](std::size_t) { return what; }, std::chrono::milliseconds(0));
+}
+
+Batch& Batch::command(std::size_t args) {
+  NOTIFY_ASSERT(args > 0 && args_left_ == 0);
+  append_header(wire_, '*', args);
+  ++commands_;
+  args_left_ = args;
+  return *this;
+}
+
+Batch& Batch::arg(std::string_view head, std::string_view tail) {
+  NOTIFY_ASSERT(args_left_ > 0);
+  append_header(wire_, '$', head.size() + tail.size());
+  wire_.append(head);
+  wire_.append(tail);
+  wire_.append("\r\n");
+  --args_left_;
+  return *this;
+}
+
+void Batch::clear() noexcept {
+  wire_.clear();
+  commands_ = args_left_ = 0;
 }
 
 Result<Reply> Connection::command(Command command) {

@@ -23,16 +23,18 @@ IdempotencyStore::IdempotencyStore(Options options, std::string prefix)
 
 Result<std::vector<bool>> IdempotencyStore::seen(std::span<const std::string> keys) {
   if (keys.empty()) return std::vector<bool>{};
-  Command mget{"MGET"};
-  mget.reserve(keys.size() + 1);
-  for (const std::string& k : keys) mget.push_back(prefix_ + k);
-  auto r = conn_.command(std::move(mget));
+  Batch mget;
+  mget.command(keys.size() + 1).arg("MGET");
+  for (const std::string& k : keys) mget.arg(prefix_, k);
+  auto r = conn_.pipeline(mget, "MGET");
   if (!r) return r.error();
-  if (r->kind != Reply::Kind::array || r->elements.size() != keys.size())
+  const Reply& reply = r->front();
+  if (reply.is_error()) return reply_error(reply, "MGET");
+  if (reply.kind != Reply::Kind::array || reply.elements.size() != keys.size())
     return Error{Errc::protocol_error, "redis: unexpected reply to MGET", {}};
   std::vector<bool> out;
   out.reserve(keys.size());
-  for (const Reply& e : r->elements) out.push_back(!e.is_nil());
+  for (const Reply& e : reply.elements) out.push_back(!e.is_nil());
   return out;
 }
 
@@ -40,16 +42,14 @@ Result<void> IdempotencyStore::remember(std::span<const std::string> keys, std::
   if (keys.empty()) return {};
   if (ttl.count() <= 0) return Error{Errc::invalid_value, "redis: an idempotency TTL must be positive", {}};
   const std::string px = std::to_string(std::chrono::milliseconds(ttl).count());
-  std::vector<Command> commands;
+  Batch batch;
   for (std::size_t at = 0; at < keys.size(); at += keys_per_call) {
     const std::size_t n = std::min(keys_per_call, keys.size() - at);
-    Command& c = commands.emplace_back();
-    c.reserve(n + 4);
-    c.insert(c.end(), {"EVAL", std::string(remember_script), std::to_string(n)});
-    for (const std::string& k : keys.subspan(at, n)) c.push_back(prefix_ + k);
-    c.push_back(px);
+    batch.command(n + 4).arg("EVAL").arg(remember_script).arg(std::to_string(n));
+    for (const std::string& k : keys.subspan(at, n)) batch.arg(prefix_, k);
+    batch.arg(px);
   }
-  auto replies = conn_.pipeline(commands);
+  auto replies = conn_.pipeline(batch, "EVAL");
   if (!replies) return replies.error();
   for (const Reply& r : *replies)
     if (r.is_error()) return reply_error(r, "SET");

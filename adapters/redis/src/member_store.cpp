@@ -2,6 +2,7 @@
 #include "notify/redis/member_store.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <utility>
 #include <vector>
 
@@ -61,23 +62,26 @@ MemberStore::MemberStore(Options options) : conn_(std::move(options)) { conn_.ad
 Result<FamilyLookup> MemberStore::families(std::span<const Id> ids) {
   FamilyLookup out;
   if (ids.empty()) return out;
-  std::vector<Command> commands;
-  commands.reserve(ids.size());
-  for (Id id : ids) commands.push_back({"HGETALL", family_key(id)});
-  auto replies = conn_.pipeline(commands);
+  Batch batch;
+  char digits[24];
+  for (Id id : ids) {
+    const auto end = std::to_chars(digits, digits + sizeof digits, id).ptr;
+    batch.command(2).arg("HGETALL").arg(family_key_prefix, std::string_view(digits, static_cast<std::size_t>(end - digits)));
+  }
+  auto replies = conn_.pipeline(batch, "HGETALL");
   if (!replies) return replies.error();
-  std::vector<Command>().swap(commands);
+  batch = Batch{};
 
   std::vector<Family> found;
   found.reserve(ids.size());
   std::vector<std::pair<Id, std::size_t>> order;  // one family's (user id, field index)
   for (std::size_t i = 0; i < ids.size(); ++i) {
     const Reply& r = (*replies)[i];
-    const std::string key = family_key(ids[i]);
+    auto key = [&] { return family_key(ids[i]); };  // for problems only
     if (r.is_error()) {
-      Error e = reply_error(r, "HGETALL " + key);
+      Error e = reply_error(r, "HGETALL " + key());
       if (e.code != Errc::invalid_value) return e;  // WRONGTYPE is bad data in one family; the rest is not
-      out.problems.push_back({Errc::invalid_member, "the key is not a hash", key});
+      out.problems.push_back({Errc::invalid_member, "the key is not a hash", key()});
       continue;
     }
     if (r.kind != Reply::Kind::array || r.elements.size() % 2 != 0) return unexpected("HGETALL");
@@ -91,7 +95,7 @@ Result<FamilyLookup> MemberStore::families(std::span<const Id> ids) {
       const std::string& field = r.elements[f].str;
       const auto user = parse_member_field(field);
       if (!user) {
-        out.problems.push_back({Errc::invalid_member, "field is not user:<id>", key + "." + field});
+        out.problems.push_back({Errc::invalid_member, "field is not user:<id>", key() + "." + field});
         continue;
       }
       order.push_back({*user, f});
@@ -100,7 +104,7 @@ Result<FamilyLookup> MemberStore::families(std::span<const Id> ids) {
     for (const auto& [user, f] : order) {
       auto member = parse_member(user, r.elements[f + 1].str);
       if (!member) {
-        out.problems.push_back({member.error().code, member.error().message, key + "." + r.elements[f].str});
+        out.problems.push_back({member.error().code, member.error().message, key() + "." + r.elements[f].str});
         continue;
       }
       family.members.push_back(std::move(*member));

@@ -188,6 +188,30 @@ TEST_CASE("a pipeline of several commands is one round trip and keeps reply orde
   CHECK(c.round_trips() == 2);
 }
 
+TEST_CASE("a Batch sends commands built argument by argument, keys as prefix and rest, in one round trip") {
+  RedisServer server;
+  redis::Connection c(notify::test::options_for(server));
+  redis::Batch b;
+  b.command(3).arg("SET").arg("pre:", std::string("k\0\r\n", 4)).arg("v1");
+  b.command(2).arg("GET").arg("pre:k", std::string("\0\r\n", 3));
+  b.command(2).arg("GET").arg("pre:missing");
+  b.command(2).arg("INCR").arg("pre:", std::string("k\0\r\n", 4));
+  CHECK(b.size() == 4);
+  CHECK(b.complete());
+  auto r = c.pipeline(b, "test");
+  REQUIRE(r.has_value());
+  REQUIRE(r->size() == 4);
+  CHECK((*r)[0].str == "OK");
+  CHECK((*r)[1].str == "v1");
+  CHECK((*r)[2].is_nil());
+  CHECK((*r)[3].is_error());
+  CHECK(c.round_trips() == 1);
+  b.clear();
+  CHECK(b.empty());
+  b.command(2).arg("GET");
+  CHECK_FALSE(b.complete());
+}
+
 TEST_CASE("a unix socket URL with ?db= connects and selects that database") {
   RedisServer server;
   auto o = redis::parse_url("unix://" + server.unix_path() + "?db=2");

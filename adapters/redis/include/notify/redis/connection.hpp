@@ -58,6 +58,30 @@ struct Reply {
 /// One command as its arguments, binary-safe.
 using Command = std::vector<std::string>;
 
+/// Commands written straight into RESP as they are built, for callers that send many at
+/// once (a lookup per family, a marker per push): no string per argument, and a key can
+/// be given as its prefix and the rest. Scripts go with EVAL here (no NOSCRIPT fallback).
+class Batch {
+ public:
+  /// Starts a command of `args` arguments (its name included); exactly that many arg()
+  /// calls must follow.
+  Batch& command(std::size_t args);
+  /// The next argument: `head` followed by `tail`, binary-safe.
+  Batch& arg(std::string_view head, std::string_view tail = {});
+  std::size_t size() const noexcept { return commands_; }
+  bool empty() const noexcept { return commands_ == 0; }
+  /// Every command started has all its arguments.
+  bool complete() const noexcept { return args_left_ == 0; }
+  /// The RESP text of every command so far.
+  std::string_view wire() const noexcept { return wire_; }
+  void clear() noexcept;
+
+ private:
+  std::string wire_;
+  std::size_t commands_ = 0;
+  std::size_t args_left_ = 0;
+};
+
 /// The one mapping of hiredis failures to notify codes (transient or not). `context_err`
 /// is hiredis's connection error (REDIS_ERR_IO, _EOF, _PROTOCOL, _OOM, _OTHER) with the
 /// errno seen with it, or 0 for an error reply, whose text ("LOADING ...") is `text`.
@@ -91,6 +115,10 @@ class Connection {
   /// add_script() falls back to EVAL when the server answers NOSCRIPT.
   Result<std::vector<Reply>> pipeline(std::span<const Command> commands,
                                       std::chrono::milliseconds extra_timeout = std::chrono::milliseconds(0));
+
+  /// The same for commands built in a Batch (which must be complete); `what` names them
+  /// in errors.
+  Result<std::vector<Reply>> pipeline(const Batch& batch, std::string_view what);
 
   /// One command; an error reply becomes an Error.
   Result<Reply> command(Command command);

@@ -230,6 +230,9 @@ struct Pool_ {
   nghttp2_option* option = nullptr;
   std::vector<std::unique_ptr<Conn>> conns;  ///< by slot; null: free
   std::deque<std::unique_ptr<Stream>> queue;
+  /// Streams answered, kept for the next requests (one allocation fewer per request).
+  std::vector<std::unique_ptr<Stream>> spare;
+  static constexpr std::size_t max_spare = 1024;
   std::vector<Done> done;
   std::shared_ptr<const std::string> authorization;
   std::size_t in_flight = 0;  ///< requests posted and not yet done
@@ -263,6 +266,14 @@ struct Pool_ {
     }
     done.push_back(std::move(d));
     --in_flight;
+  }
+
+  /// A stream done with, for post() to use again. A secret one goes (its destructor wipes it).
+  void recycle(std::unique_ptr<Stream> s) {
+    if (s->secret || spare.size() >= max_spare) return;
+    s->reset_for_retry();
+    s->expired = false;
+    spare.push_back(std::move(s));
   }
 
   void requeue(std::unique_ptr<Stream> s) {
@@ -816,6 +827,7 @@ struct Pool_ {
       pool.requeue(std::move(s));
     } else if (code == NGHTTP2_NO_ERROR && s->status > 0) {
       pool.finish(*s, Transport::ok, {});
+      pool.recycle(std::move(s));
     } else {
       // Reset without an answer. Servers do that when they are about to close the
       // connection too (Node's session.destroy() resets, then closes): no new stream here.
@@ -890,7 +902,13 @@ void Pool::post(std::uint64_t tag, Request request, std::string_view authorizati
   Impl& p = *impl_;
   if (!p.authorization || *p.authorization != authorization)
     p.authorization = std::make_shared<const std::string>(authorization);
-  auto s = std::make_unique<Stream>();
+  std::unique_ptr<Stream> s;
+  if (p.spare.empty()) {
+    s = std::make_unique<Stream>();
+  } else {
+    s = std::move(p.spare.back());
+    p.spare.pop_back();
+  }
   s->tag = tag;
   s->body = std::move(request.body);
   s->path = std::move(request.path);

@@ -243,13 +243,35 @@ struct Pool_ {
   std::vector<char> rbuf;  ///< cleartext: what one read() takes (allocated on first use)
   std::vector<char> pbuf = std::vector<char>(16 * 1024);  ///< TLS: one record's plaintext
   std::vector<nghttp2_nv> nv_;  ///< the headers of the request being submitted
+  /// TLS: the newest session the server handed out (a ticket), which the next connections
+  /// resume: a resumed handshake reads and verifies no certificate chain, most of what a
+  /// full one costs the client.
+  SSL_SESSION* session = nullptr;
+  std::size_t resumed = 0;  ///< handshakes that resumed a session
 
   ~Pool_() {
     for (auto& c : conns)
       if (c) teardown(*c);
     if (callbacks) nghttp2_session_callbacks_del(callbacks);
     if (option) nghttp2_option_del(option);
+    if (session) SSL_SESSION_free(session);
     if (ctx) SSL_CTX_free(ctx);
+  }
+
+  /// OpenSSL's "new session" callback: the server gave a session (a ticket) to resume.
+  static int on_new_session(SSL* ssl, SSL_SESSION* fresh) {
+    auto* pool = static_cast<Pool_*>(SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)));
+    if (!pool) return 0;
+    if (pool->session) SSL_SESSION_free(pool->session);
+    pool->session = fresh;
+    return 1;  // the pool holds the reference now
+  }
+
+  /// TLS: a connection whose setup is under way while no session is at hand: the next ones
+  /// wait for the session it brings.
+  bool first_handshake_pending() const {
+    if (!ctx || session) return false;
+    return std::any_of(conns.begin(), conns.end(), [](const auto& c) { return c && !c->draining && !c->settings; });
   }
 
   // ---- results
@@ -378,6 +400,7 @@ struct Pool_ {
       return;
     }
     SSL_set_bio(c.ssl, inner, inner);
+    if (session && SSL_SESSION_is_resumable(session)) SSL_set_session(c.ssl, session);
     // SSL_write stops when the pair is full and says how much it took; what is left is
     // written again from wherever c.plain then keeps it.
     SSL_set_mode(c.ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
@@ -412,6 +435,7 @@ struct Pool_ {
         drop(c, Transport::tls, no_h2());
         return false;
       }
+      if (SSL_session_reused(c.ssl)) ++resumed;
       start_session(c);
       return c.session != nullptr;
     }
@@ -677,7 +701,10 @@ struct Pool_ {
 
   /// Opens connections while the queue needs more room than the open ones will offer.
   void grow() {
-    if (queue.empty()) return;
+    // The first TLS connection opens alone: the others resume the session its server
+    // hands out once the handshake is done (before its SETTINGS), or, if it hands out
+    // none, open with full handshakes once that connection is set up.
+    if (queue.empty() || first_handshake_pending()) return;
     std::size_t open = 0;
     std::size_t room = 0;
     for (auto& c : conns) {
@@ -693,6 +720,7 @@ struct Pool_ {
       ++open;
       room += cfg.streams_per_connection;
       if (queue.empty()) return;  // the attempt failed at once and took the queue with it
+      if (first_handshake_pending()) return;
     }
   }
 
@@ -876,6 +904,9 @@ Result<std::unique_ptr<Pool>> Pool::create(Config config, int epoll_fd) {
       return Error{Errc::configuration, "http2: cannot read the CA certificates " + impl->cfg.ca_file, "ca_file"};
     }
     SSL_CTX_set1_cert_store(ctx, cas);
+    SSL_CTX_set_app_data(ctx, static_cast<Pool_*>(impl.get()));
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+    SSL_CTX_sess_set_new_cb(ctx, Pool_::on_new_session);
   }
   nghttp2_session_callbacks* cb = nullptr;
   if (nghttp2_session_callbacks_new(&cb) != 0) return Error{Errc::configuration, "http2: out of memory", {}};
@@ -937,5 +968,6 @@ Clock::time_point Pool::next_deadline() const {
 }
 
 std::size_t Pool::pending() const { return impl_->in_flight; }
+std::size_t Pool::resumed() const { return impl_->resumed; }
 
 }  // namespace notify::http2

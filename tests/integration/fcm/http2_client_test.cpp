@@ -57,6 +57,21 @@ TEST_CASE("the nghttp2 client opens another connection only when the open ones h
   CHECK(stats["max_concurrent_streams"].get<int>() <= 200);
 }
 
+TEST_CASE("over TLS the first push connection opens alone and the others resume the session its server handed out") {
+  FcmEmulator emu(EmulatorOptions{.tls = true, .latency_ms = 20});
+  auto o = nghttp2_options(emu);
+  o.connections = 4;
+  o.streams_per_connection = 10;
+  auto provider = provider_for(emu, o);
+  CHECK(count(send_to(provider, tokens("a-", 400)), PushStatus::sent) == 400);
+  const auto stats = emu.stats();
+  CHECK(stats["sessions_opened"] == 1 + 4 + 1);  // the token request's, the pushes', this stats call's
+  // The token's connection (a pool of its own) and the first push connection handshake in
+  // full; the other three resume.
+  CHECK(stats["tls_sessions_resumed"] == 3);
+  CHECK(stats["max_sessions_open"].get<int>() >= 4);
+}
+
 TEST_CASE("streams refused after a GOAWAY are sent again on a new connection without counting as broken") {
   FcmEmulator emu(EmulatorOptions{.latency_ms = 20});
   emu.faults({{{"match", "^goaway"}, {"action", "goaway"}, {"times", 1}}});

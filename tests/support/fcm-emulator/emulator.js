@@ -130,6 +130,7 @@ function newCounts() {
     tokens_issued: 0,
     tokens_rejected: 0,
     sessions_opened: 0,
+    tls_sessions_resumed: 0, // TLS handshakes that resumed an earlier session (a ticket)
     sessions_open: 0,
     max_sessions_open: 0,
     in_flight: 0,
@@ -514,6 +515,7 @@ function onSession(session) {
   session.emulatorLastStream = 0;
   const c = state.counts;
   ++c.sessions_opened;
+  if (session.socket && typeof session.socket.isSessionReused === 'function' && session.socket.isSessionReused()) ++c.tls_sessions_resumed;
   ++c.sessions_open;
   c.max_sessions_open = Math.max(c.max_sessions_open, c.sessions_open);
   session.on('error', (e) => { if (process.env.EMU_DEBUG) console.error('session error', e); });

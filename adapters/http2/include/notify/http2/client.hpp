@@ -129,6 +129,9 @@ class Pool {
   Clock::time_point next_deadline() const;
 
   std::size_t pending() const;  ///< requests queued or in flight
+  /// TLS handshakes that resumed a session the server handed out on an earlier connection
+  /// (the first connection opens alone so that the others can).
+  std::size_t resumed() const;
 
  private:
   struct Impl;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "notify/redis/connection.hpp"
 
+#include "resp.hpp"
+
 #include <hiredis/hiredis.h>
 
 #include <algorithm>
@@ -17,6 +19,9 @@
 namespace notify::redis {
 
 namespace {
+
+using resp::Scanner;
+using resp::build;
 
 using Clock = std::chrono::steady_clock;
 
@@ -131,135 +136,6 @@ void append_header(std::string& out, char kind, std::size_t n) {
   out += kind;
   out.append(digits, r.ptr);
   out += "\r\n";
-}
-
-// ---- RESP (replies of RESP2: the only protocol spoken here; no HELLO 3) --------------------
-//
-// hiredis opens the connection (TCP or unix, timeouts, keep-alive); the commands and
-// replies go through its socket directly. Its reader moved the rest of its buffer down
-// after every reply of 1 KiB or more, and copied every read and every write once more:
-// for a lookup of a thousand families that was most of the time spent on Redis.
-
-constexpr std::size_t max_depth = 16;
-
-/// A RESP integer or length: an optional '-' and digits, within 64 bits.
-bool resp_number(std::string_view s, std::int64_t& out) noexcept {
-  const bool negative = !s.empty() && s[0] == '-';
-  if (negative) s.remove_prefix(1);
-  if (s.empty() || s.size() > 19) return false;
-  std::uint64_t v = 0;  // 19 digits fit
-  for (const char c : s) {
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + static_cast<std::uint64_t>(c - '0');
-  }
-  constexpr auto max = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
-  if (v > max + (negative ? 1 : 0)) return false;
-  out = negative ? static_cast<std::int64_t>(0 - v) : static_cast<std::int64_t>(v);
-  return true;
-}
-
-/// Finds where the reply that starts at `start` ends, without building it. Resumable:
-/// `at` and `open` (the elements still to come in each array entered) carry over to the
-/// next call when the reply is not complete yet, so a reply that arrives in many reads
-/// is scanned once. `at` is the end once it returns `complete`.
-struct Scanner {
-  enum class Status : std::uint8_t { complete, partial, bad };
-  std::size_t at = 0;
-  std::vector<std::int64_t> open;
-  std::string problem;
-
-  void reset(std::size_t start) {
-    at = start;
-    open.clear();
-  }
-
-  Status scan(std::string_view in) {
-    for (;;) {
-      const std::size_t eol = in.find("\r\n", at);
-      if (eol == std::string_view::npos) return Status::partial;
-      const char type = in[at];
-      const std::string_view line = in.substr(at + 1, eol - at - 1);
-      std::size_t next = eol + 2;
-      std::int64_t n = 0;
-      switch (type) {
-        case '+':
-        case '-': break;
-        case ':':
-          if (!resp_number(line, n)) return bad("bad integer reply");
-          break;
-        case '$':
-          if (!resp_number(line, n) || n < -1) return bad("bad bulk length");
-          if (n >= 0) {
-            const auto len = static_cast<std::size_t>(n);
-            if (in.size() < next + len + 2) return Status::partial;
-            if (in.substr(next + len, 2) != "\r\n") return bad("a bulk string without its CRLF");
-            next += len + 2;
-          }
-          break;
-        case '*':
-          if (!resp_number(line, n) || n < -1) return bad("bad multi-bulk length");
-          break;
-        default:
-          return bad("Protocol error, got \"" + printable(type) + "\" as reply type byte");
-      }
-      at = next;
-      if (type == '*' && n > 0) {
-        if (open.size() == max_depth) return bad("replies nested too deep");
-        open.push_back(n);
-        continue;
-      }
-      while (!open.empty() && --open.back() == 0) open.pop_back();
-      if (open.empty()) return Status::complete;
-    }
-  }
-
- private:
-  Status bad(std::string why) {
-    problem = std::move(why);
-    return Status::bad;
-  }
-  static std::string printable(char c) {
-    if (c >= 0x20 && c < 0x7f) return std::string(1, c);
-    static constexpr char digits[] = "0123456789abcdef";
-    const auto u = static_cast<unsigned char>(c);
-    return std::string("\\x") + digits[u >> 4] + digits[u & 0xf];
-  }
-};
-
-/// Builds the reply that starts at `at`, which the Scanner found complete and well formed.
-void build(std::string_view in, std::size_t& at, Reply& out) {
-  const std::size_t eol = in.find("\r\n", at);
-  const char type = in[at];
-  const std::string_view line = in.substr(at + 1, eol - at - 1);
-  at = eol + 2;
-  std::int64_t n = 0;
-  if (type == ':' || type == '$' || type == '*') resp_number(line, n);
-  switch (type) {
-    case '+':
-      out.kind = Reply::Kind::status;
-      out.str.assign(line);
-      return;
-    case '-':
-      out.kind = Reply::Kind::error;
-      out.str.assign(line);
-      return;
-    case ':':
-      out.kind = Reply::Kind::integer;
-      out.integer = n;
-      return;
-    case '$':
-      if (n < 0) return;  // nil
-      out.kind = Reply::Kind::string;
-      out.str.assign(in.substr(at, static_cast<std::size_t>(n)));
-      at += static_cast<std::size_t>(n) + 2;
-      return;
-    default:  // '*'
-      if (n < 0) return;  // a nil array reads as nil, as hiredis had it
-      out.kind = Reply::Kind::array;
-      out.elements.resize(static_cast<std::size_t>(n));
-      for (Reply& e : out.elements) build(in, at, e);
-      return;
-  }
 }
 
 }  // namespace
@@ -393,6 +269,10 @@ std::string sha1_hex(std::string_view data) {
   return out;
 }
 
+// hiredis opens the connection (TCP or unix, timeouts, keep-alive); the commands and
+// replies go through its socket directly. Its reader moved the rest of its buffer down
+// after every reply of 1 KiB or more, and copied every read and every write once more:
+// for a lookup of a thousand families that was most of the time spent on Redis.
 struct Connection::Impl {
   Options opt;
   redisContext* ctx = nullptr;

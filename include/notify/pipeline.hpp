@@ -255,7 +255,11 @@ class Pipeline {
       if (opt_.clock) return finish();  // a test's clock: time moves when the test says
       std::this_thread::sleep_for(bounded_wait(wait));
     }
-    for (PushDone& d : answers) answered(d.tag, d.result);
+    // One clock reading for the answers of one poll: they came in together.
+    if (!answers.empty()) {
+      const auto answered_at = now();
+      for (PushDone& d : answers) answered(d.tag, d.result, answered_at);
+    }
     if (!answers.empty()) {
       // The answers freed room: what may go now is put on the wire before finish() and
       // the caller turns to the stores and the queue, so the provider is not left idle
@@ -266,7 +270,8 @@ class Pipeline {
       if (stats_.pushes_submitted != submitted) {
         answers.clear();
         provider.poll(std::chrono::milliseconds(0), answers);
-        for (PushDone& d : answers) answered(d.tag, d.result);
+        const auto answered_at = now();
+        for (PushDone& d : answers) answered(d.tag, d.result, answered_at);
       }
     }
     finish();
@@ -758,7 +763,7 @@ class Pipeline {
   }
 
   /// A push answered.
-  void answered(std::uint64_t tag, const PushResult& r) {
+  void answered(std::uint64_t tag, const PushResult& r, Clock::time_point now) {
     auto it = slots_.find(tag);
     if (it == slots_.end()) return;
     Slot& s = it->second;
@@ -772,7 +777,6 @@ class Pipeline {
       return;
     }
     Flight& f = *fit->second;
-    const auto now = this->now();
     if (opt_.observer)
       opt_.observer->delivery_answered(s.service, r.status, now - s.submitted, f.trace);
     switch (r.status) {

@@ -187,6 +187,13 @@ TEST_CASE("a quota detail naming the project marks a project-wide quota, others 
 TEST_CASE("a sent push keeps FCM's message name as its detail") {
   CHECK(classify(http(200, R"({"name":"projects/p/messages/0:123%abc"})"), now).detail ==
         "projects/p/messages/0:123%abc");
+  // Without a time: a success reads no clock, anything else is classified as at now.
+  const auto sent = classify(http(200, R"({"name":"projects/p/messages/1"})"));
+  CHECK(sent.status == PushStatus::sent);
+  CHECK(sent.detail == "projects/p/messages/1");
+  const auto busy = classify(http(503, fcm_error(503, "UNAVAILABLE", "", "busy")));
+  CHECK(busy.status == PushStatus::retry);
+  CHECK(busy.outage);
 }
 
 TEST_CASE("a failure's detail names the status, the FCM code and FCM's message") {

@@ -266,6 +266,12 @@ PushResult classify(const Reply& reply, std::chrono::system_clock::time_point no
   return {retry, {}, why + " (unexpected status)"};
 }
 
+PushResult classify(const Reply& reply) {
+  if (reply.transport == Transport::ok && reply.status >= 200 && reply.status < 300)
+    return {PushStatus::sent, {}, message_name(reply.body)};
+  return classify(reply, std::chrono::system_clock::now());
+}
+
 bool needs_new_token(const Reply& reply) {
   return reply.transport == Transport::ok && reply.status == 401 &&
          parse_error_body(reply.body).code != "THIRD_PARTY_AUTH_ERROR";

@@ -71,7 +71,10 @@ inline constexpr std::chrono::seconds max_retry_after{3600};
 ///  anything else (1xx, 3xx)                      retry, scope push, not an outage
 /// An outage is a service condition (down, unreachable, throttled): it never counts
 /// toward dead-lettering a record.
-PushResult classify(const Reply& reply, std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
+/// `now` dates an HTTP-date Retry-After.
+PushResult classify(const Reply& reply, std::chrono::system_clock::time_point now);
+/// The same at the current time, read only when the answer is not a success.
+PushResult classify(const Reply& reply);
 
 /// True for a 401 a fresh access token may cure (not THIRD_PARTY_AUTH_ERROR).
 bool needs_new_token(const Reply& reply);

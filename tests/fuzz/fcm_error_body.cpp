@@ -7,7 +7,9 @@
 //   most 200 bytes;
 // - an error body written by nlohmann from the parsed code and message reads back the same;
 // - parse_retry_after gives nothing negative; classify gives a retry delay within the
-//   cap, and a 2xx reply is `sent` with the message name as detail.
+//   cap, and a 2xx reply is `sent` with the message name as detail;
+// - message_name (with its shortcut for FCM's usual body) reads what a plain walk of the
+//   JSON with the core's reader reads.
 
 #include <chrono>
 #include <cstddef>
@@ -17,9 +19,34 @@
 
 #include <nlohmann/json.hpp>
 
+#include "notify/detail/json_reader.hpp"
 #include "notify/fcm/errors.hpp"
 #include "notify/result.hpp"
 #include "notify/text.hpp"
+
+namespace {
+
+/// The reference: the first top-level "name" read as a string, nothing else.
+std::string name_by_reader(std::string_view body) {
+  using notify::detail::JsonKind;
+  notify::detail::JsonReader r(body, 64);
+  std::string ks, scratch;
+  std::string_view key;
+  if (r.peek() != JsonKind::object) return {};
+  r.enter();
+  while (r.next_key(key, ks)) {
+    if (key != "name") {
+      r.skip_value();
+      continue;
+    }
+    std::string_view v;
+    if (r.peek() == JsonKind::string && r.read_string(v, scratch) == notify::detail::StringStatus::ok) return std::string(v);
+    return {};
+  }
+  return {};
+}
+
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 2) return 0;
@@ -64,6 +91,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   } else {
     NOTIFY_ASSERT(r.status != notify::PushStatus::sent);
   }
+  NOTIFY_ASSERT(notify::fcm::message_name(body) == name_by_reader(body));
   (void)notify::fcm::needs_new_token(reply);
   (void)notify::fcm::token_error(reply);
   return 0;

@@ -49,16 +49,25 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     whole.reset(start);
     const auto status = whole.scan(in);
     NOTIFY_ASSERT(whole.at <= in.size());
+    // As the connection reads: `buf` holds in[base, base + buf.size()); before each
+    // further read the bytes before the reply are dropped and the scanner moved down.
+    std::string buf = in.substr(0, std::min(in.size(), start + piece));
+    std::size_t base = 0;
     Scanner pieces;
     pieces.reset(start);
-    auto piecewise = Scanner::Status::partial;
-    for (std::size_t end = start; piecewise == Scanner::Status::partial && end < in.size();) {
-      end = std::min(in.size(), end + piece);
-      piecewise = pieces.scan(std::string_view(in).substr(0, end));
+    auto piecewise = pieces.scan(buf);
+    while (piecewise == Scanner::Status::partial && base + buf.size() < in.size()) {
+      if (base < start) {
+        buf.erase(0, start - base);
+        pieces.at -= start - base;
+        base = start;
+      }
+      buf.append(in, base + buf.size(), piece);
+      piecewise = pieces.scan(buf);
     }
     NOTIFY_ASSERT(piecewise == status);
     if (status != Scanner::Status::complete) break;
-    NOTIFY_ASSERT(pieces.at == whole.at);
+    NOTIFY_ASSERT(base + pieces.at == whole.at);
     Reply reply;
     std::size_t at = start;
     notify::redis::resp::build(in, at, reply);

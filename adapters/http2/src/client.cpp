@@ -246,8 +246,11 @@ struct Pool_ {
   /// TLS: the newest session the server handed out (a ticket), which the next connections
   /// resume: a resumed handshake reads and verifies no certificate chain, most of what a
   /// full one costs the client.
+  /// Several connections may offer the same ticket (RFC 8446 asks clients not to): a
+  /// server that takes each ticket once answers the others with full handshakes.
   SSL_SESSION* session = nullptr;
-  std::size_t resumed = 0;  ///< handshakes that resumed a session
+  std::size_t resumed = 0;   ///< handshakes that resumed a session
+  bool set_up_once = false;  ///< a connection got the server's SETTINGS
 
   ~Pool_() {
     for (auto& c : conns)
@@ -267,11 +270,12 @@ struct Pool_ {
     return 1;  // the pool holds the reference now
   }
 
-  /// TLS: a connection whose setup is under way while no session is at hand: the next ones
-  /// wait for the session it brings.
+  /// TLS, the pool's first connection: while it is being set up and no session is at
+  /// hand, the next ones wait for the session it brings. Once any connection got the
+  /// server's SETTINGS, connections open side by side, with a session or without.
   bool first_handshake_pending() const {
-    if (!ctx || session) return false;
-    return std::any_of(conns.begin(), conns.end(), [](const auto& c) { return c && !c->draining && !c->settings; });
+    if (!ctx || session || set_up_once) return false;
+    return std::any_of(conns.begin(), conns.end(), [](const auto& c) { return c && !c->draining; });
   }
 
   // ---- results
@@ -295,6 +299,13 @@ struct Pool_ {
     if (s->secret || spare.size() >= max_spare) return;
     s->reset_for_retry();
     s->expired = false;
+    // Nothing of the request stays behind: not its payload, not the authorization
+    // (a renewed access token must not live on in spare streams).
+    s->body = std::string();
+    s->path = std::string();
+    s->headers = std::vector<Header>();
+    s->content_type = std::string();
+    s->authorization.reset();
     spare.push_back(std::move(s));
   }
 
@@ -701,9 +712,9 @@ struct Pool_ {
 
   /// Opens connections while the queue needs more room than the open ones will offer.
   void grow() {
-    // The first TLS connection opens alone: the others resume the session its server
-    // hands out once the handshake is done (before its SETTINGS), or, if it hands out
-    // none, open with full handshakes once that connection is set up.
+    // The pool's first TLS connection opens alone: the others resume the session its
+    // server hands out once the handshake is done (before its SETTINGS), or, if it hands
+    // out none, open with full handshakes once that connection is set up.
     if (queue.empty() || first_handshake_pending()) return;
     std::size_t open = 0;
     std::size_t room = 0;
@@ -745,8 +756,10 @@ struct Pool_ {
     for (auto& cp : conns) {
       if (!cp) continue;
       Conn& c = *cp;
-      if (c.state != Conn::State::ready) {
-        if (now >= c.connect_deadline) drop(c, Transport::timeout, "connect timeout");
+      if (c.state != Conn::State::ready || !c.settings) {
+        // Set up means the server's SETTINGS too: without them no request goes out.
+        if (now >= c.connect_deadline)
+          drop(c, Transport::timeout, c.state != Conn::State::ready ? "connect timeout" : "no SETTINGS from the server");
         continue;
       }
       if (!due) continue;
@@ -834,7 +847,10 @@ struct Pool_ {
 
   static int on_frame(nghttp2_session*, const nghttp2_frame* frame, void* user) {
     Conn& c = conn_of(user);
-    if (frame->hd.type == NGHTTP2_SETTINGS && !(frame->hd.flags & NGHTTP2_FLAG_ACK)) c.settings = true;
+    if (frame->hd.type == NGHTTP2_SETTINGS && !(frame->hd.flags & NGHTTP2_FLAG_ACK)) {
+      c.settings = true;
+      c.pool->set_up_once = true;
+    }
     if (frame->hd.type == NGHTTP2_GOAWAY) {
       c.draining = true;
       c.last_stream_id = frame->goaway.last_stream_id;

@@ -14,6 +14,8 @@
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <new>
+#include <optional>
 #include <unordered_map>
 
 namespace notify::redis {
@@ -293,7 +295,9 @@ struct Connection::Impl {
   void close() noexcept {
     if (ctx) redisFree(ctx);
     ctx = nullptr;
-    in_len = in_start = 0;  // what a closed connection had sent answers nothing any more
+    // What a closed connection had sent answers nothing any more.
+    if (in_cap > 256 * 1024) release_input();
+    in_len = in_start = 0;
   }
 
   /// A failed connect, read or write (`context_err` as hiredis names it): the connection
@@ -326,7 +330,7 @@ struct Connection::Impl {
   /// Reads what the server has sent, at least a byte: blocks up to the socket's timeout.
   Result<void> receive(std::string_view what) {
     // Unparsed bytes move to the front once per read (not once per reply), and the room
-    // grows with what is waiting, so a big reply takes few reads.
+    // doubles with what is buffered, so a big reply is copied a few times at most.
     if (in_start > 0) {
       std::memmove(in.get(), in.get() + in_start, in_len - in_start);
       in_len -= in_start;
@@ -371,39 +375,63 @@ struct Connection::Impl {
   }
 
   /// Writes `count` commands in RESP and reads their replies; `name(i)` names command i.
+  /// Any failure, running out of memory included, closes the connection: replies left
+  /// unread on it would otherwise answer the next commands.
   template <class Name>
   Result<std::vector<Reply>> exchange(std::string_view resp, std::size_t count, Name&& name,
                                       std::chrono::milliseconds extra) {
+    try {
+      return exchange_or_throw(resp, count, name, extra);
+    } catch (const std::bad_alloc&) {
+      close();
+      return Error{Errc::unavailable, "redis: out of memory reading the replies to " + std::string(name(0)), {}};
+    }
+  }
+
+  template <class Name>
+  Result<std::vector<Reply>> exchange_or_throw(std::string_view resp, std::size_t count, Name& name,
+                                               std::chrono::milliseconds extra) {
     if (extra.count() > 0) redisSetTimeout(ctx, to_timeval(opt.command_timeout + extra));
     if (auto sent = send_all(resp, name(0)); !sent) return sent.error();
     std::vector<Reply> replies;
     replies.reserve(count);
+    // A server that refused an unauthenticated client said why before it closed or
+    // stopped making sense: that reason, rather than what came after it.
+    auto refusal = [&]() -> std::optional<Error> {
+      for (std::size_t k = 0; k < replies.size(); ++k)
+        if (replies[k].is_error() && reply_code(replies[k].str) == Errc::unauthenticated)
+          return reply_error(replies[k], name(k));
+      return std::nullopt;
+    };
     for (std::size_t i = 0; i < count; ++i) {
       scanner.reset(in_start);
       for (;;) {
         const auto status = scanner.scan(received());
         if (status == Scanner::Status::complete) break;
-        if (status == Scanner::Status::bad) return io_failure(REDIS_ERR_PROTOCOL, 0, scanner.problem, name(i));
-        if (auto r = receive(name(i)); !r) {
-          // A server that refused an unauthenticated client said why before it closed.
-          for (std::size_t k = 0; k < replies.size(); ++k)
-            if (replies[k].is_error() && reply_code(replies[k].str) == Errc::unauthenticated)
-              return reply_error(replies[k], name(k));
-          return r.error();
+        if (status == Scanner::Status::bad) {
+          Error e = io_failure(REDIS_ERR_PROTOCOL, 0, scanner.problem, name(i));
+          return refusal().value_or(std::move(e));
         }
+        if (auto r = receive(name(i)); !r) return refusal().value_or(r.error());
       }
       replies.emplace_back();
       build(received(), in_start, replies.back());
     }
-    if (in_start == in_len) {
-      in_start = in_len = 0;
-      if (in_cap > 256 * 1024) {  // a big reply's room is not kept
-        in.reset();
-        in_cap = 0;
-      }
+    if (in_start != in_len) {
+      // More than was asked for: RESP2 without pub/sub sends nothing unasked, so the
+      // connection is out of step. These replies are whole; the next call reconnects.
+      close();
+      return replies;
     }
+    in_start = in_len = 0;
+    if (in_cap > 256 * 1024) release_input();  // a big reply's room is not kept
     if (extra.count() > 0) redisSetTimeout(ctx, to_timeval(opt.command_timeout));
     return replies;
+  }
+
+  void release_input() noexcept {
+    in.reset();
+    in_cap = in_len = in_start = 0;
   }
 
   Result<void> open() {

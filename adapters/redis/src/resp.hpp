@@ -15,6 +15,9 @@
 namespace notify::redis::resp {
 
 inline constexpr std::size_t max_depth = 16;
+/// Redis's own limit on a bulk string (proto-max-bulk-len's default): a longer length is
+/// no reply, and waiting for it would only grow the buffer.
+inline constexpr std::int64_t max_bulk = std::int64_t{512} * 1024 * 1024;
 
 /// A RESP integer or length: an optional '-' and digits, within 64 bits.
 inline bool resp_number(std::string_view s, std::int64_t& out) noexcept {
@@ -34,8 +37,9 @@ inline bool resp_number(std::string_view s, std::int64_t& out) noexcept {
 
 /// Finds where the reply that starts at `start` ends, without building it. Resumable:
 /// `at` and `open` (the elements still to come in each array entered) carry over to the
-/// next call when the reply is not complete yet, so a reply that arrives in many reads
-/// is scanned once. `at` is the end once it returns `complete`.
+/// next call when the reply is not complete yet, so the elements of an array that arrives
+/// in many reads are scanned once (only the element a read cut is looked at again). `at`
+/// is the end once it returns `complete`.
 struct Scanner {
   enum class Status : std::uint8_t { complete, partial, bad };
   std::size_t at = 0;
@@ -63,9 +67,10 @@ struct Scanner {
           break;
         case '$':
           if (!resp_number(line, n) || n < -1) return bad("bad bulk length");
+          if (n > max_bulk) return bad("a bulk string longer than 512 MiB");
           if (n >= 0) {
             const auto len = static_cast<std::size_t>(n);
-            if (in.size() < next + len + 2) return Status::partial;
+            if (in.size() - next < len + 2) return Status::partial;
             if (in.substr(next + len, 2) != "\r\n") return bad("a bulk string without its CRLF");
             next += len + 2;
           }

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <limits>
 #include <thread>
+#include <vector>
 
 #include "helpers.hpp"
 
@@ -409,7 +410,11 @@ namespace {
 /// anywhere, in headers, in bulk strings, between the elements of nested arrays.
 class ScriptedServer {
  public:
-  ScriptedServer(std::string script, std::size_t piece, bool close_after = false) {
+  ScriptedServer(std::string script, std::size_t piece, bool close_after = false)
+      : ScriptedServer(cut(script, piece), close_after) {}
+
+  /// The answer in these pieces, each written on its own 20 ms after the one before.
+  explicit ScriptedServer(std::vector<std::string> pieces, bool close_after = false) {
     listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
@@ -419,17 +424,17 @@ class ScriptedServer {
     REQUIRE(::listen(listener_, 1) == 0);
     REQUIRE(::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
     port_ = ntohs(addr.sin_port);
-    thread_ = std::thread([this, script = std::move(script), piece, close_after] {
+    const auto pause = pieces.size() > 100 ? 1ms : 20ms;  // so the pieces arrive in separate reads
+    thread_ = std::thread([this, pieces = std::move(pieces), pause, close_after] {
       const int fd = ::accept(listener_, nullptr, nullptr);
       if (fd < 0) return;
       const int one = 1;
       ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
       char buf[4096];
       if (::recv(fd, buf, sizeof buf, 0) > 0) {
-        for (std::size_t at = 0; at < script.size(); at += piece) {
-          const std::string_view part = std::string_view(script).substr(at, piece);
+        for (const std::string& part : pieces) {
           if (::send(fd, part.data(), part.size(), MSG_NOSIGNAL) < 0) break;
-          std::this_thread::sleep_for(1ms);  // so the pieces arrive in separate reads
+          std::this_thread::sleep_for(pause);
         }
         if (!close_after) {
           while (::recv(fd, buf, sizeof buf, 0) > 0) {
@@ -451,6 +456,12 @@ class ScriptedServer {
   }
 
  private:
+  static std::vector<std::string> cut(const std::string& script, std::size_t piece) {
+    std::vector<std::string> pieces;
+    for (std::size_t at = 0; at < script.size(); at += piece) pieces.push_back(script.substr(at, piece));
+    return pieces;
+  }
+
   int listener_ = -1;
   int port_ = 0;
   std::thread thread_;
@@ -494,6 +505,32 @@ TEST_CASE("replies split anywhere across reads are read whole, of every RESP2 sh
   }
 }
 
+TEST_CASE("a read that ends inside an array, after a whole reply, goes on where it stopped") {
+  // The first read brings reply 1 and the first element of reply 2: the rest of the
+  // buffer moves to the front before the next read while the scanner is inside reply 2.
+  ScriptedServer server(std::vector<std::string>{"+OK\r\n*3\r\n$1\r\na\r\n", "*1\r\n:5\r\n$", "1\r\nb\r\n:9\r\n"});
+  redis::Connection c(server.options());
+  auto r = c.pipeline(std::vector<redis::Command>(3, redis::Command{"PING"}));
+  REQUIRE(r.has_value());
+  REQUIRE(r->size() == 3);
+  CHECK((*r)[0].str == "OK");
+  REQUIRE((*r)[1].elements.size() == 3);
+  CHECK((*r)[1].elements[0].str == "a");
+  CHECK((*r)[1].elements[1].elements.at(0).integer == 5);
+  CHECK((*r)[1].elements[2].str == "b");
+  CHECK((*r)[2].integer == 9);
+  CHECK(c.connected());
+}
+
+TEST_CASE("a server that answers more than it was asked is out of step: the replies asked for, then a new connection") {
+  ScriptedServer server("+OK\r\n+UNASKED\r\n", 4096);
+  redis::Connection c(server.options());
+  auto r = c.command({"PING"});
+  REQUIRE(r.has_value());
+  CHECK(r->str == "OK");
+  CHECK_FALSE(c.connected());
+}
+
 TEST_CASE("a reply the client cannot read is a protocol error, and one cut short an I/O error") {
   {
     ScriptedServer server("+OK\r\nHTTP/1.1 400 Bad Request\r\n\r\n", 4096);
@@ -519,6 +556,14 @@ TEST_CASE("a reply the client cannot read is a protocol error, and one cut short
     auto r = c.command({"GET", "k"});
     REQUIRE_FALSE(r.has_value());
     CHECK(r.error().code == Errc::protocol_error);
+  }
+  {
+    ScriptedServer server("$536870913\r\n", 4096);  // past Redis's 512 MiB: never waited for
+    redis::Connection c(server.options());
+    auto r = c.command({"GET", "k"});
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code == Errc::protocol_error);
+    CHECK(r.error().message.find("512 MiB") != std::string::npos);
   }
   {
     ScriptedServer server(":9223372036854775808\r\n", 4096);  // past 64 bits

@@ -292,16 +292,27 @@ TEST_CASE("a refused connection is unavailable, and the next attempt waits for t
   CHECK(eager.connect_attempts() == 3);
 }
 
-TEST_CASE("a connect that gets no answer fails with timeout") {
-  // A listening socket whose accept queue is full drops new SYNs: connect hangs.
+namespace {
+
+/// A socket listening on a free loopback port; `addr` says where.
+int loopback_listener(int backlog, sockaddr_in& addr) {
   const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
+  addr = sockaddr_in{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t len = sizeof addr;
   REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  REQUIRE(::listen(listener, 0) == 0);
+  REQUIRE(::listen(listener, backlog) == 0);
   REQUIRE(::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+  return listener;
+}
+
+}  // namespace
+
+TEST_CASE("a connect that gets no answer fails with timeout") {
+  // A listening socket whose accept queue is full drops new SYNs: connect hangs.
+  sockaddr_in addr{};
+  const int listener = loopback_listener(0, addr);
   const int filler = ::socket(AF_INET, SOCK_STREAM, 0);
   REQUIRE(::connect(filler, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
 
@@ -415,14 +426,8 @@ class ScriptedServer {
 
   /// The answer in these pieces, each written on its own 20 ms after the one before.
   explicit ScriptedServer(std::vector<std::string> pieces, bool close_after = false) {
-    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    REQUIRE(::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-    REQUIRE(::listen(listener_, 1) == 0);
-    REQUIRE(::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+    listener_ = loopback_listener(1, addr);
     port_ = ntohs(addr.sin_port);
     const auto pause = pieces.size() > 100 ? 1ms : 20ms;  // so the pieces arrive in separate reads
     thread_ = std::thread([this, pieces = std::move(pieces), pause, close_after] {

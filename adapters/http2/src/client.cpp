@@ -341,10 +341,11 @@ struct Pool_ {
   }
 
   /// Ends a connection: streams the server did not process go back to the queue, the
-  /// others end as `transport`. A connection that never became ready fails the queue too
-  /// (the next one would most likely fail the same way).
+  /// others end as `transport`. A connection that never became ready (handshake done and
+  /// the server's SETTINGS in) fails the queue too: the next one would most likely fail
+  /// the same way.
   void drop(Conn& c, Transport transport, const std::string& error) {
-    const bool never_ready = c.state != Conn::State::ready;
+    const bool never_ready = c.state != Conn::State::ready || !c.settings;
     auto streams = std::move(c.streams);
     c.cached_id = 0;
     c.cached = nullptr;

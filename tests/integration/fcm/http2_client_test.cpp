@@ -72,6 +72,42 @@ TEST_CASE("over TLS the first push connection opens alone and the others resume 
   CHECK(stats["max_sessions_open"].get<int>() >= 4);
 }
 
+TEST_CASE("a TLS server that never sends its SETTINGS fails the queue at the connect timeout, not the request timeout") {
+  namespace h2 = notify::http2;
+  FcmEmulator emu(EmulatorOptions{.tls = true});  // for its certificates only
+  const std::string dir = std::filesystem::path(emu.ca_file()).parent_path().string();
+  // Completes the TLS handshake with ALPN h2, then says nothing.
+  const std::string script =
+      "const tls = require('tls'), fs = require('fs'); const d = process.argv[1];"
+      "const s = tls.createServer({cert: fs.readFileSync(d + '/server.pem'), key: fs.readFileSync(d + '/server.key'),"
+      " ALPNProtocols: ['h2']}, (sock) => sock.on('error', () => {}));"
+      "s.listen(0, '127.0.0.1', () => console.log(s.address().port));"
+      "process.stdin.on('end', () => process.exit(0)); process.stdin.resume();";
+  notify::test::NodeService silent;
+  const int port = std::atoi(silent.start({"-e", script, dir}).c_str());
+  REQUIRE(port > 0);
+  auto target = h2::parse_url("https://127.0.0.1:" + std::to_string(port) + "/v1/projects/p/messages:send");
+  REQUIRE(target.has_value());
+  h2::Config cfg{*target, emu.ca_file(), 2, 10, 300ms, 60s};
+  const int ep = epoll_create1(EPOLL_CLOEXEC);
+  REQUIRE(ep >= 0);
+  auto pool = h2::Pool::create(cfg, ep);
+  REQUIRE(pool.has_value());
+  (*pool)->post(1, std::string("{}"), "Bearer x");
+  std::vector<h2::Done> done;
+  for (int i = 0; i < 1000 && done.empty(); ++i) {  // 20 s at most; the connect timeout is 0.3 s
+    (*pool)->pump();
+    epoll_event events[8];
+    const int n = epoll_wait(ep, events, 8, 20);
+    for (int k = 0; k < n; ++k) (*pool)->on_event(events[k].data.u64, events[k].events);
+    (*pool)->take(done);
+  }
+  close(ep);
+  REQUIRE(done.size() == 1);
+  CHECK(done[0].transport == h2::Transport::timeout);
+  CHECK(done[0].error == "no SETTINGS from the server");
+}
+
 TEST_CASE("streams refused after a GOAWAY are sent again on a new connection without counting as broken") {
   FcmEmulator emu(EmulatorOptions{.latency_ms = 20});
   emu.faults({{{"match", "^goaway"}, {"action", "goaway"}, {"times", 1}}});

@@ -255,12 +255,8 @@ class Pipeline {
       if (opt_.clock) return finish();  // a test's clock: time moves when the test says
       std::this_thread::sleep_for(bounded_wait(wait));
     }
-    // One clock reading for the answers of one poll: they came in together.
     if (!answers.empty()) {
-      const auto answered_at = now();
-      for (PushDone& d : answers) answered(d.tag, d.result, answered_at);
-    }
-    if (!answers.empty()) {
+      answer_all(answers);
       // The answers freed room: what may go now is put on the wire before finish() and
       // the caller turns to the stores and the queue, so the provider is not left idle
       // through those round trips. (A synchronous provider sends it here, as the next
@@ -270,8 +266,7 @@ class Pipeline {
       if (stats_.pushes_submitted != submitted) {
         answers.clear();
         provider.poll(std::chrono::milliseconds(0), answers);
-        const auto answered_at = now();
-        for (PushDone& d : answers) answered(d.tag, d.result, answered_at);
+        answer_all(answers);
       }
     }
     finish();
@@ -760,6 +755,13 @@ class Pipeline {
     for (const Lane& l : lanes_)
       if (!l.ready.empty() && now < l.paused_until) until(l.paused_until);
     return w;
+  }
+
+  /// The answers of one poll, with one clock reading: they came in together.
+  void answer_all(std::vector<PushDone>& answers) {
+    if (answers.empty()) return;
+    const auto at = now();
+    for (PushDone& d : answers) answered(d.tag, d.result, at);
   }
 
   /// A push answered.

@@ -182,6 +182,40 @@ std::optional<std::int64_t> parse_http_date(std::string_view s) {
   return days_from_civil(year, month + 1, day) * 86400 + hour * 3600 + minute * 60 + second;
 }
 
+/// FCM's answer to every push sent, `{"name": "projects/p/messages/0:1500415314455276%31bd..."}`,
+/// read without the JSON reader when it is exactly that shape with a plain ASCII name;
+/// nullopt sends anything else to the reader.
+std::optional<std::string_view> plain_message_name(std::string_view body) {
+  auto skip_space = [&] {
+    while (!body.empty() && (body[0] == ' ' || body[0] == '\n' || body[0] == '\r' || body[0] == '\t'))
+      body.remove_prefix(1);
+  };
+  auto take = [&](std::string_view token) {
+    skip_space();
+    if (!body.starts_with(token)) return false;
+    body.remove_prefix(token.size());
+    return true;
+  };
+  if (!take("{") || !take("\"name\"") || !take(":") || !take("\"")) return std::nullopt;
+  std::size_t end = 0;
+  while (end < body.size() && body[end] != '"') {
+    const auto c = static_cast<unsigned char>(body[end]);
+    if (c < 0x20 || c > 0x7e || c == '\\') return std::nullopt;
+    ++end;
+  }
+  const std::string_view name = body.substr(0, end);
+  if (end == body.size()) return std::nullopt;
+  body.remove_prefix(end + 1);
+  if (!take("}") && !take(",")) return std::nullopt;
+  return name;
+}
+
+
+/// An HTTP answer in the 2xx range: the push was sent.
+bool succeeded(const Reply& reply) {
+  return reply.transport == Transport::ok && reply.status >= 200 && reply.status < 300;
+}
+
 }  // namespace
 
 ErrorBody parse_error_body(std::string_view body) {
@@ -242,7 +276,7 @@ PushResult classify(const Reply& reply, std::chrono::system_clock::time_point no
     case Transport::tls:
     case Transport::setup: return {fatal, {}, describe(reply)};
   }
-  if (reply.status >= 200 && reply.status < 300) return {sent, {}, message_name(reply.body)};
+  if (succeeded(reply)) return {sent, {}, message_name(reply.body)};
 
   const ErrorBody e = parse_error_body(reply.body);
   const std::string why = describe(reply, e);
@@ -267,8 +301,7 @@ PushResult classify(const Reply& reply, std::chrono::system_clock::time_point no
 }
 
 PushResult classify(const Reply& reply) {
-  if (reply.transport == Transport::ok && reply.status >= 200 && reply.status < 300)
-    return {PushStatus::sent, {}, message_name(reply.body)};
+  if (succeeded(reply)) return {PushStatus::sent, {}, message_name(reply.body)};
   return classify(reply, std::chrono::system_clock::now());
 }
 
@@ -276,37 +309,6 @@ bool needs_new_token(const Reply& reply) {
   return reply.transport == Transport::ok && reply.status == 401 &&
          parse_error_body(reply.body).code != "THIRD_PARTY_AUTH_ERROR";
 }
-
-namespace {
-
-/// FCM's answer to every push sent, `{"name": "projects/p/messages/0:1500415314455276%31bd..."}`,
-/// read without the JSON reader when it is exactly that shape with a plain ASCII name;
-/// nullopt sends anything else to the reader.
-std::optional<std::string_view> plain_message_name(std::string_view body) {
-  auto skip_space = [&] {
-    while (!body.empty() && (body[0] == ' ' || body[0] == '\n' || body[0] == '\r' || body[0] == '\t')) body.remove_prefix(1);
-  };
-  auto take = [&](std::string_view token) {
-    skip_space();
-    if (!body.starts_with(token)) return false;
-    body.remove_prefix(token.size());
-    return true;
-  };
-  if (!take("{") || !take("\"name\"") || !take(":") || !take("\"")) return std::nullopt;
-  std::size_t end = 0;
-  while (end < body.size() && body[end] != '"') {
-    const auto c = static_cast<unsigned char>(body[end]);
-    if (c < 0x20 || c > 0x7e || c == '\\') return std::nullopt;
-    ++end;
-  }
-  const std::string_view name = body.substr(0, end);
-  if (end == body.size()) return std::nullopt;
-  body.remove_prefix(end + 1);
-  if (!take("}") && !take(",")) return std::nullopt;
-  return name;
-}
-
-}  // namespace
 
 std::string message_name(std::string_view body) {
   if (const auto plain = plain_message_name(body)) return std::string(*plain);

@@ -245,9 +245,9 @@ struct Pool_ {
   std::vector<nghttp2_nv> nv_;  ///< the headers of the request being submitted
   /// TLS: the newest session the server handed out (a ticket), which the next connections
   /// resume: a resumed handshake reads and verifies no certificate chain, most of what a
-  /// full one costs the client.
-  /// Several connections may offer the same ticket (RFC 8446 asks clients not to): a
-  /// server that takes each ticket once answers the others with full handshakes.
+  /// full one costs the client. Several connections may offer the same ticket (RFC 8446
+  /// asks clients not to): a server that takes each ticket once answers the others with
+  /// full handshakes.
   SSL_SESSION* session = nullptr;
   std::size_t resumed = 0;   ///< handshakes that resumed a session
   bool set_up_once = false;  ///< a connection got the server's SETTINGS
@@ -713,10 +713,7 @@ struct Pool_ {
 
   /// Opens connections while the queue needs more room than the open ones will offer.
   void grow() {
-    // The pool's first TLS connection opens alone: the others resume the session its
-    // server hands out once the handshake is done (before its SETTINGS), or, if it hands
-    // out none, open with full handshakes once that connection is set up.
-    if (queue.empty() || first_handshake_pending()) return;
+    if (queue.empty()) return;
     std::size_t open = 0;
     std::size_t room = 0;
     for (auto& c : conns) {
@@ -725,14 +722,16 @@ struct Pool_ {
       const std::size_t cap = c->open_for_requests() ? limit(*c) : cfg.streams_per_connection;
       room += cap > c->active ? cap - c->active : 0;
     }
-    for (std::size_t slot = 0; open < cfg.connections && room < queue.size(); ++slot) {
+    // The pool's first TLS connection opens alone: the others resume the session its
+    // server hands out once the handshake is done (before its SETTINGS), or, if it hands
+    // out none, open with full handshakes once that connection is set up.
+    for (std::size_t slot = 0; open < cfg.connections && room < queue.size() && !first_handshake_pending(); ++slot) {
       if (slot == conns.size()) conns.emplace_back();
       if (conns[slot]) continue;
       open_conn(slot);
       ++open;
       room += cfg.streams_per_connection;
       if (queue.empty()) return;  // the attempt failed at once and took the queue with it
-      if (first_handshake_pending()) return;
     }
   }
 

@@ -1,22 +1,20 @@
 // SPDX-License-Identifier: MIT
 #include "notify/redis/connection.hpp"
 
-#include "resp.hpp"
-
 #include <hiredis/hiredis.h>
-
-#include <algorithm>
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
-#include <limits>
 #include <memory>
 #include <new>
 #include <optional>
 #include <unordered_map>
+
+#include "resp.hpp"
 
 namespace notify::redis {
 
@@ -295,9 +293,16 @@ struct Connection::Impl {
   void close() noexcept {
     if (ctx) redisFree(ctx);
     ctx = nullptr;
-    // What a closed connection had sent answers nothing any more.
-    if (in_cap > 256 * 1024) release_input();
+    reset_input();  // what a closed connection had sent answers nothing any more
+  }
+
+  /// Empties the input; a big reply's room is not kept.
+  void reset_input() noexcept {
     in_len = in_start = 0;
+    if (in_cap > 256 * 1024) {
+      in.reset();
+      in_cap = 0;
+    }
   }
 
   /// A failed connect, read or write (`context_err` as hiredis names it): the connection
@@ -423,15 +428,9 @@ struct Connection::Impl {
       close();
       return replies;
     }
-    in_start = in_len = 0;
-    if (in_cap > 256 * 1024) release_input();  // a big reply's room is not kept
+    reset_input();
     if (extra.count() > 0) redisSetTimeout(ctx, to_timeval(opt.command_timeout));
     return replies;
-  }
-
-  void release_input() noexcept {
-    in.reset();
-    in_cap = in_len = in_start = 0;
   }
 
   Result<void> open() {

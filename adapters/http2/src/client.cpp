@@ -22,7 +22,10 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
+#include "blocks.hpp"
 #include "notify/toolkit/secure.hpp"
 
 namespace notify::http2 {
@@ -168,6 +171,67 @@ struct Stream {
   }
 };
 
+/// A connection's streams by id, in a vector: a client's stream ids grow with each
+/// request, so appending keeps it sorted and a lookup is a binary search. Unlike a hash
+/// map, it allocates nothing per stream.
+class StreamTable {
+ public:
+  using Entry = std::pair<std::int32_t, std::unique_ptr<Stream>>;
+
+  void add(std::int32_t id, std::unique_ptr<Stream> s) {
+    if (items_.empty() || items_.back().first < id) items_.emplace_back(id, std::move(s));
+    else items_.emplace(lower_bound(id), id, std::move(s));
+  }
+
+  /// Null when there is no stream `id`.
+  Stream* find(std::int32_t id) {
+    if (id == cached_id_) return cached_;
+    const auto it = at(id);
+    if (it == items_.end()) return nullptr;
+    cached_id_ = id;
+    cached_ = it->second.get();
+    return cached_;
+  }
+
+  /// Takes stream `id` out; null when there is none.
+  std::unique_ptr<Stream> take(std::int32_t id) {
+    const auto it = at(id);
+    if (it == items_.end()) return nullptr;
+    if (id == cached_id_) forget();
+    auto s = std::move(it->second);
+    items_.erase(it);
+    return s;
+  }
+
+  std::vector<Entry> take_all() {
+    forget();
+    return std::exchange(items_, {});
+  }
+
+  bool empty() const noexcept { return items_.empty(); }
+  auto begin() noexcept { return items_.begin(); }
+  auto end() noexcept { return items_.end(); }
+
+ private:
+  std::vector<Entry>::iterator lower_bound(std::int32_t id) {
+    return std::lower_bound(items_.begin(), items_.end(), id, [](const Entry& e, std::int32_t v) { return e.first < v; });
+  }
+  std::vector<Entry>::iterator at(std::int32_t id) {
+    const auto it = lower_bound(id);
+    return it != items_.end() && it->first == id ? it : items_.end();
+  }
+  void forget() noexcept {
+    cached_id_ = 0;
+    cached_ = nullptr;
+  }
+
+  std::vector<Entry> items_;
+  /// The stream found last (an answer's headers, data and close come one after the
+  /// other); id 0 (never a stream's): none.
+  std::int32_t cached_id_ = 0;
+  Stream* cached_ = nullptr;
+};
+
 struct Pool_;
 
 /// Hands nghttp2 the next piece of a request body.
@@ -212,12 +276,8 @@ struct Conn {
   std::size_t unsent() const {
     return out.size() - out_done + plain.size() - plain_done + (net ? BIO_ctrl_pending(net) : 0);
   }
-  std::unordered_map<std::int32_t, std::unique_ptr<Stream>> streams;
+  StreamTable streams;
   std::size_t active = 0;  ///< streams not yet answered (expired ones excluded)
-  /// The stream the callbacks looked up last (an answer's headers, data and close come
-  /// one after the other); id 0 (never a stream's): none.
-  std::int32_t cached_id = 0;
-  Stream* cached = nullptr;
 
   bool open_for_requests() const { return state == State::ready && settings && !draining; }
 };
@@ -228,6 +288,7 @@ struct Pool_ {
   SSL_CTX* ctx = nullptr;
   nghttp2_session_callbacks* callbacks = nullptr;
   nghttp2_option* option = nullptr;
+  detail::Blocks blocks;  ///< what the sessions allocate; outlives them
   std::vector<std::unique_ptr<Conn>> conns;  ///< by slot; null: free
   std::deque<std::unique_ptr<Stream>> queue;
   /// Streams answered, kept for the next requests (one allocation fewer per request).
@@ -346,9 +407,7 @@ struct Pool_ {
   /// the same way.
   void drop(Conn& c, Transport transport, const std::string& error) {
     const bool never_ready = c.state != Conn::State::ready || !c.settings;
-    auto streams = std::move(c.streams);
-    c.cached_id = 0;
-    c.cached = nullptr;
+    auto streams = c.streams.take_all();
     teardown(c);
     for (auto& [id, s] : streams) {
       if (s->expired) continue;
@@ -468,7 +527,7 @@ struct Pool_ {
   }
 
   void start_session(Conn& c) {
-    if (nghttp2_session_client_new2(&c.session, callbacks, &c, option) != 0) {
+    if (nghttp2_session_client_new3(&c.session, callbacks, &c, option, blocks.mem()) != 0) {
       c.session = nullptr;
       drop(c, Transport::setup, "cannot create an HTTP/2 session");
       return;
@@ -642,25 +701,7 @@ struct Pool_ {
 
   static Conn& conn_of(void* user) { return *static_cast<Conn*>(user); }
 
-  static Stream* stream_of(Conn& c, std::int32_t id) {
-    if (id == c.cached_id) return c.cached;
-    const auto it = c.streams.find(id);
-    if (it == c.streams.end()) return nullptr;
-    c.cached_id = id;
-    c.cached = it->second.get();
-    return c.cached;
-  }
-
-  /// Takes a stream out of its connection.
-  static std::unique_ptr<Stream> take_stream(Conn& c, decltype(Conn::streams)::iterator it) {
-    if (it->first == c.cached_id) {
-      c.cached_id = 0;
-      c.cached = nullptr;
-    }
-    auto s = std::move(it->second);
-    c.streams.erase(it);
-    return s;
-  }
+  static Stream* stream_of(Conn& c, std::int32_t id) { return c.streams.find(id); }
 
   bool submit(Conn& c, std::unique_ptr<Stream> s) {
     s->length = std::to_string(s->body.size());
@@ -688,7 +729,7 @@ struct Pool_ {
       return false;
     }
     s->id = id;
-    c.streams.emplace(id, std::move(s));
+    c.streams.add(id, std::move(s));
     ++c.active;
     return true;
   }
@@ -861,9 +902,8 @@ struct Pool_ {
   /// A stream ended: answered, reset, or refused before the server processed it.
   static int on_close(nghttp2_session*, std::int32_t id, std::uint32_t code, void* user) {
     Conn& c = conn_of(user);
-    const auto it = c.streams.find(id);
-    if (it == c.streams.end()) return 0;
-    auto s = take_stream(c, it);
+    auto s = c.streams.take(id);
+    if (!s) return 0;
     if (s->expired) return 0;
     --c.active;
     Pool_& pool = *c.pool;
@@ -885,9 +925,8 @@ struct Pool_ {
   static int on_not_sent(nghttp2_session*, const nghttp2_frame* frame, int, void* user) {
     if (frame->hd.type != NGHTTP2_HEADERS) return 0;
     Conn& c = conn_of(user);
-    const auto it = c.streams.find(frame->hd.stream_id);
-    if (it == c.streams.end()) return 0;
-    auto s = take_stream(c, it);
+    auto s = c.streams.take(frame->hd.stream_id);
+    if (!s) return 0;
     if (s->expired) return 0;
     --c.active;
     c.pool->requeue(std::move(s));

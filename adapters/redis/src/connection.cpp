@@ -374,19 +374,21 @@ struct Connection::Impl {
         wire += "\r\n";
       }
     }
-    auto replies = exchange(wire, commands.size(), [&](std::size_t i) { return std::string_view(commands[i][0]); }, extra);
+    auto replies =
+        exchange(wire, commands.size(), [&](std::size_t i) { return std::string_view(commands[i][0]); }, extra, nullptr);
     if (wire.capacity() > 64 * 1024) std::string().swap(wire);  // a big one is not kept
     return replies;
   }
 
   /// Writes `count` commands in RESP and reads their replies; `name(i)` names command i.
-  /// Any failure, running out of memory included, closes the connection: replies left
-  /// unread on it would otherwise answer the next commands.
+  /// The replies are built, or with `raw` handed to it as text (and none returned). Any
+  /// failure, running out of memory included, closes the connection: replies left unread
+  /// on it would otherwise answer the next commands.
   template <class Name>
   Result<std::vector<Reply>> exchange(std::string_view resp, std::size_t count, Name&& name,
-                                      std::chrono::milliseconds extra) {
+                                      std::chrono::milliseconds extra, const ReplyText* raw) {
     try {
-      return exchange_or_throw(resp, count, name, extra);
+      return exchange_or_throw(resp, count, name, extra, raw);
     } catch (const std::bad_alloc&) {
       close();
       return Error{Errc::unavailable, "redis: out of memory reading the replies to " + std::string(name(0)), {}};
@@ -395,19 +397,14 @@ struct Connection::Impl {
 
   template <class Name>
   Result<std::vector<Reply>> exchange_or_throw(std::string_view resp, std::size_t count, Name& name,
-                                               std::chrono::milliseconds extra) {
+                                               std::chrono::milliseconds extra, const ReplyText* raw) {
     if (extra.count() > 0) redisSetTimeout(ctx, to_timeval(opt.command_timeout + extra));
     if (auto sent = send_all(resp, name(0)); !sent) return sent.error();
     std::vector<Reply> replies;
-    replies.reserve(count);
+    if (!raw) replies.reserve(count);
     // A server that refused an unauthenticated client said why before it closed or
     // stopped making sense: that reason, rather than what came after it.
-    auto refusal = [&]() -> std::optional<Error> {
-      for (std::size_t k = 0; k < replies.size(); ++k)
-        if (replies[k].is_error() && reply_code(replies[k].str) == Errc::unauthenticated)
-          return reply_error(replies[k], name(k));
-      return std::nullopt;
-    };
+    std::optional<Error> refused;
     for (std::size_t i = 0; i < count; ++i) {
       scanner.reset(in_start);
       for (;;) {
@@ -415,12 +412,23 @@ struct Connection::Impl {
         if (status == Scanner::Status::complete) break;
         if (status == Scanner::Status::bad) {
           Error e = io_failure(REDIS_ERR_PROTOCOL, 0, scanner.problem, name(i));
-          return refusal().value_or(std::move(e));
+          return refused.value_or(std::move(e));
         }
-        if (auto r = receive(name(i)); !r) return refusal().value_or(r.error());
+        if (auto r = receive(name(i)); !r) return refused.value_or(r.error());
       }
-      replies.emplace_back();
-      build(received(), in_start, replies.back());
+      const std::string_view text = received().substr(in_start, scanner.at - in_start);
+      if (!refused && text[0] == '-') {
+        std::size_t at = 0;
+        Reply error{Reply::Kind::error, std::string(resp::next_item(text, at).text), 0, {}};
+        if (reply_code(error.str) == Errc::unauthenticated) refused = reply_error(error, name(i));
+      }
+      if (raw) {
+        in_start = scanner.at;
+        (*raw)(i, text);
+      } else {
+        replies.emplace_back();
+        build(received(), in_start, replies.back());
+      }
     }
     if (in_start != in_len) {
       // More than was asked for: RESP2 without pub/sub sends nothing unasked, so the
@@ -525,7 +533,19 @@ Result<std::vector<Reply>> Connection::pipeline(const Batch& batch, std::string_
   if (batch.empty()) return std::vector<Reply>{};
   if (auto r = impl_->ensure_connected(); !r) return r.error();
   ++impl_->round_trips;
-  return impl_->exchange(batch.wire(), batch.size(), [what](std::size_t) { return what; }, std::chrono::milliseconds(0));
+  return impl_->exchange(batch.wire(), batch.size(), [what](std::size_t) { return what; }, std::chrono::milliseconds(0),
+                         nullptr);
+}
+
+Result<void> Connection::pipeline(const Batch& batch, std::string_view what, const ReplyText& on_reply) {
+  NOTIFY_ASSERT(impl_ && batch.complete());
+  if (batch.empty()) return {};
+  if (auto r = impl_->ensure_connected(); !r) return r.error();
+  ++impl_->round_trips;
+  auto read = impl_->exchange(batch.wire(), batch.size(), [what](std::size_t) { return what; },
+                              std::chrono::milliseconds(0), &on_reply);
+  if (!read) return read.error();
+  return {};
 }
 
 Batch& Batch::command(std::size_t args) {

@@ -3,8 +3,11 @@
 
 #include <algorithm>
 #include <charconv>
+#include <optional>
 #include <utility>
 #include <vector>
+
+#include "resp.hpp"
 
 namespace notify::redis {
 
@@ -68,50 +71,60 @@ Result<FamilyLookup> MemberStore::families(std::span<const Id> ids) {
     const auto end = std::to_chars(digits, digits + sizeof digits, id).ptr;
     batch.command(2).arg("HGETALL").arg(family_key_prefix, std::string_view(digits, static_cast<std::size_t>(end - digits)));
   }
-  auto replies = conn_.pipeline(batch, "HGETALL");
-  if (!replies) return replies.error();
-  batch = Batch{};
-
+  // Each family's reply is read where it lies in the connection's input: no Reply is
+  // built and no value copied before its member is parsed.
   std::vector<Family> found;
   found.reserve(ids.size());
-  std::vector<std::pair<Id, std::size_t>> order;  // one family's (user id, field index)
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    const Reply& r = (*replies)[i];
+  std::optional<Error> failed;
+  struct Field {
+    Id user;
+    std::string_view name, value;
+  };
+  std::vector<Field> fields;  // one family's, sorted by user id
+  auto read = conn_.pipeline(batch, "HGETALL", [&](std::size_t i, std::string_view text) {
+    if (failed) return;
     auto key = [&] { return family_key(ids[i]); };  // for problems only
-    if (r.is_error()) {
-      Error e = reply_error(r, "HGETALL " + key());
-      if (e.code != Errc::invalid_value) return e;  // WRONGTYPE is bad data in one family; the rest is not
-      out.problems.push_back({Errc::invalid_member, "the key is not a hash", key()});
-      continue;
+    std::size_t at = 0;
+    const resp::Item head = resp::next_item(text, at);
+    if (head.type == '-') {
+      Error e = reply_error(Reply{Reply::Kind::error, std::string(head.text), 0, {}}, "HGETALL " + key());
+      if (e.code != Errc::invalid_value) failed = std::move(e);  // WRONGTYPE is bad data in one family; the rest is not
+      else out.problems.push_back({Errc::invalid_member, "the key is not a hash", key()});
+      return;
     }
-    if (r.kind != Reply::Kind::array || r.elements.size() % 2 != 0) return unexpected("HGETALL");
-    if (r.elements.empty()) continue;  // no such family
-    Family family{ids[i], {}};
-    family.members.reserve(r.elements.size() / 2);
+    if (head.type != '*' || head.n < 0 || head.n % 2 != 0) {
+      failed = unexpected("HGETALL");
+      return;
+    }
+    if (head.n == 0) return;  // no such family
+    fields.clear();
+    for (std::int64_t f = 0; f < head.n; f += 2) {
+      const resp::Item name = resp::next_item(text, at);
+      const resp::Item value = resp::next_item(text, at);
+      if (!name.is_string() || !value.is_string()) {
+        failed = unexpected("HGETALL");
+        return;
+      }
+      const auto user = parse_member_field(name.text);
+      if (!user) out.problems.push_back({Errc::invalid_member, "field is not user:<id>", key() + "." + std::string(name.text)});
+      else fields.push_back({*user, name.text, value.text});
+    }
     // Members are parsed in order of user id (a hash's fields come in no order), so the
     // family is built sorted instead of sorting whole members afterwards.
-    order.clear();
-    for (std::size_t f = 0; f + 1 < r.elements.size(); f += 2) {
-      const std::string& field = r.elements[f].str;
-      const auto user = parse_member_field(field);
-      if (!user) {
-        out.problems.push_back({Errc::invalid_member, "field is not user:<id>", key() + "." + field});
-        continue;
-      }
-      order.push_back({*user, f});
-    }
-    std::sort(order.begin(), order.end());
-    for (const auto& [user, f] : order) {
-      auto member = parse_member(user, r.elements[f + 1].str);
-      if (!member) {
-        out.problems.push_back({member.error().code, member.error().message, key() + "." + r.elements[f].str});
-        continue;
-      }
-      family.members.push_back(std::move(*member));
+    std::sort(fields.begin(), fields.end(), [](const Field& a, const Field& b) {
+      return a.user != b.user ? a.user < b.user : a.name.data() < b.name.data();
+    });
+    Family family{ids[i], {}};
+    family.members.reserve(fields.size());
+    for (const Field& f : fields) {
+      auto member = parse_member(f.user, f.value);
+      if (!member) out.problems.push_back({member.error().code, member.error().message, key() + "." + std::string(f.name)});
+      else family.members.push_back(std::move(*member));
     }
     found.push_back(std::move(family));
-    (*replies)[i] = Reply{};  // read: its memory goes now, not after the whole batch
-  }
+  });
+  if (!read) return read.error();
+  if (failed) return *std::move(failed);
   out.families = Families(std::move(found));
   return out;
 }

@@ -105,37 +105,59 @@ struct Scanner {
   }
 };
 
+/// One item of a reply the Scanner found complete and well formed: a whole reply but for
+/// an array, whose elements follow it as items of their own.
+struct Item {
+  char type = 0;          ///< '+' status, '-' error, ':' integer, '$' bulk string, '*' array
+  std::int64_t n = 0;     ///< the integer, or a bulk string's or an array's length (-1: nil)
+  std::string_view text;  ///< a status or error line, or a bulk string's bytes
+
+  bool is_string() const noexcept { return type == '$' && n >= 0; }
+};
+
+/// Reads the item at `at` and moves `at` past it, in place.
+inline Item next_item(std::string_view in, std::size_t& at) {
+  const std::size_t eol = in.find("\r\n", at);
+  Item item;
+  item.type = in[at];
+  item.text = in.substr(at + 1, eol - at - 1);
+  at = eol + 2;
+  if (item.type == ':' || item.type == '$' || item.type == '*') resp_number(item.text, item.n);
+  if (item.type == '$') {
+    item.text = {};
+    if (item.n >= 0) {
+      item.text = in.substr(at, static_cast<std::size_t>(item.n));
+      at += item.text.size() + 2;
+    }
+  }
+  return item;
+}
+
 /// Builds the reply that starts at `at`, which the Scanner found complete and well formed.
 inline void build(std::string_view in, std::size_t& at, Reply& out) {
-  const std::size_t eol = in.find("\r\n", at);
-  const char type = in[at];
-  const std::string_view line = in.substr(at + 1, eol - at - 1);
-  at = eol + 2;
-  std::int64_t n = 0;
-  if (type == ':' || type == '$' || type == '*') resp_number(line, n);
-  switch (type) {
+  const Item item = next_item(in, at);
+  switch (item.type) {
     case '+':
       out.kind = Reply::Kind::status;
-      out.str.assign(line);
+      out.str.assign(item.text);
       return;
     case '-':
       out.kind = Reply::Kind::error;
-      out.str.assign(line);
+      out.str.assign(item.text);
       return;
     case ':':
       out.kind = Reply::Kind::integer;
-      out.integer = n;
+      out.integer = item.n;
       return;
     case '$':
-      if (n < 0) return;  // nil
+      if (item.n < 0) return;  // nil
       out.kind = Reply::Kind::string;
-      out.str.assign(in.substr(at, static_cast<std::size_t>(n)));
-      at += static_cast<std::size_t>(n) + 2;
+      out.str.assign(item.text);
       return;
     default:  // '*'
-      if (n < 0) return;  // a nil array reads as nil, as hiredis had it
+      if (item.n < 0) return;  // a nil array reads as nil, as hiredis had it
       out.kind = Reply::Kind::array;
-      out.elements.resize(static_cast<std::size_t>(n));
+      out.elements.resize(static_cast<std::size_t>(item.n));
       for (Reply& e : out.elements) build(in, at, e);
       return;
   }

@@ -578,3 +578,42 @@ TEST_CASE("a reply the client cannot read is a protocol error, and one cut short
     CHECK(r.error().code == Errc::protocol_error);
   }
 }
+
+TEST_CASE("a Batch's replies read as RESP text in place: each whole, in order, split anywhere across reads") {
+  const std::vector<std::string> replies = {"+OK\r\n", "-ERR no such thing\r\n", ":-42\r\n", "$-1\r\n",
+                                            "*3\r\n*2\r\n$3\r\na\nb\r\n$4\r\n\r\n\r\n\r\n*0\r\n:7\r\n",
+                                            "$" + std::to_string(600) + "\r\n" + std::string(600, 'x') + "\r\n"};
+  std::string script;
+  for (const std::string& r : replies) script += r;
+  for (const std::size_t piece : {std::size_t{1}, std::size_t{7}, script.size()}) {
+    CAPTURE(piece);
+    ScriptedServer server(script, piece);
+    redis::Connection c(server.options());
+    redis::Batch b;
+    for (std::size_t i = 0; i < replies.size(); ++i) b.command(1).arg("PING");
+    std::vector<std::pair<std::size_t, std::string>> seen;
+    auto r = c.pipeline(b, "PING", [&](std::size_t i, std::string_view text) { seen.emplace_back(i, text); });
+    REQUIRE(r.has_value());
+    REQUIRE(seen.size() == replies.size());
+    for (std::size_t i = 0; i < replies.size(); ++i) {
+      CHECK(seen[i].first == i);
+      CHECK(seen[i].second == replies[i]);
+    }
+    CHECK(c.round_trips() == 1);
+    CHECK(c.connected());
+  }
+}
+
+TEST_CASE("read as text, a NOAUTH reply still explains why the rest made no sense") {
+  ScriptedServer server("-NOAUTH Authentication required.\r\nHTTP/1.1 400 Bad Request\r\n\r\n", 4096);
+  redis::Connection c(server.options());
+  redis::Batch b;
+  b.command(1).arg("PING");
+  b.command(1).arg("PING");
+  std::size_t calls = 0;
+  auto r = c.pipeline(b, "PING", [&](std::size_t, std::string_view) { ++calls; });
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().code == Errc::unauthenticated);
+  CHECK(calls == 1);  // the NOAUTH reply itself
+  CHECK_FALSE(c.connected());
+}

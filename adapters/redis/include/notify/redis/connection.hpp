@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -87,6 +88,9 @@ class Batch {
 /// errno seen with it, or 0 for an error reply, whose text ("LOADING ...") is `text`.
 Error map_error(int context_err, int sys_errno, std::string_view text);
 
+/// Receives one reply's RESP2 text: the reply's index in its pipeline and the text.
+using ReplyText = std::function<void(std::size_t, std::string_view)>;
+
 /// The lower-case hex SHA-1 of `data`, the name Redis gives a script.
 std::string sha1_hex(std::string_view data);
 
@@ -119,6 +123,11 @@ class Connection {
   /// The same for commands built in a Batch (which must be complete); `what` names them
   /// in errors.
   Result<std::vector<Reply>> pipeline(const Batch& batch, std::string_view what);
+
+  /// The same, without building Replies: each reply's RESP2 text goes to `on_reply(i,
+  /// text)` as soon as it has been read whole, and is valid during that call only. For a
+  /// store that reads large replies in place (MemberStore). Error replies come as text too.
+  Result<void> pipeline(const Batch& batch, std::string_view what, const ReplyText& on_reply);
 
   /// One command; an error reply becomes an Error.
   Result<Reply> command(Command command);

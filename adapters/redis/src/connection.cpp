@@ -558,10 +558,22 @@ Batch& Batch::command(std::size_t args) {
 
 Batch& Batch::arg(std::string_view head, std::string_view tail) {
   NOTIFY_ASSERT(args_left_ > 0);
-  append_header(wire_, '$', head.size() + tail.size());
-  wire_.append(head);
-  wire_.append(tail);
-  wire_.append("\r\n");
+  // Written in place after one resize: this runs once per key of a lookup or a marker.
+  char digits[24];
+  const std::size_t n = head.size() + tail.size();
+  const std::size_t len = static_cast<std::size_t>(std::to_chars(digits, digits + sizeof digits, n).ptr - digits);
+  const std::size_t at = wire_.size();
+  if (wire_.capacity() < at + len + n + 5) wire_.reserve(std::max(2 * wire_.capacity(), at + len + n + 5));
+  wire_.resize(at + len + n + 5);
+  char* out = wire_.data() + at;
+  *out++ = '$';
+  out = std::copy_n(digits, len, out);
+  *out++ = '\r';
+  *out++ = '\n';
+  out = std::copy_n(head.data(), head.size(), out);
+  out = std::copy_n(tail.data(), tail.size(), out);
+  *out++ = '\r';
+  *out = '\n';
   --args_left_;
   return *this;
 }

@@ -10,12 +10,12 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <unordered_set>
 #include <variant>
 #include <vector>
 
 #include "notify/catalog.hpp"
 #include "notify/clock.hpp"
+#include "notify/detail/claims.hpp"
 #include "notify/detail/json_writer.hpp"
 #include "notify/members.hpp"
 #include "notify/routing.hpp"
@@ -309,7 +309,7 @@ class PlanBuilder {
             sms_by_sens |= t.sms_fallback;
             if (!first_time(i, t.token) || in_standby(i, t.token)) return;
             msg.standby.push_back({m.userId, rank, t, static_cast<std::uint32_t>(first), last});
-            if (!standby_seen_[i].empty()) standby_seen_[i].insert(t.token);
+            if (standby_seen_[i].size() != 0) standby_seen_[i].claim(t.token, 1);
           });
         }
       }
@@ -342,9 +342,9 @@ class PlanBuilder {
     auto& seen = seen_[i];
     if (targets.size() < linear_limit)
       return std::none_of(targets.begin(), targets.end(), [&](const Target& t) { return t.token == token; });
-    if (seen.empty())
-      for (const Target& t : targets) seen.insert(t.token);
-    return seen.insert(token).second;
+    if (seen.size() == 0)
+      for (const Target& t : targets) seen.claim(t.token, 1);
+    return seen.claim(token, 1);
   }
 
   /// Calls `f` with each of the member's addresses on the channel, as a Target.
@@ -368,8 +368,8 @@ class PlanBuilder {
     auto& seen = standby_seen_[i];
     if (standby.size() < linear_limit)
       return std::any_of(standby.begin(), standby.end(), [&](const Standby& s) { return s.target.token == token; });
-    if (seen.empty())
-      for (const Standby& s : standby) seen.insert(s.target.token);
+    if (seen.size() == 0)
+      for (const Standby& s : standby) seen.claim(s.target.token, 1);
     return seen.contains(token);
   }
 
@@ -377,7 +377,7 @@ class PlanBuilder {
     auto& standby = plan_.messages[i].standby;
     if (standby.empty() || !in_standby(i, token)) return;
     std::erase_if(standby, [&](const Standby& s) { return s.target.token == token; });
-    standby_seen_[i].erase(token);
+    standby_seen_[i].release(token);
   }
 
   /// Whether the member has an address for the channel.
@@ -435,8 +435,10 @@ class PlanBuilder {
   bool marketing_ = false;
   std::int64_t night_ads_until_ = 0;  ///< an ad now falls in the night-time window, until then (Unix ms)
   Plan plan_;
-  std::vector<std::unordered_set<std::string_view>> seen_;
-  std::vector<std::unordered_set<std::string_view>> standby_seen_;  ///< per message, once its standby is long
+  /// Per message, the tokens planned (once its targets are many): a flat table of the
+  /// tokens' fingerprints, as the engine keeps its delivery keys (no allocation per token).
+  std::vector<detail::Claims> seen_;
+  std::vector<detail::Claims> standby_seen_;  ///< per message, once its standby is long
 };
 
 /// One overload per param struct: std::visit fails to compile if a type has none.

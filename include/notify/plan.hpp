@@ -307,9 +307,9 @@ class PlanBuilder {
           ++rank;
           for_each_address(m, usable[k], [&](Target t) {
             sms_by_sens |= t.sms_fallback;
-            if (!first_time(i, t.token) || in_standby(i, t.token)) return;
+            if (targeted(i, t.token) || in_standby(i, t.token)) return;
             msg.standby.push_back({m.userId, rank, t, static_cast<std::uint32_t>(first), last});
-            if (standby_seen_[i].size() != 0) standby_seen_[i].claim(t.token, 1);
+            if (standby_seen_[i].size() != 0) standby_seen_[i].claim(t.token, planned);
           });
         }
       }
@@ -337,14 +337,25 @@ class PlanBuilder {
  private:
   static constexpr std::size_t linear_limit = 32;
 
-  bool first_time(std::size_t i, std::string_view token) {
-    auto& targets = plan_.messages[i].targets;
-    auto& seen = seen_[i];
+  /// The owner of every entry in seen_ and standby_seen_ (a set: any id but 0 would do).
+  static constexpr std::uint64_t planned = 1;
+
+  /// Whether message `i` goes to `token` already.
+  bool targeted(std::size_t i, std::string_view token) {
+    const auto& targets = plan_.messages[i].targets;
     if (targets.size() < linear_limit)
-      return std::none_of(targets.begin(), targets.end(), [&](const Target& t) { return t.token == token; });
+      return std::any_of(targets.begin(), targets.end(), [&](const Target& t) { return t.token == token; });
+    auto& seen = seen_[i];
     if (seen.size() == 0)
-      for (const Target& t : targets) seen.claim(t.token, 1);
-    return seen.claim(token, 1);
+      for (const Target& t : targets) seen.claim(t.token, planned);
+    return seen.contains(token);
+  }
+
+  /// Whether message `i` does not go to `token` yet; the caller then adds it as a target.
+  bool first_time(std::size_t i, std::string_view token) {
+    if (targeted(i, token)) return false;
+    if (plan_.messages[i].targets.size() >= linear_limit) seen_[i].claim(token, planned);
+    return true;
   }
 
   /// Calls `f` with each of the member's addresses on the channel, as a Target.
@@ -369,7 +380,7 @@ class PlanBuilder {
     if (standby.size() < linear_limit)
       return std::any_of(standby.begin(), standby.end(), [&](const Standby& s) { return s.target.token == token; });
     if (seen.size() == 0)
-      for (const Standby& s : standby) seen.claim(s.target.token, 1);
+      for (const Standby& s : standby) seen.claim(s.target.token, planned);
     return seen.contains(token);
   }
 
@@ -435,7 +446,7 @@ class PlanBuilder {
   bool marketing_ = false;
   std::int64_t night_ads_until_ = 0;  ///< an ad now falls in the night-time window, until then (Unix ms)
   Plan plan_;
-  /// Per message, the tokens planned (once its targets are many): a flat table of the
+  /// Per message, the tokens of its targets (once they are many): a flat table of the
   /// tokens' fingerprints, as the engine keeps its delivery keys (no allocation per token).
   std::vector<detail::Claims> seen_;
   std::vector<detail::Claims> standby_seen_;  ///< per message, once its standby is long

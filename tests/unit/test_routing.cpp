@@ -5,6 +5,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -310,6 +311,21 @@ TEST_CASE("routing: an address is planned once: a delivery to it outranks keepin
                                    member(3, "t3", "", "+821000000009")}}});
   CHECK(standby(notify::plan(request(birthday), three, with(every))) ==
         std::vector<std::string>{"1 alimtalk:+821000000009 for 2 [0,1)"});
+}
+
+TEST_CASE("routing: past 32 targets too, a delivery to an address outranks keeping it back for someone else") {
+  // Past linear_limit targets the planner looks tokens up in a table: the same rules.
+  std::vector<Member> many;
+  for (notify::Id k = 1; k <= 40; ++k) many.push_back(member(k, "d" + std::to_string(k)));
+  many.push_back(member(41, "t41", "family@x.kr"));
+  many.push_back(member(42, "", "family@x.kr"));
+  many.push_back(member(43, "d1"));  // a device listed twice: pushed to once
+  const Plan p = notify::plan(request(notice(false)), Families({Family{3, many}}), with(every));
+  const auto t = targets(p);
+  CHECK(t.size() == 42);
+  CHECK(std::count(t.begin(), t.end(), "email:family@x.kr") == 1);
+  CHECK(std::count(t.begin(), t.end(), "fcm:d1") == 1);
+  CHECK(standby(p).empty());
 }
 
 TEST_CASE("routing: a member listed again gets no second fallback, and an ad never stands by on AlimTalk") {

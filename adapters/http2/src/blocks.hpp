@@ -111,6 +111,7 @@ class Blocks {
   struct alignas(16) Head {
     std::size_t size;
   };
+  static_assert(alignof(std::max_align_t) <= alignof(Head), "a block must keep malloc's alignment");
   struct Free {
     Free* next;
   };

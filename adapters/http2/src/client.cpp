@@ -409,7 +409,10 @@ struct Pool_ {
     const bool never_ready = c.state != Conn::State::ready || !c.settings;
     auto streams = c.streams.take_all();
     teardown(c);
-    for (auto& [id, s] : streams) {
+    // Newest first: each requeued stream goes to the queue's front, so they keep the order
+    // they were sent in, ahead of what was queued.
+    for (auto it = streams.rbegin(); it != streams.rend(); ++it) {
+      auto& [id, s] = *it;
       if (s->expired) continue;
       if (id > c.last_stream_id) requeue(std::move(s));
       else finish(*s, transport, error);

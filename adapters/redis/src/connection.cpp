@@ -392,6 +392,9 @@ struct Connection::Impl {
     } catch (const std::bad_alloc&) {
       close();
       return Error{Errc::unavailable, "redis: out of memory reading the replies to " + std::string(name(0)), {}};
+    } catch (...) {  // from a ReplyText: the replies after it are left unread
+      close();
+      throw;
     }
   }
 

@@ -110,7 +110,7 @@ struct Scanner {
 struct Item {
   char type = 0;          ///< '+' status, '-' error, ':' integer, '$' bulk string, '*' array
   std::int64_t n = 0;     ///< the integer, or a bulk string's or an array's length (-1: nil)
-  std::string_view text;  ///< a status or error line, or a bulk string's bytes
+  std::string_view text;  ///< a status or error line, a bulk string's bytes, or the digits of n
 
   bool is_string() const noexcept { return type == '$' && n >= 0; }
 };

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-/// Which held record makes each delivery: delivery keys mapped to flight ids, for the
-/// engine (a request received twice makes each push once). Kept by a 128-bit fingerprint
+/// Keys mapped to owners: for the engine, which held record makes each delivery (delivery
+/// keys to flight ids: a request received twice makes each push once); for the planner, a
+/// set of the tokens a message goes to (one owner for all). Kept by a 128-bit fingerprint
 /// of the key (two independent 64-bit hashes) in one flat open-addressing array, so that
 /// claiming and releasing a key, once per push, copies no key and allocates nothing. Two
 /// different keys share a fingerprint with a probability of about n² / 2^129 for n keys

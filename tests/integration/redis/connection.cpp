@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <limits>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -616,4 +617,18 @@ TEST_CASE("read as text, a NOAUTH reply still explains why the rest made no sens
   CHECK(r.error().code == Errc::unauthenticated);
   CHECK(calls == 1);  // the NOAUTH reply itself
   CHECK_FALSE(c.connected());
+}
+
+TEST_CASE("a reply handler that throws leaves no reply behind for the next command") {
+  RedisServer server;
+  redis::Connection c(notify::test::options_for(server));
+  redis::Batch b;
+  b.command(2).arg("ECHO").arg("a");
+  b.command(2).arg("ECHO").arg("b");
+  CHECK_THROWS_AS(c.pipeline(b, "ECHO", [](std::size_t, std::string_view) { throw std::runtime_error("handler"); }),
+                  std::runtime_error);
+  CHECK_FALSE(c.connected());  // "b" was left unread: this connection is out of step
+  auto r = c.command({"ECHO", "c"});
+  REQUIRE(r.has_value());
+  CHECK(r->str == "c");
 }

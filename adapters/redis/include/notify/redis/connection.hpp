@@ -127,6 +127,9 @@ class Connection {
   /// The same, without building Replies: each reply's RESP2 text goes to `on_reply(i,
   /// text)` as soon as it has been read whole, and is valid during that call only. For a
   /// store that reads large replies in place (MemberStore). Error replies come as text too.
+  /// `on_reply` must not use this connection. Running out of memory in it fails the call
+  /// as reading would (unavailable); any other exception it throws closes the connection
+  /// (the replies after it are left unread) and is passed on.
   Result<void> pipeline(const Batch& batch, std::string_view what, const ReplyText& on_reply);
 
   /// One command; an error reply becomes an Error.

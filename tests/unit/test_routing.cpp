@@ -320,7 +320,8 @@ TEST_CASE("routing: past 32 targets too, a delivery to an address outranks keepi
   many.push_back(member(41, "t41", "family@x.kr"));
   many.push_back(member(42, "", "family@x.kr"));
   many.push_back(member(43, "d1"));  // a device listed twice: pushed to once
-  const Plan p = notify::plan(request(notice(false)), Families({Family{3, many}}), with(every));
+  const Families fs({Family{3, many}});  // the plan's targets point into it
+  const Plan p = notify::plan(request(notice(false)), fs, with(every));
   const auto t = targets(p);
   CHECK(t.size() == 42);
   CHECK(std::count(t.begin(), t.end(), "email:family@x.kr") == 1);

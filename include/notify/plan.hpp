@@ -345,17 +345,21 @@ class PlanBuilder {
     const auto& targets = plan_.messages[i].targets;
     if (targets.size() < linear_limit)
       return std::any_of(targets.begin(), targets.end(), [&](const Target& t) { return t.token == token; });
-    auto& seen = seen_[i];
-    if (seen.size() == 0)
-      for (const Target& t : targets) seen.claim(t.token, planned);
-    return seen.contains(token);
+    return target_table(i).contains(token);
   }
 
   /// Whether message `i` does not go to `token` yet; the caller then adds it as a target.
   bool first_time(std::size_t i, std::string_view token) {
-    if (targeted(i, token)) return false;
-    if (plan_.messages[i].targets.size() >= linear_limit) seen_[i].claim(token, planned);
-    return true;
+    if (plan_.messages[i].targets.size() < linear_limit) return !targeted(i, token);
+    return target_table(i).claim(token, planned);
+  }
+
+  /// The tokens of message `i`'s targets, in a table from the first time they are many.
+  detail::Claims& target_table(std::size_t i) {
+    auto& seen = seen_[i];
+    if (seen.size() == 0)
+      for (const Target& t : plan_.messages[i].targets) seen.claim(t.token, planned);
+    return seen;
   }
 
   /// Calls `f` with each of the member's addresses on the channel, as a Target.

@@ -356,10 +356,16 @@ class PlanBuilder {
 
   /// The tokens of message `i`'s targets, in a table from the first time they are many.
   detail::Claims& target_table(std::size_t i) {
-    auto& seen = seen_[i];
-    if (seen.size() == 0)
-      for (const Target& t : plan_.messages[i].targets) seen.claim(t.token, planned);
-    return seen;
+    return filled(seen_[i], plan_.messages[i].targets, [](const Target& t) { return t.token; });
+  }
+
+  /// `table` holding the token of each of `items`: filled when first asked for, then kept
+  /// up to date by the caller.
+  template <class Items, class TokenOf>
+  static detail::Claims& filled(detail::Claims& table, const Items& items, TokenOf token_of) {
+    if (table.size() == 0)
+      for (const auto& item : items) table.claim(token_of(item), planned);
+    return table;
   }
 
   /// Calls `f` with each of the member's addresses on the channel, as a Target.
@@ -380,12 +386,9 @@ class PlanBuilder {
 
   bool in_standby(std::size_t i, std::string_view token) {
     const auto& standby = plan_.messages[i].standby;
-    auto& seen = standby_seen_[i];
     if (standby.size() < linear_limit)
       return std::any_of(standby.begin(), standby.end(), [&](const Standby& s) { return s.target.token == token; });
-    if (seen.size() == 0)
-      for (const Standby& s : standby) seen.claim(s.target.token, planned);
-    return seen.contains(token);
+    return filled(standby_seen_[i], standby, [](const Standby& s) { return s.target.token; }).contains(token);
   }
 
   void drop_standby(std::size_t i, std::string_view token) {

@@ -210,7 +210,6 @@ std::optional<std::string_view> plain_message_name(std::string_view body) {
   return name;
 }
 
-
 /// An HTTP answer in the 2xx range: the push was sent.
 bool succeeded(const Reply& reply) {
   return reply.transport == Transport::ok && reply.status >= 200 && reply.status < 300;

@@ -224,15 +224,17 @@ Error map_error(int context_err, int sys_errno, std::string_view text) {
   return Error{code, "redis: " + std::string(text), {}};
 }
 
-Error reply_error(const Reply& reply, std::string_view what) {
-  Error e = map_error(0, 0, reply.str);
-  e.message = "redis: " + std::string(what) + ": " + reply.str;
-  if (e.code == Errc::unauthenticated && reply.str.rfind("WRONGPASS", 0) != 0) {
-    if (reply.str.rfind("NOAUTH", 0) != 0) e.message += " (NOAUTH)";
+Error reply_error(std::string_view text, std::string_view what) {
+  Error e = map_error(0, 0, text);
+  e.message = "redis: " + std::string(what) + ": " + std::string(text);
+  if (e.code == Errc::unauthenticated && !text.starts_with("WRONGPASS")) {
+    if (!text.starts_with("NOAUTH")) e.message += " (NOAUTH)";
     e.message += "; the server requires a password (give it in the URL: redis://[USER]:PASSWORD@HOST:PORT)";
   }
   return e;
 }
+
+Error reply_error(const Reply& reply, std::string_view what) { return reply_error(std::string_view(reply.str), what); }
 
 std::string sha1_hex(std::string_view data) {
   auto rotl = [](std::uint32_t x, int n) { return (x << n) | (x >> (32 - n)); };
@@ -422,8 +424,8 @@ struct Connection::Impl {
       const std::string_view text = received().substr(in_start, scanner.at - in_start);
       if (!refused && text[0] == '-') {
         std::size_t at = 0;
-        Reply error{Reply::Kind::error, std::string(resp::next_item(text, at).text), 0, {}};
-        if (reply_code(error.str) == Errc::unauthenticated) refused = reply_error(error, name(i));
+        const std::string_view error = resp::next_item(text, at).text;
+        if (reply_code(error) == Errc::unauthenticated) refused = reply_error(error, name(i));
       }
       if (raw) {
         in_start = scanner.at;

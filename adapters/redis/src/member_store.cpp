@@ -87,7 +87,7 @@ Result<FamilyLookup> MemberStore::families(std::span<const Id> ids) {
     std::size_t at = 0;
     const resp::Item head = resp::next_item(text, at);
     if (head.type == '-') {
-      Error e = reply_error(Reply{Reply::Kind::error, std::string(head.text), 0, {}}, "HGETALL " + key());
+      Error e = reply_error(head.text, "HGETALL " + key());
       if (e.code != Errc::invalid_value) failed = std::move(e);  // WRONGTYPE is bad data in one family; the rest is not
       else out.problems.push_back({Errc::invalid_member, "the key is not a hash", key()});
       return;

@@ -159,5 +159,7 @@ class Connection {
 
 /// The Error of an error reply, with `what` (the operation) in its message.
 Error reply_error(const Reply& reply, std::string_view what);
+/// The same for an error reply's text (without its '-').
+Error reply_error(std::string_view text, std::string_view what);
 
 }  // namespace notify::redis
